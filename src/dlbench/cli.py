@@ -1,0 +1,301 @@
+"""The dlbench command line: run, list, env, results, export."""
+from __future__ import annotations
+
+import json
+import shlex
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+import dlbench
+from dlbench import data, executor, export as exporting, frameworks, machine, render, summary, workloads
+from dlbench import suite as suites
+from dlbench.store import Store, StoreError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Which deep-learning framework trains this model fastest here, and does it learn the same thing?")
+# Tables are wide: when stdout is a file or a pipe, don't squeeze them into rich's default 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True)
+
+DEFAULT_STORE = Path("results") / "dlbench.sqlite"
+StoreOption = typer.Option(DEFAULT_STORE, "--store", help="The SQLite results store.")
+JsonOption = typer.Option(False, "--json", help="Machine-readable output on stdout.")
+EXIT_BAD_INPUT = 2  # unknown names, a broken suite: the user can fix the command
+EXIT_FAILED = 1     # the environment or a trial failed
+
+
+def fail(message, code=EXIT_BAD_INPUT):
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def names(values):
+    """Accept both `--frameworks a,b` and `--frameworks a --frameworks b`."""
+    if not values:
+        return None
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def open_store(path):
+    try:
+        return Store(path)
+    except StoreError as exc:
+        fail(str(exc), EXIT_FAILED)
+
+
+def git_revision():
+    """dlbench's own revision when it runs from a git checkout, so results can be traced to the code."""
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                                text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=Path(__file__).parent,
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    return result.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def node_of(suite):
+    if suite.device == "gpu":
+        gpu = machine.gpus()
+        return {"host": machine.hostname(), "device": gpu[0]["name"] if gpu else "gpu"}
+    return {"host": machine.hostname(), "device": f"cpu: {machine.cpu_model()}"}
+
+
+@app.command()
+def run(
+    suite_file: Optional[str] = typer.Option(None, "--suite", help="A suite TOML file, or a bundled suite name."),
+    workload_ids: Optional[List[str]] = typer.Option(None, "--workloads", help="Workload ids, comma-separated."),
+    framework_ids: Optional[List[str]] = typer.Option(None, "--frameworks", help="Framework ids, or all."),
+    device: Optional[str] = typer.Option(None, help="cpu, gpu or auto."),
+    epochs: Optional[int] = typer.Option(None, help="Epochs per trial (default: the workload's)."),
+    repeats: Optional[int] = typer.Option(None, help="Trials per framework, each a fresh process (default 3)."),
+    data_variant: Optional[str] = typer.Option(None, "--data", help="real, synthetic or small."),
+    samples: Optional[int] = typer.Option(None, help="Limit the training samples (validation in proportion)."),
+    batch_size: Optional[int] = typer.Option(None, help="Override the workload's batch size."),
+    threads: Optional[int] = typer.Option(None, help="CPU threads for every framework (default: all available)."),
+    timeout: Optional[float] = typer.Option(None, help="Seconds per trial before it is stopped."),
+    seed: Optional[int] = typer.Option(None, help="Base seed; repeat i uses seed + i."),
+    store_path: Path = StoreOption,
+    as_json: bool = JsonOption,
+):
+    """Run a suite: every trial in a fresh process, results into the store, a summary at the end."""
+    flags = {"workloads": names(workload_ids), "frameworks": names(framework_ids), "device": device, "epochs": epochs,
+             "repeats": repeats, "data": data_variant, "samples": samples, "batch_size": batch_size,
+             "threads": threads, "timeout": timeout, "seed": seed}
+    if suite_file is None and not flags["workloads"]:
+        suite_file = "default"
+        err.print("No --workloads or --suite given: running the bundled default suite "
+                  "(mnist_mlp, six frameworks, small real data, 5 epochs, 2 repeats).")
+    try:
+        file_values = suites.load_file(suite_file) if suite_file else {}
+        suite = suites.build(file_values, flags)
+        trials = suites.plan(suite)
+    except suites.SuiteError as exc:
+        fail(str(exc))
+    for workload_id in suite.workloads:
+        try:
+            data.dataset_module(workloads.get(workload_id).SPEC.dataset).ensure(suite.data)
+        except data.DataError as exc:
+            fail(str(exc), EXIT_FAILED)
+
+    store = open_store(store_path)
+    suite_id = store.begin_suite(suite.name, suites.as_config(suite), command=shlex.join(sys.argv),
+                                 dlbench_version=dlbench.__version__, git_revision=git_revision())
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops a suite the way Ctrl-C does
+    node = node_of(suite)
+    interrupted = False
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=as_json) as progress:
+        overall = progress.add_task(f"suite {suite.name}", total=len(trials))
+        for trial in trials:
+            label = f"{trial.workload} / {trial.framework} #{trial.repeat + 1}"
+            epochs_task = progress.add_task(f"  {label}", total=trial.settings["epochs"])
+
+            def on_event(event, task=epochs_task, label=label):
+                if event["event"] == "epoch":
+                    progress.update(task, advance=1, description=f"  {label}  loss {event['loss']:.4f}")
+                elif event["event"] == "end":
+                    colour = "green" if event["status"] == "ok" else "red"
+                    progress.update(task, description=f"  {label}  [{colour}]{event['status']}[/{colour}]")
+
+            try:
+                executor.run_trial(trial, store, suite_id, node, timeout=suite.timeout, on_event=on_event)
+            except executor.Interrupted:
+                interrupted = True
+                break
+            finally:
+                progress.update(overall, advance=1)
+    store.finish_suite(suite_id)
+
+    runs = store.runs(suite_id=suite_id)
+    rows = summary.summarize(runs, store.epochs([r["id"] for r in runs]))
+    show_summary(rows, as_json, store_path)
+    if interrupted:
+        err.print("Interrupted: finished trials are kept; the running one is recorded as interrupted.")
+        raise typer.Exit(130)
+    bad = [r for r in runs if r["status"] not in ("ok", "skipped")]
+    if bad:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def show_summary(rows, as_json, store_path=None):
+    if as_json:
+        print(json.dumps([row.to_json() for row in rows], indent=2))
+        return
+    for table in render.summary_tables(rows):
+        out.print(table)
+    for line in render.problems(rows):
+        err.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
+    if rows:
+        out.print("Epoch times are steady-state means (the warm-up epoch excluded) with bootstrap 95% CIs; "
+                  "'tie': the ratio's CI contains 1." + (f" Store: {store_path}" if store_path else ""))
+
+
+@app.command(name="list")
+def list_(as_json: bool = JsonOption):
+    """Workloads with their parameter counts and data; frameworks with their installed versions."""
+    listing = {
+        "workloads": [{**workloads.get(w).SPEC.describe(), "frameworks": workloads.implementations(w)}
+                      for w in workloads.WORKLOAD_IDS],
+        "frameworks": [framework_status(f) for f in frameworks.FRAMEWORKS.values()],
+    }
+    if as_json:
+        print(json.dumps(listing, indent=2))
+        return
+    for w in listing["workloads"]:
+        out.print(f"[bold]{w['id']}[/bold]  {w['params']:,} parameters ({w['trainable_params']:,} trainable), "
+                  f"data {w['dataset']}, batch {w['batch_size']}, {w['epochs']} epochs; {w['source']}")
+        out.print(f"    frameworks: {', '.join(w['frameworks'])}", highlight=False)
+    out.print()
+    for f in listing["frameworks"]:
+        versions = ", ".join(f"{k} {v}" for k, v in f["versions"].items())
+        state = f"[green]{versions}[/green]" if f["installed"] else f"[red]not installed[/red]: {f['install']}"
+        out.print(f"{f['id']:<18} {state}", highlight=False)
+
+
+def framework_status(framework):
+    versions = framework.versions()
+    missing = framework.missing()
+    main = next(iter(versions.values()), None)  # the first distribution listed: keras for keras-*, else the framework
+    return {"id": framework.id, "title": framework.title, "installed": not missing,
+            "version": main if not missing else None, "versions": versions, "missing": missing,
+            "install": framework.install_hint()}
+
+
+@app.command()
+def env(as_json: bool = JsonOption):
+    """This machine: CPU, memory, GPUs, Python, dlbench and framework versions."""
+    report = {"machine": machine.describe(), "gpus": machine.gpus(), "dlbench": dlbench.__version__,
+              "git_revision": git_revision(),
+              "frameworks": [framework_status(f) for f in frameworks.FRAMEWORKS.values()]}
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    m = report["machine"]
+    memory = f"{m['memory_bytes'] / 2**30:.1f} GiB" if m["memory_bytes"] else "unknown"
+    out.print(f"host      {m['hostname']}  ({m['platform']})", highlight=False)
+    out.print(f"cpu       {m['cpu_model']}: {m['cpus_available']} of {m['cpu_count']} CPUs available", highlight=False)
+    out.print(f"memory    {memory}", highlight=False)
+    gpus = ", ".join(f"{g['name']} (driver {g['driver']}, {g['memory']})" for g in report["gpus"]) or "none"
+    out.print(f"gpus      {gpus}", highlight=False)
+    out.print(f"python    {m['python']};  dlbench {report['dlbench']} ({report['git_revision'] or 'not a checkout'})",
+              highlight=False)
+    for f in report["frameworks"]:
+        versions = ", ".join(f"{k} {v}" for k, v in f["versions"].items()) if f["installed"] else \
+            f"not installed: {f['install']}"
+        out.print(f"  {f['id']:<18} {versions}", highlight=False)
+
+
+def selected_runs(store, workload_ids, framework_ids, status, suite):
+    suite_id = None
+    if suite == "last":
+        suite_id = store.last_suite_id()
+    elif suite is not None:
+        if not suite.isdigit():
+            fail(f"--suite takes a suite id or 'last', not {suite!r}")
+        suite_id = int(suite)
+    runs = store.runs(workloads=names(workload_ids), frameworks=names(framework_ids), statuses=names(status),
+                      suite_id=suite_id)
+    return runs, store.epochs([r["id"] for r in runs])
+
+
+FilterWorkloads = typer.Option(None, "--workloads", help="Only these workloads.")
+FilterFrameworks = typer.Option(None, "--frameworks", help="Only these frameworks.")
+FilterStatus = typer.Option(None, "--status", help="Only runs with these statuses.")
+FilterSuite = typer.Option(None, "--suite", help="Only this suite id, or 'last'.")
+
+
+@app.command()
+def results(
+    workload_ids: Optional[List[str]] = FilterWorkloads,
+    framework_ids: Optional[List[str]] = FilterFrameworks,
+    status: Optional[List[str]] = FilterStatus,
+    suite: Optional[str] = FilterSuite,
+    show_runs: bool = typer.Option(False, "--runs", help="List every run instead of the summary."),
+    store_path: Path = StoreOption,
+    as_json: bool = JsonOption,
+):
+    """The summary of what the store holds: epoch times with CIs and ratios to the fastest framework."""
+    if not store_path.exists():
+        fail(f"no store at {store_path}: run `dlbench run` first, or pass --store", EXIT_FAILED)
+    store = open_store(store_path)
+    runs, epochs_by_run = selected_runs(store, workload_ids, framework_ids, status, suite)
+    if not runs:
+        err.print("No runs match.")
+        return
+    if show_runs:
+        listing = [{k: r[k] for k in ("id", "suite_id", "workload", "framework", "repeat", "status", "error",
+                                      "node_host", "started_at", "finished_at")} for r in runs]
+        if as_json:
+            print(json.dumps(listing, indent=2))
+        else:
+            for r in listing:
+                out.print(f"{r['id']:>5} suite {r['suite_id']:<4} {r['workload']:<12} {r['framework']:<17} "
+                          f"#{r['repeat'] + 1} {r['status']:<11} {r['error'] or ''}", highlight=False)
+        return
+    show_summary(summary.summarize(runs, epochs_by_run), as_json, store_path)
+
+
+@app.command(name="export")
+def export_(
+    fmt: str = typer.Option("csv", "--format", help="csv, parquet, or seed-csv (one CSV per run)."),
+    destination: Optional[Path] = typer.Option(None, "--out", help="File (csv, parquet) or folder (seed-csv)."),
+    workload_ids: Optional[List[str]] = FilterWorkloads,
+    framework_ids: Optional[List[str]] = FilterFrameworks,
+    status: Optional[List[str]] = FilterStatus,
+    suite: Optional[str] = FilterSuite,
+    store_path: Path = StoreOption,
+):
+    """Raw rows: one per epoch with its run's identity (csv, parquet), or the seed logger's CSV per run."""
+    formats = ("csv", "parquet", "seed-csv")
+    if fmt not in formats:
+        fail(f"unknown format {fmt!r}: choose from {', '.join(formats)}")
+    if not store_path.exists():
+        fail(f"no store at {store_path}: run `dlbench run` first, or pass --store", EXIT_FAILED)
+    store = open_store(store_path)
+    runs, epochs_by_run = selected_runs(store, workload_ids, framework_ids, status, suite)
+    if fmt == "seed-csv":
+        written = exporting.write_seed_csvs(runs, epochs_by_run, destination or Path("results") / "runs")
+        err.print(f"{len(written)} run CSV files in {destination or Path('results') / 'runs'}")
+        return
+    destination = destination or Path("results") / f"dlbench.{'csv' if fmt == 'csv' else 'parquet'}"
+    records = exporting.rows(runs, epochs_by_run)
+    try:
+        (exporting.write_csv if fmt == "csv" else exporting.write_parquet)(records, destination)
+    except exporting.ExportError as exc:
+        fail(str(exc), EXIT_FAILED)
+    err.print(f"{len(records)} rows written to {destination}")
+
+
+if __name__ == "__main__":
+    app()

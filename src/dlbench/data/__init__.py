@@ -1,0 +1,144 @@
+"""Data sets for the benchmark: the download cache and the container every loader returns.
+
+Imported inside the benchmark's worker process, which may run Python 3.6: standard library only here
+(the loaders may add numpy), no annotations, nothing newer than 3.6.
+"""
+import hashlib
+import http.client
+import numbers
+import os
+import tempfile
+import urllib.error
+import urllib.request
+
+_CHUNK = 1 << 20
+
+
+class DataError(Exception):
+    """A data set could not be provided. The message is one line: what went wrong, then what to do."""
+
+    def __init__(self, message):
+        # Collapse whitespace so that an embedded newline (e.g. from an OS error) cannot break the one-line rule.
+        super().__init__(" ".join(str(message).split()))
+
+
+def cache_dir():
+    """The folder for downloaded files, created if missing.
+
+    DLBENCH_CACHE if set, else $XDG_CACHE_HOME/dlbench, else ~/.cache/dlbench.
+    """
+    path = os.environ.get("DLBENCH_CACHE")
+    if not path:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        path = os.path.join(base, "dlbench")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as error:
+        raise DataError("cannot create the cache folder {} ({}): set DLBENCH_CACHE to a writable folder"
+                        .format(path, error.strerror or error))
+    return path
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fetch(url, filename, sha256, timeout=60, hint=None):
+    """Return the path of `filename` in cache_dir(), downloading it from `url` unless a verified copy is there.
+
+    `hint` is what the error message tells the user to do when the download fails; by default, to copy the
+    file into the cache by hand.
+    """
+    expected = sha256.lower()
+    path = os.path.join(cache_dir(), filename)
+    if hint is None:
+        hint = "copy the file to {}".format(path)
+
+    if os.path.exists(path):
+        if sha256_of(path) == expected:
+            return path
+        os.remove(path)  # truncated or replaced by hand: download it again
+
+    # Download beside the final path, so that the rename is atomic and a reader never sees a partial file.
+    fd, partial = tempfile.mkstemp(prefix="." + filename + ".", suffix=".part", dir=os.path.dirname(path))
+    try:
+        try:
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+                digest = hashlib.sha256()
+                for chunk in iter(lambda: response.read(_CHUNK), b""):
+                    digest.update(chunk)
+                    out.write(chunk)
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
+            raise DataError("could not download {} from {} ({}): {}".format(filename, url, _reason(error), hint))
+        actual = digest.hexdigest()
+        if actual != expected:
+            raise DataError("{} downloaded from {} has sha256 {}, expected {}: {}"
+                            .format(filename, url, actual, expected, hint))
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+    return path
+
+
+def _reason(error):
+    """A short description of a download error, without urllib's '<urlopen error ...>' wrapping."""
+    if isinstance(error, urllib.error.HTTPError):
+        return "HTTP {} {}".format(error.code, error.reason)
+    if isinstance(error, urllib.error.URLError):
+        error = error.reason
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or type(error).__name__
+
+
+class Dataset(object):
+    """A train/validation split: images x_* and integer labels y_* as numpy arrays."""
+
+    def __init__(self, x_train, y_train, x_val, y_val, name, variant):
+        if len(x_train) != len(y_train) or len(x_val) != len(y_val):
+            raise DataError("data set {} ({}) has {}/{} training and {}/{} validation images/labels: "
+                            "its files are inconsistent, replace them".format(
+                                name, variant, len(x_train), len(y_train), len(x_val), len(y_val)))
+        self.x_train = x_train
+        self.y_train = y_train
+        self.x_val = x_val
+        self.y_val = y_val
+        self.name = name
+        self.variant = variant
+
+    @property
+    def n_train(self):
+        return len(self.x_train)
+
+    @property
+    def n_val(self):
+        return len(self.x_val)
+
+    def __repr__(self):
+        return "Dataset({}, {}, n_train={}, n_val={})".format(self.name, self.variant, self.n_train, self.n_val)
+
+
+def limit(dataset, samples):
+    """A smaller copy of `dataset` for quick runs: the first `samples` training rows and a validation prefix of
+    the same proportion (at least one row). `samples` None returns `dataset` unchanged."""
+    if samples is None:
+        return dataset
+    if isinstance(samples, bool) or not isinstance(samples, numbers.Integral) or samples < 1:
+        raise DataError("the number of samples must be a positive whole number, not {!r}".format(samples))
+    if samples > dataset.n_train:
+        raise DataError("{} ({}) has {} training samples, {} were asked for: ask for at most {}"
+                        .format(dataset.name, dataset.variant, dataset.n_train, samples, dataset.n_train))
+    n_val = max(1, int(round(samples * dataset.n_val / dataset.n_train)))
+    return Dataset(dataset.x_train[:samples], dataset.y_train[:samples],
+                   dataset.x_val[:n_val], dataset.y_val[:n_val], dataset.name, dataset.variant)
+
+
+def dataset_module(name):
+    """The loader module of a data set (dlbench.data.<name>): it has VARIANTS, ensure(variant) and load(...)."""
+    import importlib
+    return importlib.import_module("dlbench.data." + name)

@@ -1,0 +1,82 @@
+"""JAX with Flax NNX and optax: nnx.jit-compiled train and eval steps, the idiom of the Flax tutorials."""
+import numpy as np
+
+from dlbench.frameworks.adapter import Adapter as BaseAdapter
+from dlbench.frameworks.adapter import Trainer as BaseTrainer
+from dlbench.frameworks.adapter import flushes_denormals, ordered_batches, shuffled_batches
+
+
+def setup_jax(settings):
+    """Device and denormal probe for JAX; shared with Keras on the jax backend. XLA on the CPU sizes its thread
+    pool from the CPUs this process may use, which the worker has already pinned to `threads`."""
+    import jax
+
+    device = jax.devices()[0]
+    return {
+        "threads": {"intra_op": None, "inter_op": None, "note": "XLA CPU uses the process's CPU affinity"},
+        "denormals_flushed": flushes_denormals(jax.jit(lambda a, b: a * b)),
+        "device": {"kind": device.platform, "name": getattr(device, "device_kind", str(device))},
+    }
+
+
+class Adapter(BaseAdapter):
+    def load(self, settings):
+        return setup_jax(settings)
+
+    def trainer(self, workload_module, spec, settings):
+        return JaxTrainer(workload_module, spec.hp, settings["seed"])
+
+
+class JaxTrainer(BaseTrainer):
+    def __init__(self, module, hp, seed):
+        import jax
+        import optax  # noqa: F401  (the workload's optimizer is an optax transformation)
+        from flax import nnx
+
+        self.jax, self.nnx = jax, nnx
+        self.model, tx = module.build(hp, nnx.Rngs(params=seed, dropout=seed + 1))
+        self.optimizer = nnx.Optimizer(self.model, tx, wrt=nnx.Param)
+
+        @nnx.jit
+        def train_step(model, optimizer, inputs, targets):
+            def loss_of(model):
+                outputs = model(*inputs)
+                return module.loss_fn(outputs, *targets), outputs
+            (loss, outputs), grads = nnx.value_and_grad(loss_of, has_aux=True)(model)
+            optimizer.update(model, grads)
+            return loss, module.correct(outputs, *targets)
+
+        @nnx.jit
+        def eval_step(model, inputs, targets):
+            outputs = model(*inputs)
+            return module.loss_fn(outputs, *targets), module.correct(outputs, *targets)
+
+        self.train_step, self.eval_step = train_step, eval_step
+
+    def param_counts(self):
+        def size(state):
+            return sum(int(np.prod(x.shape)) for x in self.jax.tree_util.tree_leaves(state))
+        # Params are trainable; BatchStat (running statistics) counts in the total, as in Keras.
+        trainable = size(self.nnx.state(self.model, self.nnx.Param))
+        return trainable + size(self.nnx.state(self.model, self.nnx.BatchStat)), trainable
+
+    def _run(self, step, batches, split):
+        sums = []
+        for index in batches:
+            loss, correct = step([a[index] for a in split.inputs], [a[index] for a in split.targets])
+            sums.append((loss * len(index), correct))
+        # One transfer at the end: reading each step's loss would synchronise every step.
+        loss_sum, correct_sum = np.sum(self.jax.device_get(sums), axis=0)
+        return float(loss_sum) / split.n, float(correct_sum) / split.n
+
+    def train_epoch(self, split, batch_size, rng):
+        self.model.train()
+        return self._run(lambda x, y: self.train_step(self.model, self.optimizer, x, y),
+                         shuffled_batches(split.n, batch_size, rng), split)
+
+    def evaluate(self, split, batch_size):
+        self.model.eval()
+        return self._run(lambda x, y: self.eval_step(self.model, x, y), ordered_batches(split.n, batch_size), split)
+
+    def sync(self):
+        self.jax.block_until_ready(self.nnx.state(self.model))

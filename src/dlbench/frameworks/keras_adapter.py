@@ -1,0 +1,77 @@
+"""Keras 3 on one of its backends: model.fit and model.evaluate, as a Keras user runs them.
+
+The backend is chosen by KERAS_BACKEND before Keras is imported, exactly as the seed articles flipped it. Threads,
+denormals and the device are set up through the backend framework itself (the same code as its native adapter).
+"""
+import os
+
+import numpy as np
+
+from dlbench.frameworks.adapter import Adapter as BaseAdapter
+from dlbench.frameworks.adapter import Trainer as BaseTrainer
+
+# Each backend runs in the layout its fast path prefers: Keras's torch backend transposes channels-last convolutions
+# on every call, TensorFlow's CPU convolutions want channels-last (WORKLOADS.md).
+IMAGE_DATA_FORMAT = {"jax": "channels_last", "tensorflow": "channels_last", "torch": "channels_first"}
+
+
+class Adapter(BaseAdapter):
+    def configure(self, settings):
+        BaseAdapter.configure(self, settings)
+        os.environ["KERAS_BACKEND"] = self.framework.keras_backend
+
+    def load(self, settings):
+        backend = self.framework.keras_backend
+        if backend == "torch":
+            from dlbench.frameworks.torch_adapter import setup_torch
+            info = setup_torch(settings)[1]
+        elif backend == "tensorflow":
+            from dlbench.frameworks.tensorflow_adapter import setup_tensorflow
+            info = setup_tensorflow(settings)
+        else:
+            from dlbench.frameworks.jax_adapter import setup_jax
+            info = setup_jax(settings)
+        import keras
+
+        if keras.backend.backend() != backend:
+            raise RuntimeError("Keras loaded the %r backend, not %r" % (keras.backend.backend(), backend))
+        keras.utils.set_random_seed(settings["seed"])
+        keras.config.set_image_data_format(IMAGE_DATA_FORMAT[backend])
+        info["keras_backend"] = keras.backend.backend()
+        info["layout"] = keras.config.image_data_format()
+        return info
+
+    def trainer(self, workload_module, spec, settings):
+        return KerasTrainer(workload_module, spec.hp)
+
+
+def _one_or_list(arrays):
+    return arrays[0] if len(arrays) == 1 else list(arrays)
+
+
+class KerasTrainer(BaseTrainer):
+    def __init__(self, module, hp):
+        self.model = module.build(hp)
+
+    def param_counts(self):
+        trainable = sum(int(np.prod(w.shape)) for w in self.model.trainable_weights)
+        return self.model.count_params(), trainable
+
+    def train_epoch(self, split, batch_size, rng):
+        # Keras shuffles every sample each epoch itself (its own seeded generator) and keeps the last partial batch.
+        history = self.model.fit(_one_or_list(split.inputs), _one_or_list(split.targets), batch_size=batch_size,
+                                 epochs=1, shuffle=True, verbose=0)
+        logs = history.history
+        return logs["loss"][-1], logs["accuracy"][-1]
+
+    def evaluate(self, split, batch_size):
+        logs = self.model.evaluate(_one_or_list(split.inputs), _one_or_list(split.targets), batch_size=batch_size,
+                                   verbose=0, return_dict=True)
+        return logs["loss"], logs["accuracy"]
+
+    def compile_mode(self):
+        return "jit_compile=%s" % (self.model.jit_compile,)
+
+    def sync(self):
+        # Reading a weight back waits for the update that wrote it, on every backend.
+        np.asarray(self.model.trainable_weights[-1].numpy())

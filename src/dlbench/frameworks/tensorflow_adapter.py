@@ -1,0 +1,83 @@
+"""Native TensorFlow: GradientTape inside a tf.function, the idiom of its custom-training-loop guide."""
+import numpy as np
+
+from dlbench.frameworks.adapter import Adapter as BaseAdapter
+from dlbench.frameworks.adapter import Trainer as BaseTrainer
+from dlbench.frameworks.adapter import flushes_denormals, ordered_batches, shuffled_batches
+
+
+def setup_tensorflow(settings):
+    """Threads, seed, device and denormal probe for TensorFlow; shared with Keras on the tensorflow backend."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(settings["threads"])
+    tf.config.threading.set_inter_op_parallelism_threads(settings["threads"])
+    tf.random.set_seed(settings["seed"])
+    gpus = tf.config.list_physical_devices("GPU")
+    build = tf.sysconfig.get_build_info()
+    return {
+        "threads": {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+                    "inter_op": tf.config.threading.get_inter_op_parallelism_threads()},
+        "denormals_flushed": flushes_denormals(lambda a, b: tf.function(lambda x, y: x * y)(tf.constant(a), tf.constant(b)).numpy()),
+        "device": {"kind": "gpu" if gpus else "cpu",
+                   "name": tf.config.experimental.get_device_details(gpus[0]).get("device_name") if gpus else "cpu",
+                   "cuda": build.get("cuda_version"), "cudnn": build.get("cudnn_version")},
+    }
+
+
+class Adapter(BaseAdapter):
+    def load(self, settings):
+        return setup_tensorflow(settings)
+
+    def trainer(self, workload_module, spec, settings):
+        return TensorFlowTrainer(workload_module, spec.hp, settings["seed"])
+
+
+class TensorFlowTrainer(BaseTrainer):
+    def __init__(self, module, hp, seed):
+        import tensorflow as tf
+
+        self.tf = tf
+        self.model, self.optimizer = module.build(hp, tf.random.Generator.from_seed(seed))
+        model, optimizer = self.model, self.optimizer
+
+        @tf.function
+        def train_step(inputs, targets):
+            with tf.GradientTape() as tape:
+                outputs = model(*inputs, training=True)
+                loss = module.loss_fn(outputs, *targets)
+            variables = model.trainable_variables
+            optimizer.apply(tape.gradient(loss, variables), variables)
+            return loss, module.correct(outputs, *targets)
+
+        @tf.function
+        def eval_step(inputs, targets):
+            outputs = model(*inputs, training=False)
+            return module.loss_fn(outputs, *targets), module.correct(outputs, *targets)
+
+        self.train_step, self.eval_step = train_step, eval_step
+
+    def param_counts(self):
+        def size(variables):
+            return sum(int(np.prod(v.shape)) for v in variables)
+        return size(self.model.variables), size(self.model.trainable_variables)
+
+    def _run(self, step, batches, split):
+        tf = self.tf
+        loss_sum, correct_sum = tf.zeros(()), tf.zeros(())
+        for index in batches:
+            loss, correct = step([tf.constant(a[index]) for a in split.inputs],
+                                 [tf.constant(a[index]) for a in split.targets])
+            loss_sum += loss * len(index)
+            correct_sum += tf.cast(correct, tf.float32)
+        return float(loss_sum.numpy()) / split.n, float(correct_sum.numpy()) / split.n
+
+    def train_epoch(self, split, batch_size, rng):
+        return self._run(self.train_step, shuffled_batches(split.n, batch_size, rng), split)
+
+    def evaluate(self, split, batch_size):
+        return self._run(self.eval_step, ordered_batches(split.n, batch_size), split)
+
+    def sync(self):
+        # TensorFlow has no device-wide barrier in eager mode: reading a value back waits for what produced it.
+        self.model.trainable_variables[0].numpy()

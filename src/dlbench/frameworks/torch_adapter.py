@@ -1,0 +1,91 @@
+"""PyTorch: an eager training loop, the idiom of its tutorials."""
+import numpy as np
+
+from dlbench.frameworks.adapter import Adapter as BaseAdapter
+from dlbench.frameworks.adapter import Trainer as BaseTrainer
+from dlbench.frameworks.adapter import flushes_denormals, ordered_batches, shuffled_batches
+
+
+def setup_torch(settings):
+    """Threads, denormal policy, seed and device for torch; shared with Keras on the torch backend."""
+    import torch
+
+    torch.set_num_threads(settings["threads"])
+    torch.set_num_interop_threads(settings["threads"])
+    torch.set_flush_denormal(True)  # JAX and TensorFlow flush; PyTorch on CPU does not unless asked (WORKLOADS.md rule 10)
+    torch.manual_seed(settings["seed"])
+    gpu = settings["device"] == "gpu"
+    if gpu:
+        torch.backends.cudnn.benchmark = True
+    device = torch.device("cuda" if gpu else "cpu")
+    return device, {
+        "threads": {"intra_op": torch.get_num_threads(), "inter_op": torch.get_num_interop_threads()},
+        "denormals_flushed": flushes_denormals(lambda a, b: (torch.from_numpy(a).to(device) * torch.from_numpy(b).to(device)).cpu().numpy()),
+        "device": {"kind": device.type,
+                   "name": torch.cuda.get_device_name(0) if gpu else "cpu",
+                   "cuda": torch.version.cuda if gpu else None,
+                   "cudnn": torch.backends.cudnn.version() if gpu else None,
+                   "cudnn_benchmark": bool(torch.backends.cudnn.benchmark)},
+    }
+
+
+class Adapter(BaseAdapter):
+    def load(self, settings):
+        self.device, info = setup_torch(settings)
+        return info
+
+    def trainer(self, workload_module, spec, settings):
+        return TorchTrainer(workload_module, spec.hp, self.device)
+
+
+class TorchTrainer(BaseTrainer):
+    def __init__(self, module, hp, device):
+        import torch
+
+        self.torch, self.module, self.device = torch, module, device
+        parts = module.build(hp)
+        self.model, self.optimizer = parts[0].to(device), parts[1]
+        self.schedule = parts[2] if len(parts) > 2 else None  # a per-step learning-rate schedule, stepped every batch
+
+    def param_counts(self):
+        params = list(self.model.parameters())
+        state = [b for name, b in self.model.named_buffers() if not name.endswith("num_batches_tracked")]
+        total = sum(p.numel() for p in params) + sum(b.numel() for b in state)
+        return total, sum(p.numel() for p in params if p.requires_grad)
+
+    def _tensors(self, arrays, index):
+        return [self.torch.from_numpy(np.ascontiguousarray(a[index])).to(self.device) for a in arrays]
+
+    def train_epoch(self, split, batch_size, rng):
+        torch = self.torch
+        self.model.train()
+        loss_sum = torch.zeros((), device=self.device)
+        correct = torch.zeros((), device=self.device)
+        for index in shuffled_batches(split.n, batch_size, rng):
+            inputs, targets = self._tensors(split.inputs, index), self._tensors(split.targets, index)
+            outputs = self.model(*inputs)
+            loss = self.module.loss_fn(outputs, *targets)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            if self.schedule is not None:
+                self.schedule.step()
+            loss_sum += loss.detach() * len(index)
+            correct += self.module.correct(outputs.detach(), *targets)
+        return loss_sum.item() / split.n, correct.item() / split.n
+
+    def evaluate(self, split, batch_size):
+        torch = self.torch
+        self.model.eval()
+        loss_sum, correct = 0.0, 0.0
+        with torch.no_grad():
+            for index in ordered_batches(split.n, batch_size):
+                inputs, targets = self._tensors(split.inputs, index), self._tensors(split.targets, index)
+                outputs = self.model(*inputs)
+                loss_sum += self.module.loss_fn(outputs, *targets) * len(index)
+                correct += self.module.correct(outputs, *targets)
+        return float(loss_sum) / split.n, float(correct) / split.n
+
+    def sync(self):
+        if self.device.type == "cuda":
+            self.torch.cuda.synchronize()

@@ -1,0 +1,68 @@
+"""Terminal rendering of summaries and listings (rich). Formatting only: the numbers come from summary.py."""
+from __future__ import annotations
+
+from rich.table import Table
+
+
+def seconds(value):
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if value < 100 else f"{value:.0f}"
+
+
+def interval(iv, fmt=seconds):
+    """'low-high' or '-' when there is no CI (fewer than two values): never an invented one."""
+    if iv is None or iv.low is None:
+        return "-"
+    return f"[{fmt(iv.low)}, {fmt(iv.high)}]"
+
+
+def ratio(row):
+    if row.ratio is None:
+        return "-"
+    if row.fastest:
+        return "1.00 (fastest)"
+    tie = " tie" if row.tie_with_fastest else ""
+    return f"{row.ratio.estimate:.2f} {interval(row.ratio, lambda v: f'{v:.2f}')}{tie}"
+
+
+def percent(value):
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def status(row):
+    return ", ".join(f"{count} {name}" for name, count in sorted(row.statuses.items()))
+
+
+def settings_label(settings):
+    samples = f", {settings['samples']} samples" if settings.get("samples") else ""
+    return (f"{settings['device']}, data {settings['data']}{samples}, batch {settings['batch_size']}, "
+            f"{settings['threads']} threads, {settings['precision']}, {settings['tier']} tier")
+
+
+def summary_tables(rows):
+    """One table per (workload, compared settings) group."""
+    tables, groups = [], {}
+    for row in rows:
+        groups.setdefault((row.workload, settings_label(row.settings)), []).append(row)
+    for (workload, label), members in groups.items():
+        table = Table(title=f"{workload}  ({label})", title_justify="left")
+        for column, justify in (("framework", "left"), ("runs", "left"), ("epoch s [95% CI]", "right"),
+                                ("x fastest [95% CI]", "right"), ("1st epoch s", "right"), ("samples/s", "right"),
+                                ("val acc", "right")):
+            table.add_column(column, justify=justify)
+        for row in sorted(members, key=lambda r: (r.epoch_seconds is None, r.ratio.estimate if r.ratio else 0)):
+            epoch = row.epoch_seconds
+            table.add_row(
+                row.framework, status(row), f"{seconds(epoch.estimate)} {interval(epoch)}" if epoch else "-",
+                ratio(row), seconds(row.first_epoch_seconds),
+                f"{row.samples_per_second:,.0f}" if row.samples_per_second else "-", percent(row.val_accuracy))
+        methods = sorted({r.epoch_seconds.method for r in members if r.epoch_seconds})
+        table.caption = f"CI method: {', '.join(methods)}" if methods else None
+        tables.append(table)
+    return tables
+
+
+def problems(rows):
+    """One line per framework that did not run cleanly, with the reason the store holds."""
+    return [f"{row.workload} / {row.framework}: {error}" for row in rows for error in row.errors]

@@ -1,0 +1,224 @@
+"""The results store: one SQLite file (default results/dlbench.sqlite), written only by the parent process.
+
+WAL mode and a busy timeout let several dlbench processes share a store; every batch of events is one transaction,
+so a crash at any moment leaves every finished trial intact. The schema version lives in PRAGMA user_version:
+a store from an older dlbench is migrated, one from a newer dlbench is refused.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sqlite3
+
+from dlbench.worker.protocol import STATUSES
+
+SCHEMA_VERSION = 1
+RUNNING = "running"  # the state of a trial in flight; every trial ends in one of STATUSES
+
+SCHEMA = f"""
+CREATE TABLE suites (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    config TEXT NOT NULL,             -- the resolved suite, JSON
+    command TEXT,
+    dlbench_version TEXT,
+    git_revision TEXT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    suite_id INTEGER NOT NULL REFERENCES suites(id),
+    trial_key TEXT NOT NULL,          -- workload, framework, settings and repeat as canonical JSON
+    workload TEXT NOT NULL,
+    framework TEXT NOT NULL,
+    repeat INTEGER NOT NULL,
+    settings TEXT NOT NULL,           -- JSON: device, precision, compile, tier, batch_size, data, samples, epochs, threads, seed
+    status TEXT NOT NULL CHECK (status IN ({", ".join(repr(s) for s in (RUNNING,) + STATUSES)})),
+    error TEXT,                       -- one line: why a trial did not end ok
+    detail TEXT,                      -- traceback or the tail of the worker's stderr
+    exit_code INTEGER,
+    node_host TEXT NOT NULL,
+    node_device TEXT NOT NULL,
+    env TEXT,                         -- JSON: what the worker read back from its framework and machine
+    params_total INTEGER,
+    params_trainable INTEGER,
+    started_at TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE INDEX runs_by_key ON runs (trial_key);
+CREATE INDEX runs_by_workload ON runs (workload, framework);
+CREATE TABLE epochs (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    epoch INTEGER NOT NULL,
+    warmup INTEGER NOT NULL,          -- 1: kept out of the steady-state statistics (compilation, autotuning)
+    train_seconds REAL NOT NULL,
+    eval_seconds REAL,
+    samples_per_second REAL,
+    loss REAL,
+    accuracy REAL,
+    val_loss REAL,
+    val_accuracy REAL,
+    PRIMARY KEY (run_id, epoch)
+);
+"""
+
+
+class StoreError(Exception):
+    pass
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+
+
+class Store:
+    def __init__(self, path):
+        self.path = str(path)
+        folder = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(folder, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA busy_timeout = 30000")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self._check_schema()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is not a usable dlbench store ({exc}): choose another --store") from exc
+
+    def _check_schema(self):
+        with self.transaction():
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
+                if self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                    raise StoreError(f"{self.path} is an SQLite file but not a dlbench store: choose another --store")
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif version > SCHEMA_VERSION:
+                raise StoreError(f"{self.path} was written by a newer dlbench (store schema {version}, this one knows "
+                                 f"{SCHEMA_VERSION}): upgrade dlbench or choose another --store")
+
+    def transaction(self):
+        return _Transaction(self.db)
+
+    def close(self):
+        self.db.close()
+
+    # -- writing -----------------------------------------------------------------------------------------------
+
+    def begin_suite(self, name, config, command=None, dlbench_version=None, git_revision=None):
+        with self.transaction():
+            cursor = self.db.execute(
+                "INSERT INTO suites (name, config, command, dlbench_version, git_revision, started_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (name, json.dumps(config, sort_keys=True), command, dlbench_version, git_revision, now()))
+        return cursor.lastrowid
+
+    def finish_suite(self, suite_id):
+        with self.transaction():
+            self.db.execute("UPDATE suites SET finished_at = ? WHERE id = ?", (now(), suite_id))
+
+    def start_run(self, suite_id, trial, node, status=RUNNING, error=None):
+        with self.transaction():
+            cursor = self.db.execute(
+                "INSERT INTO runs (suite_id, trial_key, workload, framework, repeat, settings, status, error, "
+                "node_host, node_device, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (suite_id, trial.key, trial.workload, trial.framework, trial.repeat,
+                 json.dumps(trial.settings, sort_keys=True), status, error, node["host"], node["device"], now(),
+                 None if status == RUNNING else now()))
+        return cursor.lastrowid
+
+    def record_skipped(self, suite_id, trial, node, reason):
+        return self.start_run(suite_id, trial, node, status="skipped", error=reason)
+
+    def apply_events(self, run_id, events):
+        """Write one batch of worker events in a single transaction."""
+        with self.transaction():
+            for event in events:
+                kind = event["event"]
+                if kind == "env":
+                    env = {k: v for k, v in event.items() if k not in ("event", "time")}
+                    self.db.execute("UPDATE runs SET env = ? WHERE id = ?", (json.dumps(env, sort_keys=True), run_id))
+                elif kind == "model":
+                    self.db.execute("UPDATE runs SET params_total = ?, params_trainable = ? WHERE id = ?",
+                                    (event["params_total"], event["params_trainable"], run_id))
+                elif kind == "epoch":
+                    self.db.execute(
+                        "INSERT INTO epochs (run_id, epoch, warmup, train_seconds, eval_seconds, samples_per_second, "
+                        "loss, accuracy, val_loss, val_accuracy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (run_id, event["epoch"], int(event["warmup"]), event["train_seconds"], event.get("eval_seconds"),
+                         event.get("samples_per_second"), event.get("loss"), event.get("accuracy"),
+                         event.get("val_loss"), event.get("val_accuracy")))
+                elif kind == "end":
+                    self._finish(run_id, event["status"], event.get("error"), event.get("detail"))
+
+    def finish_run(self, run_id, status, error=None, detail=None, exit_code=None):
+        with self.transaction():
+            self._finish(run_id, status, error, detail, exit_code)
+
+    def _finish(self, run_id, status, error, detail, exit_code=None):
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        self.db.execute("UPDATE runs SET status = ?, error = ?, detail = ?, exit_code = coalesce(?, exit_code), "
+                        "finished_at = ? WHERE id = ?", (status, error, detail, exit_code, now(), run_id))
+
+    def set_exit_code(self, run_id, exit_code):
+        with self.transaction():
+            self.db.execute("UPDATE runs SET exit_code = ? WHERE id = ?", (exit_code, run_id))
+
+    # -- reading -----------------------------------------------------------------------------------------------
+
+    def runs(self, workloads=None, frameworks=None, statuses=None, suite_id=None):
+        clauses, params = [], []
+        for column, values in (("workload", workloads), ("framework", frameworks), ("status", statuses)):
+            if values:
+                clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        if suite_id is not None:
+            clauses.append("suite_id = ?")
+            params.append(suite_id)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self.db.execute(f"SELECT * FROM runs {where} ORDER BY id", params).fetchall()
+        return [_run_dict(row) for row in rows]
+
+    def epochs(self, run_ids):
+        """Epoch rows of these runs, grouped by run id, in epoch order."""
+        found = {run_id: [] for run_id in run_ids}
+        ids = list(found)
+        for start in range(0, len(ids), 500):  # SQLite caps the number of bound parameters
+            chunk = ids[start:start + 500]
+            for row in self.db.execute(
+                    f"SELECT * FROM epochs WHERE run_id IN ({', '.join('?' * len(chunk))}) ORDER BY run_id, epoch",
+                    chunk):
+                found[row["run_id"]].append(dict(row))
+        return found
+
+    def last_suite_id(self):
+        row = self.db.execute("SELECT max(id) FROM suites").fetchone()
+        return row[0]
+
+
+def _run_dict(row):
+    run = dict(row)
+    run["settings"] = json.loads(run["settings"])
+    run["env"] = json.loads(run["env"]) if run["env"] else {}
+    return run
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error: a write is all or nothing."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, kind, value, tb):
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+        return False

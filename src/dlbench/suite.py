@@ -1,0 +1,179 @@
+"""A suite: what to run (from a TOML file, CLI flags, or both), checked, and expanded into trials.
+
+Every mistake in a suite is found here, before any trial starts, and reported in one line (SuiteError).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
+
+from dlbench import frameworks, machine, workloads
+
+BUNDLED = Path(__file__).parent / "suites"
+DEVICES = ("cpu", "gpu", "auto")
+DATA_VARIANTS = ("real", "synthetic", "small")
+
+
+class SuiteError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str = "cli"
+    workloads: tuple = ()
+    frameworks: tuple = ("all",)
+    device: str = "cpu"
+    epochs: int | None = None        # None: each workload's own (WORKLOADS.md)
+    repeats: int = 3                 # separate processes, fresh initialisation each
+    data: str = "real"
+    samples: int | None = None       # limit the training set (validation in proportion)
+    batch_size: int | None = None    # None: each workload's own
+    threads: int | None = None       # None: every CPU this process may use, the same for every framework
+    precision: str = "fp32"
+    compile: str = "none"
+    tier: str = "default"
+    seed: int = 0
+    timeout: float | None = None     # seconds per trial
+
+
+# key -> (accepted types, check, what a valid value is)
+def _positive(v):
+    return v > 0
+
+
+CHECKS = {
+    "name": (str, bool, "a non-empty string"),
+    "workloads": (list, bool, "a non-empty list of workload ids"),
+    "frameworks": (list, bool, "a non-empty list of framework ids, or [\"all\"]"),
+    "device": (str, lambda v: v in DEVICES, "one of " + ", ".join(DEVICES)),
+    "epochs": (int, _positive, "a positive integer"),
+    "repeats": (int, _positive, "a positive integer"),
+    "data": (str, lambda v: v in DATA_VARIANTS, "one of " + ", ".join(DATA_VARIANTS)),
+    "samples": (int, _positive, "a positive integer"),
+    "batch_size": (int, _positive, "a positive integer"),
+    "threads": (int, _positive, "a positive integer"),
+    "precision": (str, lambda v: v == "fp32", "fp32 (other precisions are not implemented yet)"),
+    "compile": (str, lambda v: v == "none", "none (compile modes are not implemented yet)"),
+    "tier": (str, lambda v: v == "default", "default (the tuned tier is not implemented yet)"),
+    "seed": (int, lambda v: v >= 0, "a non-negative integer"),
+    "timeout": ((int, float), _positive, "a positive number of seconds"),
+}
+
+
+def check(values, origin):
+    """Validate raw values (from TOML or flags) and return them as Suite fields; unknown keys are errors."""
+    known = {f.name for f in fields(Suite)}
+    checked = {}
+    for key, value in values.items():
+        if key not in known:
+            raise SuiteError(f"{origin}: unknown key {key!r}; valid keys: {', '.join(sorted(known))}")
+        types, ok, wanted = CHECKS[key]
+        if isinstance(value, bool) or not isinstance(value, types) or not ok(value):
+            raise SuiteError(f"{origin}: {key} = {value!r} is not valid: expected {wanted}")
+        if isinstance(value, list):
+            if not all(isinstance(item, str) for item in value):
+                raise SuiteError(f"{origin}: {key} must be a list of strings")
+            value = tuple(value)
+        checked[key] = value
+    return checked
+
+
+def load_file(name_or_path):
+    """A suite file: a path, or the name of a suite bundled with dlbench (e.g. `default`)."""
+    path = Path(name_or_path)
+    if not path.exists() and (BUNDLED / f"{name_or_path}.toml").exists():
+        path = BUNDLED / f"{name_or_path}.toml"
+    if not path.exists():
+        bundled = ", ".join(sorted(p.stem for p in BUNDLED.glob("*.toml")))
+        raise SuiteError(f"no suite file {name_or_path!r}: give a path to a TOML file or a bundled suite ({bundled})")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SuiteError(f"{path} is not valid TOML: {exc}") from exc
+    values = check(raw, str(path))
+    values.setdefault("name", path.stem)
+    return values
+
+
+def build(file_values, flag_values):
+    """The suite: bundled defaults, then the file, then command-line flags (flags win)."""
+    values = dict(file_values)
+    values.update(check({k: v for k, v in flag_values.items() if v is not None}, "command line"))
+    suite = Suite(**values)
+    if not suite.workloads:
+        raise SuiteError("no workloads given: use --workloads (see `dlbench list`) or --suite")
+    for workload_id in suite.workloads:
+        try:
+            workloads.get(workload_id)
+        except workloads.UnknownWorkload as exc:
+            raise SuiteError(str(exc)) from exc
+    for framework_id in suite.frameworks:
+        if framework_id != "all":
+            try:
+                frameworks.get(framework_id)
+            except frameworks.UnknownFramework as exc:
+                raise SuiteError(str(exc)) from exc
+    return replace(suite, device=resolve_device(suite.device), threads=suite.threads or machine.available_cpus())
+
+
+def resolve_device(device):
+    if device == "cpu":
+        return "cpu"
+    has_gpu = bool(machine.gpus())
+    if device == "gpu" and not has_gpu:
+        raise SuiteError("--device gpu: no NVIDIA GPU is visible (nvidia-smi finds none): use --device cpu or auto")
+    return "gpu" if has_gpu else "cpu"
+
+
+@dataclass(frozen=True)
+class Trial:
+    workload: str
+    framework: str
+    settings: dict = field(hash=False)
+    repeat: int = 0
+
+    @property
+    def key(self):
+        """The trial key (DESIGN.md): workload, framework, settings and repeat, as canonical JSON. --resume and
+        other executors find a trial's earlier results by it. The seed follows from the repeat, so it is left out."""
+        settings = {k: v for k, v in self.settings.items() if k != "seed"}
+        return json.dumps({"workload": self.workload, "framework": self.framework, "settings": settings,
+                           "repeat": self.repeat}, sort_keys=True, separators=(",", ":"))
+
+    def for_worker(self):
+        return {"key": self.key, "workload": self.workload, "framework": self.framework, "settings": self.settings,
+                "repeat": self.repeat}
+
+
+def plan(suite):
+    """Expand workloads x frameworks x repeats into trials, repeats interleaved (round-robin over frameworks), so
+    that a drift of the machine during the suite spreads over every framework instead of landing on one."""
+    trials = []
+    for workload_id in suite.workloads:
+        spec = workloads.get(workload_id).SPEC
+        implemented = workloads.implementations(workload_id)
+        chosen = implemented if "all" in suite.frameworks else list(suite.frameworks)
+        for framework_id in chosen:
+            if framework_id not in implemented:
+                raise SuiteError(f"{workload_id} has no {framework_id} version: it has {', '.join(implemented)}")
+        for repeat in range(suite.repeats):
+            for framework_id in chosen:
+                settings = {
+                    "device": suite.device, "precision": suite.precision, "compile": suite.compile,
+                    "tier": suite.tier, "batch_size": suite.batch_size or spec.batch_size, "data": suite.data,
+                    "samples": suite.samples, "epochs": suite.epochs or spec.epochs, "threads": suite.threads,
+                    "seed": suite.seed + repeat,
+                }
+                trials.append(Trial(workload_id, framework_id, settings, repeat))
+    return trials
+
+
+def as_config(suite):
+    return {f.name: getattr(suite, f.name) for f in fields(Suite)}

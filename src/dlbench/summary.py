@@ -1,0 +1,92 @@
+"""From stored runs to the summary people read: per (workload, settings, framework), the steady-state epoch time
+with its bootstrap CI and the ratio to the fastest framework with its own CI. Pure: no printing, no store writes."""
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import asdict, dataclass, field
+
+from dlbench import stats
+
+# Runs are compared only when these settings agree: a different data set or thread count is another benchmark.
+COMPARED_ON = ("device", "data", "samples", "batch_size", "threads", "precision", "compile", "tier")
+
+
+@dataclass
+class Row:
+    workload: str
+    framework: str
+    settings: dict
+    runs: int
+    statuses: dict                        # status -> count
+    epoch_seconds: stats.Interval | None  # steady-state epoch time (warm-up epochs excluded)
+    ratio: stats.Interval | None = None   # epoch time / the fastest framework's, with its CI
+    fastest: bool = False
+    tie_with_fastest: bool = False
+    first_epoch_seconds: float | None = None  # time to first epoch: compilation and autotuning show here
+    samples_per_second: float | None = None
+    val_accuracy: float | None = None
+    val_loss: float | None = None
+    params: int | None = None
+    errors: list = field(default_factory=list)
+
+    def to_json(self):
+        row = asdict(self)
+        for key in ("epoch_seconds", "ratio"):
+            interval = getattr(self, key)
+            row[key] = interval._asdict() if interval is not None else None
+        return row
+
+
+def _mean(values):
+    values = [v for v in values if v is not None]
+    return statistics.fmean(values) if values else None
+
+
+def summarize(runs, epochs_by_run, n_resamples=1000, seed=0):
+    """Rows for every (workload, compared settings, framework) among `runs`, in the order first seen."""
+    groups = {}
+    for run in runs:
+        compared = {k: run["settings"].get(k) for k in COMPARED_ON}
+        key = (run["workload"], json.dumps(compared, sort_keys=True), run["framework"])
+        groups.setdefault(key, (compared, []))[1].append(run)
+
+    rows, steady_times = [], []
+    for (workload, _, framework), (compared, group) in groups.items():
+        statuses = {}
+        for run in group:
+            statuses[run["status"]] = statuses.get(run["status"], 0) + 1
+        ok = [run for run in group if run["status"] == "ok"]
+        steady = [stats.steady_state([e["train_seconds"] for e in epochs_by_run[r["id"]]],
+                                     [e["warmup"] for e in epochs_by_run[r["id"]]]) for r in ok]
+        steady = [times for times in steady if times]
+        last = [epochs_by_run[r["id"]][-1] for r in ok if epochs_by_run[r["id"]]]
+        rows.append(Row(
+            workload=workload, framework=framework, settings=compared, runs=len(group), statuses=statuses,
+            epoch_seconds=stats.hierarchical_ci(steady, n_resamples=n_resamples, seed=seed) if steady else None,
+            first_epoch_seconds=_mean([epochs_by_run[r["id"]][0]["train_seconds"] for r in ok
+                                       if epochs_by_run[r["id"]] and epochs_by_run[r["id"]][0]["warmup"]]),
+            samples_per_second=_mean([e["samples_per_second"] for r in ok for e in epochs_by_run[r["id"]]
+                                      if not e["warmup"]]),
+            val_accuracy=_mean([e["val_accuracy"] for e in last]),
+            val_loss=_mean([e["val_loss"] for e in last]),
+            params=ok[0]["params_total"] if ok else None,
+            errors=sorted({run["error"] for run in group if run["status"] != "ok" and run["error"]}),
+        ))
+        steady_times.append(steady)
+    _add_ratios(rows, steady_times, n_resamples, seed)
+    return rows
+
+
+def _add_ratios(rows, steady_times, n_resamples, seed):
+    """Each framework's epoch time relative to the fastest one of its comparison group."""
+    by_group = {}
+    for row, steady in zip(rows, steady_times):
+        if row.epoch_seconds is not None:
+            by_group.setdefault((row.workload, json.dumps(row.settings, sort_keys=True)), []).append((row, steady))
+    for members in by_group.values():
+        fastest, fastest_steady = min(members, key=lambda member: member[0].epoch_seconds.estimate)
+        for row, steady in members:
+            row.fastest = row is fastest
+            row.ratio = stats.ratio_ci(steady, fastest_steady, n_resamples=n_resamples, seed=seed)
+            row.tie_with_fastest = not row.fastest and stats.is_tie(row.ratio)

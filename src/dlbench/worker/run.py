@@ -1,0 +1,118 @@
+"""One trial, start to end, inside its own process: the timing protocol lives here.
+
+Order matters: pin threads and set the framework's environment, load the data (numpy only), then import the
+framework (timed, outside any epoch), build the model, and train. Every clock read follows a device sync.
+"""
+import math
+import os
+import platform
+import sys
+import time
+import traceback
+
+import numpy as np
+
+from dlbench import data, frameworks, machine, workloads
+
+# Modules whose presence in sys.modules shows which frameworks a worker really imported (Keras can pull in
+# frameworks other than its backend; DESIGN.md asks to measure it, not assume it).
+FRAMEWORK_MODULES = ("keras", "tensorflow", "jax", "jaxlib", "flax", "optax", "torch", "cntk", "mxnet", "theano")
+
+OOM_MARKERS = ("out of memory", "resource_exhausted", "resource exhausted", "oom when allocating",
+               "failed to allocate")
+
+
+def pin_threads(threads):
+    """Restrict the process to `threads` CPUs: every framework sizes its pools from the affinity it sees, so this
+    equalises frameworks whose thread settings differ (XLA on the CPU has no intra-op knob)."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    cpus = sorted(os.sched_getaffinity(0))[:threads]
+    os.sched_setaffinity(0, cpus)
+    return cpus
+
+
+def imported_frameworks():
+    found = {}
+    for name in FRAMEWORK_MODULES:
+        module = sys.modules.get(name)
+        if module is not None:
+            found[name] = getattr(module, "__version__", "unknown")
+    return found
+
+
+def classify(exc):
+    """The status of a trial that raised: a device or host out-of-memory is `oom`, anything else `failed`."""
+    if isinstance(exc, MemoryError):
+        return "oom"
+    text = ("%s: %s" % (type(exc).__name__, exc)).lower()
+    return "oom" if any(marker in text for marker in OOM_MARKERS) else "failed"
+
+
+def one_line(exc):
+    message = str(exc).strip().splitlines()
+    return "%s: %s" % (type(exc).__name__, message[0] if message else "")
+
+
+def run_trial(trial, events):
+    settings = trial["settings"]
+    events.emit("start", pid=os.getpid(), key=trial["key"], python=sys.version.split()[0])
+    cpus = pin_threads(settings["threads"])
+    adapter = frameworks.load_adapter(trial["framework"])
+    adapter.configure(settings)
+
+    workload = workloads.get(trial["workload"])
+    spec = workload.SPEC
+    started = time.perf_counter()
+    dataset = data.dataset_module(spec.dataset).load(settings["data"], settings.get("samples"), seed=settings["seed"])
+    train, val = workload.splits(dataset)
+    data_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    info = adapter.load(settings)
+    import_seconds = time.perf_counter() - started
+    info.update({
+        "framework": trial["framework"], "imported": imported_frameworks(), "import_seconds": import_seconds,
+        "data_seconds": data_seconds, "n_train": train.n, "n_val": val.n,
+        "python": sys.version.split()[0], "platform": platform.platform(), "hostname": machine.hostname(),
+        "cpu_model": machine.cpu_model(), "cpu_affinity": cpus, "threads_requested": settings["threads"],
+        "denormal_policy": "flush", "seed": settings["seed"],
+    })
+    events.emit("env", **info)
+
+    started = time.perf_counter()
+    trainer = adapter.trainer(workloads.framework_module(trial["workload"], trial["framework"]), spec, settings)
+    total, trainable = trainer.param_counts()
+    events.emit("model", params_total=total, params_trainable=trainable,
+                build_seconds=time.perf_counter() - started)
+
+    rng = np.random.RandomState(settings["seed"])
+    batch_size = settings["batch_size"]
+    for epoch in range(1, settings["epochs"] + 1):
+        trainer.sync()
+        started = time.perf_counter()
+        loss, accuracy = trainer.train_epoch(train, batch_size, rng)
+        trainer.sync()
+        trained = time.perf_counter()
+        val_loss, val_accuracy = trainer.evaluate(val, batch_size)
+        trainer.sync()
+        evaluated = time.perf_counter()
+        train_seconds = trained - started
+        events.emit("epoch", epoch=epoch, warmup=epoch <= spec.warmup_epochs,
+                    train_seconds=train_seconds, eval_seconds=evaluated - trained,
+                    samples_per_second=train.n / train_seconds,
+                    loss=loss, accuracy=accuracy, val_loss=val_loss, val_accuracy=val_accuracy)
+        if not math.isfinite(loss):
+            events.end("diverged", error="training loss became %r in epoch %d" % (loss, epoch))
+            return
+    compile_mode = getattr(trainer, "compile_mode", None)
+    events.end("ok", compile=compile_mode() if compile_mode else None)
+
+
+def main(events, trial):
+    try:
+        run_trial(trial, events)
+    except KeyboardInterrupt:
+        events.end("interrupted", error="interrupted by a signal")
+    except BaseException as exc:  # a worker must always end with its final event
+        events.end(classify(exc), error=one_line(exc), detail="".join(traceback.format_exc()[-4000:]))

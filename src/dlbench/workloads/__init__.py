@@ -1,0 +1,40 @@
+"""The workload registry: which workloads exist and which frameworks implement each, found without importing any
+framework (a framework's version of a workload is a file beside the workload's spec).
+
+Each workload is a package: __init__.py holds SPEC and `splits(dataset)`; keras.py, torch.py, jax.py and
+tensorflow.py hold the same model written for each framework, side by side.
+"""
+import importlib
+import os
+
+WORKLOAD_IDS = ("mnist_mlp",)
+
+# Which file of a workload package implements which framework id. Keras 3 is one file for three backends.
+FRAMEWORK_FILES = {
+    "keras-jax": "keras", "keras-tensorflow": "keras", "keras-torch": "keras",
+    "torch": "torch", "jax": "jax", "tensorflow": "tensorflow",
+}
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class UnknownWorkload(ValueError):
+    pass
+
+
+def get(workload_id):
+    """The workload's package (SPEC, splits); raises UnknownWorkload naming the valid ids."""
+    if workload_id not in WORKLOAD_IDS:
+        raise UnknownWorkload("unknown workload %r: choose from %s" % (workload_id, ", ".join(WORKLOAD_IDS)))
+    return importlib.import_module("dlbench.workloads." + workload_id)
+
+
+def implementations(workload_id):
+    """Framework ids with a version of this workload, in registry order."""
+    folder = os.path.join(_HERE, workload_id)
+    return [fw for fw, stem in FRAMEWORK_FILES.items() if os.path.exists(os.path.join(folder, stem + ".py"))]
+
+
+def framework_module(workload_id, framework_id):
+    """Import the workload's version for one framework (only inside a worker: it imports the framework)."""
+    return importlib.import_module("dlbench.workloads.%s.%s" % (workload_id, FRAMEWORK_FILES[framework_id]))

@@ -1,0 +1,63 @@
+"""What a workload is, framework-free: its hyperparameters, data, expected parameter count and how its arrays are fed.
+
+Runs in the worker too, so Python 3.6 with the standard library and numpy only.
+"""
+
+
+class Hyper(object):
+    """A bag of named hyperparameters, read as attributes (hp.learning_rate) by every framework's version."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+    def as_dict(self):
+        return dict(self.__dict__)
+
+    def __repr__(self):
+        return "Hyper(%s)" % ", ".join("%s=%r" % kv for kv in sorted(self.__dict__.items()))
+
+
+class WorkloadSpec(object):
+    """One row of WORKLOADS.md.
+
+    id, source, dataset (a module of dlbench.data), batch_size, epochs, params (Keras count_params(): trainable
+    plus non-trainable state), trainable_params, metric ("accuracy" or "loss"), reference (what the original
+    reported), hp (the model's and optimizer's constants), warmup_epochs (epochs kept out of the steady state).
+    """
+
+    def __init__(self, id, source, dataset, batch_size, epochs, params, trainable_params, hp,
+                 metric="accuracy", reference="", warmup_epochs=1):
+        self.id = id
+        self.source = source
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.params = params
+        self.trainable_params = trainable_params
+        self.hp = hp
+        self.metric = metric
+        self.reference = reference
+        self.warmup_epochs = warmup_epochs
+
+    def describe(self):
+        return {
+            "id": self.id, "source": self.source, "dataset": self.dataset, "batch_size": self.batch_size,
+            "epochs": self.epochs, "params": self.params, "trainable_params": self.trainable_params,
+            "metric": self.metric, "reference": self.reference, "hyperparameters": self.hp.as_dict(),
+        }
+
+
+class Split(object):
+    """The arrays of one split as a model consumes them: several inputs and several targets are allowed
+    (bAbI has a story and a query; char_embed_lstm has two heads)."""
+
+    def __init__(self, inputs, targets):
+        self.inputs = list(inputs)
+        self.targets = list(targets)
+        sizes = set(len(a) for a in self.inputs + self.targets)
+        if len(sizes) != 1:
+            raise ValueError("inputs and targets differ in length: %s" % sorted(sizes))
+        self.n = sizes.pop()
+
+    def take(self, index):
+        return Split([a[index] for a in self.inputs], [a[index] for a in self.targets])
