@@ -1,0 +1,113 @@
+"""The command line as a user meets it: real subprocesses, real exit codes, one-line errors."""
+import json
+
+from conftest import dlbench
+
+
+def test_list_json_shape():
+    result = dlbench("list", "--json")
+    assert result.returncode == 0, result.stderr
+    listing = json.loads(result.stdout)
+    (mlp,) = [w for w in listing["workloads"] if w["id"] == "mnist_mlp"]
+    assert mlp["params"] == 669706 and mlp["trainable_params"] == 669706 and mlp["dataset"] == "mnist"
+    assert mlp["frameworks"] == ["keras-jax", "keras-tensorflow", "keras-torch", "torch", "jax", "tensorflow"]
+    ids = [f["id"] for f in listing["frameworks"]]
+    assert ids == mlp["frameworks"]
+    for f in listing["frameworks"]:
+        assert set(f) >= {"id", "installed", "version", "install"}
+        assert f["install"].startswith("pip install 'dlbench[")
+        assert (f["version"] is not None) == f["installed"]
+
+
+def test_env_json_describes_the_machine():
+    result = dlbench("env", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["machine"]["cpus_available"] >= 1 and report["machine"]["memory_bytes"] > 0
+    assert isinstance(report["gpus"], list)
+    assert {f["id"] for f in report["frameworks"]} >= {"torch", "jax", "tensorflow"}
+
+
+def check_one_line_error(result, code, *fragments):
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_unknown_workload_and_framework_exit_2_listing_valid_names(tmp_path):
+    store = tmp_path / "s.sqlite"
+    check_one_line_error(dlbench("run", "--workloads", "mnist_mpl", "--store", store), 2,
+                         "unknown workload 'mnist_mpl'", "mnist_mlp")
+    check_one_line_error(dlbench("run", "--workloads", "mnist_mlp", "--frameworks", "pytorch", "--store", store), 2,
+                         "unknown framework 'pytorch'", "keras-jax", "tensorflow")
+    assert not store.exists()  # nothing was started, nothing written
+
+
+def test_broken_suite_file_exits_2(tmp_path):
+    suite = tmp_path / "bad.toml"
+    suite.write_text('workloads = ["mnist_mlp"]\nepochs = -3\n')
+    check_one_line_error(dlbench("run", "--suite", suite, "--store", tmp_path / "s.sqlite"), 2,
+                         "epochs = -3 is not valid")
+
+
+def test_real_data_offline_is_a_clear_error_before_any_trial(tmp_path):
+    # A proxy on a closed loopback port makes every download fail, as on a machine without network.
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, DLBENCH_CACHE=str(tmp_path / "cache"), https_proxy="http://127.0.0.1:9",
+               HTTPS_PROXY="http://127.0.0.1:9", http_proxy="http://127.0.0.1:9")
+    result = subprocess.run([sys.executable, "-m", "dlbench.cli", "run", "--workloads", "mnist_mlp", "--data", "real",
+                             "--store", str(tmp_path / "s.sqlite")], capture_output=True, text=True, env=env)
+    check_one_line_error(result, 1, "could not download mnist.npz", "--data small")
+    assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_results_without_a_store_is_a_clear_error(tmp_path):
+    check_one_line_error(dlbench("results", "--store", tmp_path / "none.sqlite"), 1, "no store at")
+
+
+def test_unknown_export_format(tmp_path):
+    check_one_line_error(dlbench("export", "--format", "xlsx", "--store", tmp_path / "s.sqlite"), 2,
+                         "unknown format 'xlsx'")
+
+
+def test_ctrl_c_keeps_finished_work_and_records_the_running_trial_as_interrupted(tmp_path):
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from conftest import require_framework
+    from dlbench.store import Store
+
+    require_framework("torch")
+    store_path = tmp_path / "s.sqlite"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dlbench.cli", "run", "--workloads", "mnist_mlp", "--frameworks", "torch",
+         "--data", "small", "--samples", "1000", "--epochs", "100000", "--repeats", "1", "--threads", "1",
+         "--store", str(store_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # wait for real progress: two stored epochs
+        if store_path.exists():
+            db = sqlite3.connect(store_path)
+            try:
+                if db.execute("SELECT count(*) FROM epochs").fetchone()[0] >= 2:
+                    break
+            except sqlite3.OperationalError:
+                pass
+            finally:
+                db.close()
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Interrupted" in stderr
+    db = sqlite3.connect(store_path)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    (run,) = Store(store_path).runs()
+    assert run["status"] == "interrupted"
+    assert len(Store(store_path).epochs([run["id"]])[run["id"]]) >= 2

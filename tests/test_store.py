@@ -1,0 +1,106 @@
+import sqlite3
+
+import pytest
+
+from dlbench import store as store_module
+from dlbench.store import SCHEMA_VERSION, Store, StoreError
+from dlbench.suite import Trial
+
+NODE = {"host": "testhost", "device": "cpu: test"}
+
+
+def trial(framework="torch", repeat=0, **settings):
+    base = {"device": "cpu", "precision": "fp32", "compile": "none", "tier": "default", "batch_size": 128,
+            "data": "small", "samples": None, "epochs": 3, "threads": 2, "seed": repeat}
+    base.update(settings)
+    return Trial("mnist_mlp", framework, base, repeat)
+
+
+def epoch(n, seconds, warmup=False):
+    return {"event": "epoch", "epoch": n, "warmup": warmup, "train_seconds": seconds, "eval_seconds": 0.1,
+            "samples_per_second": 1000 / seconds, "loss": 1.0 / n, "accuracy": 0.5, "val_loss": 1.1 / n,
+            "val_accuracy": 0.6}
+
+
+def test_new_store_has_schema_version_and_wal(tmp_path):
+    path = tmp_path / "sub" / "s.sqlite"
+    Store(path).close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"suites", "runs", "epochs"} <= tables
+
+
+def test_store_from_a_newer_dlbench_is_refused(tmp_path):
+    path = tmp_path / "s.sqlite"
+    Store(path).close()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="newer dlbench"):
+        Store(path)
+
+
+def test_foreign_sqlite_file_and_garbage_are_refused(tmp_path):
+    other = tmp_path / "other.sqlite"
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="not a dlbench store"):
+        Store(other)
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(StoreError, match="not a usable dlbench store"):
+        Store(garbage)
+
+
+def test_run_lifecycle_records_events_node_and_status(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    suite_id = store.begin_suite("t", {"a": 1}, command="dlbench run")
+    run_id = store.start_run(suite_id, trial(), NODE)
+    assert store.runs()[0]["status"] == store_module.RUNNING
+    store.apply_events(run_id, [
+        {"event": "env", "time": 0, "threads": {"intra_op": 2}},
+        {"event": "model", "params_total": 669706, "params_trainable": 669706},
+        epoch(1, 2.0, warmup=True), epoch(2, 1.0),
+        {"event": "end", "status": "ok", "error": None, "detail": None},
+    ])
+    (run,) = store.runs()
+    assert run["status"] == "ok" and run["finished_at"]
+    assert run["node_host"] == "testhost" and run["node_device"] == "cpu: test"
+    assert run["env"] == {"threads": {"intra_op": 2}}
+    assert run["params_total"] == 669706
+    assert run["trial_key"] == trial().key
+    assert run["settings"]["batch_size"] == 128
+    epochs = store.epochs([run_id])[run_id]
+    assert [(e["epoch"], e["warmup"], e["train_seconds"]) for e in epochs] == [(1, 1, 2.0), (2, 0, 1.0)]
+
+
+def test_a_failing_batch_writes_nothing(tmp_path):
+    """One transaction per batch: an invalid event rolls back the epochs written before it in the same batch."""
+    store = Store(tmp_path / "s.sqlite")
+    run_id = store.start_run(store.begin_suite("t", {}), trial(), NODE)
+    with pytest.raises(ValueError):
+        store.apply_events(run_id, [epoch(1, 1.0), {"event": "end", "status": "no-such-status"}])
+    assert store.epochs([run_id])[run_id] == []
+    assert store.runs()[0]["status"] == store_module.RUNNING
+
+
+def test_skipped_runs_and_filters(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    suite_a = store.begin_suite("a", {})
+    store.record_skipped(suite_a, trial("jax"), NODE, "jax is not installed: pip install 'dlbench[jax]'")
+    run_id = store.start_run(suite_a, trial("torch"), NODE)
+    store.finish_run(run_id, "failed", error="RuntimeError: boom", exit_code=1)
+    suite_b = store.begin_suite("b", {})
+    store.start_run(suite_b, trial("torch", repeat=1), NODE)
+    assert [r["status"] for r in store.runs(frameworks=["jax"])] == ["skipped"]
+    assert store.runs(statuses=["failed"])[0]["error"] == "RuntimeError: boom"
+    assert store.runs(statuses=["failed"])[0]["exit_code"] == 1
+    assert len(store.runs(suite_id=suite_b)) == 1
+    assert store.last_suite_id() == suite_b
+    with pytest.raises(ValueError):
+        store.finish_run(run_id, "bogus")

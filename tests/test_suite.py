@@ -1,0 +1,86 @@
+import json
+
+import pytest
+
+from dlbench import machine, suite as suites
+from dlbench.suite import SuiteError
+
+
+def build(**flags):
+    return suites.build({}, flags)
+
+
+def test_bundled_default_suite_is_the_readme_one():
+    suite = suites.build(suites.load_file("default"), {})
+    assert suite.workloads == ("mnist_mlp",) and suite.data == "small" and suite.repeats == 2
+    trials = suites.plan(suite)
+    assert len(trials) == 12
+    assert {t.framework for t in trials} == {"keras-jax", "keras-tensorflow", "keras-torch", "torch", "jax",
+                                               "tensorflow"}
+
+
+def test_flags_override_the_file(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('workloads = ["mnist_mlp"]\nepochs = 4\nrepeats = 2\n')
+    suite = suites.build(suites.load_file(str(path)), {"epochs": 1, "samples": None})
+    assert suite.epochs == 1 and suite.repeats == 2 and suite.name == "s"
+
+
+@pytest.mark.parametrize("text, message", [
+    ('workloads = ["mnist_mlp"]\nepoch = 3\n', "unknown key 'epoch'"),
+    ('workloads = ["mnist_mlp"]\nepochs = "3"\n', "epochs = '3' is not valid"),
+    ('workloads = ["mnist_mlp"]\nepochs = -1\n', "epochs = -1 is not valid"),
+    ('workloads = ["mnist_mlp"]\nbatch_size = 0\n', "batch_size = 0 is not valid"),
+    ('workloads = ["mnist_mlp"]\nrepeats = true\n', "repeats = True is not valid"),
+    ('workloads = ["mnist_mlp"]\ndata = "huge"\n', "one of real, synthetic, small"),
+    ('workloads = "mnist_mlp"\n', "workloads = 'mnist_mlp' is not valid"),
+    ('workloads = [\n', "is not valid TOML"),
+])
+def test_broken_suite_files_are_one_line_errors(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(SuiteError, match=message.replace("[", r"\[")) as info:
+        suites.load_file(str(path))
+    assert "\n" not in str(info.value)
+
+
+def test_unknown_names_list_the_valid_ones():
+    with pytest.raises(SuiteError, match="unknown workload 'mnist_mpl': choose from mnist_mlp"):
+        build(workloads=["mnist_mpl"])
+    with pytest.raises(SuiteError, match="unknown framework 'pytorch': choose from keras-jax, .*tensorflow"):
+        build(workloads=["mnist_mlp"], frameworks=["pytorch"])
+    with pytest.raises(SuiteError, match="no suite file"):
+        suites.load_file("no-such-suite")
+    with pytest.raises(SuiteError, match="no workloads given"):
+        build()
+
+
+def test_plan_expands_repeats_interleaved_with_workload_defaults():
+    suite = build(workloads=["mnist_mlp"], frameworks=["torch", "jax"], repeats=2, threads=1)
+    trials = suites.plan(suite)
+    assert [(t.framework, t.repeat) for t in trials] == [("torch", 0), ("jax", 0), ("torch", 1), ("jax", 1)]
+    assert all(t.settings["epochs"] == 20 and t.settings["batch_size"] == 128 for t in trials)
+    assert [t.settings["seed"] for t in trials] == [0, 0, 1, 1]
+
+
+def test_threads_default_to_the_cpus_available():
+    assert build(workloads=["mnist_mlp"]).threads == machine.available_cpus()
+
+
+def test_trial_key_is_canonical_and_names_what_identifies_a_trial():
+    (a, b) = suites.plan(build(workloads=["mnist_mlp"], frameworks=["torch"], repeats=2))
+    key = json.loads(a.key)
+    assert key["workload"] == "mnist_mlp" and key["framework"] == "torch" and key["repeat"] == 0
+    assert {"device", "precision", "compile", "tier", "batch_size", "data", "samples"} <= set(key["settings"])
+    assert "seed" not in key["settings"]
+    assert a.key != b.key
+    again = suites.plan(build(workloads=["mnist_mlp"], frameworks=["torch"], repeats=2))[0]
+    assert again.key == a.key
+
+
+def test_gpu_device_without_a_gpu_is_an_error_before_any_trial():
+    if machine.gpus():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(SuiteError, match="no NVIDIA GPU"):
+        build(workloads=["mnist_mlp"], device="gpu")
+    assert build(workloads=["mnist_mlp"], device="auto").device == "cpu"

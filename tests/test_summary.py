@@ -1,0 +1,62 @@
+from dlbench.store import Store
+from dlbench.summary import summarize
+
+from test_store import NODE, epoch, trial
+
+
+def fill(store, framework, repeat, seconds, status="ok", settings=None):
+    suite_id = store.last_suite_id() or store.begin_suite("t", {})
+    run_id = store.start_run(suite_id, trial(framework, repeat, **(settings or {})), NODE)
+    events = [{"event": "model", "params_total": 669706, "params_trainable": 669706}]
+    events += [epoch(i + 1, s, warmup=(i == 0)) for i, s in enumerate(seconds)]
+    store.apply_events(run_id, events + [{"event": "end", "status": status, "error": None if status == "ok"
+                                          else "RuntimeError: it broke", "detail": None}])
+
+
+def rows_by_framework(store):
+    runs = store.runs()
+    return {row.framework: row for row in summarize(runs, store.epochs([r["id"] for r in runs]))}
+
+
+def test_fastest_ratio_and_steady_state(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    for repeat in range(2):
+        fill(store, "torch", repeat, [9.0, 1.00, 1.02, 0.98, 1.01])
+        fill(store, "jax", repeat, [30.0, 2.00, 2.04, 1.96, 2.02])
+    rows = rows_by_framework(store)
+    torch, jax = rows["torch"], rows["jax"]
+    assert torch.fastest and not jax.fastest
+    # The warm-up epoch (9 s, 30 s) is out of the steady-state mean but is the time to first epoch.
+    assert abs(torch.epoch_seconds.estimate - 1.0025) < 1e-9
+    assert torch.first_epoch_seconds == 9.0 and jax.first_epoch_seconds == 30.0
+    assert torch.epoch_seconds.low < 1.0025 < torch.epoch_seconds.high
+    assert torch.epoch_seconds.groups == 2 and torch.epoch_seconds.n == 8
+    assert 1.9 < jax.ratio.estimate < 2.1 and jax.ratio.low > 1.0 and not jax.tie_with_fastest
+    assert torch.ratio.estimate == 1.0
+    assert torch.params == 669706 and torch.val_accuracy == 0.6 and torch.statuses == {"ok": 2}
+
+
+def test_no_ci_from_a_single_steady_value(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    fill(store, "torch", 0, [5.0, 1.0])
+    row = rows_by_framework(store)["torch"]
+    assert row.epoch_seconds.estimate == 1.0
+    assert row.epoch_seconds.low is None and row.epoch_seconds.high is None
+
+
+def test_failed_runs_are_reported_not_averaged(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    fill(store, "torch", 0, [5.0, 1.0, 1.0])
+    fill(store, "torch", 1, [5.0, 100.0, 100.0], status="failed")
+    row = rows_by_framework(store)["torch"]
+    assert row.statuses == {"ok": 1, "failed": 1}
+    assert row.epoch_seconds.estimate == 1.0
+    assert row.errors == ["RuntimeError: it broke"]
+
+
+def test_different_settings_are_not_compared(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    fill(store, "torch", 0, [5.0, 1.0, 1.0], settings={"threads": 1})
+    fill(store, "jax", 0, [5.0, 3.0, 3.0], settings={"threads": 2})
+    rows = summarize(store.runs(), store.epochs([r["id"] for r in store.runs()]))
+    assert len(rows) == 2 and all(row.fastest for row in rows)
