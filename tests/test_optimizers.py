@@ -1,7 +1,8 @@
-"""Every framework's RMSprop follows Keras 3's rule exactly, epsilon inside the square root (WORKLOADS.md).
+"""Every framework's optimizers follow Keras 3's rules exactly (WORKLOADS.md), Keras 2's per-step `decay` included.
 
-The gradients are small enough (1e-4) that v is comparable to epsilon: a rule with epsilon outside the root,
-as torch.optim.RMSprop has, gives visibly different weights here, so these tests can fail."""
+Each rule is written once in NumPy (float64) and every implementation is compared with it over a few steps. The
+gradients are small enough (1e-4) that the accumulators are comparable to epsilon: a rule with epsilon outside
+the root, as torch.optim.RMSprop and Adadelta have, gives visibly different weights, so these tests can fail."""
 import json
 import os
 import subprocess
@@ -10,102 +11,151 @@ import sys
 import numpy as np
 import pytest
 
-from dlbench.workloads.mnist_mlp import SPEC
-
 from conftest import require_framework
 
-HP = SPEC.hp
 W0 = np.array([0.5, -0.25, 0.125, 1.0], dtype=np.float32)
 GRADS = [np.array([1e-4, -2e-4, 3e-1, 0.0], dtype=np.float32), np.array([-1e-4, 1e-4, -1e-1, 2e-4], np.float32),
          np.array([5e-5, 0.0, 2e-1, -1e-4], dtype=np.float32)]
+# name -> constants; decay is Keras 2's per-step inverse-time decay
+CASES = {
+    "rmsprop": dict(lr=1e-3, rho=0.9, epsilon=1e-7, decay=0.0),
+    "rmsprop_decay": dict(lr=1e-3, rho=0.9, epsilon=1e-7, decay=0.5),  # a large decay, so that it shows
+    "adadelta": dict(lr=1.0, rho=0.95, epsilon=1e-7, decay=0.0),
+    "sgd": dict(lr=0.01, momentum=0.9, decay=0.0),
+}
 
 
-def keras_rule():
-    w, v = W0.astype(np.float64), np.zeros(4)
-    for g in GRADS:
-        v = HP.rho * v + (1 - HP.rho) * g.astype(np.float64) ** 2
-        w = w - HP.learning_rate * g / np.sqrt(v + HP.epsilon)
+def reference(name, epsilon_outside=False):
+    c = CASES[name]
+    w = W0.astype(np.float64)
+    a, b = np.zeros(4), np.zeros(4)
+    root = (lambda x: np.sqrt(x) + c["epsilon"]) if epsilon_outside else (lambda x: np.sqrt(x + c["epsilon"]))
+    for t, g in enumerate(GRADS):
+        g = g.astype(np.float64)
+        lr = c["lr"] / (1 + c["decay"] * t)
+        if name.startswith("rmsprop"):
+            a = c["rho"] * a + (1 - c["rho"]) * g ** 2
+            w = w - lr * g / root(a)
+        elif name == "adadelta":
+            a = c["rho"] * a + (1 - c["rho"]) * g ** 2
+            delta = -root(b) / root(a) * g
+            b = c["rho"] * b + (1 - c["rho"]) * delta ** 2
+            w = w + lr * delta
+        else:
+            a = c["momentum"] * a - lr * g
+            w = w + a
     return w
 
 
-def epsilon_outside_rule():
-    w, v = W0.astype(np.float64), np.zeros(4)
-    for g in GRADS:
-        v = HP.rho * v + (1 - HP.rho) * g.astype(np.float64) ** 2
-        w = w - HP.learning_rate * g / (np.sqrt(v) + HP.epsilon)
-    return w
+def check(name, weights):
+    np.testing.assert_allclose(np.asarray(weights, dtype=np.float64), reference(name), rtol=0, atol=2e-7)
 
 
-def assert_keras_rule(weights):
-    np.testing.assert_allclose(weights, keras_rule(), rtol=0, atol=1e-7)
+@pytest.mark.parametrize("name", ["rmsprop", "adadelta"])
+def test_the_test_can_tell_epsilon_inside_from_outside(name):
+    assert np.max(np.abs(reference(name) - reference(name, epsilon_outside=True))) > 1e-5
 
 
-def test_the_test_can_tell_the_rules_apart():
-    assert np.max(np.abs(keras_rule() - epsilon_outside_rule())) > 1e-5
-
-
-def test_keras_rmsprop_is_the_reference_rule():
-    require_framework("keras-jax")
-    script = f"""
-import json, numpy as np, keras
-hp = {json.dumps(HP.as_dict())}
-w = keras.Variable(np.array({W0.tolist()}, dtype="float32"))
-opt = keras.optimizers.RMSprop(learning_rate=hp["learning_rate"], rho=hp["rho"], momentum=0.0,
-                               epsilon=hp["epsilon"], centered=False)
-for g in {[g.tolist() for g in GRADS]}:
+KERAS_SCRIPT = """
+import json, sys, numpy as np, keras
+name, c, w0, grads = json.loads(sys.argv[1])
+lr = keras.optimizers.schedules.InverseTimeDecay(c["lr"], decay_steps=1, decay_rate=c["decay"])
+if name.startswith("rmsprop"):
+    opt = keras.optimizers.RMSprop(learning_rate=lr, rho=c["rho"], momentum=0.0, epsilon=c["epsilon"], centered=False)
+elif name == "adadelta":
+    opt = keras.optimizers.Adadelta(learning_rate=lr, rho=c["rho"], epsilon=c["epsilon"])
+else:
+    opt = keras.optimizers.SGD(learning_rate=lr, momentum=c["momentum"], nesterov=False)
+w = keras.Variable(np.array(w0, dtype="float32"))
+for g in grads:
     opt.apply([np.array(g, dtype="float32")], [w])
 print(json.dumps(np.asarray(w.numpy()).tolist()))
 """
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_keras_is_the_reference(name):
+    """The NumPy rules are Keras 3's: checked against Keras itself (decay as InverseTimeDecay, decay_steps=1)."""
+    require_framework("keras-jax")
+    argument = json.dumps([name, CASES[name], W0.tolist(), [g.tolist() for g in GRADS]])
     env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    result = subprocess.run([sys.executable, "-c", KERAS_SCRIPT, argument], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
-    assert_keras_rule(np.array(json.loads(result.stdout.splitlines()[-1])))
+    check(name, json.loads(result.stdout.splitlines()[-1]))
 
 
-def test_torch_keras_rmsprop():
-    require_framework("torch")
+def run_torch(name, optimizer_class=None):
     import torch
 
-    from dlbench.frameworks.torch_optim import KerasRMSprop
+    from dlbench.frameworks.torch_optim import KerasAdadelta, KerasRMSprop
+    c = CASES[name]
     w = torch.nn.Parameter(torch.from_numpy(W0.copy()))
-    opt = KerasRMSprop([w], lr=HP.learning_rate, rho=HP.rho, epsilon=HP.epsilon)
+    if optimizer_class is not None:
+        opt = optimizer_class([w], lr=c["lr"], alpha=c["rho"], eps=c["epsilon"])
+    elif name.startswith("rmsprop"):
+        opt = KerasRMSprop([w], lr=c["lr"], rho=c["rho"], epsilon=c["epsilon"])
+    elif name == "adadelta":
+        opt = KerasAdadelta([w], lr=c["lr"], rho=c["rho"], epsilon=c["epsilon"])
+    else:
+        opt = torch.optim.SGD([w], lr=c["lr"], momentum=c["momentum"], dampening=0.0, nesterov=False)
+    # Keras 2's decay, as the workloads apply it: a LambdaLR stepped after every update.
+    schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0 / (1.0 + c["decay"] * step))
     for g in GRADS:
         w.grad = torch.from_numpy(g)
         opt.step()
-    assert_keras_rule(w.detach().numpy())
-    # torch's own RMSprop puts epsilon outside the root: it would not pass.
-    w2 = torch.nn.Parameter(torch.from_numpy(W0.copy()))
-    own = torch.optim.RMSprop([w2], lr=HP.learning_rate, alpha=HP.rho, eps=HP.epsilon)
-    for g in GRADS:
-        w2.grad = torch.from_numpy(g)
-        own.step()
+        schedule.step()
+    return w.detach().numpy()
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_torch(name):
+    require_framework("torch")
+    check(name, run_torch(name))
+
+
+def test_torch_own_rmsprop_would_not_pass():
+    require_framework("torch")
+    import torch
     with pytest.raises(AssertionError):
-        assert_keras_rule(w2.detach().numpy())
+        check("rmsprop", run_torch("rmsprop", torch.optim.RMSprop))
 
 
-def test_tensorflow_keras_rmsprop():
+@pytest.mark.parametrize("name", list(CASES))
+def test_tensorflow(name):
     require_framework("tensorflow")
     import tensorflow as tf
 
-    from dlbench.frameworks.tf_optim import KerasRMSprop
+    from dlbench.frameworks.tf_optim import KerasAdadelta, KerasRMSprop, KerasSGD
+    c = CASES[name]
     w = tf.Variable(W0.copy())
-    opt = KerasRMSprop([w], lr=HP.learning_rate, rho=HP.rho, epsilon=HP.epsilon)
+    if name.startswith("rmsprop"):
+        opt = KerasRMSprop([w], lr=c["lr"], rho=c["rho"], epsilon=c["epsilon"], decay=c["decay"])
+    elif name == "adadelta":
+        opt = KerasAdadelta([w], lr=c["lr"], rho=c["rho"], epsilon=c["epsilon"], decay=c["decay"])
+    else:
+        opt = KerasSGD([w], lr=c["lr"], momentum=c["momentum"], decay=c["decay"])
     for g in GRADS:
         opt.apply([tf.constant(g)], [w])
-    assert_keras_rule(w.numpy())
+    check(name, w.numpy())
 
 
-def test_optax_rmsprop_as_the_jax_workload_configures_it():
+@pytest.mark.parametrize("name", list(CASES))
+def test_optax(name):
     require_framework("jax")
     import jax.numpy as jnp
     import optax
-    from flax import nnx
-
-    from dlbench.workloads.mnist_mlp import jax as mlp_jax
-    _, tx = mlp_jax.build(HP, nnx.Rngs(0))
+    c = CASES[name]
+    lr = lambda step: c["lr"] / (1.0 + c["decay"] * step)  # noqa: E731  (optax counts updates from 0)
+    if name.startswith("rmsprop"):
+        tx = optax.rmsprop(lr, decay=c["rho"], eps=c["epsilon"], initial_scale=0.0, eps_in_sqrt=True)
+    elif name == "adadelta":
+        tx = optax.adadelta(lr, rho=c["rho"], eps=c["epsilon"])
+    else:
+        tx = optax.sgd(lr, momentum=c["momentum"], nesterov=False)
     w = jnp.asarray(W0)
     state = tx.init(w)
     for g in GRADS:
         updates, state = tx.update(jnp.asarray(g), state, w)
         w = optax.apply_updates(w, updates)
-    assert_keras_rule(np.asarray(w))
+    check(name, np.asarray(w))
+

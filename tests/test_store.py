@@ -104,3 +104,22 @@ def test_skipped_runs_and_filters(tmp_path):
     assert store.last_suite_id() == suite_b
     with pytest.raises(ValueError):
         store.finish_run(run_id, "bogus")
+
+
+def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    # The version 1 schema: the current one without epochs.input_seconds.
+    v1 = "\n".join(line for line in store_module.SCHEMA.splitlines() if "input_seconds" not in line)
+    db.executescript(v1)
+    db.execute("INSERT INTO suites (id, name, config, started_at) VALUES (1, 'old', '{}', 'then')")
+    db.execute("INSERT INTO runs (id, suite_id, trial_key, workload, framework, repeat, settings, status, node_host, "
+               "node_device, started_at) VALUES (1, 1, 'k', 'mnist_mlp', 'torch', 0, '{}', 'ok', 'h', 'cpu', 'then')")
+    db.execute("INSERT INTO epochs (run_id, epoch, warmup, train_seconds) VALUES (1, 1, 1, 2.5)")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    store = Store(path)
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    (epoch_row,) = store.epochs([1])[1]
+    assert epoch_row["train_seconds"] == 2.5 and epoch_row["input_seconds"] is None

@@ -60,3 +60,16 @@ def test_different_settings_are_not_compared(tmp_path):
     fill(store, "jax", 0, [5.0, 3.0, 3.0], settings={"threads": 2})
     rows = summarize(store.runs(), store.epochs([r["id"] for r in store.runs()]))
     assert len(rows) == 2 and all(row.fastest for row in rows)
+
+
+def test_time_to_target_and_input_share():
+    from dlbench.summary import input_share, time_to_target
+    epochs = [{"train_seconds": 3.0, "val_accuracy": 0.5, "val_loss": 2.0, "warmup": 1, "input_seconds": 1.0},
+              {"train_seconds": 1.0, "val_accuracy": 0.97, "val_loss": 1.0, "warmup": 0, "input_seconds": 0.25},
+              {"train_seconds": 1.0, "val_accuracy": 0.99, "val_loss": 0.5, "warmup": 0, "input_seconds": 0.25}]
+    assert time_to_target(epochs, 0.97, "accuracy") == 4.0   # warm-up epoch included: it is part of the wait
+    assert time_to_target(epochs, 0.995, "accuracy") is None
+    assert time_to_target(epochs, 0.6, "loss") == 5.0
+    assert time_to_target(epochs, None, "accuracy") is None
+    assert input_share(epochs) == 0.25                          # steady-state epochs only
+    assert input_share([{**e, "input_seconds": None} for e in epochs]) is None

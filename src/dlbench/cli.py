@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 import dlbench
 from dlbench import data, executor, export as exporting, frameworks, machine, render, summary, workloads
 from dlbench import suite as suites
+from dlbench.report.commands import register as register_report_commands
 from dlbench.store import Store, StoreError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -85,13 +86,15 @@ def run(
     threads: Optional[int] = typer.Option(None, help="CPU threads for every framework (default: all available)."),
     timeout: Optional[float] = typer.Option(None, help="Seconds per trial before it is stopped."),
     seed: Optional[int] = typer.Option(None, help="Base seed; repeat i uses seed + i."),
+    target: Optional[float] = typer.Option(None, help="Validation accuracy for time-to-accuracy (default: the "
+                                                        "workload's reference)."),
     store_path: Path = StoreOption,
     as_json: bool = JsonOption,
 ):
     """Run a suite: every trial in a fresh process, results into the store, a summary at the end."""
     flags = {"workloads": names(workload_ids), "frameworks": names(framework_ids), "device": device, "epochs": epochs,
              "repeats": repeats, "data": data_variant, "samples": samples, "batch_size": batch_size,
-             "threads": threads, "timeout": timeout, "seed": seed}
+             "threads": threads, "timeout": timeout, "seed": seed, "target": target}
     if suite_file is None and not flags["workloads"]:
         suite_file = "default"
         err.print("No --workloads or --suite given: running the bundled default suite "
@@ -158,7 +161,8 @@ def show_summary(rows, as_json, store_path=None):
         err.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
     if rows:
         out.print("Epoch times are steady-state means (the warm-up epoch excluded) with bootstrap 95% CIs; "
-                  "'tie': the ratio's CI contains 1." + (f" Store: {store_path}" if store_path else ""))
+                  "'tie': the ratio's CI contains 1; 's to' is the training time until validation first reached "
+                  "the target (runs that did / ok runs)." + (f" Store: {store_path}" if store_path else ""))
 
 
 @app.command(name="list")
@@ -296,6 +300,8 @@ def export_(
         fail(str(exc), EXIT_FAILED)
     err.print(f"{len(records)} rows written to {destination}")
 
+
+register_report_commands(app)
 
 if __name__ == "__main__":
     app()

@@ -47,16 +47,28 @@ def summary_tables(rows):
         groups.setdefault((row.workload, settings_label(row.settings)), []).append(row)
     for (workload, label), members in groups.items():
         table = Table(title=f"{workload}  ({label})", title_justify="left")
-        for column, justify in (("framework", "left"), ("runs", "left"), ("epoch s [95% CI]", "right"),
-                                ("x fastest [95% CI]", "right"), ("1st epoch s", "right"), ("samples/s", "right"),
-                                ("val acc", "right")):
+        targets = sorted({r.target for r in members if r.target is not None})
+        show_input = any(r.input_share is not None for r in members)
+        columns = [("framework", "left"), ("runs", "left"), ("epoch s [95% CI]", "right"),
+                   ("x fastest [95% CI]", "right"), ("1st epoch s", "right"), ("samples/s", "right"),
+                   ("val acc", "right")]
+        if targets:
+            columns.append((f"s to {'/'.join(f'{t:g}' for t in targets)}", "right"))
+        if show_input:
+            columns.append(("input %", "right"))
+        for column, justify in columns:
             table.add_column(column, justify=justify)
         for row in sorted(members, key=lambda r: (r.epoch_seconds is None, r.ratio.estimate if r.ratio else 0)):
             epoch = row.epoch_seconds
-            table.add_row(
-                row.framework, status(row), f"{seconds(epoch.estimate)} {interval(epoch)}" if epoch else "-",
-                ratio(row), seconds(row.first_epoch_seconds),
-                f"{row.samples_per_second:,.0f}" if row.samples_per_second else "-", percent(row.val_accuracy))
+            cells = [row.framework, status(row), f"{seconds(epoch.estimate)} {interval(epoch)}" if epoch else "-",
+                     ratio(row), seconds(row.first_epoch_seconds),
+                     f"{row.samples_per_second:,.0f}" if row.samples_per_second else "-", percent(row.val_accuracy)]
+            if targets:
+                ok_runs = row.statuses.get("ok", 0)
+                cells.append(f"{seconds(row.time_to_target)} ({row.reached_target}/{ok_runs})" if ok_runs else "-")
+            if show_input:
+                cells.append(percent(row.input_share))
+            table.add_row(*cells)
         methods = sorted({r.epoch_seconds.method for r in members if r.epoch_seconds})
         table.caption = f"CI method: {', '.join(methods)}" if methods else None
         tables.append(table)

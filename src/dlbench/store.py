@@ -13,7 +13,7 @@ import sqlite3
 
 from dlbench.worker.protocol import STATUSES
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RUNNING = "running"  # the state of a trial in flight; every trial ends in one of STATUSES
 
 SCHEMA = f"""
@@ -54,6 +54,7 @@ CREATE TABLE epochs (
     epoch INTEGER NOT NULL,
     warmup INTEGER NOT NULL,          -- 1: kept out of the steady-state statistics (compilation, autotuning)
     train_seconds REAL NOT NULL,
+    input_seconds REAL,               -- the part of train_seconds spent in dlbench's input pipeline (NULL: the framework's own)
     eval_seconds REAL,
     samples_per_second REAL,
     loss REAL,
@@ -63,6 +64,11 @@ CREATE TABLE epochs (
     PRIMARY KEY (run_id, epoch)
 );
 """
+
+# MIGRATIONS[v] brings a store from schema v to v + 1. Each runs in the same transaction as the version bump.
+MIGRATIONS = {
+    1: ["ALTER TABLE epochs ADD COLUMN input_seconds REAL"],
+}
 
 
 class StoreError(Exception):
@@ -101,6 +107,11 @@ class Store:
             elif version > SCHEMA_VERSION:
                 raise StoreError(f"{self.path} was written by a newer dlbench (store schema {version}, this one knows "
                                  f"{SCHEMA_VERSION}): upgrade dlbench or choose another --store")
+            else:
+                for step in range(version, SCHEMA_VERSION):
+                    for statement in MIGRATIONS[step]:
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def transaction(self):
         return _Transaction(self.db)
@@ -148,9 +159,11 @@ class Store:
                                     (event["params_total"], event["params_trainable"], run_id))
                 elif kind == "epoch":
                     self.db.execute(
-                        "INSERT INTO epochs (run_id, epoch, warmup, train_seconds, eval_seconds, samples_per_second, "
-                        "loss, accuracy, val_loss, val_accuracy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (run_id, event["epoch"], int(event["warmup"]), event["train_seconds"], event.get("eval_seconds"),
+                        "INSERT INTO epochs (run_id, epoch, warmup, train_seconds, input_seconds, eval_seconds, "
+                        "samples_per_second, loss, accuracy, val_loss, val_accuracy) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (run_id, event["epoch"], int(event["warmup"]), event["train_seconds"],
+                         event.get("input_seconds"), event.get("eval_seconds"),
                          event.get("samples_per_second"), event.get("loss"), event.get("accuracy"),
                          event.get("val_loss"), event.get("val_accuracy")))
                 elif kind == "end":

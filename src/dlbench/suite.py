@@ -41,6 +41,7 @@ class Suite:
     tier: str = "default"
     seed: int = 0
     timeout: float | None = None     # seconds per trial
+    target: float | None = None      # validation accuracy (or loss) for time-to-accuracy; None: each workload's own
 
 
 # key -> (accepted types, check, what a valid value is)
@@ -64,6 +65,7 @@ CHECKS = {
     "tier": (str, lambda v: v == "default", "default (the tuned tier is not implemented yet)"),
     "seed": (int, lambda v: v >= 0, "a non-negative integer"),
     "timeout": ((int, float), _positive, "a positive number of seconds"),
+    "target": ((int, float), _positive, "a positive number (validation accuracy in (0, 1], or a loss)"),
 }
 
 
@@ -142,8 +144,9 @@ class Trial:
     @property
     def key(self):
         """The trial key (DESIGN.md): workload, framework, settings and repeat, as canonical JSON. --resume and
-        other executors find a trial's earlier results by it. The seed follows from the repeat, so it is left out."""
-        settings = {k: v for k, v in self.settings.items() if k != "seed"}
+        other executors find a trial's earlier results by it. The seed follows from the repeat and the target only
+        reads the results, so both are left out."""
+        settings = {k: v for k, v in self.settings.items() if k not in ("seed", "target")}
         return json.dumps({"workload": self.workload, "framework": self.framework, "settings": settings,
                            "repeat": self.repeat}, sort_keys=True, separators=(",", ":"))
 
@@ -169,7 +172,7 @@ def plan(suite):
                     "device": suite.device, "precision": suite.precision, "compile": suite.compile,
                     "tier": suite.tier, "batch_size": suite.batch_size or spec.batch_size, "data": suite.data,
                     "samples": suite.samples, "epochs": suite.epochs or spec.epochs, "threads": suite.threads,
-                    "seed": suite.seed + repeat,
+                    "seed": suite.seed + repeat, "target": suite.target or spec.target,
                 }
                 trials.append(Trial(workload_id, framework_id, settings, repeat))
     return trials

@@ -6,7 +6,7 @@ import json
 import statistics
 from dataclasses import asdict, dataclass, field
 
-from dlbench import stats
+from dlbench import stats, workloads
 
 # Runs are compared only when these settings agree: a different data set or thread count is another benchmark.
 COMPARED_ON = ("device", "data", "samples", "batch_size", "threads", "precision", "compile", "tier")
@@ -27,6 +27,10 @@ class Row:
     samples_per_second: float | None = None
     val_accuracy: float | None = None
     val_loss: float | None = None
+    input_share: float | None = None      # the share of steady-state training time spent in the input pipeline
+    target: float | None = None
+    time_to_target: float | None = None   # mean training seconds until validation first reached the target
+    reached_target: int = 0               # how many of the ok runs reached it
     params: int | None = None
     errors: list = field(default_factory=list)
 
@@ -41,6 +45,27 @@ class Row:
 def _mean(values):
     values = [v for v in values if v is not None]
     return statistics.fmean(values) if values else None
+
+
+def time_to_target(epochs, target, metric):
+    """Training seconds (warm-up included: it is part of the real wait) until validation first reached the
+    target: accuracy at or above it, or loss at or below it. None if it never did."""
+    if target is None:
+        return None
+    elapsed = 0.0
+    for e in epochs:
+        elapsed += e["train_seconds"]
+        value = e["val_loss"] if metric == "loss" else e["val_accuracy"]
+        if value is not None and (value <= target if metric == "loss" else value >= target):
+            return elapsed
+    return None
+
+
+def input_share(epochs):
+    steady = [e for e in epochs if not e["warmup"] and e.get("input_seconds") is not None]
+    if not steady:
+        return None
+    return sum(e["input_seconds"] for e in steady) / sum(e["train_seconds"] for e in steady)
 
 
 def summarize(runs, epochs_by_run, n_resamples=1000, seed=0):
@@ -61,6 +86,9 @@ def summarize(runs, epochs_by_run, n_resamples=1000, seed=0):
                                      [e["warmup"] for e in epochs_by_run[r["id"]]]) for r in ok]
         steady = [times for times in steady if times]
         last = [epochs_by_run[r["id"]][-1] for r in ok if epochs_by_run[r["id"]]]
+        target = group[0]["settings"].get("target")
+        metric = workloads.get(workload).SPEC.metric if workload in workloads.WORKLOAD_IDS else "accuracy"
+        reached = [t for t in (time_to_target(epochs_by_run[r["id"]], target, metric) for r in ok) if t is not None]
         rows.append(Row(
             workload=workload, framework=framework, settings=compared, runs=len(group), statuses=statuses,
             epoch_seconds=stats.hierarchical_ci(steady, n_resamples=n_resamples, seed=seed) if steady else None,
@@ -70,6 +98,8 @@ def summarize(runs, epochs_by_run, n_resamples=1000, seed=0):
                                       if not e["warmup"]]),
             val_accuracy=_mean([e["val_accuracy"] for e in last]),
             val_loss=_mean([e["val_loss"] for e in last]),
+            input_share=_mean([input_share(epochs_by_run[r["id"]]) for r in ok]),
+            target=target, time_to_target=_mean(reached), reached_target=len(reached),
             params=ok[0]["params_total"] if ok else None,
             errors=sorted({run["error"] for run in group if run["status"] != "ok" and run["error"]}),
         ))

@@ -6,8 +6,11 @@ An adapter runs inside the trial process only. Its life is:
                        read back from the framework (not what was asked for)
   trainer(...)         builds the workload's model for this framework and returns a Trainer
 A Trainer counts parameters, trains one epoch, evaluates, and synchronises the device before the clock is read.
+Every native trainer takes its batches from the same InputPipeline, so shuffling, batching and augmentation are
+one piece of NumPy code for all frameworks, and its cost is measured apart.
 """
 import os
+import time
 
 import numpy as np
 
@@ -21,6 +24,9 @@ ONE = np.array([1.0], dtype=np.float32)
 
 
 class Adapter(object):
+    # The image layout this framework's fast path prefers; workloads lay their arrays out once, at load time.
+    layout = "channels_last"
+
     def __init__(self, framework):
         self.framework = framework
 
@@ -37,7 +43,7 @@ class Adapter(object):
     def load(self, settings):
         raise NotImplementedError
 
-    def trainer(self, workload_module, spec, settings):
+    def trainer(self, workload_module, spec, settings, pipeline):
         raise NotImplementedError
 
 
@@ -56,6 +62,37 @@ class Trainer(object):
 
     def sync(self):
         """Wait until every queued device computation is done, so that a clock read after it is honest."""
+
+
+class InputPipeline(object):
+    """Batches of numpy arrays: gather a shuffled batch, apply the workload's augmentation (if it has one).
+
+    `seconds` sums the time spent here, which is the input pipeline's share of an epoch; `batches` counts the
+    batches it produced (a Keras fit on plain arrays uses Keras's own pipeline and leaves both at zero)."""
+
+    def __init__(self, augment=None):
+        self.augment = augment
+        self.seconds = 0.0
+        self.batches = 0
+
+    def epoch(self, split, batch_size, rng):
+        for index in shuffled_batches(split.n, batch_size, rng):
+            yield self.batch(split, index, rng)
+
+    def batch(self, split, index, rng):
+        started = time.perf_counter()
+        inputs = [a[index] for a in split.inputs]
+        if self.augment is not None:
+            inputs = self.augment(inputs, rng)
+        targets = [a[index] for a in split.targets]
+        self.seconds += time.perf_counter() - started
+        self.batches += 1
+        return inputs, targets
+
+    def ordered(self, split, batch_size):
+        """Evaluation batches: in order, never augmented."""
+        for index in ordered_batches(split.n, batch_size):
+            yield [a[index] for a in split.inputs], [a[index] for a in split.targets]
 
 
 def shuffled_batches(n, batch_size, rng):

@@ -3,7 +3,7 @@ import numpy as np
 
 from dlbench.frameworks.adapter import Adapter as BaseAdapter
 from dlbench.frameworks.adapter import Trainer as BaseTrainer
-from dlbench.frameworks.adapter import flushes_denormals, ordered_batches, shuffled_batches
+from dlbench.frameworks.adapter import flushes_denormals
 
 
 def setup_jax(settings):
@@ -23,17 +23,16 @@ class Adapter(BaseAdapter):
     def load(self, settings):
         return setup_jax(settings)
 
-    def trainer(self, workload_module, spec, settings):
-        return JaxTrainer(workload_module, spec.hp, settings["seed"])
+    def trainer(self, workload_module, spec, settings, pipeline):
+        return JaxTrainer(workload_module, spec.hp, settings["seed"], pipeline)
 
 
 class JaxTrainer(BaseTrainer):
-    def __init__(self, module, hp, seed):
+    def __init__(self, module, hp, seed, pipeline):
         import jax
-        import optax  # noqa: F401  (the workload's optimizer is an optax transformation)
         from flax import nnx
 
-        self.jax, self.nnx = jax, nnx
+        self.jax, self.nnx, self.pipeline = jax, nnx, pipeline
         self.model, tx = module.build(hp, nnx.Rngs(params=seed, dropout=seed + 1))
         self.optimizer = nnx.Optimizer(self.model, tx, wrt=nnx.Param)
 
@@ -62,9 +61,9 @@ class JaxTrainer(BaseTrainer):
 
     def _run(self, step, batches, split):
         sums = []
-        for index in batches:
-            loss, correct = step([a[index] for a in split.inputs], [a[index] for a in split.targets])
-            sums.append((loss * len(index), correct))
+        for inputs, targets in batches:
+            loss, correct = step(inputs, targets)
+            sums.append((loss * len(targets[0]), correct))
         # One transfer at the end: reading each step's loss would synchronise every step.
         loss_sum, correct_sum = np.sum(self.jax.device_get(sums), axis=0)
         return float(loss_sum) / split.n, float(correct_sum) / split.n
@@ -72,11 +71,11 @@ class JaxTrainer(BaseTrainer):
     def train_epoch(self, split, batch_size, rng):
         self.model.train()
         return self._run(lambda x, y: self.train_step(self.model, self.optimizer, x, y),
-                         shuffled_batches(split.n, batch_size, rng), split)
+                         self.pipeline.epoch(split, batch_size, rng), split)
 
     def evaluate(self, split, batch_size):
         self.model.eval()
-        return self._run(lambda x, y: self.eval_step(self.model, x, y), ordered_batches(split.n, batch_size), split)
+        return self._run(lambda x, y: self.eval_step(self.model, x, y), self.pipeline.ordered(split, batch_size), split)
 
     def sync(self):
         self.jax.block_until_ready(self.nnx.state(self.model))

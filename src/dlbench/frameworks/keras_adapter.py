@@ -16,6 +16,10 @@ IMAGE_DATA_FORMAT = {"jax": "channels_last", "tensorflow": "channels_last", "tor
 
 
 class Adapter(BaseAdapter):
+    @property
+    def layout(self):
+        return IMAGE_DATA_FORMAT[self.framework.keras_backend]
+
     def configure(self, settings):
         BaseAdapter.configure(self, settings)
         os.environ["KERAS_BACKEND"] = self.framework.keras_backend
@@ -36,21 +40,43 @@ class Adapter(BaseAdapter):
         if keras.backend.backend() != backend:
             raise RuntimeError("Keras loaded the %r backend, not %r" % (keras.backend.backend(), backend))
         keras.utils.set_random_seed(settings["seed"])
-        keras.config.set_image_data_format(IMAGE_DATA_FORMAT[backend])
+        keras.config.set_image_data_format(self.layout)
         info["keras_backend"] = keras.backend.backend()
         info["layout"] = keras.config.image_data_format()
         return info
 
-    def trainer(self, workload_module, spec, settings):
-        return KerasTrainer(workload_module, spec.hp)
+    def trainer(self, workload_module, spec, settings, pipeline):
+        return KerasTrainer(workload_module, spec.hp, pipeline)
 
 
 def _one_or_list(arrays):
-    return arrays[0] if len(arrays) == 1 else list(arrays)
+    return arrays[0] if len(arrays) == 1 else tuple(arrays)
+
+
+def augmented_batches(keras, pipeline, split, batch_size, rng):
+    """A Keras PyDataset over dlbench's input pipeline: the modern form of the seed scripts'
+    `fit(datagen.flow(...))`, with the same shuffling and augmentation code as the native frameworks."""
+
+    class Batches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__(workers=1, use_multiprocessing=False)  # in this process, like the native loops
+            self.order = rng.permutation(split.n)
+
+        def __len__(self):
+            return -(-split.n // batch_size)
+
+        def __getitem__(self, i):
+            inputs, targets = pipeline.batch(split, self.order[i * batch_size:(i + 1) * batch_size], rng)
+            return _one_or_list(inputs), _one_or_list(targets)
+
+    return Batches()
 
 
 class KerasTrainer(BaseTrainer):
-    def __init__(self, module, hp):
+    def __init__(self, module, hp, pipeline):
+        import keras
+
+        self.keras, self.pipeline = keras, pipeline
         self.model = module.build(hp)
 
     def param_counts(self):
@@ -58,9 +84,14 @@ class KerasTrainer(BaseTrainer):
         return self.model.count_params(), trainable
 
     def train_epoch(self, split, batch_size, rng):
-        # Keras shuffles every sample each epoch itself (its own seeded generator) and keeps the last partial batch.
-        history = self.model.fit(_one_or_list(split.inputs), _one_or_list(split.targets), batch_size=batch_size,
-                                 epochs=1, shuffle=True, verbose=0)
+        if self.pipeline.augment is not None:
+            history = self.model.fit(augmented_batches(self.keras, self.pipeline, split, batch_size, rng), epochs=1,
+                                     verbose=0)
+        else:
+            # In-memory arrays, as a Keras user fits them: Keras shuffles every sample each epoch itself (its own
+            # seeded generator) and keeps the last partial batch.
+            history = self.model.fit(_one_or_list(split.inputs), _one_or_list(split.targets), batch_size=batch_size,
+                                     epochs=1, shuffle=True, verbose=0)
         logs = history.history
         return logs["loss"][-1], logs["accuracy"][-1]
 

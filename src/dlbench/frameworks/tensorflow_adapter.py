@@ -3,7 +3,7 @@ import numpy as np
 
 from dlbench.frameworks.adapter import Adapter as BaseAdapter
 from dlbench.frameworks.adapter import Trainer as BaseTrainer
-from dlbench.frameworks.adapter import flushes_denormals, ordered_batches, shuffled_batches
+from dlbench.frameworks.adapter import flushes_denormals
 
 
 def setup_tensorflow(settings):
@@ -29,15 +29,15 @@ class Adapter(BaseAdapter):
     def load(self, settings):
         return setup_tensorflow(settings)
 
-    def trainer(self, workload_module, spec, settings):
-        return TensorFlowTrainer(workload_module, spec.hp, settings["seed"])
+    def trainer(self, workload_module, spec, settings, pipeline):
+        return TensorFlowTrainer(workload_module, spec.hp, settings["seed"], pipeline)
 
 
 class TensorFlowTrainer(BaseTrainer):
-    def __init__(self, module, hp, seed):
+    def __init__(self, module, hp, seed, pipeline):
         import tensorflow as tf
 
-        self.tf = tf
+        self.tf, self.pipeline = tf, pipeline
         self.model, self.optimizer = module.build(hp, tf.random.Generator.from_seed(seed))
         model, optimizer = self.model, self.optimizer
 
@@ -65,18 +65,17 @@ class TensorFlowTrainer(BaseTrainer):
     def _run(self, step, batches, split):
         tf = self.tf
         loss_sum, correct_sum = tf.zeros(()), tf.zeros(())
-        for index in batches:
-            loss, correct = step([tf.constant(a[index]) for a in split.inputs],
-                                 [tf.constant(a[index]) for a in split.targets])
-            loss_sum += loss * len(index)
+        for inputs, targets in batches:
+            loss, correct = step([tf.constant(a) for a in inputs], [tf.constant(a) for a in targets])
+            loss_sum += loss * len(targets[0])
             correct_sum += tf.cast(correct, tf.float32)
         return float(loss_sum.numpy()) / split.n, float(correct_sum.numpy()) / split.n
 
     def train_epoch(self, split, batch_size, rng):
-        return self._run(self.train_step, shuffled_batches(split.n, batch_size, rng), split)
+        return self._run(self.train_step, self.pipeline.epoch(split, batch_size, rng), split)
 
     def evaluate(self, split, batch_size):
-        return self._run(self.eval_step, ordered_batches(split.n, batch_size), split)
+        return self._run(self.eval_step, self.pipeline.ordered(split, batch_size), split)
 
     def sync(self):
         # TensorFlow has no device-wide barrier in eager mode: reading a value back waits for what produced it.

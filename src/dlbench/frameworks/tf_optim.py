@@ -1,7 +1,8 @@
 """Keras 3's optimizer rules and initialisers written for native TensorFlow, without Keras.
 
 Since TensorFlow 2.16, tf.keras is Keras 3: a native TensorFlow version that used tf.keras optimizers or
-initialisers would be running Keras. These few lines keep the native version native.
+initialisers would be running Keras. These few lines keep the native version native. Every optimizer takes Keras 2's
+`decay` (per-step inverse-time decay): lr_t = lr / (1 + decay * t), t the number of updates before this one.
 """
 import math
 
@@ -9,21 +10,85 @@ import tensorflow as tf
 
 
 def glorot_uniform(generator, shape):
-    """U(-limit, limit) with limit = sqrt(6 / (fan_in + fan_out)), for a dense (in, out) kernel."""
-    fan_in, fan_out = shape[0], shape[-1]
+    """U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out)); a conv kernel (h, w, in, out) counts its receptive
+    field in both fans, as Keras does."""
+    receptive = math.prod(shape[:-2]) if len(shape) > 2 else 1
+    fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
     limit = math.sqrt(6.0 / (fan_in + fan_out))
     return generator.uniform(shape, -limit, limit, dtype=tf.float32)
 
 
-class KerasRMSprop(tf.Module):
-    """v <- rho v + (1 - rho) g^2;  w <- w - lr g / sqrt(v + epsilon)   (no momentum, not centred)."""
+def orthogonal(generator, shape, gain=1.0):
+    """Keras's Orthogonal: the Q of a QR decomposition of a normal matrix, signs fixed by R's diagonal."""
+    rows, cols = math.prod(shape[:-1]), shape[-1]
+    flat = generator.normal((max(rows, cols), min(rows, cols)), dtype=tf.float32)
+    q, r = tf.linalg.qr(flat)
+    q = q * tf.sign(tf.linalg.diag_part(r))
+    if rows < cols:
+        q = tf.transpose(q)
+    return gain * tf.reshape(q, shape)
 
-    def __init__(self, variables, lr, rho, epsilon):
-        super().__init__(name="rmsprop")
-        self.lr, self.rho, self.epsilon = lr, rho, epsilon
-        self.velocities = [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
+
+class _Optimizer(tf.Module):
+    def __init__(self, lr, decay, name):
+        super().__init__(name=name)
+        self.lr, self.decay = lr, decay
+        self.iterations = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.slots = []
+
+    def slot(self, variables):
+        return [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
+
+    def learning_rate(self):
+        return self.lr / (1.0 + self.decay * tf.cast(self.iterations, tf.float32))
 
     def apply(self, gradients, variables):
-        for g, v, velocity in zip(gradients, variables, self.velocities):
-            velocity.assign(self.rho * velocity + (1.0 - self.rho) * tf.square(g))
-            v.assign_sub(self.lr * g / tf.sqrt(velocity + self.epsilon))
+        lr = self.learning_rate()
+        for i, (g, v) in enumerate(zip(gradients, variables)):
+            self.update(i, g, v, lr)
+        self.iterations.assign_add(1)
+
+
+class KerasRMSprop(_Optimizer):
+    """v <- rho v + (1 - rho) g^2;  w <- w - lr g / sqrt(v + epsilon)   (no momentum, not centred)."""
+
+    def __init__(self, variables, lr, rho, epsilon, decay=0.0):
+        super().__init__(lr, decay, "rmsprop")
+        self.rho, self.epsilon = rho, epsilon
+        self.velocities = self.slot(variables)
+
+    def update(self, i, g, v, lr):
+        velocity = self.velocities[i]
+        velocity.assign(self.rho * velocity + (1.0 - self.rho) * tf.square(g))
+        v.assign_sub(lr * g / tf.sqrt(velocity + self.epsilon))
+
+
+class KerasAdadelta(_Optimizer):
+    """a <- rho a + (1 - rho) g^2;  d <- -sqrt(b + eps) / sqrt(a + eps) g;  b <- rho b + (1 - rho) d^2;
+    w <- w + lr d."""
+
+    def __init__(self, variables, lr, rho, epsilon, decay=0.0):
+        super().__init__(lr, decay, "adadelta")
+        self.rho, self.epsilon = rho, epsilon
+        self.grad_avgs, self.delta_avgs = self.slot(variables), self.slot(variables)
+
+    def update(self, i, g, v, lr):
+        grad_avg, delta_avg = self.grad_avgs[i], self.delta_avgs[i]
+        grad_avg.assign(self.rho * grad_avg + (1.0 - self.rho) * tf.square(g))
+        delta = -tf.sqrt(delta_avg + self.epsilon) / tf.sqrt(grad_avg + self.epsilon) * g
+        delta_avg.assign(self.rho * delta_avg + (1.0 - self.rho) * tf.square(delta))
+        v.assign_add(lr * delta)
+
+
+class KerasSGD(_Optimizer):
+    """m <- momentum m - lr g;  w <- w + m   (plain momentum: not Nesterov, no unit gain)."""
+
+    def __init__(self, variables, lr, momentum, decay=0.0):
+        super().__init__(lr, decay, "sgd")
+        self.momentum = momentum
+        self.moments = self.slot(variables)
+
+    def update(self, i, g, v, lr):
+        moment = self.moments[i]
+        moment.assign(self.momentum * moment - lr * g)
+        v.assign_add(moment)

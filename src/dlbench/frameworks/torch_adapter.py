@@ -3,7 +3,7 @@ import numpy as np
 
 from dlbench.frameworks.adapter import Adapter as BaseAdapter
 from dlbench.frameworks.adapter import Trainer as BaseTrainer
-from dlbench.frameworks.adapter import flushes_denormals, ordered_batches, shuffled_batches
+from dlbench.frameworks.adapter import flushes_denormals
 
 
 def setup_torch(settings):
@@ -30,19 +30,21 @@ def setup_torch(settings):
 
 
 class Adapter(BaseAdapter):
+    layout = "channels_first"  # NCHW: PyTorch's convolutions take it natively
+
     def load(self, settings):
         self.device, info = setup_torch(settings)
         return info
 
-    def trainer(self, workload_module, spec, settings):
-        return TorchTrainer(workload_module, spec.hp, self.device)
+    def trainer(self, workload_module, spec, settings, pipeline):
+        return TorchTrainer(workload_module, spec.hp, self.device, pipeline)
 
 
 class TorchTrainer(BaseTrainer):
-    def __init__(self, module, hp, device):
+    def __init__(self, module, hp, device, pipeline):
         import torch
 
-        self.torch, self.module, self.device = torch, module, device
+        self.torch, self.module, self.device, self.pipeline = torch, module, device, pipeline
         parts = module.build(hp)
         self.model, self.optimizer = parts[0].to(device), parts[1]
         self.schedule = parts[2] if len(parts) > 2 else None  # a per-step learning-rate schedule, stepped every batch
@@ -53,16 +55,16 @@ class TorchTrainer(BaseTrainer):
         total = sum(p.numel() for p in params) + sum(b.numel() for b in state)
         return total, sum(p.numel() for p in params if p.requires_grad)
 
-    def _tensors(self, arrays, index):
-        return [self.torch.from_numpy(np.ascontiguousarray(a[index])).to(self.device) for a in arrays]
+    def _tensors(self, arrays):
+        return [self.torch.from_numpy(np.ascontiguousarray(a)).to(self.device) for a in arrays]
 
     def train_epoch(self, split, batch_size, rng):
         torch = self.torch
         self.model.train()
         loss_sum = torch.zeros((), device=self.device)
         correct = torch.zeros((), device=self.device)
-        for index in shuffled_batches(split.n, batch_size, rng):
-            inputs, targets = self._tensors(split.inputs, index), self._tensors(split.targets, index)
+        for inputs, targets in self.pipeline.epoch(split, batch_size, rng):
+            inputs, targets = self._tensors(inputs), self._tensors(targets)
             outputs = self.model(*inputs)
             loss = self.module.loss_fn(outputs, *targets)
             self.optimizer.zero_grad(set_to_none=True)
@@ -70,7 +72,7 @@ class TorchTrainer(BaseTrainer):
             self.optimizer.step()
             if self.schedule is not None:
                 self.schedule.step()
-            loss_sum += loss.detach() * len(index)
+            loss_sum += loss.detach() * len(targets[0])
             correct += self.module.correct(outputs.detach(), *targets)
         return loss_sum.item() / split.n, correct.item() / split.n
 
@@ -79,10 +81,10 @@ class TorchTrainer(BaseTrainer):
         self.model.eval()
         loss_sum, correct = 0.0, 0.0
         with torch.no_grad():
-            for index in ordered_batches(split.n, batch_size):
-                inputs, targets = self._tensors(split.inputs, index), self._tensors(split.targets, index)
+            for inputs, targets in self.pipeline.ordered(split, batch_size):
+                inputs, targets = self._tensors(inputs), self._tensors(targets)
                 outputs = self.model(*inputs)
-                loss_sum += self.module.loss_fn(outputs, *targets) * len(index)
+                loss_sum += self.module.loss_fn(outputs, *targets) * len(targets[0])
                 correct += self.module.correct(outputs, *targets)
         return float(loss_sum) / split.n, float(correct) / split.n
 

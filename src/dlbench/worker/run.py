@@ -13,6 +13,7 @@ import traceback
 import numpy as np
 
 from dlbench import data, frameworks, machine, workloads
+from dlbench.frameworks.adapter import InputPipeline
 
 # Modules whose presence in sys.modules shows which frameworks a worker really imported (Keras can pull in
 # frameworks other than its backend; DESIGN.md asks to measure it, not assume it).
@@ -65,31 +66,37 @@ def run_trial(trial, events):
     spec = workload.SPEC
     started = time.perf_counter()
     dataset = data.dataset_module(spec.dataset).load(settings["data"], settings.get("samples"), seed=settings["seed"])
-    train, val = workload.splits(dataset)
+    train, val = workload.splits(dataset, adapter.layout)  # laid out once here, never transposed per batch
     data_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
     info = adapter.load(settings)
     import_seconds = time.perf_counter() - started
+
+    pipeline = InputPipeline(getattr(workload, "augment", None))
+    started = time.perf_counter()
+    trainer = adapter.trainer(workloads.framework_module(trial["workload"], trial["framework"]), spec, settings,
+                              pipeline)
+    build_seconds = time.perf_counter() - started
     info.update({
+        # After the build, so that it shows everything the trial pulled in (flax is imported by the model code).
         "framework": trial["framework"], "imported": imported_frameworks(), "import_seconds": import_seconds,
         "data_seconds": data_seconds, "n_train": train.n, "n_val": val.n,
         "python": sys.version.split()[0], "platform": platform.platform(), "hostname": machine.hostname(),
         "cpu_model": machine.cpu_model(), "cpu_affinity": cpus, "threads_requested": settings["threads"],
         "denormal_policy": "flush", "seed": settings["seed"],
+        "augmentation": getattr(workload, "augment", None) is not None,
     })
+    info.setdefault("layout", adapter.layout)  # Keras reads its own back
     events.emit("env", **info)
-
-    started = time.perf_counter()
-    trainer = adapter.trainer(workloads.framework_module(trial["workload"], trial["framework"]), spec, settings)
     total, trainable = trainer.param_counts()
-    events.emit("model", params_total=total, params_trainable=trainable,
-                build_seconds=time.perf_counter() - started)
+    events.emit("model", params_total=total, params_trainable=trainable, build_seconds=build_seconds)
 
     rng = np.random.RandomState(settings["seed"])
     batch_size = settings["batch_size"]
     for epoch in range(1, settings["epochs"] + 1):
         trainer.sync()
+        input_seconds, input_batches = pipeline.seconds, pipeline.batches
         started = time.perf_counter()
         loss, accuracy = trainer.train_epoch(train, batch_size, rng)
         trainer.sync()
@@ -100,6 +107,8 @@ def run_trial(trial, events):
         train_seconds = trained - started
         events.emit("epoch", epoch=epoch, warmup=epoch <= spec.warmup_epochs,
                     train_seconds=train_seconds, eval_seconds=evaluated - trained,
+                    # the share of train_seconds spent gathering and augmenting batches (None: the framework's own)
+                    input_seconds=pipeline.seconds - input_seconds if pipeline.batches > input_batches else None,
                     samples_per_second=train.n / train_seconds,
                     loss=loss, accuracy=accuracy, val_loss=val_loss, val_accuracy=val_accuracy)
         if not math.isfinite(loss):

@@ -7,15 +7,17 @@ tensorflow.py hold the same model written for each framework, side by side.
 import importlib
 import os
 
-WORKLOAD_IDS = ("mnist_mlp",)
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Every sub-package is a workload: adding its folder is what registers it.
+WORKLOAD_IDS = tuple(sorted(name for name in os.listdir(_HERE)
+                            if os.path.isfile(os.path.join(_HERE, name, "__init__.py"))))
 
 # Which file of a workload package implements which framework id. Keras 3 is one file for three backends.
 FRAMEWORK_FILES = {
     "keras-jax": "keras", "keras-tensorflow": "keras", "keras-torch": "keras",
     "torch": "torch", "jax": "jax", "tensorflow": "tensorflow",
 }
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class UnknownWorkload(ValueError):

@@ -22,11 +22,12 @@ class WorkloadSpec(object):
 
     id, source, dataset (a module of dlbench.data), batch_size, epochs, params (Keras count_params(): trainable
     plus non-trainable state), trainable_params, metric ("accuracy" or "loss"), reference (what the original
-    reported), hp (the model's and optimizer's constants), warmup_epochs (epochs kept out of the steady state).
+    reported), hp (the model's and optimizer's constants), warmup_epochs (epochs kept out of the steady state),
+    target (the validation accuracy, or loss for metric "loss", whose first crossing gives the time to accuracy).
     """
 
     def __init__(self, id, source, dataset, batch_size, epochs, params, trainable_params, hp,
-                 metric="accuracy", reference="", warmup_epochs=1):
+                 metric="accuracy", reference="", warmup_epochs=1, target=None):
         self.id = id
         self.source = source
         self.dataset = dataset
@@ -38,12 +39,14 @@ class WorkloadSpec(object):
         self.metric = metric
         self.reference = reference
         self.warmup_epochs = warmup_epochs
+        self.target = target
 
     def describe(self):
         return {
             "id": self.id, "source": self.source, "dataset": self.dataset, "batch_size": self.batch_size,
             "epochs": self.epochs, "params": self.params, "trainable_params": self.trainable_params,
-            "metric": self.metric, "reference": self.reference, "hyperparameters": self.hp.as_dict(),
+            "metric": self.metric, "target": self.target, "reference": self.reference,
+            "hyperparameters": self.hp.as_dict(),
         }
 
 

@@ -23,12 +23,14 @@ SPEC = WorkloadSpec(
     hp=Hyper(inputs=784, hidden=512, dropout=0.2, classes=10,
              learning_rate=1e-3, rho=0.9, epsilon=1e-7),
     metric="accuracy",
+    target=0.98,
     reference="98.4% validation accuracy after 20 epochs on the full MNIST (Keras example)",
 )
 
 
-def splits(dataset):
-    """Flatten the 28x28 images to 784 features; labels stay integer class ids (sparse cross-entropy)."""
+def splits(dataset, layout):
+    """Flatten the 28x28 images to 784 features (the layout does not matter to a perceptron); labels stay integer
+    class ids (sparse cross-entropy)."""
     def flat(x):
         return x.reshape(len(x), SPEC.hp.inputs)
     return (Split([flat(dataset.x_train)], [dataset.y_train]),

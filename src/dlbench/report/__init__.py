@@ -1,0 +1,1 @@
+"""Reports: HTML with charts, Markdown, comparisons and the framework feature matrix (issue 9)."""
