@@ -70,8 +70,9 @@ class InputPipeline(object):
     `seconds` sums the time spent here, which is the input pipeline's share of an epoch; `batches` counts the
     batches it produced (a Keras fit on plain arrays uses Keras's own pipeline and leaves both at zero)."""
 
-    def __init__(self, augment=None):
-        self.augment = augment
+    def __init__(self, augment=None, layout="channels_last"):
+        self.augment = augment  # the workload's augment(inputs, rng, layout): a list of numpy arrays -> a new list
+        self.layout = layout
         self.seconds = 0.0
         self.batches = 0
 
@@ -83,7 +84,7 @@ class InputPipeline(object):
         started = time.perf_counter()
         inputs = [a[index] for a in split.inputs]
         if self.augment is not None:
-            inputs = self.augment(inputs, rng)
+            inputs = self.augment(inputs, rng, self.layout)
         targets = [a[index] for a in split.targets]
         self.seconds += time.perf_counter() - started
         self.batches += 1

@@ -73,7 +73,7 @@ def run_trial(trial, events):
     info = adapter.load(settings)
     import_seconds = time.perf_counter() - started
 
-    pipeline = InputPipeline(getattr(workload, "augment", None))
+    pipeline = InputPipeline(getattr(workload, "augment", None), adapter.layout)
     started = time.perf_counter()
     trainer = adapter.trainer(workloads.framework_module(trial["workload"], trial["framework"]), spec, settings,
                               pipeline)
