@@ -49,8 +49,11 @@ def test_foreign_sqlite_file_and_garbage_are_refused(tmp_path):
     db.execute("CREATE TABLE t (x)")
     db.commit()
     db.close()
+    before = other.read_bytes()
     with pytest.raises(StoreError, match="not a dlbench store"):
         Store(other)
+    assert other.read_bytes() == before  # nothing written on a refusal (not even the journal mode)
+    assert not (tmp_path / "other.sqlite-wal").exists()
     garbage = tmp_path / "garbage.sqlite"
     garbage.write_bytes(b"this is not a database at all" * 100)
     with pytest.raises(StoreError, match="not a usable dlbench store"):
@@ -109,8 +112,9 @@ def test_skipped_runs_and_filters(tmp_path):
 def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path):
     path = tmp_path / "old.sqlite"
     db = sqlite3.connect(path)
-    # The version 1 schema: the current one without epochs.input_seconds.
-    v1 = "\n".join(line for line in store_module.SCHEMA.splitlines() if "input_seconds" not in line)
+    # The version 1 schema: the current one without epochs.input_seconds, suites.host and suites.pid.
+    added = ("input_seconds REAL", "host TEXT,", "pid INTEGER,")
+    v1 = "\n".join(line for line in store_module.SCHEMA.splitlines() if not any(a in line for a in added))
     db.executescript(v1)
     db.execute("INSERT INTO suites (id, name, config, started_at) VALUES (1, 'old', '{}', 'then')")
     db.execute("INSERT INTO runs (id, suite_id, trial_key, workload, framework, repeat, settings, status, node_host, "

@@ -45,7 +45,7 @@ def test_broken_suite_files_are_one_line_errors(tmp_path, text, message):
 
 
 def test_unknown_names_list_the_valid_ones():
-    with pytest.raises(SuiteError, match="unknown workload 'mnist_mpl': choose from mnist_mlp"):
+    with pytest.raises(SuiteError, match="unknown workload 'mnist_mpl': choose from .*mnist_mlp"):
         build(workloads=["mnist_mpl"])
     with pytest.raises(SuiteError, match="unknown framework 'pytorch': choose from keras-jax, .*tensorflow"):
         build(workloads=["mnist_mlp"], frameworks=["pytorch"])
@@ -84,3 +84,18 @@ def test_gpu_device_without_a_gpu_is_an_error_before_any_trial():
     with pytest.raises(SuiteError, match="no NVIDIA GPU"):
         build(workloads=["mnist_mlp"], device="gpu")
     assert build(workloads=["mnist_mlp"], device="auto").device == "cpu"
+
+
+def test_per_workload_timeouts_from_a_suite_file(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('workloads = ["mnist_mlp"]\nframeworks = ["torch"]\ntimeout = 100\n'
+                    '[timeouts]\nmnist_mlp = 5\n')
+    (trial,) = suites.plan(suites.build(suites.load_file(str(path)), {"repeats": 1}))
+    assert trial.timeout == 5
+    assert "timeout" not in json.loads(trial.key)["settings"]  # how long it may run is not what it is
+    path.write_text('workloads = ["mnist_mlp"]\n[timeouts]\nmnist_mpl = 5\n')
+    with pytest.raises(SuiteError, match="unknown workload 'mnist_mpl'"):
+        suites.build(suites.load_file(str(path)), {})
+    path.write_text('workloads = ["mnist_mlp"]\n[timeouts]\nmnist_mlp = -5\n')
+    with pytest.raises(SuiteError, match="timeouts = .* is not valid: expected a table of workload ids"):
+        suites.load_file(str(path))

@@ -23,7 +23,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Which deep-learning framework trains this model fastest here, and does it learn the same thing?")
 # Tables are wide: when stdout is a file or a pipe, don't squeeze them into rich's default 80 columns.
 out = Console(width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages stay one line, whatever the width
 
 DEFAULT_STORE = Path("results") / "dlbench.sqlite"
 StoreOption = typer.Option(DEFAULT_STORE, "--store", help="The SQLite results store.")
@@ -88,6 +88,8 @@ def run(
     seed: Optional[int] = typer.Option(None, help="Base seed; repeat i uses seed + i."),
     target: Optional[float] = typer.Option(None, help="Validation accuracy for time-to-accuracy (default: the "
                                                         "workload's reference)."),
+    resume: bool = typer.Option(False, "--resume", help="Run only the trials of this suite that have no result "
+                                                         "in the store yet (interrupted, skipped or never run)."),
     store_path: Path = StoreOption,
     as_json: bool = JsonOption,
 ):
@@ -112,6 +114,14 @@ def run(
             fail(str(exc), EXIT_FAILED)
 
     store = open_store(store_path)
+    abandoned = store.close_abandoned()
+    if abandoned:
+        err.print(f"{abandoned} trial(s) left running by a dlbench process that no longer exists: recorded as "
+                  "interrupted.")
+    done = store.completed(t.key for t in trials) if resume else {}
+    if resume:
+        trials = suites.pending(trials, done)
+        err.print(f"--resume: {len(done)} trial(s) already have a result; running the other {len(trials)}.")
     suite_id = store.begin_suite(suite.name, suites.as_config(suite), command=shlex.join(sys.argv),
                                  dlbench_version=dlbench.__version__, git_revision=git_revision())
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops a suite the way Ctrl-C does
@@ -132,7 +142,7 @@ def run(
                     progress.update(task, description=f"  {label}  [{colour}]{event['status']}[/{colour}]")
 
             try:
-                executor.run_trial(trial, store, suite_id, node, timeout=suite.timeout, on_event=on_event)
+                executor.run_trial(trial, store, suite_id, node, on_event=on_event)
             except executor.Interrupted:
                 interrupted = True
                 break
@@ -141,10 +151,12 @@ def run(
     store.finish_suite(suite_id)
 
     runs = store.runs(suite_id=suite_id)
-    rows = summary.summarize(runs, store.epochs([r["id"] for r in runs]))
+    everything = list(done.values()) + runs  # with --resume, the summary covers the whole suite
+    rows = summary.summarize(everything, store.epochs([r["id"] for r in everything]))
     show_summary(rows, as_json, store_path)
     if interrupted:
-        err.print("Interrupted: finished trials are kept; the running one is recorded as interrupted.")
+        err.print("Interrupted: finished trials are kept; the running one is recorded as interrupted. "
+                  "`dlbench run --resume` with the same options runs the rest.")
         raise typer.Exit(130)
     bad = [r for r in runs if r["status"] not in ("ok", "skipped")]
     if bad:

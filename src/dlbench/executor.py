@@ -40,13 +40,20 @@ def worker_environment(event_fd):
     return env
 
 
+def signal_name(number):
+    try:
+        return f"signal {number} ({signal.Signals(number).name})"
+    except ValueError:
+        return f"signal {number}"
+
+
 def tail(path, lines=STDERR_TAIL_LINES):
     with open(path, errors="replace") as f:
         return "".join(f.readlines()[-lines:]).strip()
 
 
-def run_trial(trial, store, suite_id, node, timeout=None, on_event=None):
-    """Run one trial to its end and record it. Returns the final status."""
+def run_trial(trial, store, suite_id, node, on_event=None):
+    """Run one trial to its end (or its trial.timeout) and record it. Returns the final status."""
     framework = frameworks.get(trial.framework)
     missing = framework.missing()
     if missing:
@@ -69,7 +76,7 @@ def run_trial(trial, store, suite_id, node, timeout=None, on_event=None):
     try:
         process.stdin.write(json.dumps(trial.for_worker()).encode())
         process.stdin.close()
-        return _follow(process, read_fd, run_id, store, timeout, on_event, log_path)
+        return _follow(process, read_fd, run_id, store, trial.timeout, on_event, log_path)
     finally:
         _stop(process)
         os.unlink(log_path)
@@ -111,8 +118,10 @@ def _follow(process, read_fd, run_id, store, timeout, on_event, log_path):
     exit_code = process.wait()
     store.set_exit_code(run_id, exit_code)
     if final is None:
-        how = f"was killed by signal {-exit_code}" if exit_code < 0 else f"exited with code {exit_code}"
+        how = f"was killed by {signal_name(-exit_code)}" if exit_code < 0 else f"exited with code {exit_code}"
         error = f"the worker {how} before its final event"
+        if exit_code == -signal.SIGKILL:
+            error += " (the kernel's out-of-memory killer does this, and so does kill -9)"
         store.finish_run(run_id, "failed", error=error, detail=tail(log_path), exit_code=exit_code)
         if on_event:
             on_event({"event": FINAL_EVENT, "status": "failed", "error": error})

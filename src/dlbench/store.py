@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import socket
 import sqlite3
 
 from dlbench.worker.protocol import STATUSES
@@ -24,6 +25,8 @@ CREATE TABLE suites (
     command TEXT,
     dlbench_version TEXT,
     git_revision TEXT,
+    host TEXT,                        -- where the dlbench process that ran the suite lives
+    pid INTEGER,                      -- its process id: a trial left 'running' by a dead process was abandoned
     started_at TEXT NOT NULL,
     finished_at TEXT
 );
@@ -67,7 +70,8 @@ CREATE TABLE epochs (
 
 # MIGRATIONS[v] brings a store from schema v to v + 1. Each runs in the same transaction as the version bump.
 MIGRATIONS = {
-    1: ["ALTER TABLE epochs ADD COLUMN input_seconds REAL"],
+    1: ["ALTER TABLE epochs ADD COLUMN input_seconds REAL", "ALTER TABLE suites ADD COLUMN host TEXT",
+        "ALTER TABLE suites ADD COLUMN pid INTEGER"],
 }
 
 
@@ -88,9 +92,9 @@ class Store:
             self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA busy_timeout = 30000")
-            self.db.execute("PRAGMA journal_mode = WAL")
+            self._check_schema()  # before anything that writes: a refused file is left exactly as it was
+            self.db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer, writers wait their turn
             self.db.execute("PRAGMA foreign_keys = ON")
-            self._check_schema()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not a usable dlbench store ({exc}): choose another --store") from exc
 
@@ -124,10 +128,24 @@ class Store:
     def begin_suite(self, name, config, command=None, dlbench_version=None, git_revision=None):
         with self.transaction():
             cursor = self.db.execute(
-                "INSERT INTO suites (name, config, command, dlbench_version, git_revision, started_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (name, json.dumps(config, sort_keys=True), command, dlbench_version, git_revision, now()))
+                "INSERT INTO suites (name, config, command, dlbench_version, git_revision, host, pid, started_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (name, json.dumps(config, sort_keys=True), command, dlbench_version, git_revision,
+                 socket.gethostname(), os.getpid(), now()))
         return cursor.lastrowid
+
+    def close_abandoned(self):
+        """Trials left 'running' by a dlbench process of this host that no longer exists (killed, crashed, power
+        lost) are recorded as interrupted. Returns how many."""
+        rows = self.db.execute(
+            "SELECT runs.id, suites.pid FROM runs JOIN suites ON runs.suite_id = suites.id "
+            "WHERE runs.status = ? AND suites.host = ?", (RUNNING, socket.gethostname())).fetchall()
+        abandoned = [row["id"] for row in rows if not _alive(row["pid"])]
+        with self.transaction():
+            for run_id in abandoned:
+                self._finish(run_id, "interrupted", "abandoned: the dlbench process running it ended without "
+                                                    "recording a result", None)
+        return len(abandoned)
 
     def finish_suite(self, suite_id):
         with self.transaction():
@@ -210,9 +228,37 @@ class Store:
                 found[row["run_id"]].append(dict(row))
         return found
 
+    def completed(self, trial_keys):
+        """The latest run of each trial key that ended with a result (ok, failed, timeout, oom, diverged).
+        Interrupted, skipped and abandoned trials have no result: --resume runs them again."""
+        found = {}
+        keys = list(trial_keys)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            for row in self.db.execute(
+                    f"SELECT * FROM runs WHERE trial_key IN ({', '.join('?' * len(chunk))}) AND status IN "
+                    f"({', '.join('?' * len(RESULTS))}) ORDER BY id", chunk + list(RESULTS)):
+                found[row["trial_key"]] = _run_dict(row)
+        return found
+
     def last_suite_id(self):
         row = self.db.execute("SELECT max(id) FROM suites").fetchone()
         return row[0]
+
+
+RESULTS = ("ok", "failed", "timeout", "oom", "diverged")  # statuses that are an outcome of the trial itself
+
+
+def _alive(pid):
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
 
 
 def _run_dict(row):

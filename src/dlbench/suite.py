@@ -41,6 +41,7 @@ class Suite:
     tier: str = "default"
     seed: int = 0
     timeout: float | None = None     # seconds per trial
+    timeouts: dict = field(default_factory=dict)  # per workload: {workload id: seconds}, over `timeout`
     target: float | None = None      # validation accuracy (or loss) for time-to-accuracy; None: each workload's own
 
 
@@ -65,6 +66,8 @@ CHECKS = {
     "tier": (str, lambda v: v == "default", "default (the tuned tier is not implemented yet)"),
     "seed": (int, lambda v: v >= 0, "a non-negative integer"),
     "timeout": ((int, float), _positive, "a positive number of seconds"),
+    "timeouts": (dict, lambda v: all(not isinstance(s, bool) and isinstance(s, (int, float)) and s > 0
+                                     for s in v.values()), "a table of workload ids to positive seconds"),
     "target": ((int, float), _positive, "a positive number (validation accuracy in (0, 1], or a loss)"),
 }
 
@@ -111,7 +114,7 @@ def build(file_values, flag_values):
     suite = Suite(**values)
     if not suite.workloads:
         raise SuiteError("no workloads given: use --workloads (see `dlbench list`) or --suite")
-    for workload_id in suite.workloads:
+    for workload_id in list(suite.workloads) + list(suite.timeouts):
         try:
             workloads.get(workload_id)
         except workloads.UnknownWorkload as exc:
@@ -140,6 +143,7 @@ class Trial:
     framework: str
     settings: dict = field(hash=False)
     repeat: int = 0
+    timeout: float | None = None  # how long the trial may run; not part of its identity
 
     @property
     def key(self):
@@ -174,9 +178,15 @@ def plan(suite):
                     "samples": suite.samples, "epochs": suite.epochs or spec.epochs, "threads": suite.threads,
                     "seed": suite.seed + repeat, "target": suite.target or spec.target,
                 }
-                trials.append(Trial(workload_id, framework_id, settings, repeat))
+                timeout = suite.timeouts.get(workload_id, suite.timeout)
+                trials.append(Trial(workload_id, framework_id, settings, repeat, timeout))
     return trials
 
 
 def as_config(suite):
     return {f.name: getattr(suite, f.name) for f in fields(Suite)}
+
+
+def pending(trials, completed_keys):
+    """For --resume: the trials without a result in the store, in plan order."""
+    return [t for t in trials if t.key not in completed_keys]

@@ -8,6 +8,7 @@ never framework ids.
 """
 import importlib
 import importlib.util
+import os
 
 
 class Framework(object):
@@ -57,6 +58,10 @@ FRAMEWORKS = dict((f.id, f) for f in [
     Framework("tensorflow", "TensorFlow (tf.Module, GradientTape, tf.function)", ["tensorflow"], TF, ["tensorflow"],
               "tensorflow_adapter"),
 ])
+if os.environ.get("DLBENCH_FAULTS") == "1":
+    # Test-only: a framework that fails on purpose (fault_adapter.py), for the reliability tests; never listed
+    # for users, because nothing else sets this variable.
+    FRAMEWORKS["fault"] = Framework("fault", "Fault injection (tests only)", [], [], [], "fault_adapter")
 FRAMEWORK_IDS = tuple(FRAMEWORKS)
 
 

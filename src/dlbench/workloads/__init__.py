@@ -32,11 +32,16 @@ def get(workload_id):
 
 
 def implementations(workload_id):
-    """Framework ids with a version of this workload, in registry order."""
+    """Framework ids with a version of this workload, in registry order (plus the test-only fault framework,
+    which runs any workload, when the tests have enabled it)."""
+    from dlbench import frameworks
     folder = os.path.join(_HERE, workload_id)
-    return [fw for fw, stem in FRAMEWORK_FILES.items() if os.path.exists(os.path.join(folder, stem + ".py"))]
+    found = [fw for fw, stem in FRAMEWORK_FILES.items() if os.path.exists(os.path.join(folder, stem + ".py"))]
+    return found + (["fault"] if "fault" in frameworks.FRAMEWORKS else [])
 
 
 def framework_module(workload_id, framework_id):
     """Import the workload's version for one framework (only inside a worker: it imports the framework)."""
+    if framework_id not in FRAMEWORK_FILES:
+        return None  # the fault framework brings its own model
     return importlib.import_module("dlbench.workloads.%s.%s" % (workload_id, FRAMEWORK_FILES[framework_id]))
