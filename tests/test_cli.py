@@ -1,6 +1,8 @@
 """The command line as a user meets it: real subprocesses, real exit codes, one-line errors."""
 import json
 
+import pytest
+
 from conftest import dlbench
 
 
@@ -74,7 +76,8 @@ def test_unknown_export_format(tmp_path):
                          "unknown format 'xlsx'")
 
 
-def test_ctrl_c_keeps_finished_work_and_records_the_running_trial_as_interrupted(tmp_path):
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_keeps_finished_work_and_records_the_running_trial_as_interrupted(tmp_path, signal_name):
     import signal
     import sqlite3
     import subprocess
@@ -102,7 +105,7 @@ def test_ctrl_c_keeps_finished_work_and_records_the_running_trial_as_interrupted
             finally:
                 db.close()
         time.sleep(0.2)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(getattr(signal, signal_name))
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert "Interrupted" in stderr

@@ -143,7 +143,7 @@ def run(
 
             try:
                 executor.run_trial(trial, store, suite_id, node, on_event=on_event)
-            except executor.Interrupted:
+            except (executor.Interrupted, KeyboardInterrupt):  # in a trial, or between two
                 interrupted = True
                 break
             finally:
