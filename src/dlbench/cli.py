@@ -20,7 +20,8 @@ from dlbench.report.commands import register as register_report_commands
 from dlbench.store import Store, StoreError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Which deep-learning framework trains this model fastest here, and does it learn the same thing?")
+                  help="Which deep-learning framework trains this model fastest here, and does it still learn "
+                       "the same thing?")
 # Tables are wide: when stdout is a file or a pipe, don't squeeze them into rich's default 80 columns.
 out = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, soft_wrap=True)  # messages stay one line, whatever the width

@@ -37,7 +37,7 @@ CREATE TABLE runs (
     workload TEXT NOT NULL,
     framework TEXT NOT NULL,
     repeat INTEGER NOT NULL,
-    settings TEXT NOT NULL,           -- JSON: device, precision, compile, tier, batch_size, data, samples, epochs, threads, seed
+    settings TEXT NOT NULL,           -- JSON: device, precision, compile, tier, batch_size, data, samples, ...
     status TEXT NOT NULL CHECK (status IN ({", ".join(repr(s) for s in (RUNNING,) + STATUSES)})),
     error TEXT,                       -- one line: why a trial did not end ok
     detail TEXT,                      -- traceback or the tail of the worker's stderr
@@ -57,7 +57,7 @@ CREATE TABLE epochs (
     epoch INTEGER NOT NULL,
     warmup INTEGER NOT NULL,          -- 1: kept out of the steady-state statistics (compilation, autotuning)
     train_seconds REAL NOT NULL,
-    input_seconds REAL,               -- the part of train_seconds spent in dlbench's input pipeline (NULL: the framework's own)
+    input_seconds REAL,               -- the part of train_seconds in dlbench's input pipeline (NULL: the framework's)
     eval_seconds REAL,
     samples_per_second REAL,
     loss REAL,

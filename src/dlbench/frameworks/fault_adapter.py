@@ -5,7 +5,7 @@ regression on the workload's data, so the epochs before a fault are real epochs,
 (default 2) does what DLBENCH_FAULT says (a comma-separated list: trial with seed s gets entry s mod its length, so
 one suite with repeats can hold every fault):
     none      finish normally            raise     raise an exception          exit   exit(3), no final event
-    segfault  die of SIGSEGV             abort     os.abort() (SIGABRT)        kill   SIGKILL itself, as the OOM killer does
+    segfault  die of SIGSEGV             abort     os.abort() (SIGABRT)        kill   SIGKILL itself (as the OOM killer)
     oom       allocate under an address-space limit until MemoryError          nan    report a NaN loss
     slow      no fault, but every epoch takes 0.5 s longer (a trial is surely in flight when a test looks)
     hang      block forever, with a child process (whose pid goes to DLBENCH_FAULT_CHILD_PIDFILE) that must die with it

@@ -18,7 +18,7 @@ def setup_tensorflow(settings):
     return {
         "threads": {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
                     "inter_op": tf.config.threading.get_inter_op_parallelism_threads()},
-        "denormals_flushed": flushes_denormals(lambda a, b: tf.function(lambda x, y: x * y)(tf.constant(a), tf.constant(b)).numpy()),
+        "denormals_flushed": flushes_denormals(tf.function(lambda x, y: x * y)),
         "device": {"kind": "gpu" if gpus else "cpu",
                    "name": tf.config.experimental.get_device_details(gpus[0]).get("device_name") if gpus else "cpu",
                    "cuda": build.get("cuda_version"), "cudnn": build.get("cudnn_version")},

@@ -3,13 +3,16 @@ import keras
 from keras import layers
 
 
+INIT = dict(kernel_initializer="glorot_uniform", bias_initializer="zeros")
+
+
 def build(hp):
     inputs = keras.Input(shape=(hp.inputs,))
-    x = layers.Dense(hp.hidden, activation="relu", kernel_initializer="glorot_uniform", bias_initializer="zeros")(inputs)
+    x = layers.Dense(hp.hidden, activation="relu", **INIT)(inputs)
     x = layers.Dropout(hp.dropout)(x)
-    x = layers.Dense(hp.hidden, activation="relu", kernel_initializer="glorot_uniform", bias_initializer="zeros")(x)
+    x = layers.Dense(hp.hidden, activation="relu", **INIT)(x)
     x = layers.Dropout(hp.dropout)(x)
-    outputs = layers.Dense(hp.classes, activation="softmax", kernel_initializer="glorot_uniform", bias_initializer="zeros")(x)
+    outputs = layers.Dense(hp.classes, activation="softmax", **INIT)(x)
     model = keras.Model(inputs, outputs, name="mnist_mlp")
     model.compile(
         optimizer=keras.optimizers.RMSprop(learning_rate=hp.learning_rate, rho=hp.rho, momentum=0.0,
