@@ -12,8 +12,6 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from dlbench.store import Store
 
 # trial i (seed i) gets fault i; each fault at epoch 2 of 4, so every faulty trial has one real epoch stored first

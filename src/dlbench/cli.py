@@ -10,46 +10,19 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import dlbench
 from dlbench import data, executor, export as exporting, frameworks, machine, render, summary, workloads
 from dlbench import suite as suites
+from dlbench.console import DEFAULT_STORE, EXIT_FAILED, err, fail, names, open_store, out, select_runs
 from dlbench.report.commands import register as register_report_commands
-from dlbench.store import Store, StoreError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Which deep-learning framework trains this model fastest here, and does it still learn "
                        "the same thing?")
-# Tables are wide: when stdout is a file or a pipe, don't squeeze them into rich's default 80 columns.
-out = Console(width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True, soft_wrap=True)  # messages stay one line, whatever the width
-
-DEFAULT_STORE = Path("results") / "dlbench.sqlite"
 StoreOption = typer.Option(DEFAULT_STORE, "--store", help="The SQLite results store.")
 JsonOption = typer.Option(False, "--json", help="Machine-readable output on stdout.")
-EXIT_BAD_INPUT = 2  # unknown names, a broken suite: the user can fix the command
-EXIT_FAILED = 1     # the environment or a trial failed
-
-
-def fail(message, code=EXIT_BAD_INPUT):
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def names(values):
-    """Accept both `--frameworks a,b` and `--frameworks a --frameworks b`."""
-    if not values:
-        return None
-    return [name.strip() for value in values for name in value.split(",") if name.strip()]
-
-
-def open_store(path):
-    try:
-        return Store(path)
-    except StoreError as exc:
-        fail(str(exc), EXIT_FAILED)
 
 
 def git_revision():
@@ -233,19 +206,6 @@ def env(as_json: bool = JsonOption):
         out.print(f"  {f['id']:<18} {versions}", highlight=False)
 
 
-def selected_runs(store, workload_ids, framework_ids, status, suite):
-    suite_id = None
-    if suite == "last":
-        suite_id = store.last_suite_id()
-    elif suite is not None:
-        if not suite.isdigit():
-            fail(f"--suite takes a suite id or 'last', not {suite!r}")
-        suite_id = int(suite)
-    runs = store.runs(workloads=names(workload_ids), frameworks=names(framework_ids), statuses=names(status),
-                      suite_id=suite_id)
-    return runs, store.epochs([r["id"] for r in runs])
-
-
 FilterWorkloads = typer.Option(None, "--workloads", help="Only these workloads.")
 FilterFrameworks = typer.Option(None, "--frameworks", help="Only these frameworks.")
 FilterStatus = typer.Option(None, "--status", help="Only runs with these statuses.")
@@ -263,10 +223,8 @@ def results(
     as_json: bool = JsonOption,
 ):
     """The summary of what the store holds: epoch times with CIs and ratios to the fastest framework."""
-    if not store_path.exists():
-        fail(f"no store at {store_path}: run `dlbench run` first, or pass --store", EXIT_FAILED)
-    store = open_store(store_path)
-    runs, epochs_by_run = selected_runs(store, workload_ids, framework_ids, status, suite)
+    store = open_store(store_path, must_exist=True)
+    runs, epochs_by_run, _ = select_runs(store, workload_ids, framework_ids, status, suite)
     if not runs:
         err.print("No runs match.")
         return
@@ -297,10 +255,8 @@ def export_(
     formats = ("csv", "parquet", "seed-csv")
     if fmt not in formats:
         fail(f"unknown format {fmt!r}: choose from {', '.join(formats)}")
-    if not store_path.exists():
-        fail(f"no store at {store_path}: run `dlbench run` first, or pass --store", EXIT_FAILED)
-    store = open_store(store_path)
-    runs, epochs_by_run = selected_runs(store, workload_ids, framework_ids, status, suite)
+    store = open_store(store_path, must_exist=True)
+    runs, epochs_by_run, _ = select_runs(store, workload_ids, framework_ids, status, suite)
     if fmt == "seed-csv":
         written = exporting.write_seed_csvs(runs, epochs_by_run, destination or Path("results") / "runs")
         err.print(f"{len(written)} run CSV files in {destination or Path('results') / 'runs'}")

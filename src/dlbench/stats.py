@@ -20,7 +20,7 @@ No interval is invented from fewer than two values: ``low``/``high`` are None.
 from __future__ import annotations
 
 from statistics import NormalDist
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 

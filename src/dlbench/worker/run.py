@@ -58,6 +58,8 @@ def one_line(exc):
 def run_trial(trial, events):
     settings = trial["settings"]
     events.emit("start", pid=os.getpid(), key=trial["key"], python=sys.version.split()[0])
+    # How busy the machine was as the trial began: other work on the same cores distorts every timing.
+    load_average = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     cpus = pin_threads(settings["threads"])
     adapter = frameworks.load_adapter(trial["framework"])
     adapter.configure(settings)
@@ -84,7 +86,8 @@ def run_trial(trial, events):
         "data_seconds": data_seconds, "n_train": train.n, "n_val": val.n,
         "python": sys.version.split()[0], "platform": platform.platform(), "hostname": machine.hostname(),
         "cpu_model": machine.cpu_model(), "cpu_affinity": cpus, "threads_requested": settings["threads"],
-        "denormal_policy": "flush", "seed": settings["seed"],
+        "denormal_policy": "flush", "seed": settings["seed"], "load_average": load_average,
+        "cpu_count": os.cpu_count(),
         "augmentation": getattr(workload, "augment", None) is not None,
     })
     info.setdefault("layout", adapter.layout)  # Keras reads its own back

@@ -1,5 +1,4 @@
 """mnist_mlp in PyTorch: an nn.Module, logits out (softmax fused into the loss), Keras's RMSprop rule."""
-import torch
 import torch.nn.functional as F
 from torch import nn
 

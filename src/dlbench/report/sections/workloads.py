@@ -1,0 +1,86 @@
+"""Per workload (and compared settings): the summary table, steady-state epoch time as bars with 95% CI error bars,
+validation accuracy (or loss) per epoch, one line per framework, and time to accuracy."""
+from __future__ import annotations
+
+from dlbench.report import charts, markup
+from dlbench.report.data import settings_text
+from dlbench.report.markup import Section, esc, interval, two
+
+
+def row_cells(group, row):
+    epoch = row.epoch_seconds
+    ok = row.statuses.get("ok", 0)
+    metric = row.val_loss if group.metric == "loss" else row.val_accuracy
+    if row.ratio is None:
+        ratio = "-"
+    elif row.fastest:
+        ratio = "1.00 (fastest)"
+    else:
+        ratio = f"{two(row.ratio.estimate)} {interval(row.ratio, two)}" + (" tie" if row.tie_with_fastest else "")
+    cells = [row.framework, ", ".join(f"{n} {s}" for s, n in sorted(row.statuses.items())),
+             f"{markup.seconds(epoch.estimate)} {interval(epoch)}" if epoch else "-", ratio,
+             markup.seconds(row.first_epoch_seconds),
+             f"{row.samples_per_second:,.0f}" if row.samples_per_second else "-",
+             "-" if metric is None else (f"{metric:.4f}" if group.metric == "loss" else markup.percent(metric))]
+    if row.target is not None:
+        cells.append(f"{markup.seconds(row.time_to_target)} ({row.reached_target}/{ok})" if ok else "-")
+    cells.append(markup.percent(row.input_share))
+    return cells
+
+
+def build_group(data, group):
+    parts = [markup.paragraph(f"Settings: {settings_text(group.settings)}.", cls="settings")]
+    targets = sorted({r.target for r in group.rows if r.target is not None})
+    metric = "val loss" if group.metric == "loss" else "val acc"
+    headers = ["framework", "runs", "epoch s [95% CI]", "x fastest [95% CI]", "1st epoch s", "samples/s",
+               f"{metric} (last epoch)"]
+    if targets:
+        headers.append(f"s to {metric} {'/'.join(f'{t:g}' for t in targets)} (runs that did / ok)")
+    headers.append("input pipeline %")
+    parts.append(markup.table(headers, [row_cells(group, row) for row in group.rows], cls="summary"))
+
+    made = []
+    bars = data.charts.add(f"{group.slug}-epoch-time", charts.epoch_time_bars(group, data.colors),
+                           f"{group.title}: steady-state epoch time (95% CI)", group.frameworks)
+    made.append(bars)
+    figure, shown = charts.learning_curves(group, data.colors, against="epoch")
+    made.append(data.charts.add(f"{group.slug}-{group.metric}-per-epoch", figure,
+                                f"{group.title}: {group.metric_label} per epoch", shown))
+    figure, shown = charts.learning_curves(group, data.colors, against="time")
+    made.append(data.charts.add(f"{group.slug}-time-to-{group.metric}", figure,
+                                f"{group.title}: {group.metric_label} against training time", shown))
+    html = [parts[0][0], parts[1][0], '<div class="charts">'] + [markup.figure(c)[0] for c in made] + ["</div>"]
+    md = [parts[0][1], parts[1][1]] + [markup.figure(c)[1] for c in made]
+
+    if targets:
+        lines = []
+        for row in group.rows:
+            ok = row.statuses.get("ok", 0)
+            if not ok:
+                continue
+            if row.time_to_target is None:
+                lines.append(f"{row.framework} did not reach {metric} {row.target:g} in any of its {ok} ok runs.")
+            else:
+                lines.append(f"{row.framework} reached {metric} {row.target:g} after "
+                             f"{markup.seconds(row.time_to_target)} s of training on average "
+                             f"({row.reached_target} of {ok} ok runs reached it).")
+        note = ("Time to accuracy counts training time from the first epoch (warm-up included: it is part of "
+                "the wait) until validation first reached the target; validation passes are not counted.")
+        list_html, list_md = markup.bullet_list(lines, cls="time-to-target")
+        html += [f"<h4>Time to {esc(metric)} {esc('/'.join(f'{t:g}' for t in targets))}</h4>", list_html,
+                 f'<p class="note">{esc(note)}</p>']
+        md += [f"**Time to {metric} {'/'.join(f'{t:g}' for t in targets)}**", list_md, f"*{note}*"]
+    return "\n".join(html), "\n\n".join(md), [c.name for c in made]
+
+
+def build(data):
+    if not data.groups:
+        return None
+    html, md, names = [], [], []
+    for group in data.groups:
+        body_html, body_md, made = build_group(data, group)
+        html.append(f'<section class="workload" id="workload-{esc(group.slug)}"><h3>{esc(group.title)}</h3>'
+                    f"{body_html}</section>")
+        md.append(f"### {group.title}\n\n{body_md}")
+        names += made
+    return Section("workloads", "Per workload", "\n".join(html), "\n\n".join(md), charts=names)
