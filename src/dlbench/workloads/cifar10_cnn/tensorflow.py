@@ -1,0 +1,69 @@
+"""cifar10_cnn in native TensorFlow on channels-last (NHWC) images: a tf.Module with its own variables (no Keras),
+logits out (softmax fused into the loss), Keras's RMSprop rule with Keras 2's decay written out in
+dlbench.frameworks.tf_optim."""
+import tensorflow as tf
+
+from dlbench.frameworks.tf_optim import KerasRMSprop, glorot_uniform
+
+
+class Conv2D(tf.Module):
+    def __init__(self, channels_in, channels_out, kernel, padding, generator, name):
+        super().__init__(name=name)
+        self.kernel = tf.Variable(glorot_uniform(generator, (kernel, kernel, channels_in, channels_out)), name="kernel")
+        self.bias = tf.Variable(tf.zeros([channels_out]), name="bias")
+        self.padding = padding
+
+    def __call__(self, x):
+        return tf.nn.bias_add(tf.nn.conv2d(x, self.kernel, strides=1, padding=self.padding), self.bias)
+
+
+class Dense(tf.Module):
+    def __init__(self, units_in, units_out, generator, name):
+        super().__init__(name=name)
+        self.kernel = tf.Variable(glorot_uniform(generator, (units_in, units_out)), name="kernel")
+        self.bias = tf.Variable(tf.zeros([units_out]), name="bias")
+
+    def __call__(self, x):
+        return tf.matmul(x, self.kernel) + self.bias
+
+
+class Cifar10CNN(tf.Module):
+    def __init__(self, hp, generator):
+        super().__init__(name="cifar10_cnn")
+        self.conv1 = Conv2D(hp.channels, hp.filters1, hp.kernel, "SAME", generator, "conv1")
+        self.conv2 = Conv2D(hp.filters1, hp.filters1, hp.kernel, "VALID", generator, "conv2")
+        self.conv3 = Conv2D(hp.filters1, hp.filters2, hp.kernel, "SAME", generator, "conv3")
+        self.conv4 = Conv2D(hp.filters2, hp.filters2, hp.kernel, "VALID", generator, "conv4")
+        self.dense1 = Dense(hp.flat, hp.hidden, generator, "dense1")
+        self.dense2 = Dense(hp.hidden, hp.classes, generator, "dense2")
+        self.conv_rate, self.dense_rate = hp.conv_dropout, hp.dense_dropout
+        self.pool = hp.pool
+
+    def __call__(self, x, training):
+        x = tf.nn.relu(self.conv1(x))
+        x = tf.nn.relu(self.conv2(x))
+        x = tf.nn.max_pool2d(x, self.pool, self.pool, padding="VALID")
+        x = tf.nn.dropout(x, self.conv_rate) if training else x
+        x = tf.nn.relu(self.conv3(x))
+        x = tf.nn.relu(self.conv4(x))
+        x = tf.nn.max_pool2d(x, self.pool, self.pool, padding="VALID")
+        x = tf.nn.dropout(x, self.conv_rate) if training else x
+        x = tf.reshape(x, [tf.shape(x)[0], -1])  # (H, W, C) order
+        x = tf.nn.relu(self.dense1(x))
+        x = tf.nn.dropout(x, self.dense_rate) if training else x
+        return self.dense2(x)  # logits
+
+
+def build(hp, generator):
+    model = Cifar10CNN(hp, generator)
+    optimizer = KerasRMSprop(model.trainable_variables, lr=hp.learning_rate, rho=hp.rho, epsilon=hp.epsilon,
+                             decay=hp.decay)
+    return model, optimizer
+
+
+def loss_fn(logits, labels):
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+
+
+def correct(logits, labels):
+    return tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, axis=1, output_type=labels.dtype), labels), tf.float32))
