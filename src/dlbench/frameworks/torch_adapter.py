@@ -12,7 +12,7 @@ def setup_torch(settings):
 
     torch.set_num_threads(settings["threads"])
     torch.set_num_interop_threads(settings["threads"])
-    torch.set_flush_denormal(True)  # JAX and TensorFlow flush; PyTorch on CPU does not unless asked (WORKLOADS.md rule 10)
+    torch.set_flush_denormal(True)  # XLA and TensorFlow flush; PyTorch on a CPU only when asked (WORKLOADS.md, 10)
     torch.manual_seed(settings["seed"])
     gpu = settings["device"] == "gpu"
     if gpu:
@@ -20,7 +20,8 @@ def setup_torch(settings):
     device = torch.device("cuda" if gpu else "cpu")
     return device, {
         "threads": {"intra_op": torch.get_num_threads(), "inter_op": torch.get_num_interop_threads()},
-        "denormals_flushed": flushes_denormals(lambda a, b: (torch.from_numpy(a).to(device) * torch.from_numpy(b).to(device)).cpu().numpy()),
+        "denormals_flushed": flushes_denormals(
+            lambda a, b: (torch.from_numpy(a).to(device) * torch.from_numpy(b).to(device)).cpu().numpy()),
         "device": {"kind": device.type,
                    "name": torch.cuda.get_device_name(0) if gpu else "cpu",
                    "cuda": torch.version.cuda if gpu else None,
@@ -50,7 +51,10 @@ class TorchTrainer(BaseTrainer):
         self.schedule = parts[2] if len(parts) > 2 else None  # a per-step learning-rate schedule, stepped every batch
 
     def param_counts(self):
-        params = list(self.model.parameters())
+        # A model may name parameters that its native primitive has and the spec's math lacks (nn.LSTM's second bias
+        # b_hh, held at zero and frozen): they are not weights of the model Keras counts, so neither count has them.
+        skip = set(getattr(self.model, "structural_zeros", ()))
+        params = [p for name, p in self.model.named_parameters() if name not in skip]
         state = [b for name, b in self.model.named_buffers() if not name.endswith("num_batches_tracked")]
         total = sum(p.numel() for p in params) + sum(b.numel() for b in state)
         return total, sum(p.numel() for p in params if p.requires_grad)

@@ -1,0 +1,68 @@
+"""mnist_hrnn in native TensorFlow: a tf.Module with its own variables (no Keras); the LSTM cell is written out
+(Keras's layout and gate order i, f, c, o; every step's input projection in one matmul, the 28 steps unrolled in the
+tf.function's graph), logits out (softmax fused into the loss), Keras's RMSprop rule written out in
+dlbench.frameworks.tf_optim."""
+import tensorflow as tf
+
+from dlbench.frameworks.tf_optim import KerasRMSprop, glorot_uniform, orthogonal
+
+
+class LSTM(tf.Module):
+    """Keras's LSTM returning its last hidden state: sigmoid gates, tanh candidate and output."""
+
+    def __init__(self, units_in, units, generator, name):
+        super().__init__(name=name)
+        self.units = units
+        self.kernel = tf.Variable(glorot_uniform(generator, (units_in, 4 * units)), name="kernel")
+        self.recurrent_kernel = tf.Variable(orthogonal(generator, (units, 4 * units)), name="recurrent_kernel")
+        # unit_forget_bias: zeros, with the forget gate's slice at 1
+        self.bias = tf.Variable(tf.concat([tf.zeros([units]), tf.ones([units]), tf.zeros([2 * units])], 0),
+                                name="bias")
+
+    def __call__(self, x):
+        inputs = tf.einsum("btf,fg->btg", x, self.kernel) + self.bias  # (batch, time, 4 * units)
+        h = c = tf.zeros([tf.shape(x)[0], self.units])
+        for t in range(x.shape[1]):  # a Python loop: unrolled when the tf.function traces it
+            z = inputs[:, t] + tf.matmul(h, self.recurrent_kernel)
+            i, f, g, o = tf.split(z, 4, axis=1)
+            c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+            h = tf.sigmoid(o) * tf.tanh(c)
+        return h
+
+
+class Dense(tf.Module):
+    def __init__(self, units_in, units_out, generator, name):
+        super().__init__(name=name)
+        self.kernel = tf.Variable(glorot_uniform(generator, (units_in, units_out)), name="kernel")
+        self.bias = tf.Variable(tf.zeros([units_out]), name="bias")
+
+    def __call__(self, x):
+        return tf.matmul(x, self.kernel) + self.bias
+
+
+class MnistHRNN(tf.Module):
+    def __init__(self, hp, generator):
+        super().__init__(name="mnist_hrnn")
+        self.row_lstm = LSTM(hp.pixels, hp.row_hidden, generator, "row_lstm")
+        self.col_lstm = LSTM(hp.row_hidden, hp.col_hidden, generator, "col_lstm")
+        self.dense = Dense(hp.col_hidden, hp.classes, generator, "dense")
+
+    def __call__(self, x, training):
+        batch, rows, cols, pixels = tf.shape(x)[0], x.shape[1], x.shape[2], x.shape[3]
+        row_h = self.row_lstm(tf.reshape(x, [batch * rows, cols, pixels]))  # every row of the batch at once
+        col_h = self.col_lstm(tf.reshape(row_h, [batch, rows, -1]))  # the sequence of row encodings
+        return self.dense(col_h)  # logits
+
+
+def build(hp, generator):
+    model = MnistHRNN(hp, generator)
+    optimizer = KerasRMSprop(model.trainable_variables, lr=hp.learning_rate, rho=hp.rho, epsilon=hp.epsilon)
+    return model, optimizer
+
+
+def loss_fn(logits, labels):
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+
+
+def correct(logits, labels):
+    return tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, axis=1, output_type=labels.dtype), labels), tf.float32))
