@@ -1,0 +1,40 @@
+"""mnist_mlp in plain PyTorch, as a user would write it (Keras's RMSprop rule written inline)."""
+from common import arguments, clock, mnist_small, pin, report
+
+epochs, threads, _ = arguments()
+pin(threads)
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+torch.set_num_threads(threads)
+torch.set_num_interop_threads(threads)
+torch.set_flush_denormal(True)
+torch.manual_seed(0)
+x_train, y_train, _, _ = mnist_small()
+model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Dropout(0.2),
+                            torch.nn.Linear(512, 512), torch.nn.ReLU(), torch.nn.Dropout(0.2), torch.nn.Linear(512, 10))
+for layer in model:
+    if isinstance(layer, torch.nn.Linear):
+        torch.nn.init.xavier_uniform_(layer.weight)
+        torch.nn.init.zeros_(layer.bias)
+velocity = [torch.zeros_like(p) for p in model.parameters()]
+rng = np.random.RandomState(0)
+times = []
+for epoch in range(epochs):
+    start = clock()
+    model.train()
+    order = rng.permutation(len(x_train))
+    for i in range(0, len(order), 128):
+        index = order[i:i + 128]
+        x, y = torch.from_numpy(x_train[index]), torch.from_numpy(y_train[index]).long()
+        loss = F.cross_entropy(model(x), y)
+        model.zero_grad(set_to_none=True)
+        loss.backward()
+        with torch.no_grad():
+            for p, v in zip(model.parameters(), velocity):
+                v.mul_(0.9).addcmul_(p.grad, p.grad, value=0.1)
+                p.addcdiv_(p.grad, (v + 1e-7).sqrt_(), value=-1e-3)
+    loss.item()
+    times.append(clock() - start)
+report(times)
