@@ -11,7 +11,8 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "dlbench"
 WORKER_SIDE = [
     "__init__.py", "machine.py", "worker/__init__.py", "worker/__main__.py", "worker/protocol.py", "worker/run.py",
     "data/__init__.py", "data/mnist.py", "workloads/__init__.py", "workloads/spec.py",
-    "workloads/mnist_mlp/__init__.py",
+    "workloads/mnist_mlp/__init__.py", "workloads/mnist_cnn/__init__.py", "workloads/mnist_hrnn/__init__.py",
+    "workloads/cifar10_cnn/__init__.py", "workloads/cifar10_vgg/__init__.py", "data/cifar10.py",
     "frameworks/__init__.py", "frameworks/adapter.py", "frameworks/fault_adapter.py",
 ]
 ADDED_AFTER_36 = {"dataclasses", "contextvars", "importlib.metadata", "importlib.resources", "tomllib", "graphlib",

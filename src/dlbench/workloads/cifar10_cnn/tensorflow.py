@@ -3,28 +3,8 @@ logits out (softmax fused into the loss), Keras's RMSprop rule with Keras 2's de
 dlbench.frameworks.tf_optim."""
 import tensorflow as tf
 
-from dlbench.frameworks.tf_optim import KerasRMSprop, glorot_uniform
-
-
-class Conv2D(tf.Module):
-    def __init__(self, channels_in, channels_out, kernel, padding, generator, name):
-        super().__init__(name=name)
-        self.kernel = tf.Variable(glorot_uniform(generator, (kernel, kernel, channels_in, channels_out)), name="kernel")
-        self.bias = tf.Variable(tf.zeros([channels_out]), name="bias")
-        self.padding = padding
-
-    def __call__(self, x):
-        return tf.nn.bias_add(tf.nn.conv2d(x, self.kernel, strides=1, padding=self.padding), self.bias)
-
-
-class Dense(tf.Module):
-    def __init__(self, units_in, units_out, generator, name):
-        super().__init__(name=name)
-        self.kernel = tf.Variable(glorot_uniform(generator, (units_in, units_out)), name="kernel")
-        self.bias = tf.Variable(tf.zeros([units_out]), name="bias")
-
-    def __call__(self, x):
-        return tf.matmul(x, self.kernel) + self.bias
+from dlbench.frameworks.tf_layers import Conv2D, Dense
+from dlbench.frameworks.tf_optim import KerasRMSprop
 
 
 class Cifar10CNN(tf.Module):

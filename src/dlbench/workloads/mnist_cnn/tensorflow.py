@@ -3,34 +3,15 @@ convolutions want channels-last), logits out (softmax fused into the loss), Kera
 dlbench.frameworks.tf_optim."""
 import tensorflow as tf
 
-from dlbench.frameworks.tf_optim import KerasAdadelta, glorot_uniform
-
-
-class Conv(tf.Module):
-    def __init__(self, channels_in, channels_out, size, generator, name):
-        super().__init__(name=name)
-        self.kernel = tf.Variable(glorot_uniform(generator, (size, size, channels_in, channels_out)), name="kernel")
-        self.bias = tf.Variable(tf.zeros([channels_out]), name="bias")
-
-    def __call__(self, x):
-        return tf.nn.conv2d(x, self.kernel, strides=1, padding="VALID") + self.bias
-
-
-class Dense(tf.Module):
-    def __init__(self, units_in, units_out, generator, name):
-        super().__init__(name=name)
-        self.kernel = tf.Variable(glorot_uniform(generator, (units_in, units_out)), name="kernel")
-        self.bias = tf.Variable(tf.zeros([units_out]), name="bias")
-
-    def __call__(self, x):
-        return tf.matmul(x, self.kernel) + self.bias
+from dlbench.frameworks.tf_layers import Conv2D, Dense
+from dlbench.frameworks.tf_optim import KerasAdadelta
 
 
 class MnistCNN(tf.Module):
     def __init__(self, hp, generator):
         super().__init__(name="mnist_cnn")
-        self.conv1 = Conv(hp.channels, hp.filters1, hp.kernel, generator, "conv1")
-        self.conv2 = Conv(hp.filters1, hp.filters2, hp.kernel, generator, "conv2")
+        self.conv1 = Conv2D(hp.channels, hp.filters1, hp.kernel, "VALID", generator, "conv1")
+        self.conv2 = Conv2D(hp.filters1, hp.filters2, hp.kernel, "VALID", generator, "conv2")
         self.dense1 = Dense(hp.flat, hp.hidden, generator, "dense1")
         self.dense2 = Dense(hp.hidden, hp.classes, generator, "dense2")
         self.rate1, self.rate2 = hp.dropout1, hp.dropout2

@@ -4,6 +4,7 @@ tf.function's graph), logits out (softmax fused into the loss), Keras's RMSprop 
 dlbench.frameworks.tf_optim."""
 import tensorflow as tf
 
+from dlbench.frameworks.tf_layers import Dense
 from dlbench.frameworks.tf_optim import KerasRMSprop, glorot_uniform, orthogonal
 
 
@@ -28,16 +29,6 @@ class LSTM(tf.Module):
             c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
             h = tf.sigmoid(o) * tf.tanh(c)
         return h
-
-
-class Dense(tf.Module):
-    def __init__(self, units_in, units_out, generator, name):
-        super().__init__(name=name)
-        self.kernel = tf.Variable(glorot_uniform(generator, (units_in, units_out)), name="kernel")
-        self.bias = tf.Variable(tf.zeros([units_out]), name="bias")
-
-    def __call__(self, x):
-        return tf.matmul(x, self.kernel) + self.bias
 
 
 class MnistHRNN(tf.Module):

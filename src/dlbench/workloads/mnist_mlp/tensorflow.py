@@ -2,17 +2,8 @@
 the loss), Keras's RMSprop rule written out in dlbench.frameworks.tf_optim."""
 import tensorflow as tf
 
-from dlbench.frameworks.tf_optim import KerasRMSprop, glorot_uniform
-
-
-class Dense(tf.Module):
-    def __init__(self, units_in, units_out, generator, name):
-        super().__init__(name=name)
-        self.kernel = tf.Variable(glorot_uniform(generator, (units_in, units_out)), name="kernel")
-        self.bias = tf.Variable(tf.zeros([units_out]), name="bias")
-
-    def __call__(self, x):
-        return tf.matmul(x, self.kernel) + self.bias
+from dlbench.frameworks.tf_layers import Dense
+from dlbench.frameworks.tf_optim import KerasRMSprop
 
 
 class MnistMLP(tf.Module):
