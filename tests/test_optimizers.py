@@ -22,6 +22,8 @@ CASES = {
     "rmsprop_decay": dict(lr=1e-3, rho=0.9, epsilon=1e-7, decay=0.5),  # a large decay, so that it shows
     "adadelta": dict(lr=1.0, rho=0.95, epsilon=1e-7, decay=0.0),
     "sgd": dict(lr=0.01, momentum=0.9, decay=0.0),
+    "adam": dict(lr=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7, decay=0.0),
+    "adam_decay": dict(lr=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7, decay=0.5),
 }
 
 
@@ -36,6 +38,14 @@ def reference(name, epsilon_outside=False):
         if name.startswith("rmsprop"):
             a = c["rho"] * a + (1 - c["rho"]) * g ** 2
             w = w - lr * g / root(a)
+        elif name.startswith("adam"):
+            a = a + (1 - c["beta_1"]) * (g - a)
+            b = b + (1 - c["beta_2"]) * (g ** 2 - b)
+            step = t + 1
+            if epsilon_outside:  # torch.optim.Adam and optax.adam: epsilon added to the bias-corrected root
+                w = w - lr / (1 - c["beta_1"] ** step) * a / (np.sqrt(b / (1 - c["beta_2"] ** step)) + c["epsilon"])
+            else:
+                w = w - lr * np.sqrt(1 - c["beta_2"] ** step) / (1 - c["beta_1"] ** step) * a / (np.sqrt(b) + c["epsilon"])
         elif name == "adadelta":
             a = c["rho"] * a + (1 - c["rho"]) * g ** 2
             delta = -root(b) / root(a) * g
@@ -51,7 +61,7 @@ def check(name, weights):
     np.testing.assert_allclose(np.asarray(weights, dtype=np.float64), reference(name), rtol=0, atol=2e-7)
 
 
-@pytest.mark.parametrize("name", ["rmsprop", "adadelta"])
+@pytest.mark.parametrize("name", ["rmsprop", "adadelta", "adam"])
 def test_the_test_can_tell_epsilon_inside_from_outside(name):
     assert np.max(np.abs(reference(name) - reference(name, epsilon_outside=True))) > 1e-5
 
@@ -64,6 +74,9 @@ if name.startswith("rmsprop"):
     opt = keras.optimizers.RMSprop(learning_rate=lr, rho=c["rho"], momentum=0.0, epsilon=c["epsilon"], centered=False)
 elif name == "adadelta":
     opt = keras.optimizers.Adadelta(learning_rate=lr, rho=c["rho"], epsilon=c["epsilon"])
+elif name.startswith("adam"):
+    opt = keras.optimizers.Adam(learning_rate=lr, beta_1=c["beta_1"], beta_2=c["beta_2"], epsilon=c["epsilon"],
+                                amsgrad=False)
 else:
     opt = keras.optimizers.SGD(learning_rate=lr, momentum=c["momentum"], nesterov=False)
 w = keras.Variable(np.array(w0, dtype="float32"))
@@ -87,11 +100,15 @@ def test_keras_is_the_reference(name):
 def run_torch(name, optimizer_class=None):
     import torch
 
-    from dlbench.frameworks.torch_optim import KerasAdadelta, KerasRMSprop
+    from dlbench.frameworks.torch_optim import KerasAdadelta, KerasAdam, KerasRMSprop, inverse_time_decay
     c = CASES[name]
     w = torch.nn.Parameter(torch.from_numpy(W0.copy()))
-    if optimizer_class is not None:
+    if optimizer_class is torch.optim.Adam:
+        opt = optimizer_class([w], lr=c["lr"], betas=(c["beta_1"], c["beta_2"]), eps=c["epsilon"])
+    elif optimizer_class is not None:
         opt = optimizer_class([w], lr=c["lr"], alpha=c["rho"], eps=c["epsilon"])
+    elif name.startswith("adam"):
+        opt = KerasAdam([w], lr=c["lr"], beta_1=c["beta_1"], beta_2=c["beta_2"], epsilon=c["epsilon"])
     elif name.startswith("rmsprop"):
         opt = KerasRMSprop([w], lr=c["lr"], rho=c["rho"], epsilon=c["epsilon"])
     elif name == "adadelta":
@@ -99,7 +116,7 @@ def run_torch(name, optimizer_class=None):
     else:
         opt = torch.optim.SGD([w], lr=c["lr"], momentum=c["momentum"], dampening=0.0, nesterov=False)
     # Keras 2's decay, as the workloads apply it: a LambdaLR stepped after every update.
-    schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0 / (1.0 + c["decay"] * step))
+    schedule = inverse_time_decay(opt, c["decay"])
     for g in GRADS:
         w.grad = torch.from_numpy(g)
         opt.step()
@@ -113,11 +130,12 @@ def test_torch(name):
     check(name, run_torch(name))
 
 
-def test_torch_own_rmsprop_would_not_pass():
+@pytest.mark.parametrize("name, own", [("rmsprop", "RMSprop"), ("adam", "Adam")])
+def test_torch_own_optimizer_would_not_pass(name, own):
     require_framework("torch")
     import torch
     with pytest.raises(AssertionError):
-        check("rmsprop", run_torch("rmsprop", torch.optim.RMSprop))
+        check(name, run_torch(name, getattr(torch.optim, own)))
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -125,10 +143,13 @@ def test_tensorflow(name):
     require_framework("tensorflow")
     import tensorflow as tf
 
-    from dlbench.frameworks.tf_optim import KerasAdadelta, KerasRMSprop, KerasSGD
+    from dlbench.frameworks.tf_optim import KerasAdadelta, KerasAdam, KerasRMSprop, KerasSGD
     c = CASES[name]
     w = tf.Variable(W0.copy())
-    if name.startswith("rmsprop"):
+    if name.startswith("adam"):
+        opt = KerasAdam([w], lr=c["lr"], beta_1=c["beta_1"], beta_2=c["beta_2"], epsilon=c["epsilon"],
+                        decay=c["decay"])
+    elif name.startswith("rmsprop"):
         opt = KerasRMSprop([w], lr=c["lr"], rho=c["rho"], epsilon=c["epsilon"], decay=c["decay"])
     elif name == "adadelta":
         opt = KerasAdadelta([w], lr=c["lr"], rho=c["rho"], epsilon=c["epsilon"], decay=c["decay"])
@@ -144,9 +165,13 @@ def test_optax(name):
     require_framework("jax")
     import jax.numpy as jnp
     import optax
+
+    from dlbench.frameworks.jax_optim import inverse_time_decay, keras_adam
     c = CASES[name]
-    lr = lambda step: c["lr"] / (1.0 + c["decay"] * step)  # noqa: E731  (optax counts updates from 0)
-    if name.startswith("rmsprop"):
+    lr = inverse_time_decay(c["lr"], c["decay"])  # optax counts updates from 0
+    if name.startswith("adam"):
+        tx = keras_adam(lr, beta_1=c["beta_1"], beta_2=c["beta_2"], epsilon=c["epsilon"])
+    elif name.startswith("rmsprop"):
         tx = optax.rmsprop(lr, decay=c["rho"], eps=c["epsilon"], initial_scale=0.0, eps_in_sqrt=True)
     elif name == "adadelta":
         tx = optax.adadelta(lr, rho=c["rho"], eps=c["epsilon"])

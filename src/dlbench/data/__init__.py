@@ -97,30 +97,48 @@ def _reason(error):
 
 
 class Dataset(object):
-    """A train/validation split: images x_* and integer labels y_* as numpy arrays."""
+    """A train/validation split. x_* are the inputs, y_* the targets: each one numpy array, or a tuple of arrays of
+    equal length where a model takes several inputs (bAbI's story and query). `meta` holds data-dependent facts
+    the workloads need (a vocabulary, the corpus a generated text is checked against)."""
 
-    def __init__(self, x_train, y_train, x_val, y_val, name, variant):
-        if len(x_train) != len(y_train) or len(x_val) != len(y_val):
-            raise DataError("data set {} ({}) has {}/{} training and {}/{} validation images/labels: "
-                            "its files are inconsistent, replace them".format(
-                                name, variant, len(x_train), len(y_train), len(x_val), len(y_val)))
+    def __init__(self, x_train, y_train, x_val, y_val, name, variant, meta=None):
+        lengths = [_length(a) for a in (x_train, y_train, x_val, y_val)]
+        if lengths[0] != lengths[1] or lengths[2] != lengths[3]:
+            raise DataError("data set {} ({}) has {}/{} training and {}/{} validation inputs/targets: "
+                            "its files are inconsistent, replace them".format(name, variant, *lengths))
         self.x_train = x_train
         self.y_train = y_train
         self.x_val = x_val
         self.y_val = y_val
         self.name = name
         self.variant = variant
+        self.meta = dict(meta or {})
 
     @property
     def n_train(self):
-        return len(self.x_train)
+        return _length(self.x_train)
 
     @property
     def n_val(self):
-        return len(self.x_val)
+        return _length(self.x_val)
 
     def __repr__(self):
         return "Dataset({}, {}, n_train={}, n_val={})".format(self.name, self.variant, self.n_train, self.n_val)
+
+
+def _length(arrays):
+    """Rows of one array, or of a tuple of arrays that must agree."""
+    if not isinstance(arrays, tuple):
+        return len(arrays)
+    sizes = set(len(a) for a in arrays)
+    if len(sizes) != 1:
+        raise DataError("the arrays of one split differ in length ({}): the data files are inconsistent, "
+                        "replace them".format(sorted(sizes)))
+    return sizes.pop()
+
+
+def _head(arrays, n):
+    return tuple(a[:n] for a in arrays) if isinstance(arrays, tuple) else arrays[:n]
 
 
 def limit(dataset, samples):
@@ -134,8 +152,9 @@ def limit(dataset, samples):
         raise DataError("{} ({}) has {} training samples, {} were asked for: ask for at most {}"
                         .format(dataset.name, dataset.variant, dataset.n_train, samples, dataset.n_train))
     n_val = max(1, int(round(samples * dataset.n_val / dataset.n_train)))
-    return Dataset(dataset.x_train[:samples], dataset.y_train[:samples],
-                   dataset.x_val[:n_val], dataset.y_val[:n_val], dataset.name, dataset.variant)
+    return Dataset(_head(dataset.x_train, samples), _head(dataset.y_train, samples),
+                   _head(dataset.x_val, n_val), _head(dataset.y_val, n_val), dataset.name, dataset.variant,
+                   dataset.meta)
 
 
 def dataset_module(name):

@@ -92,3 +92,24 @@ class KerasSGD(_Optimizer):
         moment = self.moments[i]
         moment.assign(self.momentum * moment - lr * g)
         v.assign_add(moment)
+
+
+class KerasAdam(_Optimizer):
+    """m <- m + (1 - b1)(g - m);  v <- v + (1 - b2)(g^2 - v);
+    w <- w - lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + epsilon)   (t counts this update; not AMSGrad)."""
+
+    def __init__(self, variables, lr, beta_1, beta_2, epsilon, decay=0.0):
+        super().__init__(lr, decay, "adam")
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.ms, self.vs = self.slot(variables), self.slot(variables)
+
+    def apply(self, gradients, variables):
+        t = tf.cast(self.iterations + 1, tf.float32)
+        self.alpha = tf.sqrt(1.0 - tf.pow(self.beta_2, t)) / (1.0 - tf.pow(self.beta_1, t))
+        _Optimizer.apply(self, gradients, variables)
+
+    def update(self, i, g, v, lr):
+        m, s = self.ms[i], self.vs[i]
+        m.assign_add((g - m) * (1.0 - self.beta_1))
+        s.assign_add((tf.square(g) - s) * (1.0 - self.beta_2))
+        v.assign_sub(lr * self.alpha * m / (tf.sqrt(s) + self.epsilon))

@@ -52,3 +52,35 @@ class KerasAdadelta(torch.optim.Optimizer):
                 delta = -(delta_avg + eps).sqrt() / (grad_avg + eps).sqrt() * p.grad
                 delta_avg.mul_(rho).addcmul_(delta, delta, value=1 - rho)
                 p.add_(delta, alpha=group["lr"])
+
+
+class KerasAdam(torch.optim.Optimizer):
+    """m <- m + (1 - b1)(g - m);  v <- v + (1 - b2)(g^2 - v);  w <- w - lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + eps).
+    torch.optim.Adam divides by sqrt(v / (1 - b2^t)) + eps instead: its epsilon is not scaled by the bias
+    correction, which differs from Keras's while v is small (the first steps, rare embedding rows)."""
+
+    def __init__(self, params, lr, beta_1, beta_2, epsilon):
+        super().__init__(params, dict(lr=lr, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta_1, beta_2 = group["beta_1"], group["beta_2"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["m"], state["v"] = torch.zeros_like(p), torch.zeros_like(p)
+                state["step"] += 1
+                t = state["step"]
+                alpha = group["lr"] * (1 - beta_2 ** t) ** 0.5 / (1 - beta_1 ** t)
+                state["m"].lerp_(p.grad, 1 - beta_1)
+                state["v"].mul_(beta_2).addcmul_(p.grad, p.grad, value=1 - beta_2)
+                p.addcdiv_(state["m"], state["v"].sqrt().add_(group["epsilon"]), value=-alpha)
+
+
+def inverse_time_decay(optimizer, decay):
+    """Keras 2's `decay`: lr_t = lr / (1 + decay * t), t the updates before this one; step it after every batch."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: 1.0 / (1.0 + decay * t))
