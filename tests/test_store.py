@@ -112,9 +112,11 @@ def test_skipped_runs_and_filters(tmp_path):
 def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path):
     path = tmp_path / "old.sqlite"
     db = sqlite3.connect(path)
-    # The version 1 schema: the current one without epochs.input_seconds, suites.host and suites.pid.
-    added = ("input_seconds REAL", "host TEXT,", "pid INTEGER,")
-    v1 = "\n".join(line for line in store_module.SCHEMA.splitlines() if not any(a in line for a in added))
+    # The version 1 schema: the current one without epochs.input_seconds, suites.host and suites.pid (added in v2),
+    # runs.rnn_kernel, runs.rnn_evidence and the samples table (added in v3).
+    added = ("input_seconds REAL", "host TEXT,", "pid INTEGER,", "rnn_kernel TEXT", "rnn_evidence TEXT")
+    current = store_module.SCHEMA.split("CREATE TABLE samples")[0]
+    v1 = "\n".join(line for line in current.splitlines() if not any(a in line for a in added))
     db.executescript(v1)
     db.execute("INSERT INTO suites (id, name, config, started_at) VALUES (1, 'old', '{}', 'then')")
     db.execute("INSERT INTO runs (id, suite_id, trial_key, workload, framework, repeat, settings, status, node_host, "
@@ -127,3 +129,21 @@ def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path):
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     (epoch_row,) = store.epochs([1])[1]
     assert epoch_row["train_seconds"] == 2.5 and epoch_row["input_seconds"] is None
+    (run,) = store.runs()
+    assert run["rnn_kernel"] is None and run["rnn_evidence"] == [] and store.samples([1]) == {}
+
+
+def test_generated_text_and_rnn_kernel_are_stored_with_the_run(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    run_id = store.start_run(store.begin_suite("s", {}), trial(), NODE)
+    store.apply_events(run_id, [
+        epoch(1, 2.0, warmup=True),
+        {"event": "sample", "text": "the will to power", "seconds": 0.5, "bigram_share": 0.98, "ok": True,
+         "reason": "98% of its bigrams occur in the corpus"},
+        {"event": "kernel", "rnn_kernel": "oneDNN fused RNN (CPU)", "evidence": ["aten::mkldnn_rnn_layer"]},
+        {"event": "end", "status": "ok"},
+    ])
+    (run,) = store.runs()
+    assert run["rnn_kernel"] == "oneDNN fused RNN (CPU)" and run["rnn_evidence"] == ["aten::mkldnn_rnn_layer"]
+    sample = store.samples([run_id])[run_id]
+    assert sample["text"] == "the will to power" and sample["ok"] == 1 and sample["bigram_share"] == 0.98

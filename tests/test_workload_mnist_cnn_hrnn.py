@@ -90,6 +90,20 @@ def test_trains_on_real_digits(suites, workload, framework):
     assert epochs[-1]["loss"] < epochs[0]["loss"]
     if short["above"] is not None:  # it learns: chance is 10%
         assert epochs[-1]["val_accuracy"] > short["above"], [e["val_accuracy"] for e in epochs]
+    # The recurrent kernel, read from each framework's ops on this CPU (never cuDNN here); a CNN records none.
+    expected = CPU_RNN_KERNELS[framework] if workload == "mnist_hrnn" else None
+    assert run["rnn_kernel"] == expected, run["rnn_evidence"]
+
+
+# What each framework runs for mnist_hrnn's LSTMs on a CPU: nn.LSTM resolves to oneDNN's fused kernel, JAX and
+# Keras on JAX scan, Keras on TF builds a while loop, native TF's 28 steps are unrolled (tf_layers.LSTM with unroll),
+# and Keras on torch runs its own Python loop (it hands the LSTM to torch's cuDNN kernel on a GPU only).
+CPU_RNN_KERNELS = {
+    "torch": "oneDNN fused RNN (CPU)", "jax": "XLA while loop (lax.scan)", "keras-jax": "XLA while loop (lax.scan)",
+    "keras-tensorflow": "graph while loop (tf.while_loop)",
+    "tensorflow": "per-step ops (unrolled graph or Python loop)",
+    "keras-torch": "per-step ops (unrolled graph or Python loop)",
+}
 
 
 @pytest.mark.slow
@@ -211,7 +225,7 @@ def jax_logits(workload, weights, images):
                      model.dense1.kernel, model.dense1.bias, model.dense2.kernel, model.dense2.bias]
     else:
         model, _ = hrnn.build(hp, nnx.Rngs(params=0, dropout=1))
-        row, col = model.row_lstm.cell, model.col_lstm.cell
+        row, col = model.row_lstm.rnn.cell, model.col_lstm.rnn.cell
         variables = [row.dense_i.kernel, row.dense_h.kernel, row.dense_h.bias,
                      col.dense_i.kernel, col.dense_h.kernel, col.dense_h.bias, model.dense.kernel, model.dense.bias]
     for variable, value in zip(variables, weights):
@@ -331,7 +345,7 @@ def native_lstm_weights(framework):
 
         from dlbench.workloads.mnist_hrnn import jax as hrnn
         model, _ = hrnn.build(hp, nnx.Rngs(params=0, dropout=1))
-        cells = (model.row_lstm.cell, model.col_lstm.cell)
+        cells = (model.row_lstm.rnn.cell, model.col_lstm.rnn.cell)
         return [(np.asarray(c.dense_i.kernel[...]), np.asarray(c.dense_h.kernel[...]),
                  np.asarray(c.dense_h.bias[...])) for c in cells]
     import tensorflow as tf

@@ -126,7 +126,8 @@ def run(
 
     runs = store.runs(suite_id=suite_id)
     everything = list(done.values()) + runs  # with --resume, the summary covers the whole suite
-    rows = summary.summarize(everything, store.epochs([r["id"] for r in everything]))
+    ids = [r["id"] for r in everything]
+    rows = summary.summarize(everything, store.epochs(ids), store.samples(ids))
     show_summary(rows, as_json, store_path)
     if interrupted:
         err.print("Interrupted: finished trials are kept; the running one is recorded as interrupted. "
@@ -238,7 +239,7 @@ def results(
                 out.print(f"{r['id']:>5} suite {r['suite_id']:<4} {r['workload']:<12} {r['framework']:<17} "
                           f"#{r['repeat'] + 1} {r['status']:<11} {r['error'] or ''}", highlight=False)
         return
-    show_summary(summary.summarize(runs, epochs_by_run), as_json, store_path)
+    show_summary(summary.summarize(runs, epochs_by_run, store.samples(epochs_by_run)), as_json, store_path)
 
 
 @app.command(name="export")

@@ -49,6 +49,8 @@ def summary_tables(rows):
         table = Table(title=f"{workload}  ({label})", title_justify="left")
         targets = sorted({r.target for r in members if r.target is not None})
         show_input = any(r.input_share is not None for r in members)
+        show_kernel = any(r.rnn_kernel for r in members)
+        show_text = any(r.text_bigram_share is not None for r in members)
         columns = [("framework", "left"), ("runs", "left"), ("epoch s [95% CI]", "right"),
                    ("x fastest [95% CI]", "right"), ("1st epoch s", "right"), ("samples/s", "right"),
                    ("val acc", "right")]
@@ -56,6 +58,10 @@ def summary_tables(rows):
             columns.append((f"s to {'/'.join(f'{t:g}' for t in targets)}", "right"))
         if show_input:
             columns.append(("input %", "right"))
+        if show_text:
+            columns.append(("text bigrams %", "right"))
+        if show_kernel:
+            columns.append(("RNN kernel", "left"))
         for column, justify in columns:
             table.add_column(column, justify=justify)
         for row in sorted(members, key=lambda r: (r.epoch_seconds is None, r.ratio.estimate if r.ratio else 0)):
@@ -68,6 +74,10 @@ def summary_tables(rows):
                 cells.append(f"{seconds(row.time_to_target)} ({row.reached_target}/{ok_runs})" if ok_runs else "-")
             if show_input:
                 cells.append(percent(row.input_share))
+            if show_text:
+                cells.append(percent(row.text_bigram_share))
+            if show_kernel:
+                cells.append(row.rnn_kernel or "-")
             table.add_row(*cells)
         methods = sorted({r.epoch_seconds.method for r in members if r.epoch_seconds})
         table.caption = f"CI method: {', '.join(methods)}" if methods else None
@@ -77,4 +87,4 @@ def summary_tables(rows):
 
 def problems(rows):
     """One line per framework that did not run cleanly, with the reason the store holds."""
-    return [f"{row.workload} / {row.framework}: {error}" for row in rows for error in row.errors]
+    return [f"{row.workload} / {row.framework}: {error}" for row in rows for error in row.errors + row.warnings]

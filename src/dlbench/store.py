@@ -14,7 +14,7 @@ import sqlite3
 
 from dlbench.worker.protocol import STATUSES
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 RUNNING = "running"  # the state of a trial in flight; every trial ends in one of STATUSES
 
 SCHEMA = f"""
@@ -47,6 +47,8 @@ CREATE TABLE runs (
     env TEXT,                         -- JSON: what the worker read back from its framework and machine
     params_total INTEGER,
     params_trainable INTEGER,
+    rnn_kernel TEXT,                  -- the recurrent kernel the framework ran, read from its ops (NULL: no RNN)
+    rnn_evidence TEXT,                -- JSON: the op names that show it
     started_at TEXT NOT NULL,
     finished_at TEXT
 );
@@ -66,12 +68,23 @@ CREATE TABLE epochs (
     val_accuracy REAL,
     PRIMARY KEY (run_id, epoch)
 );
+CREATE TABLE samples (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+    text TEXT NOT NULL,               -- text generated after training
+    seconds REAL,
+    bigram_share REAL,                -- the share of its character bigrams that occur in the corpus
+    ok INTEGER NOT NULL,              -- 0: the text does not look like the corpus (a broken model)
+    reason TEXT
+);
 """
 
 # MIGRATIONS[v] brings a store from schema v to v + 1. Each runs in the same transaction as the version bump.
 MIGRATIONS = {
     1: ["ALTER TABLE epochs ADD COLUMN input_seconds REAL", "ALTER TABLE suites ADD COLUMN host TEXT",
         "ALTER TABLE suites ADD COLUMN pid INTEGER"],
+    2: ["ALTER TABLE runs ADD COLUMN rnn_kernel TEXT", "ALTER TABLE runs ADD COLUMN rnn_evidence TEXT",
+        "CREATE TABLE samples (run_id INTEGER PRIMARY KEY REFERENCES runs(id), text TEXT NOT NULL, seconds REAL, "
+        "bigram_share REAL, ok INTEGER NOT NULL, reason TEXT)"],
 }
 
 
@@ -184,6 +197,14 @@ class Store:
                          event.get("input_seconds"), event.get("eval_seconds"),
                          event.get("samples_per_second"), event.get("loss"), event.get("accuracy"),
                          event.get("val_loss"), event.get("val_accuracy")))
+                elif kind == "sample":
+                    self.db.execute("INSERT OR REPLACE INTO samples (run_id, text, seconds, bigram_share, ok, reason) "
+                                    "VALUES (?, ?, ?, ?, ?, ?)",
+                                    (run_id, event["text"], event.get("seconds"), event.get("bigram_share"),
+                                     int(bool(event.get("ok"))), event.get("reason")))
+                elif kind == "kernel":
+                    self.db.execute("UPDATE runs SET rnn_kernel = ?, rnn_evidence = ? WHERE id = ?",
+                                    (event["rnn_kernel"], json.dumps(event.get("evidence", [])), run_id))
                 elif kind == "end":
                     self._finish(run_id, event["status"], event.get("error"), event.get("detail"))
 
@@ -216,29 +237,33 @@ class Store:
         rows = self.db.execute(f"SELECT * FROM runs {where} ORDER BY id", params).fetchall()
         return [_run_dict(row) for row in rows]
 
+    def _select_in(self, query, values, extra=()):
+        """Rows of `query`, whose one `{}` is an IN list over `values`, asked in chunks: SQLite caps the number of
+        bound parameters."""
+        values = list(values)
+        for start in range(0, len(values), 500):
+            chunk = values[start:start + 500]
+            yield from self.db.execute(query.format(", ".join("?" * len(chunk))), chunk + list(extra))
+
     def epochs(self, run_ids):
         """Epoch rows of these runs, grouped by run id, in epoch order."""
         found = {run_id: [] for run_id in run_ids}
-        ids = list(found)
-        for start in range(0, len(ids), 500):  # SQLite caps the number of bound parameters
-            chunk = ids[start:start + 500]
-            for row in self.db.execute(
-                    f"SELECT * FROM epochs WHERE run_id IN ({', '.join('?' * len(chunk))}) ORDER BY run_id, epoch",
-                    chunk):
-                found[row["run_id"]].append(dict(row))
+        for row in self._select_in("SELECT * FROM epochs WHERE run_id IN ({}) ORDER BY run_id, epoch", found):
+            found[row["run_id"]].append(dict(row))
         return found
+
+    def samples(self, run_ids):
+        """Generated texts of these runs, by run id (runs without one are absent)."""
+        return {row["run_id"]: dict(row) for row in self._select_in("SELECT * FROM samples WHERE run_id IN ({})", run_ids)}
 
     def completed(self, trial_keys):
         """The latest run of each trial key that ended with a result (ok, failed, timeout, oom, diverged).
         Interrupted, skipped and abandoned trials have no result: --resume runs them again."""
         found = {}
-        keys = list(trial_keys)
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            for row in self.db.execute(
-                    f"SELECT * FROM runs WHERE trial_key IN ({', '.join('?' * len(chunk))}) AND status IN "
-                    f"({', '.join('?' * len(RESULTS))}) ORDER BY id", chunk + list(RESULTS)):
-                found[row["trial_key"]] = _run_dict(row)
+        statuses = ", ".join("?" * len(RESULTS))
+        for row in self._select_in(f"SELECT * FROM runs WHERE trial_key IN ({{}}) AND status IN ({statuses}) ORDER BY id",
+                                   trial_keys, RESULTS):
+            found[row["trial_key"]] = _run_dict(row)
         return found
 
     def last_suite_id(self):
@@ -265,6 +290,7 @@ def _run_dict(row):
     run = dict(row)
     run["settings"] = json.loads(run["settings"])
     run["env"] = json.loads(run["env"]) if run["env"] else {}
+    run["rnn_evidence"] = json.loads(run["rnn_evidence"]) if run["rnn_evidence"] else []
     return run
 
 

@@ -32,7 +32,10 @@ class Row:
     time_to_target: float | None = None   # mean training seconds until validation first reached the target
     reached_target: int = 0               # how many of the ok runs reached it
     params: int | None = None
+    rnn_kernel: str | None = None         # the recurrent kernel(s) the ok runs' frameworks ran, read from their ops
+    text_bigram_share: float | None = None  # generated text: the share of its character bigrams found in the corpus
     errors: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # ok runs whose result is suspect (generated text that is garbage)
 
     def to_json(self):
         row = asdict(self)
@@ -68,8 +71,10 @@ def input_share(epochs):
     return sum(e["input_seconds"] for e in steady) / sum(e["train_seconds"] for e in steady)
 
 
-def summarize(runs, epochs_by_run, n_resamples=1000, seed=0):
-    """Rows for every (workload, compared settings, framework) among `runs`, in the order first seen."""
+def summarize(runs, epochs_by_run, samples_by_run=None, n_resamples=1000, seed=0):
+    """Rows for every (workload, compared settings, framework) among `runs`, in the order first seen.
+    `samples_by_run`: the generated texts of text workloads (Store.samples)."""
+    samples_by_run = samples_by_run or {}
     groups = {}
     for run in runs:
         compared = {k: run["settings"].get(k) for k in COMPARED_ON}
@@ -89,6 +94,8 @@ def summarize(runs, epochs_by_run, n_resamples=1000, seed=0):
         target = group[0]["settings"].get("target")
         metric = workloads.get(workload).SPEC.metric if workload in workloads.WORKLOAD_IDS else "accuracy"
         reached = [t for t in (time_to_target(epochs_by_run[r["id"]], target, metric) for r in ok) if t is not None]
+        samples = [samples_by_run[r["id"]] for r in ok if r["id"] in samples_by_run]
+        kernels = sorted({r["rnn_kernel"] for r in ok if r.get("rnn_kernel")})
         rows.append(Row(
             workload=workload, framework=framework, settings=compared, runs=len(group), statuses=statuses,
             epoch_seconds=stats.hierarchical_ci(steady, n_resamples=n_resamples, seed=seed) if steady else None,
@@ -101,7 +108,11 @@ def summarize(runs, epochs_by_run, n_resamples=1000, seed=0):
             input_share=_mean([input_share(epochs_by_run[r["id"]]) for r in ok]),
             target=target, time_to_target=_mean(reached), reached_target=len(reached),
             params=ok[0]["params_total"] if ok else None,
+            rnn_kernel="; ".join(kernels) or None,
+            text_bigram_share=_mean([sample["bigram_share"] for sample in samples]),
             errors=sorted({run["error"] for run in group if run["status"] != "ok" and run["error"]}),
+            warnings=sorted({f"generated text looks broken: {sample['reason']}" for sample in samples
+                             if not sample["ok"]}),
         ))
         steady_times.append(steady)
     _add_ratios(rows, steady_times, n_resamples, seed)

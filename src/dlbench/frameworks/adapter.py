@@ -60,6 +60,16 @@ class Trainer(object):
         """Inference mode (dropout off, BatchNorm frozen). Returns (mean loss, accuracy)."""
         raise NotImplementedError
 
+    def predict(self, inputs):
+        """The main output's probabilities for one batch (a list of numpy arrays), in inference mode: what text
+        generation samples from."""
+        raise NotImplementedError
+
+    def rnn_evidence(self, inputs, targets):
+        """The names of the ops the framework runs for one training batch (profiled or traced), from which
+        dlbench.frameworks.kernels reads the recurrent kernel. Called after training: it may disturb state."""
+        return []
+
     def sync(self):
         """Wait until every queued device computation is done, so that a clock read after it is honest."""
 

@@ -19,6 +19,26 @@ def setup_jax(settings):
     }
 
 
+def jaxpr_ops(jax, function, *args):
+    """The primitives of function's jaxpr, nested ones included, as "jax:<name>" (a lax.scan shows as jax:scan; a
+    custom call names its target)."""
+    found = set()
+
+    def walk(jaxpr):
+        for eqn in jaxpr.eqns:
+            found.add("jax:" + eqn.primitive.name)
+            for key in ("call_target_name", "target_name"):
+                if key in eqn.params:
+                    found.add("jax:" + str(eqn.params[key]))
+            for value in eqn.params.values():
+                for sub in value if isinstance(value, (list, tuple)) else (value,):
+                    inner = getattr(sub, "jaxpr", sub)
+                    if hasattr(inner, "eqns"):
+                        walk(inner)
+    walk(jax.make_jaxpr(function)(*args).jaxpr)
+    return sorted(found)
+
+
 class Adapter(BaseAdapter):
     def load(self, settings):
         return setup_jax(settings)
@@ -50,7 +70,11 @@ class JaxTrainer(BaseTrainer):
             outputs = model(*inputs)
             return module.loss_fn(outputs, *targets), module.correct(outputs, *targets)
 
-        self.train_step, self.eval_step = train_step, eval_step
+        @nnx.jit
+        def predict_step(model, inputs):
+            return module.probabilities(model(*inputs))
+
+        self.train_step, self.eval_step, self.predict_step = train_step, eval_step, predict_step
 
     def param_counts(self):
         def size(state):
@@ -76,6 +100,17 @@ class JaxTrainer(BaseTrainer):
     def evaluate(self, split, batch_size):
         self.model.eval()
         return self._run(lambda x, y: self.eval_step(self.model, x, y), self.pipeline.ordered(split, batch_size), split)
+
+    def rnn_evidence(self, inputs, targets):
+        """The primitives of the model's forward pass in training mode, traced (nothing runs)."""
+        nnx = self.nnx
+        graphdef, state = nnx.split(self.model)
+        self.model.train()
+        return jaxpr_ops(self.jax, lambda state, *x: nnx.merge(graphdef, state)(*x), state, *inputs)
+
+    def predict(self, inputs):
+        self.model.eval()
+        return np.asarray(self.predict_step(self.model, inputs))
 
     def sync(self):
         self.jax.block_until_ready(self.nnx.state(self.model))

@@ -78,6 +78,9 @@ class KerasTrainer(BaseTrainer):
 
         self.keras, self.pipeline = keras, pipeline
         self.model = module.build(hp)
+        # The accuracy to report: "accuracy", or for a model with several outputs its main head's (e.g.
+        # "main_accuracy"), as the workload's keras.py names it.
+        self.accuracy = getattr(module, "ACCURACY", "accuracy")
 
     def param_counts(self):
         trainable = sum(int(np.prod(w.shape)) for w in self.model.trainable_weights)
@@ -93,12 +96,39 @@ class KerasTrainer(BaseTrainer):
             history = self.model.fit(_one_or_list(split.inputs), _one_or_list(split.targets), batch_size=batch_size,
                                      epochs=1, shuffle=True, verbose=0)
         logs = history.history
-        return logs["loss"][-1], logs["accuracy"][-1]
+        return logs["loss"][-1], logs[self.accuracy][-1]
 
     def evaluate(self, split, batch_size):
         logs = self.model.evaluate(_one_or_list(split.inputs), _one_or_list(split.targets), batch_size=batch_size,
                                    verbose=0, return_dict=True)
-        return logs["loss"], logs["accuracy"]
+        return logs["loss"], logs[self.accuracy]
+
+    def rnn_evidence(self, inputs, targets):
+        """The ops of the model's forward pass in training mode, read as its backend shows them."""
+        model, backend, x = self.model, self.keras.backend.backend(), list(inputs)
+        if backend == "jax":
+            import jax
+
+            from dlbench.frameworks.jax_adapter import jaxpr_ops
+            return jaxpr_ops(jax, lambda trainable, other, *x: model.stateless_call(
+                trainable, other, _one_or_list(list(x)), training=True)[0],
+                [v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables], *x)
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            from dlbench.frameworks.tensorflow_adapter import graph_ops
+            forward = tf.function(lambda *x: model(_one_or_list(list(x)), training=True))
+            return graph_ops(forward.get_concrete_function(*[tf.constant(a) for a in x]))
+        import torch
+
+        from dlbench.frameworks.torch_adapter import profiled_ops
+        return profiled_ops(torch, lambda: model(_one_or_list(x), training=True))
+
+    def predict(self, inputs):
+        # Calling the model (not predict(), which builds a data pipeline per call): one small batch, inference mode.
+        outputs = self.model(_one_or_list(list(inputs)), training=False)
+        main = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+        return np.asarray(self.keras.ops.convert_to_numpy(main))
 
     def compile_mode(self):
         return "jit_compile=%s" % (self.model.jit_compile,)

@@ -25,6 +25,14 @@ def setup_tensorflow(settings):
     }
 
 
+def graph_ops(concrete_function):
+    """The op types of a traced tf.function, the bodies of its loops and calls included, as "tf:<type>" (a
+    tf.while_loop shows as tf:While, cuDNN's LSTM as tf:CudnnRNNV3)."""
+    graph = concrete_function.graph.as_graph_def()
+    nodes = list(graph.node) + [node for function in graph.library.function for node in function.node_def]
+    return sorted({"tf:" + node.op for node in nodes})
+
+
 class Adapter(BaseAdapter):
     def load(self, settings):
         return setup_tensorflow(settings)
@@ -55,7 +63,11 @@ class TensorFlowTrainer(BaseTrainer):
             outputs = model(*inputs, training=False)
             return module.loss_fn(outputs, *targets), module.correct(outputs, *targets)
 
-        self.train_step, self.eval_step = train_step, eval_step
+        @tf.function
+        def predict_step(inputs):
+            return module.probabilities(model(*inputs, training=False))
+
+        self.train_step, self.eval_step, self.predict_step = train_step, eval_step, predict_step
 
     def param_counts(self):
         def size(variables):
@@ -76,6 +88,14 @@ class TensorFlowTrainer(BaseTrainer):
 
     def evaluate(self, split, batch_size):
         return self._run(self.eval_step, self.pipeline.ordered(split, batch_size), split)
+
+    def rnn_evidence(self, inputs, targets):
+        tf = self.tf
+        return graph_ops(self.train_step.get_concrete_function([tf.constant(a) for a in inputs],
+                                                               [tf.constant(a) for a in targets]))
+
+    def predict(self, inputs):
+        return self.predict_step([self.tf.constant(a) for a in inputs]).numpy()
 
     def sync(self):
         # TensorFlow has no device-wide barrier in eager mode: reading a value back waits for what produced it.

@@ -1,21 +1,23 @@
-"""The two layers the native TensorFlow versions of the workloads share, written with tf.Variables.
+"""The layers the native TensorFlow versions of the workloads share, written with tf.Variables.
 
-Native TensorFlow has no layers outside Keras (tf.keras is Keras 3), so these play the part that torch.nn.Linear /
-Conv2d and flax.nnx.Linear / Conv play in the other versions. Kernels glorot_uniform, biases zero, as Keras.
+Native TensorFlow has no layers outside Keras (tf.keras is Keras 3), so these play the part that torch.nn and
+flax.nnx play in the other versions. Initialisers as Keras's: kernels glorot_uniform, recurrent kernels
+orthogonal, biases zero (an LSTM's forget gate at 1), embeddings U(-0.05, 0.05).
 """
 import tensorflow as tf
 
-from dlbench.frameworks.tf_optim import glorot_uniform
+from dlbench.frameworks.tf_optim import glorot_uniform, orthogonal
 
 
 class Dense(tf.Module):
-    def __init__(self, units_in, units_out, generator, name):
+    def __init__(self, units_in, units_out, generator, name, use_bias=True):
         super().__init__(name=name)
         self.kernel = tf.Variable(glorot_uniform(generator, (units_in, units_out)), name="kernel")
-        self.bias = tf.Variable(tf.zeros([units_out]), name="bias")
+        self.bias = tf.Variable(tf.zeros([units_out]), name="bias") if use_bias else None
 
     def __call__(self, x):
-        return tf.matmul(x, self.kernel) + self.bias
+        y = tf.matmul(x, self.kernel)
+        return y if self.bias is None else y + self.bias
 
 
 class Conv2D(tf.Module):
@@ -29,3 +31,50 @@ class Conv2D(tf.Module):
 
     def __call__(self, x):
         return tf.nn.bias_add(tf.nn.conv2d(x, self.kernel, strides=1, padding=self.padding), self.bias)
+
+
+class Embedding(tf.Module):
+    def __init__(self, num, dim, generator, name):
+        super().__init__(name=name)
+        self.embeddings = tf.Variable(generator.uniform((num, dim), -0.05, 0.05, dtype=tf.float32), name="embeddings")
+
+    def __call__(self, ids):
+        return tf.gather(self.embeddings, ids)
+
+
+class LSTM(tf.Module):
+    """Keras's LSTM: sigmoid gates, tanh candidate and output, gate order i, f, c, o; every step's input projection
+    in one matmul. The steps run in a tf.scan (a while loop in the graph), or, with unroll, as a Python loop that
+    the tf.function unrolls (worth it for short sequences only). Returns the last hidden state, or every step's
+    with return_sequences; go_backwards reads the sequence backwards (Keras: the last state follows the first
+    element)."""
+
+    def __init__(self, units_in, units, generator, name, return_sequences=False, go_backwards=False, unroll=False):
+        super().__init__(name=name)
+        self.units, self.return_sequences, self.go_backwards, self.unroll = units, return_sequences, go_backwards, unroll
+        self.kernel = tf.Variable(glorot_uniform(generator, (units_in, 4 * units)), name="kernel")
+        self.recurrent_kernel = tf.Variable(orthogonal(generator, (units, 4 * units)), name="recurrent_kernel")
+        # unit_forget_bias: zeros, with the forget gate's slice at 1
+        self.bias = tf.Variable(tf.concat([tf.zeros([units]), tf.ones([units]), tf.zeros([2 * units])], 0),
+                                name="bias")
+
+    def step(self, state, z):
+        h, c = state
+        i, f, g, o = tf.split(z + tf.matmul(h, self.recurrent_kernel), 4, axis=1)
+        c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+        return tf.sigmoid(o) * tf.tanh(c), c
+
+    def __call__(self, x):
+        inputs = tf.einsum("btf,fg->tbg", x, self.kernel) + self.bias  # time major: (time, batch, 4 * units)
+        if self.go_backwards:
+            inputs = tf.reverse(inputs, [0])
+        zeros = tf.zeros([tf.shape(x)[0], self.units])
+        if self.unroll:
+            state, hs = (zeros, zeros), []
+            for t in range(x.shape[1]):  # a Python loop: unrolled when the tf.function traces it
+                state = self.step(state, inputs[t])
+                hs.append(state[0])
+            hs = tf.stack(hs)
+        else:
+            hs, _ = tf.scan(self.step, inputs, initializer=(zeros, zeros))
+        return tf.transpose(hs, [1, 0, 2]) if self.return_sequences else hs[-1]

@@ -30,6 +30,17 @@ def setup_torch(settings):
     }
 
 
+def profiled_ops(torch, run):
+    """The names of the ops PyTorch ran for run() (the RNN kernel shows as aten::mkldnn_rnn_layer,
+    aten::_cudnn_rnn or only aten::lstm)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.cuda.is_available() else [])
+    with profile(activities=activities) as prof:
+        run()
+    return sorted({event.name for event in prof.events()})
+
+
 class Adapter(BaseAdapter):
     layout = "channels_first"  # NCHW: PyTorch's convolutions take it natively
 
@@ -51,10 +62,9 @@ class TorchTrainer(BaseTrainer):
         self.schedule = parts[2] if len(parts) > 2 else None  # a per-step learning-rate schedule, stepped every batch
 
     def param_counts(self):
-        # A model may name parameters that its native primitive has and the spec's math lacks (nn.LSTM's second bias
-        # b_hh, held at zero and frozen): they are not weights of the model Keras counts, so neither count has them.
-        skip = set(getattr(self.model, "structural_zeros", ()))
-        params = [p for name, p in self.model.named_parameters() if name not in skip]
+        # Parameters that a native primitive has and the spec's math lacks (nn.LSTM's second bias b_hh, held at zero
+        # and frozen, marked by frameworks/torch_layers) are not weights of the model Keras counts.
+        params = [p for p in self.model.parameters() if not getattr(p, "structural_zero", False)]
         state = [b for name, b in self.model.named_buffers() if not name.endswith("num_batches_tracked")]
         total = sum(p.numel() for p in params) + sum(b.numel() for b in state)
         return total, sum(p.numel() for p in params if p.requires_grad)
@@ -77,7 +87,8 @@ class TorchTrainer(BaseTrainer):
             if self.schedule is not None:
                 self.schedule.step()
             loss_sum += loss.detach() * len(targets[0])
-            correct += self.module.correct(outputs.detach(), *targets)
+            with torch.no_grad():
+                correct += self.module.correct(outputs, *targets)
         return loss_sum.item() / split.n, correct.item() / split.n
 
     def evaluate(self, split, batch_size):
@@ -91,6 +102,20 @@ class TorchTrainer(BaseTrainer):
                 loss_sum += self.module.loss_fn(outputs, *targets) * len(targets[0])
                 correct += self.module.correct(outputs, *targets)
         return float(loss_sum) / split.n, float(correct) / split.n
+
+    def rnn_evidence(self, inputs, targets):
+        """The ops of one forward and backward pass in training mode (after training: it moves BatchNorm
+        statistics by a batch and leaves no gradients)."""
+        self.model.train()
+        inputs, targets = self._tensors(inputs), self._tensors(targets)
+        ops = profiled_ops(self.torch, lambda: self.module.loss_fn(self.model(*inputs), *targets).backward())
+        self.optimizer.zero_grad(set_to_none=True)
+        return ops
+
+    def predict(self, inputs):
+        self.model.eval()
+        with self.torch.no_grad():
+            return self.module.probabilities(self.model(*self._tensors(inputs))).cpu().numpy()
 
     def sync(self):
         if self.device.type == "cuda":

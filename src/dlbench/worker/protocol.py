@@ -4,7 +4,8 @@ stdout and stderr are left to the frameworks (they log freely there); events tra
 by DLBENCH_EVENT_FD, so nothing a framework prints can corrupt them. Every worker ends with exactly one final
 event, `end`, carrying the trial's status; a worker that exits without one did not finish, whatever its exit code.
 
-Events, in order: start, env, model, epoch (one per epoch), end.
+Events, in order: start, env, model, epoch (one per epoch), sample (generated text, text workloads only),
+kernel (the recurrent kernel the framework ran, recurrent models only), end.
 """
 import json
 import math

@@ -14,6 +14,7 @@ import numpy as np
 
 from dlbench import data, frameworks, machine, workloads
 from dlbench.frameworks.adapter import InputPipeline
+from dlbench.frameworks.kernels import rnn_kernel
 
 # Modules whose presence in sys.modules shows which frameworks a worker really imported (Keras can pull in
 # frameworks other than its backend; DESIGN.md asks to measure it, not assume it).
@@ -69,6 +70,8 @@ def run_trial(trial, events):
     started = time.perf_counter()
     dataset = data.dataset_module(spec.dataset).load(settings["data"], settings.get("samples"), seed=settings["seed"])
     train, val = workload.splits(dataset, adapter.layout)  # laid out once here, never transposed per batch
+    if hasattr(workload, "hyper"):  # sizes that depend on the data (a vocabulary, fasttext's bigram count)
+        spec = spec.with_hp(workload.hyper(dataset))
     data_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -88,7 +91,7 @@ def run_trial(trial, events):
         "cpu_model": machine.cpu_model(), "cpu_affinity": cpus, "threads_requested": settings["threads"],
         "denormal_policy": "flush", "seed": settings["seed"], "load_average": load_average,
         "cpu_count": os.cpu_count(),
-        "augmentation": getattr(workload, "augment", None) is not None,
+        "augmentation": getattr(workload, "augment", None) is not None, "hyperparameters": spec.hp.as_dict(),
     })
     info.setdefault("layout", adapter.layout)  # Keras reads its own back
     events.emit("env", **info)
@@ -117,8 +120,23 @@ def run_trial(trial, events):
         if not math.isfinite(loss):
             events.end("diverged", error="training loss became %r in epoch %d" % (loss, epoch))
             return
+    after_training(workload, spec, dataset, train, trainer, settings, events)
     compile_mode = getattr(trainer, "compile_mode", None)
     events.end("ok", compile=compile_mode() if compile_mode else None)
+
+
+def after_training(workload, spec, dataset, train, trainer, settings, events):
+    """Untimed, once the epochs are done: generate text where the workload does (and check that it looks like the
+    corpus), then read which recurrent kernel the framework ran."""
+    if hasattr(workload, "sample_text"):
+        started = time.perf_counter()
+        text = workload.sample_text(trainer.predict, dataset, np.random.RandomState(settings["seed"]))
+        seconds = time.perf_counter() - started
+        events.emit("sample", text=text, seconds=seconds, **workload.check_sample(text, dataset))
+    first = train.take(np.arange(min(settings["batch_size"], train.n)))
+    label, evidence = rnn_kernel(trainer.rnn_evidence(first.inputs, first.targets), spec.recurrent)
+    if label is not None:
+        events.emit("kernel", rnn_kernel=label, evidence=evidence)
 
 
 def main(events, trial):

@@ -2,6 +2,7 @@
 
 Runs in the worker too, so Python 3.6 with the standard library and numpy only.
 """
+import copy
 
 
 class Hyper(object):
@@ -23,11 +24,12 @@ class WorkloadSpec(object):
     id, source, dataset (a module of dlbench.data), batch_size, epochs, params (Keras count_params(): trainable
     plus non-trainable state), trainable_params, metric ("accuracy" or "loss"), reference (what the original
     reported), hp (the model's and optimizer's constants), warmup_epochs (epochs kept out of the steady state),
-    target (the validation accuracy, or loss for metric "loss", whose first crossing gives the time to accuracy).
+    target (the validation accuracy, or loss for metric "loss", whose first crossing gives the time to accuracy),
+    recurrent (the model has a recurrent layer: a run records which RNN kernel its framework used).
     """
 
     def __init__(self, id, source, dataset, batch_size, epochs, params, trainable_params, hp,
-                 metric="accuracy", reference="", warmup_epochs=1, target=None):
+                 metric="accuracy", reference="", warmup_epochs=1, target=None, recurrent=False):
         self.id = id
         self.source = source
         self.dataset = dataset
@@ -40,12 +42,19 @@ class WorkloadSpec(object):
         self.reference = reference
         self.warmup_epochs = warmup_epochs
         self.target = target
+        self.recurrent = recurrent
+
+    def with_hp(self, hp):
+        """The same spec with data-dependent hyperparameters (a workload's hyper(dataset))."""
+        spec = copy.copy(self)
+        spec.hp = hp
+        return spec
 
     def describe(self):
         return {
             "id": self.id, "source": self.source, "dataset": self.dataset, "batch_size": self.batch_size,
             "epochs": self.epochs, "params": self.params, "trainable_params": self.trainable_params,
-            "metric": self.metric, "target": self.target, "reference": self.reference,
+            "metric": self.metric, "target": self.target, "reference": self.reference, "recurrent": self.recurrent,
             "hyperparameters": self.hp.as_dict(),
         }
 

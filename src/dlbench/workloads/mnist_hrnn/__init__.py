@@ -36,6 +36,7 @@ SPEC = WorkloadSpec(
              learning_rate=1e-3, rho=0.9, epsilon=1e-7),
     metric="accuracy",
     target=0.986,
+    recurrent=True,
     reference="98.6% validation accuracy after 5 epochs on the full MNIST (Keras example)",
 )
 

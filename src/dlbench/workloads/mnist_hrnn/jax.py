@@ -5,34 +5,19 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
-
-def unit_forget_bias(units):
-    """Keras's unit_forget_bias: zeros, with the forget gate's slice (gate order i, f, g, o) at 1."""
-    def init(key, shape, dtype=jnp.float32):
-        return jnp.zeros(shape, dtype).at[units:2 * units].set(1.0)
-    return init
-
-
-def keras_lstm(units_in, units, rngs):
-    """Flax's fused LSTM cell initialised as Keras's LSTM, scanned over the sequence's time axis."""
-    cell = nnx.OptimizedLSTMCell(units_in, units, gate_fn=nnx.sigmoid, activation_fn=nnx.tanh,
-                                 kernel_init=nnx.initializers.glorot_uniform(),
-                                 recurrent_kernel_init=nnx.initializers.orthogonal(),
-                                 bias_init=unit_forget_bias(units), rngs=rngs)
-    return nnx.RNN(cell, return_carry=True)
+from dlbench.frameworks.jax_layers import keras_linear, keras_lstm
 
 
 class MnistHRNN(nnx.Module):
     def __init__(self, hp, rngs):
-        glorot, zeros = nnx.initializers.glorot_uniform(), nnx.initializers.zeros_init()
         self.row_lstm = keras_lstm(hp.pixels, hp.row_hidden, rngs)
         self.col_lstm = keras_lstm(hp.row_hidden, hp.col_hidden, rngs)
-        self.dense = nnx.Linear(hp.col_hidden, hp.classes, kernel_init=glorot, bias_init=zeros, rngs=rngs)
+        self.dense = keras_linear(hp.col_hidden, hp.classes, rngs)
 
     def __call__(self, x):
         batch, rows, cols, pixels = x.shape
-        (_, row_h), _ = self.row_lstm(x.reshape(batch * rows, cols, pixels))  # every row of the batch at once
-        (_, col_h), _ = self.col_lstm(row_h.reshape(batch, rows, -1))  # the sequence of row encodings
+        row_h = self.row_lstm(x.reshape(batch * rows, cols, pixels))  # every row of the batch at once
+        col_h = self.col_lstm(row_h.reshape(batch, rows, -1))  # the sequence of row encodings
         return self.dense(col_h)  # logits
 
 

@@ -4,38 +4,16 @@ tf.function's graph), logits out (softmax fused into the loss), Keras's RMSprop 
 dlbench.frameworks.tf_optim."""
 import tensorflow as tf
 
-from dlbench.frameworks.tf_layers import Dense
-from dlbench.frameworks.tf_optim import KerasRMSprop, glorot_uniform, orthogonal
-
-
-class LSTM(tf.Module):
-    """Keras's LSTM returning its last hidden state: sigmoid gates, tanh candidate and output."""
-
-    def __init__(self, units_in, units, generator, name):
-        super().__init__(name=name)
-        self.units = units
-        self.kernel = tf.Variable(glorot_uniform(generator, (units_in, 4 * units)), name="kernel")
-        self.recurrent_kernel = tf.Variable(orthogonal(generator, (units, 4 * units)), name="recurrent_kernel")
-        # unit_forget_bias: zeros, with the forget gate's slice at 1
-        self.bias = tf.Variable(tf.concat([tf.zeros([units]), tf.ones([units]), tf.zeros([2 * units])], 0),
-                                name="bias")
-
-    def __call__(self, x):
-        inputs = tf.einsum("btf,fg->btg", x, self.kernel) + self.bias  # (batch, time, 4 * units)
-        h = c = tf.zeros([tf.shape(x)[0], self.units])
-        for t in range(x.shape[1]):  # a Python loop: unrolled when the tf.function traces it
-            z = inputs[:, t] + tf.matmul(h, self.recurrent_kernel)
-            i, f, g, o = tf.split(z, 4, axis=1)
-            c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-            h = tf.sigmoid(o) * tf.tanh(c)
-        return h
+from dlbench.frameworks.tf_layers import LSTM, Dense
+from dlbench.frameworks.tf_optim import KerasRMSprop
 
 
 class MnistHRNN(tf.Module):
     def __init__(self, hp, generator):
         super().__init__(name="mnist_hrnn")
-        self.row_lstm = LSTM(hp.pixels, hp.row_hidden, generator, "row_lstm")
-        self.col_lstm = LSTM(hp.row_hidden, hp.col_hidden, generator, "col_lstm")
+        # 28 steps each: unrolled in the graph, cheaper than a while loop at this length
+        self.row_lstm = LSTM(hp.pixels, hp.row_hidden, generator, "row_lstm", unroll=True)
+        self.col_lstm = LSTM(hp.row_hidden, hp.col_hidden, generator, "col_lstm", unroll=True)
         self.dense = Dense(hp.col_hidden, hp.classes, generator, "dense")
 
     def __call__(self, x, training):

@@ -4,20 +4,8 @@ named in `structural_zeros`, which the torch adapter leaves out of the parameter
 import torch.nn.functional as F
 from torch import nn
 
+from dlbench.frameworks.torch_layers import keras_linear, keras_lstm
 from dlbench.frameworks.torch_optim import KerasRMSprop
-
-
-def keras_lstm(units_in, units):
-    """nn.LSTM initialised as Keras's LSTM: glorot_uniform and orthogonal over the four gates together (gate order
-    i, f, g, o), bias zero with the forget gate's at 1, b_hh a frozen zero."""
-    lstm = nn.LSTM(units_in, units, batch_first=True)
-    nn.init.xavier_uniform_(lstm.weight_ih_l0)  # glorot_uniform: (4 * units, in) has Keras's (in, 4 * units) fans
-    nn.init.orthogonal_(lstm.weight_hh_l0)  # the transpose of an orthogonal (units, 4 * units), as Keras draws it
-    nn.init.zeros_(lstm.bias_ih_l0)
-    nn.init.ones_(lstm.bias_ih_l0[units:2 * units])  # unit_forget_bias
-    nn.init.zeros_(lstm.bias_hh_l0)
-    lstm.bias_hh_l0.requires_grad_(False)
-    return lstm
 
 
 class MnistHRNN(nn.Module):
@@ -25,11 +13,7 @@ class MnistHRNN(nn.Module):
         super().__init__()
         self.row_lstm = keras_lstm(hp.pixels, hp.row_hidden)
         self.col_lstm = keras_lstm(hp.row_hidden, hp.col_hidden)
-        self.dense = nn.Linear(hp.col_hidden, hp.classes)
-        nn.init.xavier_uniform_(self.dense.weight)  # glorot_uniform
-        nn.init.zeros_(self.dense.bias)
-        # Parameters that nn.LSTM has and the spec's model does not: frozen zeros, not counted (torch_adapter).
-        self.structural_zeros = ("row_lstm.bias_hh_l0", "col_lstm.bias_hh_l0")
+        self.dense = keras_linear(hp.col_hidden, hp.classes)
 
     def forward(self, x):
         batch, rows, cols, pixels = x.shape

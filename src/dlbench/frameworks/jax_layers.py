@@ -1,0 +1,50 @@
+"""Flax NNX layers initialised as Keras initialises them (WORKLOADS.md: Flax's own defaults differ), shared by the
+workloads' jax.py files."""
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+
+def keras_linear(n_in, n_out, rngs, use_bias=True):
+    return nnx.Linear(n_in, n_out, use_bias=use_bias, kernel_init=nnx.initializers.glorot_uniform(),
+                      bias_init=nnx.initializers.zeros_init(), rngs=rngs)
+
+
+def _uniform(low, high):
+    def init(key, shape, dtype=jnp.float32):
+        return jax.random.uniform(key, shape, dtype, low, high)
+    return init
+
+
+def keras_embedding(num, dim, rngs):
+    return nnx.Embed(num, dim, embedding_init=_uniform(-0.05, 0.05), rngs=rngs)
+
+
+def unit_forget_bias(units):
+    """Keras's unit_forget_bias: zeros, with the forget gate's slice (gate order i, f, g, o) at 1."""
+    def init(key, shape, dtype=jnp.float32):
+        return jnp.zeros(shape, dtype).at[units:2 * units].set(1.0)
+    return init
+
+
+class KerasLSTM(nnx.Module):
+    """Flax's fused LSTM cell (kernel (in, 4 * units) without bias, recurrent kernel (units, 4 * units) with the
+    bias: Keras's layout and count) initialised as Keras's LSTM, scanned over time by nnx.RNN (a lax.scan).
+    Returns the last hidden state, or every step's with return_sequences; `reverse` reads the sequence backwards
+    (Keras's go_backwards: the last state is the one after the first element)."""
+
+    def __init__(self, units_in, units, rngs, return_sequences=False, reverse=False):
+        cell = nnx.OptimizedLSTMCell(units_in, units, gate_fn=nnx.sigmoid, activation_fn=nnx.tanh,
+                                     kernel_init=nnx.initializers.glorot_uniform(),
+                                     recurrent_kernel_init=nnx.initializers.orthogonal(),
+                                     bias_init=unit_forget_bias(units), rngs=rngs)
+        self.rnn = nnx.RNN(cell, return_carry=True, reverse=reverse, keep_order=True)
+        self.return_sequences = return_sequences
+
+    def __call__(self, x):
+        (_, h), outputs = self.rnn(x)
+        return outputs if self.return_sequences else h
+
+
+def keras_lstm(units_in, units, rngs, return_sequences=False, reverse=False):
+    return KerasLSTM(units_in, units, rngs, return_sequences=return_sequences, reverse=reverse)

@@ -1,0 +1,28 @@
+"""The RNN-kernel label is read from op names: each rule is pinned on the names the frameworks really emit (seen in
+runs here and on a GPU), and the label never claims cuDNN without a cuDNN op."""
+import pytest
+
+from dlbench.frameworks.kernels import PER_STEP, rnn_kernel
+
+
+@pytest.mark.parametrize("ops, label", [
+    (["aten::lstm", "aten::_cudnn_rnn", "aten::cudnn_convolution"], "cuDNN RNN"),
+    (["tf:CudnnRNNV3", "tf:While"], "cuDNN RNN"),
+    (["aten::lstm", "aten::mkldnn_rnn_layer", "aten::mkldnn_rnn_layer_backward"], "oneDNN fused RNN (CPU)"),
+    (["aten::gru", "aten::addmm"], "ATen RNN (native loop)"),
+    (["tf:BlockLSTMV2", "tf:MatMul"], "TensorFlow fused block LSTM/GRU"),
+    (["jax:scan", "jax:dot_general"], "XLA while loop (lax.scan)"),
+    (["tf:StatelessWhile", "tf:MatMul"], "graph while loop (tf.while_loop)"),
+])
+def test_the_decisive_op_names_the_kernel(ops, label):
+    found, evidence = rnn_kernel(ops, recurrent=True)
+    assert found == label and evidence and set(evidence) <= set(ops)
+
+
+def test_a_cudnn_convolution_is_not_a_cudnn_rnn():
+    assert rnn_kernel(["aten::cudnn_convolution", "aten::mkldnn_rnn_layer"], True)[0] == "oneDNN fused RNN (CPU)"
+
+
+def test_no_recurrent_op_means_per_step_ops_for_a_recurrent_model_and_nothing_otherwise():
+    assert rnn_kernel(["tf:MatMul", "tf:Sigmoid"], recurrent=True) == (PER_STEP, [])
+    assert rnn_kernel(["aten::conv2d"], recurrent=False) == (None, [])
