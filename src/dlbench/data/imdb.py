@@ -98,8 +98,9 @@ def _check_variant(variant):
 
 # --- what the workloads apply: Keras's num_words and pad_sequences -------------------------------------------
 
-def _flatten(sequences):
-    """(all ids in order as one int64 array, the length of each sequence)."""
+def flatten(sequences):
+    """(all ids in order as one int64 array, the length of each sequence): the vectorised form the functions
+    here work on."""
     lengths = np.array([len(s) for s in sequences], dtype=np.int64)
     if len(sequences) == 0 or lengths.sum() == 0:
         return np.zeros(0, dtype=np.int64), lengths
@@ -107,8 +108,8 @@ def _flatten(sequences):
     return flat, lengths
 
 
-def _unflatten(flat, lengths, dtype=np.int32):
-    """An object array of 1-D arrays, the inverse of _flatten."""
+def unflatten(flat, lengths, dtype=np.int32):
+    """An object array of 1-D arrays (int32 unless told), the inverse of flatten."""
     out = np.empty(len(lengths), dtype=object)
     bounds = np.cumsum(lengths)[:-1] if len(lengths) else []
     for i, part in enumerate(np.split(flat.astype(dtype, copy=False), bounds)):
@@ -119,16 +120,16 @@ def _unflatten(flat, lengths, dtype=np.int32):
 def top_words(sequences, num_words, oov_char=OOV_CHAR):
     """Keras's load_data(num_words=...): every id >= num_words becomes oov_char (ids below stay, padding 0,
     start 1 and oov 2 included). Returns an object array of int32 arrays."""
-    flat, lengths = _flatten(sequences)
+    flat, lengths = flatten(sequences)
     flat = np.where(flat < num_words, flat, oov_char)
-    return _unflatten(flat, lengths)
+    return unflatten(flat, lengths)
 
 
 def pad(sequences, maxlen, value=0):
     """Keras's pad_sequences(sequences, maxlen) with its defaults: an int32 (N, maxlen) array, each sequence
     right-aligned ('pre' padding with `value`), a longer one cut at its start ('pre' truncating: its last maxlen
     ids are kept)."""
-    flat, lengths = _flatten(sequences)
+    flat, lengths = flatten(sequences)
     n = len(lengths)
     out = np.full((n, maxlen), value, dtype=np.int32)
     take = np.minimum(lengths, maxlen)
@@ -232,7 +233,7 @@ def _load_real():
 
 def _keras_ids(reviews):
     """The file's word ranks (1 = most frequent) -> Keras's ids: [start_char] + [rank + index_from ...]."""
-    flat, lengths = _flatten(reviews)
+    flat, lengths = flatten(reviews)
     if len(flat) and flat.min() < 0:
         raise ValueError("a negative word rank")
     starts = np.cumsum(lengths + 1) - (lengths + 1)  # where each review's start_char goes in the new flat array
@@ -241,7 +242,7 @@ def _keras_ids(reviews):
     keep = np.ones(len(out), dtype=bool)
     keep[starts] = False
     out[keep] = flat + INDEX_FROM
-    return _unflatten(out, lengths + 1)
+    return unflatten(out, lengths + 1)
 
 
 # --- synthetic ----------------------------------------------------------------------------------------------
@@ -293,4 +294,4 @@ def _synthetic_split(n, seed, split, zipf, words):
     keep = np.ones(len(out), dtype=bool)
     keep[starts] = False
     out[keep] = flat
-    return _unflatten(out, lengths), labels
+    return unflatten(out, lengths), labels
