@@ -114,3 +114,33 @@ def test_ctrl_c_keeps_finished_work_and_records_the_running_trial_as_interrupted
     (run,) = Store(store_path).runs()
     assert run["status"] == "interrupted"
     assert len(Store(store_path).epochs([run["id"]])[run["id"]]) >= 2
+
+
+def test_results_show_the_rnn_kernel_and_the_generated_text(tmp_path):
+    """A store written through the real Store API with the events a text workload's worker sends."""
+    from dlbench.store import Store
+    from dlbench.suite import Trial
+
+    store = Store(tmp_path / "s.sqlite")
+    suite = store.begin_suite("s", {})
+    settings = {"device": "cpu", "precision": "fp32", "compile": "none", "tier": "default", "batch_size": 128,
+                "data": "small", "samples": None, "epochs": 2, "threads": 2, "seed": 0}
+    for framework, ok, kernel in (("torch", True, "oneDNN fused RNN (CPU)"), ("jax", False, "XLA while loop (lax.scan)")):
+        run_id = store.start_run(suite, Trial("mnist_hrnn", framework, settings, 0), {"host": "h", "device": "cpu"})
+        store.apply_events(run_id, [
+            {"event": "epoch", "epoch": n, "warmup": n == 1, "train_seconds": 1.0 + n, "loss": 1.0, "accuracy": 0.5,
+             "val_loss": 1.0, "val_accuracy": 0.5} for n in (1, 2, 3)] + [
+            {"event": "sample", "text": f"text of {framework}", "bigram_share": 0.95 if ok else 0.2, "ok": ok,
+             "reason": "95% of its bigrams occur in the corpus" if ok else "20% of its bigrams occur in the corpus"},
+            {"event": "kernel", "rnn_kernel": kernel, "evidence": []},
+            {"event": "end", "status": "ok"}])
+    store.close()
+    summary = dlbench("results", "--store", tmp_path / "s.sqlite", "--json")
+    assert summary.returncode == 0, summary.stderr
+    rows = {row["framework"]: row for row in json.loads(summary.stdout)}
+    assert rows["torch"]["rnn_kernel"] == "oneDNN fused RNN (CPU)" and rows["torch"]["warnings"] == []
+    assert rows["jax"]["warnings"] == ["generated text looks broken: 20% of its bigrams occur in the corpus"]
+    table = dlbench("results", "--store", tmp_path / "s.sqlite")
+    assert "RNN kernel" in table.stdout and "generated text looks broken" in table.stderr
+    texts = dlbench("results", "--samples", "--store", tmp_path / "s.sqlite")
+    assert "text of torch" in texts.stdout and "BROKEN" in texts.stdout

@@ -13,7 +13,7 @@ WORKER_SIDE = [
     "data/__init__.py", "data/mnist.py", "workloads/__init__.py", "workloads/spec.py",
     "workloads/mnist_mlp/__init__.py", "workloads/mnist_cnn/__init__.py", "workloads/mnist_hrnn/__init__.py",
     "workloads/cifar10_cnn/__init__.py", "workloads/cifar10_vgg/__init__.py", "data/cifar10.py",
-    "frameworks/__init__.py", "frameworks/adapter.py", "frameworks/fault_adapter.py",
+    "frameworks/__init__.py", "frameworks/adapter.py", "frameworks/fault_adapter.py", "frameworks/kernels.py",
 ]
 ADDED_AFTER_36 = {"dataclasses", "contextvars", "importlib.metadata", "importlib.resources", "tomllib", "graphlib",
                   "zoneinfo"}

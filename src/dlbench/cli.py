@@ -220,6 +220,8 @@ def results(
     status: Optional[List[str]] = FilterStatus,
     suite: Optional[str] = FilterSuite,
     show_runs: bool = typer.Option(False, "--runs", help="List every run instead of the summary."),
+    show_samples: bool = typer.Option(False, "--samples", help="Show the text each text-generation run wrote "
+                                                                "after training, and its check."),
     store_path: Path = StoreOption,
     as_json: bool = JsonOption,
 ):
@@ -228,6 +230,9 @@ def results(
     runs, epochs_by_run, _ = select_runs(store, workload_ids, framework_ids, status, suite)
     if not runs:
         err.print("No runs match.")
+        return
+    if show_samples:
+        show_texts(runs, store.samples([r["id"] for r in runs]), as_json)
         return
     if show_runs:
         listing = [{k: r[k] for k in ("id", "suite_id", "workload", "framework", "repeat", "status", "error",
@@ -240,6 +245,21 @@ def results(
                           f"#{r['repeat'] + 1} {r['status']:<11} {r['error'] or ''}", highlight=False)
         return
     show_summary(summary.summarize(runs, epochs_by_run, store.samples(epochs_by_run)), as_json, store_path)
+
+
+def show_texts(runs, samples, as_json):
+    listing = [{"id": r["id"], "workload": r["workload"], "framework": r["framework"], "repeat": r["repeat"],
+                **{k: samples[r["id"]][k] for k in ("text", "bigram_share", "ok", "reason")}}
+               for r in runs if r["id"] in samples]
+    if as_json:
+        print(json.dumps(listing, indent=2))
+        return
+    if not listing:
+        err.print("None of these runs generated text (only the text-generation workloads do).")
+    for s in listing:
+        verdict = "looks like the corpus" if s["ok"] else "[red]BROKEN[/red]"
+        out.print(f"{s['workload']} / {s['framework']} #{s['repeat'] + 1} (run {s['id']}): {verdict}, {s['reason']}")
+        out.print(s["text"], markup=False, highlight=False)
 
 
 @app.command(name="export")

@@ -69,6 +69,7 @@ def register(app):
             fail("no runs match: nothing to report", EXIT_FAILED)
         suites = report_data.suites_of(store, runs)
         inference = report_data.inference_results(store, runs)
+        samples = store.samples([r["id"] for r in runs])
         store.close()
         matrix = None
         if with_features:
@@ -76,7 +77,7 @@ def register(app):
                    if f in framework_registry.FRAMEWORKS]
             matrix = feature_matrix(ids, refresh_features, probe_timeout) if ids else None
         data = report_data.assemble(runs, epochs_by_run, suites, store_path=store_path, features=matrix,
-                                    prices=price_table, inference=inference, filters=filters)
+                                    prices=price_table, inference=inference, filters=filters, samples=samples)
         written = page.write(data, out_dir)
         charts = [p for p in written if p.parent.name == "charts"]
         out.print(f"{written[0]}\n{written[1]}\n{len(charts)} chart files in {out_dir / 'charts'}", highlight=False)

@@ -148,8 +148,8 @@ def _labels(workload_groups):
 
 
 def assemble(runs, epochs_by_run, suites=(), store_path="", features=None, prices=None, inference=None,
-             filters=None, n_resamples=N_RESAMPLES, seed=SEED, now=None):
-    rows = summary.summarize(runs, epochs_by_run, n_resamples=n_resamples, seed=seed)
+             filters=None, n_resamples=N_RESAMPLES, seed=SEED, now=None, samples=None):
+    rows = summary.summarize(runs, epochs_by_run, samples, n_resamples=n_resamples, seed=seed)
     runs_by_key = {}
     for run in runs:
         runs_by_key.setdefault(group_key(run["workload"], compared(run)), {}).setdefault(

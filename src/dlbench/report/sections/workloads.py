@@ -25,6 +25,10 @@ def row_cells(group, row):
     if row.target is not None:
         cells.append(f"{markup.seconds(row.time_to_target)} ({row.reached_target}/{ok})" if ok else "-")
     cells.append(markup.percent(row.input_share))
+    if any(r.text_bigram_share is not None for r in group.rows):
+        cells.append(markup.percent(row.text_bigram_share))
+    if any(r.rnn_kernel for r in group.rows):
+        cells.append(row.rnn_kernel or "-")
     return cells
 
 
@@ -37,6 +41,10 @@ def build_group(data, group):
     if targets:
         headers.append(f"s to {metric} {'/'.join(f'{t:g}' for t in targets)} (runs that did / ok)")
     headers.append("input pipeline %")
+    if any(r.text_bigram_share is not None for r in group.rows):
+        headers.append("generated text: bigrams found in the corpus %")
+    if any(r.rnn_kernel for r in group.rows):
+        headers.append("RNN kernel (from the framework's ops)")
     parts.append(markup.table(headers, [row_cells(group, row) for row in group.rows], cls="summary"))
 
     made = []
