@@ -1,0 +1,51 @@
+"""char_embed_lstm in PyTorch: nn.Embedding, nn.LSTM (oneDNN's fused LSTM on the CPU, cuDNN on a GPU; b_hh a frozen
+zero, not counted), nn.BatchNorm1d with Keras's momentum (1 - 0.99) and epsilon; logits out of both heads (softmax
+fused into the loss); Keras's Adam rule with Keras 2's per-step decay as a LambdaLR stepped after every batch."""
+import torch.nn.functional as F
+from torch import nn
+
+from dlbench.frameworks.torch_layers import keras_embedding, keras_linear, keras_lstm
+from dlbench.frameworks.torch_optim import KerasAdam, inverse_time_decay
+from dlbench.workloads.char_embed_lstm import SPEC
+
+WEIGHTS = (SPEC.hp.main_weight, SPEC.hp.aux_weight)  # the loss weights of (main, aux): 1.0, 0.2
+
+
+class CharEmbedLSTM(nn.Module):
+    def __init__(self, hp):
+        super().__init__()
+        self.embedding = keras_embedding(hp.symbols, hp.embedding)
+        self.lstm = keras_lstm(hp.embedding, hp.units)
+        self.aux = keras_linear(hp.units, hp.symbols)
+        self.dense1 = keras_linear(hp.units, hp.hidden1, bias=False)
+        self.norm1 = nn.BatchNorm1d(hp.hidden1, eps=hp.bn_epsilon, momentum=1.0 - hp.bn_momentum)
+        self.dense2 = keras_linear(hp.hidden1, hp.hidden2, bias=False)
+        self.norm2 = nn.BatchNorm1d(hp.hidden2, eps=hp.bn_epsilon, momentum=1.0 - hp.bn_momentum)
+        self.main = keras_linear(hp.hidden2, hp.symbols)
+
+    def forward(self, ids):
+        _, (h, _) = self.lstm(self.embedding(ids.long()))
+        h = h[0]  # the last hidden state
+        x = F.relu(self.norm1(self.dense1(h)))
+        x = F.relu(self.norm2(self.dense2(x)))
+        return self.main(x), self.aux(h)  # logits of (main, aux)
+
+
+def build(hp):
+    model = CharEmbedLSTM(hp)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = KerasAdam(trainable, lr=hp.learning_rate, beta_1=hp.beta_1, beta_2=hp.beta_2, epsilon=hp.epsilon)
+    return model, optimizer, inverse_time_decay(optimizer, hp.decay)
+
+
+def loss_fn(outputs, main_labels, aux_labels):
+    main, aux = outputs
+    return WEIGHTS[0] * F.cross_entropy(main, main_labels.long()) + WEIGHTS[1] * F.cross_entropy(aux, aux_labels.long())
+
+
+def correct(outputs, main_labels, aux_labels):
+    return (outputs[0].argmax(dim=1) == main_labels).sum()
+
+
+def probabilities(outputs):
+    return F.softmax(outputs[0], dim=1)
