@@ -14,8 +14,11 @@ Model: exactly `keras.applications.ResNet50(include_top=False, pooling='avg', we
 Every conv has a bias (Keras's default use_bias=True), every BatchNorm epsilon 1.001e-5, in inference mode (the
 moving statistics, never the batch's). torchvision's resnet50 is v1.5 (stride on the 3x3 conv, no conv biases,
 epsilon 1e-5): a different function, which is why every version here is written natively.
-Max-pooling pads with zeros (Keras's ZeroPadding2D) where PyTorch and XLA pad with -inf: the same result, as the
-pooled values come out of a relu and are never negative; every version pads with zeros anyway, as Keras does.
+Padding: Keras pads conv1 and the max-pool with ZeroPadding2D layers and the 3x3 convs with 'same'; every conv
+pads (k - 1) // 2 zeros on each side, so the native versions pass that padding to the conv itself (no separate
+pad op; TensorFlow's 'SAME' would pad conv1 (2, 3), so conv1 gets explicit padding there). The native max-pools pad
+with -inf where Keras pads with zeros: the same result, as the pooled values come out of a relu and are never
+negative (TensorFlow's max_pool2d has no symmetric padding: it pads with tf.pad first).
 
 Parameters: 53 convs (kernel + bias) and 53 BatchNorms (gamma, beta trainable; moving mean, moving variance not):
 23,587,712 in all, 23,534,592 trainable (the 53,120 BatchNorm statistics are the rest). In PyTorch and Flax the

@@ -20,26 +20,25 @@ class ResNet50(nnx.Module):
     def __init__(self, rngs):
         self.layers = nnx.Dict()
         for name, k, cin, cout, stride in spec.convs():
-            self.layers[name + "_conv"] = nnx.Conv(cin, cout, (k, k), strides=stride, padding="VALID",
-                                                   use_bias=True, rngs=rngs)
+            pad = (k - 1) // 2
+            self.layers[name + "_conv"] = nnx.Conv(cin, cout, (k, k), strides=stride,
+                                                   padding=((pad, pad), (pad, pad)), use_bias=True, rngs=rngs)
             self.layers[name + "_bn"] = nnx.BatchNorm(cout, epsilon=spec.EPSILON, use_running_average=True,
                                                       rngs=rngs)
 
-    def conv_bn(self, name, x, pad=0):
-        if pad:
-            x = jnp.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))  # zeros, as Keras's ZeroPadding2D / 'same'
+    def conv_bn(self, name, x):
         return self.layers[name + "_bn"](self.layers[name + "_conv"](x))
 
     def __call__(self, x):  # (N, 224, 224, 3)
-        x = nnx.relu(self.conv_bn("conv1", x, pad=3))
-        x = nnx.max_pool(jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))), (3, 3), strides=(2, 2))
+        x = nnx.relu(self.conv_bn("conv1", x))
+        x = nnx.max_pool(x, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)))  # -inf padding: same max of relus
         for name, filters, stride, conv_shortcut in spec.blocks():  # keras.applications.resnet.block1
             if conv_shortcut:
                 shortcut = self.conv_bn(name + "_0", x)
             else:
                 shortcut = x
             y = nnx.relu(self.conv_bn(name + "_1", x))
-            y = nnx.relu(self.conv_bn(name + "_2", y, pad=1))
+            y = nnx.relu(self.conv_bn(name + "_2", y))
             y = self.conv_bn(name + "_3", y)
             x = nnx.relu(shortcut + y)
         return x.mean(axis=(1, 2))  # global average pool -> (N, 2048)

@@ -18,11 +18,16 @@ class Conv2D(tf.Module):
     def __init__(self, k, cin, cout, stride, name):
         super().__init__(name=name)
         self.stride = stride
+        pad = (k - 1) // 2
+        if pad == 0 or stride == 1:
+            self.padding = "VALID" if pad == 0 else "SAME"  # 'SAME' at stride 1 pads (pad, pad)
+        else:  # conv1: 'SAME' at stride 2 would pad (2, 3), Keras's ZeroPadding2D pads (3, 3)
+            self.padding = [[0, 0], [pad, pad], [pad, pad], [0, 0]]
         self.kernel = tf.Variable(tf.zeros((k, k, cin, cout)), name="kernel")  # values come from load()
         self.bias = tf.Variable(tf.zeros((cout,)), name="bias")
 
     def __call__(self, x):
-        return tf.nn.conv2d(x, self.kernel, self.stride, "VALID") + self.bias
+        return tf.nn.conv2d(x, self.kernel, self.stride, self.padding) + self.bias
 
 
 class BatchNorm(tf.Module):
@@ -46,21 +51,19 @@ class ResNet50(tf.Module):
             self.layers[name + "_conv"] = Conv2D(k, cin, cout, stride, name + "_conv")
             self.layers[name + "_bn"] = BatchNorm(cout, name + "_bn")
 
-    def conv_bn(self, name, x, pad=0):
-        if pad:
-            x = tf.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))  # zeros, as Keras's ZeroPadding2D / 'same'
+    def conv_bn(self, name, x):
         return self.layers[name + "_bn"](self.layers[name + "_conv"](x))
 
     def __call__(self, x):  # (N, 224, 224, 3)
-        x = tf.nn.relu(self.conv_bn("conv1", x, pad=3))
-        x = tf.nn.max_pool2d(tf.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))), 3, 2, "VALID")
+        x = tf.nn.relu(self.conv_bn("conv1", x))
+        x = tf.nn.max_pool2d(tf.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))), 3, 2, "VALID")  # no explicit pool padding
         for name, filters, stride, conv_shortcut in spec.blocks():  # keras.applications.resnet.block1
             if conv_shortcut:
                 shortcut = self.conv_bn(name + "_0", x)
             else:
                 shortcut = x
             y = tf.nn.relu(self.conv_bn(name + "_1", x))
-            y = tf.nn.relu(self.conv_bn(name + "_2", y, pad=1))
+            y = tf.nn.relu(self.conv_bn(name + "_2", y))
             y = self.conv_bn(name + "_3", y)
             x = tf.nn.relu(shortcut + y)
         return tf.reduce_mean(x, axis=(1, 2))  # global average pool -> (N, 2048)

@@ -19,24 +19,22 @@ class ResNet50(nn.Module):
         super().__init__()
         self.layers = nn.ModuleDict()
         for name, k, cin, cout, stride in spec.convs():
-            self.layers[name + "_conv"] = nn.Conv2d(cin, cout, k, stride=stride, bias=True)
+            self.layers[name + "_conv"] = nn.Conv2d(cin, cout, k, stride=stride, padding=(k - 1) // 2, bias=True)
             self.layers[name + "_bn"] = nn.BatchNorm2d(cout, eps=spec.EPSILON)
 
-    def conv_bn(self, name, x, pad=0):
-        if pad:
-            x = F.pad(x, (pad, pad, pad, pad))  # zeros, as Keras's ZeroPadding2D / 'same'
+    def conv_bn(self, name, x):
         return self.layers[name + "_bn"](self.layers[name + "_conv"](x))
 
     def forward(self, x):  # (N, 3, 224, 224)
-        x = F.relu(self.conv_bn("conv1", x, pad=3))
-        x = F.max_pool2d(F.pad(x, (1, 1, 1, 1)), 3, 2)
+        x = F.relu(self.conv_bn("conv1", x))
+        x = F.max_pool2d(x, 3, 2, padding=1)  # pads -inf where Keras pads 0: the same max of relu outputs
         for name, filters, stride, conv_shortcut in spec.blocks():  # keras.applications.resnet.block1
             if conv_shortcut:
                 shortcut = self.conv_bn(name + "_0", x)
             else:
                 shortcut = x
             y = F.relu(self.conv_bn(name + "_1", x))
-            y = F.relu(self.conv_bn(name + "_2", y, pad=1))
+            y = F.relu(self.conv_bn(name + "_2", y))
             y = self.conv_bn(name + "_3", y)
             x = F.relu(shortcut + y)
         return x.mean(dim=(2, 3))  # global average pool -> (N, 2048)
