@@ -21,6 +21,14 @@ def test_list_json_shape():
         assert (f["version"] is not None) == f["installed"]
 
 
+def test_list_as_text_names_every_workload():
+    result = dlbench("list")
+    assert result.returncode == 0, result.stderr
+    for workload in ("mnist_mlp", "imdb_fasttext", "char_embed_lstm"):
+        assert workload in result.stdout
+    assert "669,706 parameters" in result.stdout and "parameters depend on the data" in result.stdout
+
+
 def test_env_json_describes_the_machine():
     result = dlbench("env", "--json")
     assert result.returncode == 0, result.stderr

@@ -164,8 +164,10 @@ def list_(as_json: bool = JsonOption):
         print(json.dumps(listing, indent=2))
         return
     for w in listing["workloads"]:
-        out.print(f"[bold]{w['id']}[/bold]  {w['params']:,} parameters ({w['trainable_params']:,} trainable), "
-                  f"data {w['dataset']}, batch {w['batch_size']}, {w['epochs']} epochs; {w['source']}")
+        size = (f"{w['params']:,} parameters ({w['trainable_params']:,} trainable)" if w["params"] is not None
+                else "parameters depend on the data")
+        out.print(f"[bold]{w['id']}[/bold]  {size}, data {w['dataset']}, batch {w['batch_size']}, "
+                  f"{w['epochs']} epochs; {w['source']}")
         out.print(f"    frameworks: {', '.join(w['frameworks'])}", highlight=False)
     out.print()
     for f in listing["frameworks"]:
