@@ -8,10 +8,10 @@
 3. Every runtime, each in its own process (python -m dlbench.inference.resnet50_features.runtimes): it builds the
    model (parameter counts exactly Keras's), loads the canonical weights and exports them back unchanged, and its
    features for 2 images U[0, 1) (seed 0) are within 1e-4 (max |f - ref| / max |ref|) of the NumPy float64
-   reference. torch.compile's check takes over a minute of Inductor compilation on two cores and is marked slow.
+   reference. torch.compile's check spends 30-60 s in Inductor's first compilation (less with its cache warm).
 A missing core framework skips (under CI=true: fails, conftest.require_framework); ONNX Runtime and OpenVINO are
 optional extras: they skip with the pip command that installs them.
-About 4 minutes on two idle cores, most of it building the models (Keras on jax ~25 s) and the float64 reference.
+About 4-5 minutes on two cores, most of it building the models (Keras on jax ~25 s) and the float64 reference.
 """
 import collections
 import json
@@ -102,6 +102,13 @@ def test_canonical_file_lists_keras_order_and_round_trips(weights_file, weights)
         canonical.check(broken)
 
 
+def test_ensure_generates_into_the_cache_once(weights_file, tmp_path, monkeypatch):
+    monkeypatch.setenv("DLBENCH_CACHE", str(tmp_path))
+    assert canonical.default_path(3) == str(tmp_path / "resnet50_features-seed3-v1.npz")
+    monkeypatch.setattr(canonical, "generate", lambda seed: pytest.fail("an existing file was generated again"))
+    assert canonical.ensure(0, path=weights_file) == weights_file
+
+
 def test_batchnorm_parameters_are_randomised(weights):
     for layer in ("conv1", "conv3_block2_2", "conv5_block3_3"):
         gamma, beta, mean, variance = [weights[layer + "_bn/" + a] for a in canonical.BN_ATTRIBUTES]
@@ -168,15 +175,7 @@ def test_missing_runtime_skips_with_the_install_hint(monkeypatch, capsys):
 
 # -- 3. every runtime, in its own process ---------------------------------------------------------------------------
 
-def _runtime_params():
-    params = []
-    for runtime in runtimes.RUNTIMES:
-        marks = [pytest.mark.slow] if runtime == "torch-compile" else []
-        params.append(pytest.param(runtime, marks=marks, id=runtime))
-    return params
-
-
-@pytest.mark.parametrize("runtime", _runtime_params())
+@pytest.mark.parametrize("runtime", runtimes.RUNTIMES)
 def test_runtime_computes_the_reference_features(runtime, weights_file, reference, tmp_path):
     if CORE_FRAMEWORK[runtime]:
         require_framework(CORE_FRAMEWORK[runtime])
