@@ -85,7 +85,8 @@ def test_get_stories_flattens_and_vectorize_pads_before():
     assert story.dtype == np.int32 and query.dtype == np.int32 and dataset.y_train.dtype == np.int32
     assert story.shape[1] == 552 and query.shape[1] == 5
     # pre-padded: zeros first, the story's last word at the end
-    assert story[0, -1] == idx["."] and story[0, -2] == idx["garden"] and np.all(story[0, :552 - 31] == 0) and story[0, 552 - 31] != 0
+    assert story[0, -1] == idx["."] and story[0, -2] == idx["garden"]
+    assert np.all(story[0, :552 - 31] == 0) and story[0, 552 - 31] == idx["Mary"]
     assert list(query[0]) == [idx[w] for w in ["Where", "is", "the", "football", "?"]]
     assert dataset.meta["data_story_maxlen"] == 36 and dataset.meta["data_query_maxlen"] == 5
 
