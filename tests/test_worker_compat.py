@@ -15,6 +15,7 @@ WORKER_SIDE = [
     "workloads/cifar10_cnn/__init__.py", "workloads/cifar10_vgg/__init__.py", "data/cifar10.py",
     "frameworks/__init__.py", "frameworks/adapter.py", "frameworks/fault_adapter.py", "frameworks/kernels.py",
     "data/imdb.py", "workloads/imdb_bilstm/__init__.py", "workloads/imdb_fasttext/__init__.py",
+    "data/babi.py", "workloads/babi_rnn/__init__.py", "workloads/imdb_gru/__init__.py",
 ]
 ADDED_AFTER_36 = {"dataclasses", "contextvars", "importlib.metadata", "importlib.resources", "tomllib", "graphlib",
                   "zoneinfo"}

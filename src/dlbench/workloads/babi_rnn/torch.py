@@ -17,7 +17,6 @@ class BabiRNN(nn.Module):
         self.story_lstm = keras_lstm(hp.embed, hp.hidden)
         self.dense = keras_linear(hp.hidden, hp.vocab_size)
         self.dropout = nn.Dropout(hp.dropout)  # one module, a fresh mask at each of its three uses
-        self.structural_zeros = ("query_lstm.bias_hh_l0", "story_lstm.bias_hh_l0")
 
     def forward(self, story, query):
         s = self.dropout(self.story_embed(story))  # (batch, 552, 50)

@@ -1,6 +1,6 @@
 """mnist_hrnn in PyTorch: nn.LSTM (oneDNN's fused LSTM on the CPU, cuDNN on a GPU), logits out (softmax fused into the
 loss), Keras's RMSprop rule; nn.LSTM's second bias b_hh is held at zero and frozen (Keras's cell has one bias) and
-named in `structural_zeros`, which the torch adapter leaves out of the parameter count."""
+left out of the parameter count (frameworks/torch_layers.keras_lstm)."""
 import torch.nn.functional as F
 from torch import nn
 
