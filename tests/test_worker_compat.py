@@ -16,6 +16,8 @@ WORKER_SIDE = [
     "frameworks/__init__.py", "frameworks/adapter.py", "frameworks/fault_adapter.py", "frameworks/kernels.py",
     "data/imdb.py", "workloads/imdb_bilstm/__init__.py", "workloads/imdb_fasttext/__init__.py",
     "data/babi.py", "workloads/babi_rnn/__init__.py", "workloads/imdb_gru/__init__.py",
+    "data/nietzsche.py", "workloads/textgen.py", "workloads/char_lstm/__init__.py",
+    "workloads/char_embed_lstm/__init__.py",
 ]
 ADDED_AFTER_36 = {"dataclasses", "contextvars", "importlib.metadata", "importlib.resources", "tomllib", "graphlib",
                   "zoneinfo"}

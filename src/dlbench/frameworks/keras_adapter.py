@@ -76,7 +76,7 @@ class KerasTrainer(BaseTrainer):
     def __init__(self, module, hp, pipeline):
         import keras
 
-        self.keras, self.pipeline = keras, pipeline
+        self.keras, self.module, self.pipeline = keras, module, pipeline
         self.model = module.build(hp)
         # The accuracy to report: "accuracy", or for a model with several outputs its main head's (e.g.
         # "main_accuracy"), as the workload's keras.py names it.
@@ -125,10 +125,8 @@ class KerasTrainer(BaseTrainer):
         return profiled_ops(torch, lambda: model(_one_or_list(x), training=True))
 
     def predict(self, inputs):
-        # Calling the model (not predict(), which builds a data pipeline per call): one small batch, inference mode.
-        outputs = self.model(_one_or_list(list(inputs)), training=False)
-        main = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
-        return np.asarray(self.keras.ops.convert_to_numpy(main))
+        # predict_on_batch runs the compiled predict function (a direct model call is eager: 0.8 s a call on jax).
+        return np.asarray(self.module.probabilities(self.model.predict_on_batch(_one_or_list(list(inputs)))))
 
     def compile_mode(self):
         return "jit_compile=%s" % (self.model.jit_compile,)
