@@ -26,3 +26,15 @@ def test_a_cudnn_convolution_is_not_a_cudnn_rnn():
 def test_no_recurrent_op_means_per_step_ops_for_a_recurrent_model_and_nothing_otherwise():
     assert rnn_kernel(["tf:MatMul", "tf:Sigmoid"], recurrent=True) == (PER_STEP, [])
     assert rnn_kernel(["aten::conv2d"], recurrent=False) == (None, [])
+
+
+def test_every_workload_with_a_recurrent_layer_says_so():
+    """`recurrent` decides whether a run without a loop or RNN op records "per-step ops": a workload whose Keras
+    version has an RNN layer must set it (imdb_gru and babi_rnn once did not, and keras-torch recorded nothing)."""
+    from pathlib import Path
+
+    from dlbench import workloads
+    for workload in workloads.WORKLOAD_IDS:
+        keras_source = (Path(workloads.__file__).parent / workload / "keras.py").read_text()
+        has_rnn = any(f"layers.{layer}(" in keras_source for layer in ("LSTM", "GRU", "SimpleRNN"))
+        assert workloads.get(workload).SPEC.recurrent == has_rnn, workload

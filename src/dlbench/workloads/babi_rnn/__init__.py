@@ -43,6 +43,7 @@ SPEC = WorkloadSpec(
     metric="accuracy",
     target=0.3,
     reference="QA2 two supporting facts, 1k: about 30-37% test accuracy after 40 epochs (Keras example)",
+    recurrent=True,
 )
 
 

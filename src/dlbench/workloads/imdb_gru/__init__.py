@@ -49,6 +49,7 @@ SPEC = WorkloadSpec(
     metric="accuracy",
     target=0.86,
     reference="about 86% test accuracy after 3 epochs on the full IMDB (DeepLearningFrameworks)",
+    recurrent=True,
 )
 
 
