@@ -170,7 +170,7 @@ def test_missing_runtime_skips_with_the_install_hint(monkeypatch, capsys):
     assert runtimes.main(["--runtime", "openvino", "--weights", "unused.npz"]) == 3
     out = json.loads(capsys.readouterr().out)
     assert out == {"runtime": "openvino", "status": "skipped", "missing": ["dlbench_no_such_module"],
-                   "hint": "pip install openvino onnx"}
+                   "hint": "pip install 'dlbench[openvino]'"}
 
 
 # -- 3. every runtime, in its own process ---------------------------------------------------------------------------

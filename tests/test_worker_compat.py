@@ -18,6 +18,7 @@ WORKER_SIDE = [
     "data/babi.py", "workloads/babi_rnn/__init__.py", "workloads/imdb_gru/__init__.py",
     "data/nietzsche.py", "workloads/textgen.py", "workloads/char_lstm/__init__.py",
     "workloads/char_embed_lstm/__init__.py",
+    "inference/__init__.py", "inference/resnet50_features/__init__.py", "inference/resnet50_features/weights.py",
 ]
 ADDED_AFTER_36 = {"dataclasses", "contextvars", "importlib.metadata", "importlib.resources", "tomllib", "graphlib",
                   "zoneinfo"}

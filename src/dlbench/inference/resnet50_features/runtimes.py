@@ -35,8 +35,8 @@ REQUIRES = {
     "jax": ("jax", "flax"), "tensorflow": ("tensorflow",), "tensorflow-xla": ("tensorflow",),
     "onnxruntime": ("torch", "onnx", "onnxruntime"), "openvino": ("torch", "onnx", "openvino"),
 }
-OPTIONAL = {"onnxruntime": "pip install onnxruntime onnx", "openvino": "pip install openvino onnx",
-            "keras-openvino": "pip install openvino"}
+OPTIONAL = {"onnxruntime": "pip install 'dlbench[onnxruntime]'", "openvino": "pip install 'dlbench[openvino]'",
+            "keras-openvino": "pip install 'dlbench[keras,openvino]'"}
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
 
 
