@@ -97,24 +97,32 @@ def test_ctrl_c_keeps_finished_work_and_records_the_running_trial_as_interrupted
 
     require_framework("torch")
     store_path = tmp_path / "s.sqlite"
+    # SIGINT at its default in the child: a shell that starts a job in the background (`cmd &`, as some CI
+    # launchers do) leaves SIGINT ignored, Python then keeps it ignored, and Ctrl-C could not be tested.
     process = subprocess.Popen(
         [sys.executable, "-m", "dlbench.cli", "run", "--workloads", "mnist_mlp", "--frameworks", "torch",
          "--data", "small", "--samples", "1000", "--epochs", "100000", "--repeats", "1", "--threads", "1",
-         "--store", str(store_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # wait for real progress: two stored epochs
-        if store_path.exists():
-            db = sqlite3.connect(store_path)
-            try:
-                if db.execute("SELECT count(*) FROM epochs").fetchone()[0] >= 2:
-                    break
-            except sqlite3.OperationalError:
-                pass
-            finally:
-                db.close()
-        time.sleep(0.2)
-    process.send_signal(getattr(signal, signal_name))
-    stdout, stderr = process.communicate(timeout=60)
+         "--store", str(store_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:  # wait for real progress: two stored epochs
+            if store_path.exists():
+                db = sqlite3.connect(store_path)
+                try:
+                    if db.execute("SELECT count(*) FROM epochs").fetchone()[0] >= 2:
+                        break
+                except sqlite3.OperationalError:
+                    pass
+                finally:
+                    db.close()
+            time.sleep(0.2)
+        process.send_signal(getattr(signal, signal_name))
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:  # a failed check must not leave a 100,000-epoch run behind
+            process.kill()
+            process.communicate()
     assert process.returncode == 130, stderr
     assert "Interrupted" in stderr
     db = sqlite3.connect(store_path)
