@@ -26,6 +26,7 @@ from dlbench.store import Store
 from dlbench.workloads import babi_rnn, imdb_gru
 
 from conftest import dlbench, require_framework
+from numpy_reference import reference_lstm, sigmoid, softmax
 
 FRAMEWORKS = ["keras-jax", "keras-tensorflow", "keras-torch", "torch", "jax", "tensorflow"]
 NATIVE = ["torch", "jax", "tensorflow"]
@@ -117,15 +118,6 @@ def test_native_parameter_counts_are_the_specs(workload, framework):
 
 # --- the same function in every framework ------------------------------------------------------------------------
 
-def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def softmax(x):
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def _normal(rng, shape, scale):
     return (rng.normal(size=shape) * scale).astype(np.float32)
 
@@ -165,15 +157,6 @@ def reference_inputs(workload, count=4, seed=1):
     return [x]
 
 
-def np_lstm(seq, kernel, recurrent, bias):
-    h = c = np.zeros((seq.shape[0], recurrent.shape[0]))
-    for t in range(seq.shape[1]):
-        i, f, g, o = np.split(seq[:, t] @ kernel + h @ recurrent + bias, 4, axis=1)
-        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
-        h = sigmoid(o) * np.tanh(c)
-    return h
-
-
 def np_gru(seq, kernel, recurrent, bias):
     """Keras's GRU(reset_after=True), gates z, r, h: the reset gate multiplies (h U_h + c_h)."""
     h = np.zeros((seq.shape[0], recurrent.shape[0]))
@@ -189,8 +172,8 @@ def reference_logits(workload, w, inputs):
     w = {k: [a.astype(np.float64) for a in v] if isinstance(v, list) else v.astype(np.float64) for k, v in w.items()}
     if workload == "babi_rnn":
         story, query = inputs
-        q = np_lstm(w["query_embed"][query], *w["query_lstm"])
-        h = np_lstm(w["story_embed"][story] + q[:, None, :], *w["story_lstm"])  # RepeatVector + add
+        q = reference_lstm(w["query_embed"][query], *w["query_lstm"])
+        h = reference_lstm(w["story_embed"][story] + q[:, None, :], *w["story_lstm"])  # RepeatVector + add
     else:
         h = np_gru(w["embed"][inputs[0]], *w["gru"])
     return h @ w["dense"][0] + w["dense"][1]

@@ -29,6 +29,7 @@ from dlbench.store import Store
 from dlbench.workloads import char_embed_lstm, char_lstm, textgen
 
 from conftest import dlbench, require_framework
+from numpy_reference import reference_lstm, softmax
 
 FRAMEWORKS = ["keras-jax", "keras-tensorflow", "keras-torch", "torch", "jax", "tensorflow"]
 NATIVE = ["torch", "jax", "tensorflow"]
@@ -108,15 +109,6 @@ def test_spec_parameter_counts_follow_the_arithmetic():
 
 # --- the same function in every framework ------------------------------------------------------------------------
 
-def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def softmax(x):
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def reference_weights(workload, seed=0):
     """Random weights by layer name, in Keras's layout (LSTM kernel (in, 4u), recurrent (u, 4u), bias (4u), gates
     i, f, c, o; Dense (in, out); BatchNorm gamma, beta, moving mean, moving variance), large enough that every gate
@@ -145,16 +137,6 @@ def reference_weights(workload, seed=0):
 
 def reference_windows(count=8):
     return nietzsche.load("small", samples=count).x_train  # real text, int32 (count, 40)
-
-
-def reference_lstm(seq, kernel, recurrent, bias):
-    units = recurrent.shape[0]
-    h = c = np.zeros((seq.shape[0], units))
-    for t in range(seq.shape[1]):
-        i, f, g, o = np.split(seq[:, t] @ kernel + h @ recurrent + bias, 4, axis=1)
-        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
-        h = sigmoid(o) * np.tanh(c)
-    return h
 
 
 def reference_outputs(workload, weights, windows, training=False):

@@ -32,6 +32,7 @@ from dlbench.workloads import imdb_bilstm, imdb_fasttext
 from dlbench.workloads.spec import Hyper
 
 from conftest import dlbench, require_framework
+from numpy_reference import reference_lstm, sigmoid
 
 FRAMEWORKS = ["keras-jax", "keras-tensorflow", "keras-torch", "torch", "jax", "tensorflow"]
 NATIVE = ["torch", "jax", "tensorflow"]
@@ -124,10 +125,6 @@ SMALL = {
 }
 
 
-def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 def reference_weights(workload, seed=0):
     """Random weights in Keras's layout and order: embedding (num, dim); per LSTM kernel (in, 4u), recurrent kernel
     (u, 4u), bias (4u), gates i, f, c, o, forward then backward; Dense kernel (in, 1), bias (1,). Scaled so that
@@ -161,16 +158,8 @@ def reference_logits(workload, weights, ids):
     if workload == "imdb_fasttext":
         return (x.mean(axis=1) @ w[1] + w[2])[:, 0]
 
-    def lstm(seq, kernel, recurrent, bias):
-        units = recurrent.shape[0]
-        h = c = np.zeros((seq.shape[0], units))
-        for t in range(seq.shape[1]):
-            i, f, g, o = np.split(seq[:, t] @ kernel + h @ recurrent + bias, 4, axis=1)
-            c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
-            h = sigmoid(o) * np.tanh(c)
-        return h
-    forward = lstm(x, *w[1:4])
-    backward = lstm(x[:, ::-1], *w[4:7])  # reads the last step first, ends on the first (the padding)
+    forward = reference_lstm(x, *w[1:4])
+    backward = reference_lstm(x[:, ::-1], *w[4:7])  # reads the last step first, ends on the first (the padding)
     return (np.concatenate([forward, backward], axis=1) @ w[7] + w[8])[:, 0]
 
 

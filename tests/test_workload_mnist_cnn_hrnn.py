@@ -28,6 +28,7 @@ from dlbench.store import Store
 from dlbench.workloads import mnist_cnn, mnist_hrnn
 
 from conftest import dlbench, require_framework
+from numpy_reference import reference_lstm, softmax
 
 FRAMEWORKS = ["keras-jax", "keras-tensorflow", "keras-torch", "torch", "jax", "tensorflow"]
 NATIVE = ["torch", "jax", "tensorflow"]
@@ -121,15 +122,6 @@ def test_mnist_hrnn_learns_the_digits(suites, framework):
 
 # --- the same function in every framework ------------------------------------------------------------------------
 
-def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def softmax(x):
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def reference_weights(workload, seed=0):
     """Random weights in Keras's layout and order (conv (h, w, in, out); dense (in, out); LSTM kernel (in, 4u),
     recurrent kernel (u, 4u), bias (4u), gates i, f, c, o), scaled so that every gate matters."""
@@ -170,17 +162,9 @@ def reference_logits(workload, weights, images):
         x = np.maximum(x @ w[4] + w[5], 0)
         return x @ w[6] + w[7]
 
-    def lstm(seq, kernel, recurrent, bias):
-        units = recurrent.shape[0]
-        h = c = np.zeros((seq.shape[0], units))
-        for t in range(seq.shape[1]):
-            i, f, g, o = np.split(seq[:, t] @ kernel + h @ recurrent + bias, 4, axis=1)
-            c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
-            h = sigmoid(o) * np.tanh(c)
-        return h
     n, rows, cols = x.shape
-    row_h = lstm(x.reshape(n * rows, cols, 1), *w[0:3]).reshape(n, rows, -1)
-    return lstm(row_h, *w[3:6]) @ w[6] + w[7]
+    row_h = reference_lstm(x.reshape(n * rows, cols, 1), *w[0:3]).reshape(n, rows, -1)
+    return reference_lstm(row_h, *w[3:6]) @ w[6] + w[7]
 
 
 def torch_logits(workload, weights, images):
