@@ -113,8 +113,9 @@ def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path):
     path = tmp_path / "old.sqlite"
     db = sqlite3.connect(path)
     # The version 1 schema: the current one without epochs.input_seconds, suites.host and suites.pid (added in v2),
-    # runs.rnn_kernel, runs.rnn_evidence and the samples table (added in v3).
-    added = ("input_seconds REAL", "host TEXT,", "pid INTEGER,", "rnn_kernel TEXT", "rnn_evidence TEXT")
+    # runs.rnn_kernel, runs.rnn_evidence and the samples table (added in v3), the memory and FLOP columns (v4).
+    added = ("input_seconds REAL", "host TEXT,", "pid INTEGER,", "rnn_kernel TEXT", "rnn_evidence TEXT",
+             "peak_host_bytes", "peak_device_bytes", "allocator_peak_bytes", "flops_per_sample")
     current = store_module.SCHEMA.split("CREATE TABLE samples")[0]
     v1 = "\n".join(line for line in current.splitlines() if not any(a in line for a in added))
     db.executescript(v1)
@@ -131,6 +132,7 @@ def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path):
     assert epoch_row["train_seconds"] == 2.5 and epoch_row["input_seconds"] is None
     (run,) = store.runs()
     assert run["rnn_kernel"] is None and run["rnn_evidence"] == [] and store.samples([1]) == {}
+    assert run["peak_host_bytes"] is None and run["flops_per_sample"] is None
 
 
 def test_generated_text_and_rnn_kernel_are_stored_with_the_run(tmp_path):

@@ -14,7 +14,7 @@ import sqlite3
 
 from dlbench.worker.protocol import STATUSES
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 RUNNING = "running"  # the state of a trial in flight; every trial ends in one of STATUSES
 
 SCHEMA = f"""
@@ -49,6 +49,10 @@ CREATE TABLE runs (
     params_trainable INTEGER,
     rnn_kernel TEXT,                  -- the recurrent kernel the framework ran, read from its ops (NULL: no RNN)
     rnn_evidence TEXT,                -- JSON: the op names that show it
+    peak_host_bytes INTEGER,          -- the worker's peak resident memory (getrusage ru_maxrss)
+    peak_device_bytes INTEGER,        -- the worker's peak GPU memory as NVML sees it (NULL: no GPU)
+    allocator_peak_bytes INTEGER,     -- the framework allocator's own peak on the device (NULL: none or CPU)
+    flops_per_sample REAL,            -- floating-point operations of one training sample, forward and backward
     started_at TEXT NOT NULL,
     finished_at TEXT
 );
@@ -85,6 +89,8 @@ MIGRATIONS = {
     2: ["ALTER TABLE runs ADD COLUMN rnn_kernel TEXT", "ALTER TABLE runs ADD COLUMN rnn_evidence TEXT",
         "CREATE TABLE samples (run_id INTEGER PRIMARY KEY REFERENCES runs(id), text TEXT NOT NULL, seconds REAL, "
         "bigram_share REAL, ok INTEGER NOT NULL, reason TEXT)"],
+    3: ["ALTER TABLE runs ADD COLUMN peak_host_bytes INTEGER", "ALTER TABLE runs ADD COLUMN peak_device_bytes INTEGER",
+        "ALTER TABLE runs ADD COLUMN allocator_peak_bytes INTEGER", "ALTER TABLE runs ADD COLUMN flops_per_sample REAL"],
 }
 
 
@@ -186,8 +192,9 @@ class Store:
                     env = {k: v for k, v in event.items() if k not in ("event", "time")}
                     self.db.execute("UPDATE runs SET env = ? WHERE id = ?", (json.dumps(env, sort_keys=True), run_id))
                 elif kind == "model":
-                    self.db.execute("UPDATE runs SET params_total = ?, params_trainable = ? WHERE id = ?",
-                                    (event["params_total"], event["params_trainable"], run_id))
+                    self.db.execute("UPDATE runs SET params_total = ?, params_trainable = ?, flops_per_sample = ? "
+                                    "WHERE id = ?", (event["params_total"], event["params_trainable"],
+                                                     event.get("flops_per_sample"), run_id))
                 elif kind == "epoch":
                     self.db.execute(
                         "INSERT INTO epochs (run_id, epoch, warmup, train_seconds, input_seconds, eval_seconds, "
@@ -205,6 +212,10 @@ class Store:
                 elif kind == "kernel":
                     self.db.execute("UPDATE runs SET rnn_kernel = ?, rnn_evidence = ? WHERE id = ?",
                                     (event["rnn_kernel"], json.dumps(event.get("evidence", [])), run_id))
+                elif kind == "memory":
+                    self.db.execute("UPDATE runs SET peak_host_bytes = ?, peak_device_bytes = ?, allocator_peak_bytes = ? "
+                                    "WHERE id = ?", (event.get("peak_host_bytes"), event.get("peak_device_bytes"),
+                                                     event.get("allocator_peak_bytes"), run_id))
                 elif kind == "end":
                     self._finish(run_id, event["status"], event.get("error"), event.get("detail"))
 
