@@ -27,6 +27,7 @@ bias b_hh held at zero, frozen and not counted; Flax NNX OptimizedLSTMCell under
 the shared tf_layers.LSTM, a tf.scan (a while loop: the 552 steps are not unrolled into the graph).
 The four versions sit beside this file: keras.py, torch.py, jax.py, tensorflow.py.
 """
+from dlbench import flops
 from dlbench.data import DataError
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
 
@@ -45,6 +46,16 @@ SPEC = WorkloadSpec(
     reference="QA2 two supporting facts, 1k: about 30-37% test accuracy after 40 epochs (Keras example)",
     recurrent=True,
 )
+
+
+def flops_layers(hp):
+    """The layers whose matmuls count (dlbench.flops: FLOPs per sample, forward and backward). The LSTMs read
+    embeddings, which train through them: both need their input gradients."""
+    return [flops.Embedding(hp.vocab_size, hp.embed),  # story
+            flops.Embedding(hp.vocab_size, hp.embed),  # query
+            flops.LSTM(hp.embed, hp.embed, hp.query_maxlen),  # the query's encoding
+            flops.LSTM(hp.embed, hp.hidden, hp.story_maxlen),  # story + repeated query
+            flops.Dense(hp.hidden, hp.vocab_size)]
 
 
 def splits(dataset, layout):

@@ -40,6 +40,7 @@ on a GPU; b_hh a frozen zero, not counted); Flax NNX OptimizedLSTMCell under nnx
 cell written with tf.Variables in a tf.scan.
 The four versions sit beside this file: keras.py, torch.py, jax.py, tensorflow.py.
 """
+from dlbench import flops
 from dlbench.data.nietzsche import decode, encode
 from dlbench.workloads import textgen
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
@@ -60,6 +61,16 @@ SPEC = WorkloadSpec(
     target=None,
     reference="seed 002 reports loss curves and samples, no final figure; the TensorFlow sample reads as English",
 )
+
+
+def flops_layers(hp):
+    """The layers whose matmuls count (dlbench.flops: FLOPs per sample, forward and backward)."""
+    return [flops.Embedding(hp.symbols, hp.embedding),
+            flops.LSTM(hp.embedding, hp.units, hp.maxlen),
+            flops.Dense(hp.units, hp.symbols),  # aux head
+            flops.Dense(hp.units, hp.hidden1),  # main head
+            flops.Dense(hp.hidden1, hp.hidden2),
+            flops.Dense(hp.hidden2, hp.symbols)]
 
 
 def splits(dataset, layout):

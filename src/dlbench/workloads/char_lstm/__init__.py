@@ -30,6 +30,7 @@ tensorflow.py.
 """
 import numpy as np
 
+from dlbench import flops
 from dlbench.data.nietzsche import decode, encode
 from dlbench.workloads import textgen
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
@@ -48,6 +49,13 @@ SPEC = WorkloadSpec(
     target=1.40,
     reference="training loss ~1.40 after 10 epochs on the full corpus (Keras example; seed 002)",
 )
+
+
+def flops_layers(hp):
+    """The layers whose matmuls count (dlbench.flops: FLOPs per sample, forward and backward); the one-hot input is
+    multiplied as a dense matrix, as every framework does."""
+    return [flops.LSTM(hp.symbols, hp.units, hp.maxlen, data=True),  # reads the one-hot data: no input gradient
+            flops.Dense(hp.units, hp.symbols)]
 
 
 def one_hot(windows):

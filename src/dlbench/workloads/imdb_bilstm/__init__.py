@@ -33,6 +33,7 @@ frozen and not counted; Flax NNX: two nnx.RNN scans over OptimizedLSTMCell, the 
 one with go_backwards.
 The four versions sit beside this file: keras.py, torch.py, jax.py, tensorflow.py.
 """
+from dlbench import flops
 from dlbench.data import imdb
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
 
@@ -51,6 +52,13 @@ SPEC = WorkloadSpec(
     reference="~81.5% validation accuracy after 4 epochs on the full IMDB (Keras example: 0.8146)",
     recurrent=True,
 )
+
+
+def flops_layers(hp):
+    """The layers whose matmuls count (dlbench.flops: FLOPs per sample, forward and backward)."""
+    return [flops.Embedding(hp.max_features, hp.embedding_dim),
+            flops.Bidirectional(flops.LSTM(hp.embedding_dim, hp.units, hp.maxlen)),
+            flops.Dense(2 * hp.units, 1)]
 
 
 def splits(dataset, layout):

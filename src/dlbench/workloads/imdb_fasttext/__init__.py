@@ -39,6 +39,7 @@ import itertools
 
 import numpy as np
 
+from dlbench import flops
 from dlbench.data import imdb
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
 
@@ -56,6 +57,15 @@ SPEC = WorkloadSpec(
     target=0.9,
     reference="90.56% validation accuracy after 5 epochs on the full IMDB with bigrams (Keras example)",
 )
+
+
+def flops_layers(hp):
+    """The layers whose matmuls count (dlbench.flops: FLOPs per sample, forward and backward): the Dense 50 -> 1
+    only; the lookup and the average (20,000 adds a sample, more than the Dense's 100 FLOPs) are not matmuls.
+    Needs hp.max_features only to name the embedding (hyper(dataset) sets it)."""
+    return [flops.Embedding(hp.max_features, hp.embedding_dim),
+            flops.GlobalAveragePooling1D(),
+            flops.Dense(hp.embedding_dim, 1)]
 
 
 def params(max_features):

@@ -33,6 +33,7 @@ gate order) runs under nnx.RNN (a lax.scan); TensorFlow: a hand-written cell, in
 one matmul, the recurrence in a tf.scan.
 The four versions sit beside this file: keras.py, torch.py, jax.py, tensorflow.py.
 """
+from dlbench import flops
 from dlbench.data import imdb
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
 
@@ -51,6 +52,13 @@ SPEC = WorkloadSpec(
     reference="about 86% test accuracy after 3 epochs on the full IMDB (DeepLearningFrameworks)",
     recurrent=True,
 )
+
+
+def flops_layers(hp):
+    """The layers whose matmuls count (dlbench.flops: FLOPs per sample, forward and backward)."""
+    return [flops.Embedding(hp.num_words, hp.embed),
+            flops.GRU(hp.embed, hp.hidden, hp.maxlen),
+            flops.Dense(hp.hidden, hp.classes)]
 
 
 def splits(dataset, layout):

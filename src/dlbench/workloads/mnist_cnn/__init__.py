@@ -18,6 +18,7 @@ orders differ by a fixed permutation of the Dense kernel's rows, which glorot_un
 The four versions sit beside this file: keras.py (one definition for the three Keras backends), torch.py, jax.py,
 tensorflow.py.
 """
+from dlbench import flops
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
 
 SPEC = WorkloadSpec(
@@ -35,6 +36,15 @@ SPEC = WorkloadSpec(
     target=0.9925,
     reference="99.25% validation accuracy after 12 epochs on the full MNIST (Keras example)",
 )
+
+
+def flops_layers(hp):
+    """The layers whose matmuls and convolutions count (dlbench.flops: FLOPs per sample, forward and backward)."""
+    conv1 = flops.Conv2D(hp.channels, hp.filters1, hp.kernel, (hp.rows, hp.cols), "valid", data=True)  # 28 -> 26
+    conv2 = flops.Conv2D(hp.filters1, hp.filters2, hp.kernel, conv1.out_size, "valid")  # 26 -> 24
+    pool = flops.MaxPool2D(hp.pool, conv2.out_size)  # 24 -> 12
+    flat = pool.out_size[0] * pool.out_size[1] * hp.filters2  # 9216
+    return [conv1, conv2, pool, flops.Dense(flat, hp.hidden), flops.Dense(hp.hidden, hp.classes)]
 
 
 def splits(dataset, layout):

@@ -22,6 +22,7 @@ OptimizedLSTMCell under nnx.RNN (a lax.scan), TensorFlow a cell written with tf.
 The four versions sit beside this file: keras.py (one definition for the three Keras backends), torch.py, jax.py,
 tensorflow.py.
 """
+from dlbench import flops
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
 
 SPEC = WorkloadSpec(
@@ -39,6 +40,13 @@ SPEC = WorkloadSpec(
     recurrent=True,
     reference="98.6% validation accuracy after 5 epochs on the full MNIST (Keras example)",
 )
+
+
+def flops_layers(hp):
+    """The layers whose matmuls count (dlbench.flops: FLOPs per sample, forward and backward)."""
+    return [flops.TimeDistributed(flops.LSTM(hp.pixels, hp.row_hidden, hp.cols, data=True), hp.rows),  # each row
+            flops.LSTM(hp.row_hidden, hp.col_hidden, hp.rows),  # over the rows' encodings
+            flops.Dense(hp.col_hidden, hp.classes)]
 
 
 def splits(dataset, layout):

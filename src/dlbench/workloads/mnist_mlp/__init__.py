@@ -10,6 +10,7 @@ math without the clip. Optimizer: RMSprop with Keras 3's rule, written out where
 The four versions sit beside this file: keras.py (one definition for the three Keras backends), torch.py, jax.py,
 tensorflow.py.
 """
+from dlbench import flops
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
 
 SPEC = WorkloadSpec(
@@ -26,6 +27,13 @@ SPEC = WorkloadSpec(
     target=0.98,
     reference="98.4% validation accuracy after 20 epochs on the full MNIST (Keras example)",
 )
+
+
+def flops_layers(hp):
+    """The layers whose matmuls count (dlbench.flops: FLOPs per sample, forward and backward)."""
+    return [flops.Dense(hp.inputs, hp.hidden, data=True),  # reads the pixels: no input gradient
+            flops.Dense(hp.hidden, hp.hidden),
+            flops.Dense(hp.hidden, hp.classes)]
 
 
 def splits(dataset, layout):
