@@ -113,7 +113,8 @@ def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path):
     path = tmp_path / "old.sqlite"
     db = sqlite3.connect(path)
     # The version 1 schema: the current one without epochs.input_seconds, suites.host and suites.pid (added in v2),
-    # runs.rnn_kernel, runs.rnn_evidence and the samples table (added in v3), the memory and FLOP columns (v4).
+    # runs.rnn_kernel, runs.rnn_evidence and the samples table (added in v3), the memory and FLOP columns (v4),
+    # the inference and inference_runs tables (v5).
     added = ("input_seconds REAL", "host TEXT,", "pid INTEGER,", "rnn_kernel TEXT", "rnn_evidence TEXT",
              "peak_host_bytes", "peak_device_bytes", "allocator_peak_bytes", "flops_per_sample")
     current = store_module.SCHEMA.split("CREATE TABLE samples")[0]
@@ -133,6 +134,51 @@ def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path):
     (run,) = store.runs()
     assert run["rnn_kernel"] is None and run["rnn_evidence"] == [] and store.samples([1]) == {}
     assert run["peak_host_bytes"] is None and run["flops_per_sample"] is None
+    assert store.inference([1]) == {}
+    tables = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"inference", "inference_runs"} <= tables
+
+
+def test_a_version_4_store_gains_the_inference_tables(tmp_path):
+    path = tmp_path / "v4.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(store_module.SCHEMA.split("CREATE TABLE inference")[0])
+    db.execute("PRAGMA user_version = 4")
+    db.commit()
+    db.close()
+    store = Store(path)
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+    run_id = store.start_run(store.begin_suite("s", {}), trial(), NODE)
+    store.apply_events(run_id, [{"event": "inference", "batch_size": 1, "images": 4, "passes": 2,
+                                 "pass_seconds": [0.5, 0.4], "items_per_second": 8 / 0.9}])
+    assert store.inference([run_id])[run_id]["batches"][0]["pass_seconds"] == [0.5, 0.4]
+
+
+def test_inference_events_are_stored_per_batch_size_with_the_check(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    run_id = store.start_run(store.begin_suite("s", {}), trial(), NODE)
+    other = store.start_run(store.begin_suite("s", {}), trial(repeat=1), NODE)
+    store.apply_events(run_id, [
+        {"event": "first_result", "runtime": "torch-compile", "compile": "torch.compile (Inductor)",
+         "load_seconds": 3.0, "first_result_seconds": 40.0},
+        {"event": "inference", "batch_size": 8, "images": 16, "passes": 3, "pass_seconds": [1.0, 1.1, 0.9],
+         "warmup_seconds": 30.0, "first_batch_seconds": 29.0, "batches": 6, "items_per_second": 16.0,
+         "seconds_per_1000": 62.5, "latency_p50": 0.5, "latency_p90": 0.55, "latency_p99": 0.6},
+        {"event": "inference", "batch_size": 1, "images": 16, "passes": 3, "pass_seconds": [2.0, 2.0, 2.0],
+         "items_per_second": 8.0, "latency_p50": 0.125, "latency_p90": 0.125, "latency_p99": 0.125},
+        {"event": "check", "images": 2, "max_relative_error": 2.5e-6, "tolerance": 1e-4, "ok": True,
+         "precision": "float32"},
+        {"event": "memory", "peak_host_bytes": 2 ** 30},
+        {"event": "end", "status": "ok"},
+    ])
+    found = store.inference([run_id, other])
+    assert list(found) == [run_id]  # the run without inference results is absent
+    result = found[run_id]
+    assert result["runtime"] == "torch-compile" and result["first_result_seconds"] == 40.0
+    assert result["check_ok"] == 1 and result["max_relative_error"] == 2.5e-6 and result["check_images"] == 2
+    assert [b["batch_size"] for b in result["batches"]] == [1, 8]
+    assert result["batches"][1]["pass_seconds"] == [1.0, 1.1, 0.9] and result["batches"][1]["latency_p99"] == 0.6
+    assert store.runs()[0]["peak_host_bytes"] == 2 ** 30
 
 
 def test_generated_text_and_rnn_kernel_are_stored_with_the_run(tmp_path):

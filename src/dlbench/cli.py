@@ -13,7 +13,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import dlbench
-from dlbench import data, executor, export as exporting, frameworks, machine, render, summary, workloads
+from dlbench import data, executor, export as exporting, frameworks, inference_summary, machine, render, summary
+from dlbench import workloads
 from dlbench import suite as suites
 from dlbench.console import DEFAULT_STORE, EXIT_FAILED, err, fail, names, open_store, out, select_runs
 from dlbench.report.commands import register as register_report_commands
@@ -52,11 +53,16 @@ def run(
     workload_ids: Optional[List[str]] = typer.Option(None, "--workloads", help="Workload ids, comma-separated."),
     framework_ids: Optional[List[str]] = typer.Option(None, "--frameworks", help="Framework ids, or all."),
     device: Optional[str] = typer.Option(None, help="cpu, gpu or auto."),
-    epochs: Optional[int] = typer.Option(None, help="Epochs per trial (default: the workload's)."),
-    repeats: Optional[int] = typer.Option(None, help="Trials per framework, each a fresh process (default 3)."),
+    epochs: Optional[int] = typer.Option(None, help="Epochs per trial (default: the workload's); for inference "
+                                                     "workloads, timed passes per batch size (default 3)."),
+    repeats: Optional[int] = typer.Option(None, help="Trials per framework, each a fresh process (default 3; 1 for "
+                                                      "inference workloads, whose CI is over the timed passes)."),
     data_variant: Optional[str] = typer.Option(None, "--data", help="real, synthetic or small."),
     samples: Optional[int] = typer.Option(None, help="Limit the training samples (validation in proportion)."),
-    batch_size: Optional[int] = typer.Option(None, help="Override the workload's batch size."),
+    batch_size: Optional[int] = typer.Option(None, help="Override the workload's batch size (inference: time this "
+                                                          "one batch size instead of the sweep)."),
+    compile_modes: Optional[List[str]] = typer.Option(None, "--compile", help="none, jit or none,jit (default: none "
+                                                      "for training; every mode that differs for inference)."),
     threads: Optional[int] = typer.Option(None, help="CPU threads for every framework (default: all available)."),
     timeout: Optional[float] = typer.Option(None, help="Seconds per trial before it is stopped."),
     seed: Optional[int] = typer.Option(None, help="Base seed; repeat i uses seed + i."),
@@ -70,7 +76,7 @@ def run(
     """Run a suite: every trial in a fresh process, results into the store, a summary at the end."""
     flags = {"workloads": names(workload_ids), "frameworks": names(framework_ids), "device": device, "epochs": epochs,
              "repeats": repeats, "data": data_variant, "samples": samples, "batch_size": batch_size,
-             "threads": threads, "timeout": timeout, "seed": seed, "target": target}
+             "threads": threads, "timeout": timeout, "seed": seed, "target": target, "compile": names(compile_modes)}
     if suite_file is None and not flags["workloads"]:
         suite_file = "default"
         err.print("No --workloads or --suite given: running the bundled default suite "
@@ -81,7 +87,7 @@ def run(
         trials = suites.plan(suite)
     except suites.SuiteError as exc:
         fail(str(exc))
-    for workload_id in suite.workloads:
+    for workload_id in (w for w in suite.workloads if not workloads.is_inference(w)):  # inference: generated input
         try:
             data.dataset_module(workloads.get(workload_id).SPEC.dataset).ensure(suite.data)
         except data.DataError as exc:
@@ -106,11 +112,17 @@ def run(
         overall = progress.add_task(f"suite {suite.name}", total=len(trials))
         for trial in trials:
             label = f"{trial.workload} / {trial.framework} #{trial.repeat + 1}"
-            epochs_task = progress.add_task(f"  {label}", total=trial.settings["epochs"])
+            if workloads.is_inference(trial.workload):
+                label += f" ({trial.settings['compile']})"
+            epochs_task = progress.add_task(f"  {label}", total=len(trial.settings.get("batch_sizes") or [])
+                                            or trial.settings["epochs"])
 
             def on_event(event, task=epochs_task, label=label):
                 if event["event"] == "epoch":
                     progress.update(task, advance=1, description=f"  {label}  loss {event['loss']:.4f}")
+                elif event["event"] == "inference":
+                    progress.update(task, advance=1, description=f"  {label}  batch {event['batch_size']}: "
+                                                                 f"{event['items_per_second']:.1f} images/s")
                 elif event["event"] == "end":
                     colour = "green" if event["status"] == "ok" else "red"
                     progress.update(task, description=f"  {label}  [{colour}]{event['status']}[/{colour}]")
@@ -127,8 +139,9 @@ def run(
     runs = store.runs(suite_id=suite_id)
     everything = list(done.values()) + runs  # with --resume, the summary covers the whole suite
     ids = [r["id"] for r in everything]
-    rows = summary.summarize(everything, store.epochs(ids), store.samples(ids))
-    show_summary(rows, as_json, store_path)
+    training = [r for r in everything if not workloads.is_inference(r["workload"])]
+    rows = summary.summarize(training, store.epochs(ids), store.samples(ids))
+    show_summary(rows, as_json, store_path, inference_rows(store, everything))
     if interrupted:
         err.print("Interrupted: finished trials are kept; the running one is recorded as interrupted. "
                   "`dlbench run --resume` with the same options runs the rest.")
@@ -138,10 +151,25 @@ def run(
         raise typer.Exit(EXIT_FAILED)
 
 
-def show_summary(rows, as_json, store_path=None):
+def inference_rows(store, runs):
+    inference = [r for r in runs if workloads.is_inference(r["workload"])]
+    return inference_summary.summarize(inference, store.inference([r["id"] for r in inference])) if inference else []
+
+
+def show_summary(rows, as_json, store_path=None, inference=()):
     if as_json:
-        print(json.dumps([row.to_json() for row in rows], indent=2))
+        print(json.dumps([row.to_json() for row in list(rows) + list(inference)], indent=2))
         return
+    for table in render.inference_tables(inference):
+        out.print(table)
+    for line in dict.fromkeys(render.problems(inference)):  # once per framework and mode, not per batch size
+        err.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
+    if inference:
+        out.print("images/s: images over the mean timed pass (after one untimed warm-up pass per batch size), with "
+                  "bootstrap 95% CIs over the passes; 'x fastest': pass time relative to the fastest at that batch "
+                  "size ('tie': its CI contains 1); p50/p99: per-batch latency; 1st result: load + compile + first "
+                  "batch; check: features against the NumPy float64 reference (relative error <= 1e-4)." +
+                  (f" Store: {store_path}" if store_path and not rows else ""))
     for table in render.summary_tables(rows):
         out.print(table)
     for line in render.problems(rows):
@@ -166,8 +194,14 @@ def list_(as_json: bool = JsonOption):
     for w in listing["workloads"]:
         size = (f"{w['params']:,} parameters ({w['trainable_params']:,} trainable)" if w["params"] is not None
                 else "parameters depend on the data")
-        out.print(f"[bold]{w['id']}[/bold]  {size}, data {w['dataset']}, batch {w['batch_size']}, "
-                  f"{w['epochs']} epochs; {w['source']}")
+        if w["kind"] == "inference":
+            hp = w["hyperparameters"]
+            out.print(f"[bold]{w['id']}[/bold]  {size}, inference: batch sizes {hp['batch_sizes_cpu']} over "
+                      f"{hp['images_cpu']} images on a CPU, {hp['batch_sizes_gpu']} over {hp['images_gpu']} on a "
+                      f"GPU, {w['epochs']} timed passes; {w['source']}")
+        else:
+            out.print(f"[bold]{w['id']}[/bold]  {size}, data {w['dataset']}, batch {w['batch_size']}, "
+                      f"{w['epochs']} epochs; {w['source']}")
         out.print(f"    frameworks: {', '.join(w['frameworks'])}", highlight=False)
     out.print()
     for f in listing["frameworks"]:
@@ -246,7 +280,9 @@ def results(
                 out.print(f"{r['id']:>5} suite {r['suite_id']:<4} {r['workload']:<12} {r['framework']:<17} "
                           f"#{r['repeat'] + 1} {r['status']:<11} {r['error'] or ''}", highlight=False)
         return
-    show_summary(summary.summarize(runs, epochs_by_run, store.samples(epochs_by_run)), as_json, store_path)
+    training = [r for r in runs if not workloads.is_inference(r["workload"])]
+    show_summary(summary.summarize(training, epochs_by_run, store.samples(epochs_by_run)), as_json, store_path,
+                 inference_rows(store, runs))
 
 
 def show_texts(runs, samples, as_json):

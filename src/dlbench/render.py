@@ -88,3 +88,47 @@ def summary_tables(rows):
 def problems(rows):
     """One line per framework that did not run cleanly, with the reason the store holds."""
     return [f"{row.workload} / {row.framework}: {error}" for row in rows for error in row.errors + row.warnings]
+
+
+def inference_label(settings):
+    sizes = ", ".join(str(b) for b in settings.get("batch_sizes") or [])
+    return (f"{settings['device']}, {settings['samples']} images, batch sizes {sizes}, {settings['threads']} threads, "
+            f"{settings['epochs']} timed passes, {settings['precision']}")
+
+
+def inference_tables(rows):
+    """One table per (inference workload, compared settings): a row per framework, compile mode and batch size
+    (dlbench.inference_summary.InferenceRow)."""
+    tables, groups = [], {}
+    for row in rows:
+        groups.setdefault((row.workload, inference_label(row.settings)), []).append(row)
+    for (workload, label), members in groups.items():
+        table = Table(title=f"{workload}  ({label})", title_justify="left")
+        for column, justify in (("framework", "left"), ("runs", "left"), ("batch", "right"),
+                                ("images/s [95% CI]", "right"), ("x fastest [95% CI]", "right"),
+                                ("p50 ms", "right"), ("p99 ms", "right"), ("1st result s", "right"),
+                                ("peak MB", "right"), ("check (rel err)", "left")):
+            table.add_column(column, justify=justify)
+        ordered = sorted(members, key=lambda r: (r.batch_size is None, r.batch_size or 0,
+                                                 -(r.items_per_second.estimate if r.items_per_second else 0)))
+        previous = None
+        for row in ordered:
+            if previous is not None and row.batch_size != previous:
+                table.add_section()
+            previous = row.batch_size
+            ips = row.items_per_second
+            check = "-" if row.check_ok is None else \
+                f"{'ok' if row.check_ok else 'FAILED'} ({row.max_relative_error:.1e})" \
+                if row.max_relative_error is not None else ("ok" if row.check_ok else "FAILED")
+            table.add_row(
+                row.label, status(row), str(row.batch_size) if row.batch_size else "-",
+                f"{ips.estimate:,.1f} {interval(ips, lambda v: f'{v:,.1f}')}" if ips else "-", ratio(row),
+                f"{1000 * row.latency_p50:,.1f}" if row.latency_p50 is not None else "-",
+                f"{1000 * row.latency_p99:,.1f}" if row.latency_p99 is not None else "-",
+                seconds(row.first_result_seconds),
+                (f"{row.peak_host_bytes / 2**20:,.0f}" if row.peak_host_bytes else "-") +
+                (f" / {row.allocator_peak_bytes / 2**20:,.0f} dev" if row.allocator_peak_bytes else ""), check)
+        methods = sorted({r.items_per_second.method for r in members if r.items_per_second})
+        table.caption = f"CI method: {', '.join(methods)}" if methods else None
+        tables.append(table)
+    return tables

@@ -14,8 +14,40 @@ import sqlite3
 
 from dlbench.worker.protocol import STATUSES
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 RUNNING = "running"  # the state of a trial in flight; every trial ends in one of STATUSES
+
+# Inference workloads (schema v5): one row per run and batch size, and one per run for what is measured once.
+INFERENCE_TABLE = """
+CREATE TABLE inference (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    batch_size INTEGER NOT NULL,
+    images INTEGER NOT NULL,          -- images per pass
+    passes INTEGER NOT NULL,          -- timed passes, after one untimed warm-up pass
+    pass_seconds TEXT NOT NULL,       -- JSON list: the seconds of each timed pass (the CI's unit)
+    warmup_seconds REAL,              -- the warm-up pass (a new batch shape compiles here)
+    first_batch_seconds REAL,         -- the warm-up pass's first batch
+    batches INTEGER,                  -- timed batches in all (the latency percentiles' sample)
+    items_per_second REAL,            -- images over every timed pass / their seconds
+    seconds_per_1000 REAL,
+    latency_p50 REAL,                 -- per-batch latency percentiles over the timed passes (seconds)
+    latency_p90 REAL,
+    latency_p99 REAL,
+    PRIMARY KEY (run_id, batch_size)
+)"""
+INFERENCE_RUNS_TABLE = """
+CREATE TABLE inference_runs (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+    runtime TEXT,                     -- what ran: torch, torch-compile, tensorflow-xla, ...
+    compile TEXT,                     -- what actually ran, in words
+    load_seconds REAL,                -- weights loaded, model built (and exported, for ONNX Runtime / OpenVINO)
+    first_result_seconds REAL,        -- load + compile + the first batch: time to first result
+    check_images INTEGER,             -- the feature check: its images,
+    max_relative_error REAL,          -- max |features - reference| / max |reference| (NumPy float64 reference)
+    tolerance REAL,
+    check_ok INTEGER,                 -- 1: within the tolerance
+    check_precision TEXT              -- the precision the check ran in (TF32 off on a GPU)
+)"""
 
 SCHEMA = f"""
 CREATE TABLE suites (
@@ -80,7 +112,8 @@ CREATE TABLE samples (
     ok INTEGER NOT NULL,              -- 0: the text does not look like the corpus (a broken model)
     reason TEXT
 );
-"""
+""" + """;
+""".join([INFERENCE_TABLE, INFERENCE_RUNS_TABLE]) + ";\n"
 
 # MIGRATIONS[v] brings a store from schema v to v + 1. Each runs in the same transaction as the version bump.
 MIGRATIONS = {
@@ -91,6 +124,7 @@ MIGRATIONS = {
         "bigram_share REAL, ok INTEGER NOT NULL, reason TEXT)"],
     3: ["ALTER TABLE runs ADD COLUMN peak_host_bytes INTEGER", "ALTER TABLE runs ADD COLUMN peak_device_bytes INTEGER",
         "ALTER TABLE runs ADD COLUMN allocator_peak_bytes INTEGER", "ALTER TABLE runs ADD COLUMN flops_per_sample REAL"],
+    4: [INFERENCE_TABLE, INFERENCE_RUNS_TABLE],
 }
 
 
@@ -216,6 +250,33 @@ class Store:
                     self.db.execute("UPDATE runs SET peak_host_bytes = ?, peak_device_bytes = ?, allocator_peak_bytes = ? "
                                     "WHERE id = ?", (event.get("peak_host_bytes"), event.get("peak_device_bytes"),
                                                      event.get("allocator_peak_bytes"), run_id))
+                elif kind == "inference":
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO inference (run_id, batch_size, images, passes, pass_seconds, "
+                        "warmup_seconds, first_batch_seconds, batches, items_per_second, seconds_per_1000, "
+                        "latency_p50, latency_p90, latency_p99) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (run_id, event["batch_size"], event["images"], event["passes"],
+                         json.dumps(event["pass_seconds"]), event.get("warmup_seconds"),
+                         event.get("first_batch_seconds"), event.get("batches"), event.get("items_per_second"),
+                         event.get("seconds_per_1000"), event.get("latency_p50"), event.get("latency_p90"),
+                         event.get("latency_p99")))
+                elif kind == "first_result":
+                    self.db.execute(
+                        "INSERT INTO inference_runs (run_id, runtime, compile, load_seconds, first_result_seconds) "
+                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET runtime = excluded.runtime, "
+                        "compile = excluded.compile, load_seconds = excluded.load_seconds, "
+                        "first_result_seconds = excluded.first_result_seconds",
+                        (run_id, event.get("runtime"), event.get("compile"), event.get("load_seconds"),
+                         event.get("first_result_seconds")))
+                elif kind == "check":
+                    self.db.execute(
+                        "INSERT INTO inference_runs (run_id, check_images, max_relative_error, tolerance, check_ok, "
+                        "check_precision) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET "
+                        "check_images = excluded.check_images, max_relative_error = excluded.max_relative_error, "
+                        "tolerance = excluded.tolerance, check_ok = excluded.check_ok, "
+                        "check_precision = excluded.check_precision",
+                        (run_id, event.get("images"), event.get("max_relative_error"), event.get("tolerance"),
+                         int(bool(event.get("ok"))), event.get("precision")))
                 elif kind == "end":
                     self._finish(run_id, event["status"], event.get("error"), event.get("detail"))
 
@@ -266,6 +327,18 @@ class Store:
     def samples(self, run_ids):
         """Generated texts of these runs, by run id (runs without one are absent)."""
         return {row["run_id"]: dict(row) for row in self._select_in("SELECT * FROM samples WHERE run_id IN ({})", run_ids)}
+
+    def inference(self, run_ids):
+        """Inference results of these runs, by run id: {"batches": rows by batch size (pass_seconds as a list),
+        and the inference_runs row's fields (time to first result, the feature check)}; runs without any absent."""
+        found = {}
+        for row in self._select_in("SELECT * FROM inference_runs WHERE run_id IN ({})", run_ids):
+            found[row["run_id"]] = dict(row, batches=[])
+        for row in self._select_in("SELECT * FROM inference WHERE run_id IN ({}) ORDER BY run_id, batch_size",
+                                   run_ids):
+            batch = dict(row, pass_seconds=json.loads(row["pass_seconds"]))
+            found.setdefault(row["run_id"], {"run_id": row["run_id"], "batches": []})["batches"].append(batch)
+        return found
 
     def completed(self, trial_keys):
         """The latest run of each trial key that ended with a result (ok, failed, timeout, oom, diverged).

@@ -18,6 +18,9 @@ from dlbench import frameworks, machine, workloads
 BUNDLED = Path(__file__).parent / "suites"
 DEVICES = ("cpu", "gpu", "auto")
 DATA_VARIANTS = ("real", "synthetic", "small")
+# none: eager / the framework's default executor; jit: its compiler (torch.compile, XLA's jit_compile for TensorFlow
+# and Keras; JAX is always jitted). Training workloads run "none" only, for now.
+COMPILE_MODES = ("none", "jit")
 
 
 class SuiteError(ValueError):
@@ -31,13 +34,15 @@ class Suite:
     frameworks: tuple = ("all",)
     device: str = "cpu"
     epochs: int | None = None        # None: each workload's own (WORKLOADS.md)
-    repeats: int = 3                 # separate processes, fresh initialisation each
+    repeats: int | None = None       # separate processes, fresh initialisation each; None: 3, or 1 for inference
+                                     # workloads (their CI is over the timed passes of one process)
     data: str = "real"
     samples: int | None = None       # limit the training set (validation in proportion)
     batch_size: int | None = None    # None: each workload's own
     threads: int | None = None       # None: every CPU this process may use, the same for every framework
     precision: str = "fp32"
-    compile: str = "none"
+    compile: str | tuple | None = None  # "none", "jit" or several; None: none for training, every mode that
+                                        # differs for inference (COMPILE_MODES)
     tier: str = "default"
     seed: int = 0
     timeout: float | None = None     # seconds per trial
@@ -62,7 +67,8 @@ CHECKS = {
     "batch_size": (int, _positive, "a positive integer"),
     "threads": (int, _positive, "a positive integer"),
     "precision": (str, lambda v: v == "fp32", "fp32 (other precisions are not implemented yet)"),
-    "compile": (str, lambda v: v == "none", "none (compile modes are not implemented yet)"),
+    "compile": ((str, list), lambda v: bool(v) and all(m in COMPILE_MODES for m in ([v] if isinstance(v, str) else v)),
+                "none or jit, or a list of them"),
     "tier": (str, lambda v: v == "default", "default (the tuned tier is not implemented yet)"),
     "seed": (int, lambda v: v >= 0, "a non-negative integer"),
     "timeout": ((int, float), _positive, "a positive number of seconds"),
@@ -170,17 +176,34 @@ def plan(suite):
         for framework_id in chosen:
             if framework_id not in implemented:
                 raise SuiteError(f"{workload_id} has no {framework_id} version: it has {', '.join(implemented)}")
-        for repeat in range(suite.repeats):
+        inference = spec.kind == "inference"
+        for repeat in range(suite.repeats or (1 if inference else 3)):
             for framework_id in chosen:
-                settings = {
-                    "device": suite.device, "precision": suite.precision, "compile": suite.compile,
-                    "tier": suite.tier, "batch_size": suite.batch_size or spec.batch_size, "data": suite.data,
-                    "samples": suite.samples, "epochs": suite.epochs or spec.epochs, "threads": suite.threads,
-                    "seed": suite.seed + repeat, "target": suite.target or spec.target,
-                }
-                timeout = suite.timeouts.get(workload_id, suite.timeout)
-                trials.append(Trial(workload_id, framework_id, settings, repeat, timeout))
+                for mode in compile_modes(workload_id, framework_id, suite.compile):
+                    settings = {
+                        "device": suite.device, "precision": suite.precision, "compile": mode,
+                        "tier": suite.tier, "batch_size": suite.batch_size or spec.batch_size, "data": suite.data,
+                        "samples": suite.samples, "epochs": suite.epochs or spec.epochs, "threads": suite.threads,
+                        "seed": suite.seed + repeat, "target": suite.target or spec.target,
+                    }
+                    if inference:  # the batch-size sweep and the images per pass; epochs: timed passes
+                        sizes, images = workloads.get(workload_id).sweep(suite.device, suite.batch_size, suite.samples)
+                        settings.update(batch_size=suite.batch_size, batch_sizes=sizes, samples=images)
+                    timeout = suite.timeouts.get(workload_id, suite.timeout)
+                    trials.append(Trial(workload_id, framework_id, settings, repeat, timeout))
     return trials
+
+
+def compile_modes(workload_id, framework_id, requested):
+    """The compile modes a trial runs in. Training: "none" (jit is not implemented for training yet). Inference:
+    the workload's own mapping (every mode that differs when none was asked; one where a mode means nothing)."""
+    requested = (requested,) if isinstance(requested, str) else requested
+    if not workloads.is_inference(workload_id):
+        if requested and "jit" in requested:
+            raise SuiteError(f"compile = jit is not implemented for training workloads yet ({workload_id}): "
+                             "use compile none")
+        return ["none"]
+    return workloads.get(workload_id).compile_modes(framework_id, requested)
 
 
 def as_config(suite):

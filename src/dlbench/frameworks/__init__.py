@@ -12,7 +12,7 @@ import os
 
 
 class Framework(object):
-    def __init__(self, id, title, packages, distributions, extras, adapter, keras_backend=None):
+    def __init__(self, id, title, packages, distributions, extras, adapter, keras_backend=None, inference_only=False):
         self.id = id
         self.title = title
         self.packages = packages          # import names that must be importable (checked without importing)
@@ -20,6 +20,7 @@ class Framework(object):
         self.extras = extras              # pip extras of dlbench that install them
         self.adapter = adapter            # module under dlbench.frameworks, imported in the worker only
         self.keras_backend = keras_backend
+        self.inference_only = inference_only  # runs inference workloads only (no training adapter)
 
     def missing(self):
         """The packages that are not installed, found without importing them."""
@@ -57,6 +58,14 @@ FRAMEWORKS = dict((f.id, f) for f in [
               "jax_adapter"),
     Framework("tensorflow", "TensorFlow (tf.Module, GradientTape, tf.function)", ["tensorflow"], TF, ["tensorflow"],
               "tensorflow_adapter"),
+    # Inference-only (DESIGN.md): they run dlbench.inference workloads, in dlbench.inference.trial, never training.
+    # ONNX Runtime and OpenVINO run the model exported from PyTorch, so they need torch and onnx too.
+    Framework("keras-openvino", "Keras 3 on OpenVINO (inference-only backend)", ["keras", "openvino"],
+              ["keras", "openvino"], ["keras", "openvino"], None, "openvino", inference_only=True),
+    Framework("onnxruntime", "ONNX Runtime (the PyTorch model exported to ONNX)", ["torch", "onnx", "onnxruntime"],
+              ["onnxruntime", "onnx", "torch"], ["torch", "onnxruntime"], None, inference_only=True),
+    Framework("openvino", "OpenVINO (the PyTorch model's ONNX export, converted)", ["torch", "onnx", "openvino"],
+              ["openvino", "onnx", "torch"], ["torch", "openvino"], None, inference_only=True),
 ])
 if os.environ.get("DLBENCH_FAULTS") == "1":
     # Test-only: a framework that fails on purpose (fault_adapter.py), for the reliability tests; never listed
@@ -78,5 +87,7 @@ def get(framework_id):
 def load_adapter(framework_id):
     """The adapter instance for a framework (worker side; the framework itself is imported by adapter.load)."""
     framework = get(framework_id)
+    if framework.adapter is None:
+        raise ValueError("%s runs inference workloads only: it has no training adapter" % framework_id)
     module = importlib.import_module("dlbench.frameworks." + framework.adapter)
     return module.Adapter(framework)

@@ -15,6 +15,7 @@ import numpy as np
 from dlbench import data, frameworks, machine, workloads
 from dlbench.frameworks.adapter import InputPipeline
 from dlbench.frameworks.kernels import rnn_kernel
+from dlbench.worker.memory import DeviceMemory, peak_host_bytes, visible_index
 
 # Modules whose presence in sys.modules shows which frameworks a worker really imported (Keras can pull in
 # frameworks other than its backend; DESIGN.md asks to measure it, not assume it).
@@ -56,11 +57,29 @@ def one_line(exc):
     return "%s: %s" % (type(exc).__name__, message[0] if message else "")
 
 
-def run_trial(trial, events):
+class Memory(object):
+    """The trial's peak memory, reported once, just before its final event (also when it fails: an oom's peak is
+    worth knowing)."""
+
+    def __init__(self, settings):
+        self.device = DeviceMemory(visible_index()) if settings["device"] == "gpu" else None
+        self.trainer = None
+
+    def emit(self, events):
+        device_bytes, method = self.device.peak() if self.device else (None, None)
+        allocator = self.trainer.allocator_peak() if self.trainer is not None else None
+        events.emit("memory", peak_host_bytes=peak_host_bytes(), peak_device_bytes=device_bytes,
+                    device_method=method, allocator_peak_bytes=allocator)
+
+
+def run_trial(trial, events, memory):
     settings = trial["settings"]
     events.emit("start", pid=os.getpid(), key=trial["key"], python=sys.version.split()[0])
     # How busy the machine was as the trial began: other work on the same cores distorts every timing.
     load_average = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    if workloads.is_inference(trial["workload"]):  # forward passes only: dlbench.inference.trial's protocol
+        from dlbench.inference import trial as inference
+        return inference.run_trial(trial, events, load_average)
     cpus = pin_threads(settings["threads"])
     adapter = frameworks.load_adapter(trial["framework"])
     adapter.configure(settings)
@@ -83,6 +102,7 @@ def run_trial(trial, events):
     trainer = adapter.trainer(workloads.framework_module(trial["workload"], trial["framework"]), spec, settings,
                               pipeline)
     build_seconds = time.perf_counter() - started
+    memory.trainer = trainer
     info.update({
         # After the build, so that it shows everything the trial pulled in (flax is imported by the model code).
         "framework": trial["framework"], "imported": imported_frameworks(), "import_seconds": import_seconds,
@@ -118,10 +138,12 @@ def run_trial(trial, events):
                     samples_per_second=train.n / train_seconds,
                     loss=loss, accuracy=accuracy, val_loss=val_loss, val_accuracy=val_accuracy)
         if not math.isfinite(loss):
+            memory.emit(events)
             events.end("diverged", error="training loss became %r in epoch %d" % (loss, epoch))
             return
     after_training(workload, spec, dataset, train, trainer, settings, events)
     compile_mode = getattr(trainer, "compile_mode", None)
+    memory.emit(events)
     events.end("ok", compile=compile_mode() if compile_mode else None)
 
 
@@ -140,9 +162,16 @@ def after_training(workload, spec, dataset, train, trainer, settings, events):
 
 
 def main(events, trial):
+    memory = None
     try:
-        run_trial(trial, events)
+        memory = Memory(trial["settings"])
+        run_trial(trial, events, memory)
     except KeyboardInterrupt:
         events.end("interrupted", error="interrupted by a signal")
     except BaseException as exc:  # a worker must always end with its final event
+        try:
+            if memory is not None:
+                memory.emit(events)
+        except Exception:
+            pass  # the failure itself is what must be reported
         events.end(classify(exc), error=one_line(exc), detail="".join(traceback.format_exc()[-4000:]))

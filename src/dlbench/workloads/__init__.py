@@ -9,9 +9,17 @@ import os
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
-# Every sub-package is a workload: adding its folder is what registers it.
-WORKLOAD_IDS = tuple(sorted(name for name in os.listdir(_HERE)
+# Every sub-package is a training workload: adding its folder is what registers it.
+TRAINING_IDS = tuple(sorted(name for name in os.listdir(_HERE)
                             if os.path.isfile(os.path.join(_HERE, name, "__init__.py"))))
+# Inference workloads live in dlbench.inference (their own package: one model, many runtimes); each lists the
+# framework ids that run it, inference-only ones included (keras-openvino, onnxruntime, openvino).
+INFERENCE = {
+    "resnet50_features": ("dlbench.inference.resnet50_features",
+                          ("keras-jax", "keras-tensorflow", "keras-torch", "keras-openvino", "torch", "jax",
+                           "tensorflow", "onnxruntime", "openvino")),
+}
+WORKLOAD_IDS = tuple(sorted(TRAINING_IDS + tuple(INFERENCE)))
 
 # Which file of a workload package implements which framework id. Keras 3 is one file for three backends.
 FRAMEWORK_FILES = {
@@ -28,13 +36,21 @@ def get(workload_id):
     """The workload's package (SPEC, splits); raises UnknownWorkload naming the valid ids."""
     if workload_id not in WORKLOAD_IDS:
         raise UnknownWorkload("unknown workload %r: choose from %s" % (workload_id, ", ".join(WORKLOAD_IDS)))
+    if workload_id in INFERENCE:
+        return importlib.import_module(INFERENCE[workload_id][0])
     return importlib.import_module("dlbench.workloads." + workload_id)
+
+
+def is_inference(workload_id):
+    return workload_id in INFERENCE
 
 
 def implementations(workload_id):
     """Framework ids with a version of this workload, in registry order (plus the test-only fault framework,
     which runs any workload, when the tests have enabled it)."""
     from dlbench import frameworks
+    if workload_id in INFERENCE:
+        return list(INFERENCE[workload_id][1])
     folder = os.path.join(_HERE, workload_id)
     found = [fw for fw, stem in FRAMEWORK_FILES.items() if os.path.exists(os.path.join(folder, stem + ".py"))]
     return found + (["fault"] if "fault" in frameworks.FRAMEWORKS else [])

@@ -25,11 +25,13 @@ class WorkloadSpec(object):
     plus non-trainable state), trainable_params, metric ("accuracy" or "loss"), reference (what the original
     reported), hp (the model's and optimizer's constants), warmup_epochs (epochs kept out of the steady state),
     target (the validation accuracy, or loss for metric "loss", whose first crossing gives the time to accuracy),
-    recurrent (the model has a recurrent layer: a run records which RNN kernel its framework used).
+    recurrent (the model has a recurrent layer: a run records which RNN kernel its framework used), kind
+    ("training", or "inference": forward passes only, no data set; epochs then count the timed passes per batch
+    size, and dataset is None).
     """
 
     def __init__(self, id, source, dataset, batch_size, epochs, params, trainable_params, hp,
-                 metric="accuracy", reference="", warmup_epochs=1, target=None, recurrent=False):
+                 metric="accuracy", reference="", warmup_epochs=1, target=None, recurrent=False, kind="training"):
         self.id = id
         self.source = source
         self.dataset = dataset
@@ -43,6 +45,7 @@ class WorkloadSpec(object):
         self.warmup_epochs = warmup_epochs
         self.target = target
         self.recurrent = recurrent
+        self.kind = kind
 
     def with_hp(self, hp):
         """The same spec with data-dependent hyperparameters (a workload's hyper(dataset))."""
@@ -55,7 +58,7 @@ class WorkloadSpec(object):
             "id": self.id, "source": self.source, "dataset": self.dataset, "batch_size": self.batch_size,
             "epochs": self.epochs, "params": self.params, "trainable_params": self.trainable_params,
             "metric": self.metric, "target": self.target, "reference": self.reference, "recurrent": self.recurrent,
-            "hyperparameters": self.hp.as_dict(),
+            "kind": self.kind, "hyperparameters": self.hp.as_dict(),
         }
 
 

@@ -52,6 +52,8 @@ Python 3.6-safe (the worker imports it): standard library and numpy only.
 """
 import numpy as np
 
+from dlbench.workloads.spec import Hyper, WorkloadSpec
+
 ID = "resnet50_features"
 SOURCE = "DeepLearningFrameworks inference benchmark (ResNet-50 feature extraction)"
 PARAMS = 23587712
@@ -66,6 +68,53 @@ BATCH_SIZES_CPU = (1, 8, 32)
 IMAGES_GPU = 1280  # the seed's count
 IMAGES_CPU = 64  # ResNet-50 on 2 CPU cores does ~10-20 images/s (DESIGN.md)
 INPUT_SEED = 0
+PASSES = 3  # timed passes per batch size after the warm-up pass: the images/s CI is over them
+CHECK_IMAGES = 2  # the feature check's input: the first images, at the sweep's smallest batch size
+
+# The workload as `dlbench run` sees it (dlbench.workloads.INFERENCE registers it): no data set, no training;
+# `epochs` is the number of timed passes per batch size, batch_size the one the seed reports.
+SPEC = WorkloadSpec(
+    id=ID, source="DeepLearningFrameworks inference benchmark (ResNet-50 feature extraction)", dataset=None,
+    batch_size=BATCH_SIZE, epochs=PASSES, params=PARAMS, trainable_params=TRAINABLE_PARAMS,
+    hp=Hyper(images_cpu=IMAGES_CPU, images_gpu=IMAGES_GPU, batch_sizes_cpu=list(BATCH_SIZES_CPU),
+             batch_sizes_gpu=list(BATCH_SIZES_GPU), features=FEATURES, relative_tolerance=RELATIVE_TOLERANCE),
+    metric="features", reference="the same 2048 features as the NumPy float64 reference (relative error <= 1e-4)",
+    warmup_epochs=0, kind="inference")
+
+# framework id -> {compile mode: (runtime in runtimes.py, Keras jit_compile)}. A mode a framework does not have is
+# not planned; where only one mode exists, it is the one that actually runs:
+#   torch: eager ("none") or torch.compile (Inductor, "jit"); tensorflow: tf.function in TensorFlow's graph executor
+#   or with jit_compile=True (XLA); keras-tensorflow: Keras's jit_compile False or True (XLA; "auto" is False on a
+#   CPU); jax and keras-jax: always jax.jit (XLA); keras-torch: eager only (Keras's jit_compile=True wraps its layer
+#   calls in torch.compile, which hits dynamo's recompile limit on this model and falls back to eager in part);
+#   onnxruntime, openvino, keras-openvino: the runtime's own graph compiler, always on ("none": nothing to choose).
+COMPILE = {
+    "keras-jax": {"jit": ("keras-jax", "auto")},
+    "keras-tensorflow": {"none": ("keras-tensorflow", False), "jit": ("keras-tensorflow", True)},
+    "keras-torch": {"none": ("keras-torch", "auto")},
+    "keras-openvino": {"none": ("keras-openvino", "auto")},
+    "torch": {"none": ("torch", None), "jit": ("torch-compile", None)},
+    "jax": {"jit": ("jax", None)},
+    "tensorflow": {"none": ("tensorflow", None), "jit": ("tensorflow-xla", None)},
+    "onnxruntime": {"none": ("onnxruntime", None)},
+    "openvino": {"none": ("openvino", None)},
+}
+
+
+def compile_modes(framework_id, requested=None):
+    """The compile modes to plan for a framework: those of `requested` (None: every mode it has) mapped onto the
+    modes it has (a framework with one mode runs that one whatever was asked), without duplicates."""
+    have = [m for m in ("none", "jit") if m in COMPILE[framework_id]]
+    if len(have) == 1 or requested is None:
+        return have
+    return [m for m in ("none", "jit") if m in requested]
+
+
+def sweep(device, batch_size=None, images=None):
+    """(batch sizes, images per pass) for a device: the seed's sweep over 1,280 images on a GPU, a small image
+    count on a CPU (DESIGN.md); one batch size where the user gave one."""
+    sizes = [batch_size] if batch_size else list(BATCH_SIZES_GPU if device == "gpu" else BATCH_SIZES_CPU)
+    return sizes, images or (IMAGES_GPU if device == "gpu" else IMAGES_CPU)
 
 # (stack name, filters, blocks, stride of the first block): keras.applications.resnet.ResNet50's stack_fn.
 STACKS = (("conv2", 64, 3, 1), ("conv3", 128, 4, 2), ("conv4", 256, 6, 2), ("conv5", 512, 3, 2))

@@ -64,9 +64,11 @@ def configure(runtime, threads, device="cpu"):
         os.environ["KERAS_BACKEND"] = runtime[len("keras-"):]
 
 
-def prepare(runtime, weights, threads=1, device="cpu", batch_size=spec.BATCH_SIZE, roundtrip=False):
+def prepare(runtime, weights, threads=1, device="cpu", batch_size=spec.BATCH_SIZE, roundtrip=False,
+            jit_compile="auto"):
     """Build `runtime`'s model with the canonical `weights` (an OrderedDict) loaded. Returns (predict, layout,
-    info): predict maps a numpy batch in `layout` to numpy (N, 2048) features. configure() must have run first."""
+    info): predict maps a numpy batch in `layout` to numpy (N, 2048) features. configure() must have run first.
+    jit_compile: Keras's compile() setting for the keras-* runtimes ("auto", True: XLA, False)."""
     info = {"runtime": runtime, "threads": threads, "device": device}
     start = time.perf_counter()
     if runtime.startswith("keras-"):
@@ -76,7 +78,7 @@ def prepare(runtime, weights, threads=1, device="cpu", batch_size=spec.BATCH_SIZ
         _threads(keras.backend.backend(), threads)
         model = impl.build()
         impl.load(model, weights)
-        predict = impl.predictor(model, batch_size=batch_size)
+        predict = impl.predictor(model, batch_size=batch_size, jit_compile=jit_compile)
     elif runtime in ("torch", "torch-compile", "onnxruntime", "openvino"):
         from dlbench.inference.resnet50_features import torch as impl
         import torch

@@ -65,13 +65,15 @@ def export(model):
 
 
 def predictor(model, compile=False, device="cpu"):
-    """A function numpy (N, 3, 224, 224) float32 -> numpy (N, 2048); compile=True: torch.compile (Inductor)."""
+    """A function numpy (N, 3, 224, 224) float32 -> numpy (N, 2048); compile=True: torch.compile (Inductor). x may
+    also be a tensor already on `device` (a timed loop on a GPU places its images there once)."""
     model = model.to(device).eval()
     run = torch.compile(model) if compile else model
 
     def predict(x):
         with torch.inference_mode():
-            return run(torch.from_numpy(x).to(device)).cpu().numpy()
+            x = x if isinstance(x, torch.Tensor) else torch.from_numpy(x)
+            return run(x.to(device)).cpu().numpy()
     return predict
 
 

@@ -1,0 +1,294 @@
+"""One inference trial inside its worker process (dlbench.worker.run hands inference workloads here): the timing
+protocol of forward passes, built on the workload's per-runtime code (its `runtimes` module), never a copy of it.
+
+Per trial (one framework in one compile mode, on one device):
+  1. configure: the runtime's environment and threads before any framework is imported (the workload's
+     runtimes.configure: CPU affinity = `threads` CPUs, which is also XLA's pool; OMP/MKL variables; then
+     torch.set_num_threads, TensorFlow intra-op / inter-op 1, ONNX Runtime intra_op_num_threads,
+     OpenVINO INFERENCE_NUM_THREADS, inside prepare);
+  2. the canonical weights (generated into the cache once) and the NumPy float64 reference features of the check's
+     images (cached beside them), both untimed;
+  3. the framework imported, timed apart (import_seconds);
+  4. time to first result: load the canonical weights, build the model (and export it to ONNX, for ONNX Runtime and
+     OpenVINO), and compute the first batch of the sweep's first batch size: load + compile + first batch;
+  5. for each batch size of the sweep: one untimed warm-up pass over the images (a new batch shape compiles here),
+     then `epochs` timed passes, every batch timed on its own. Each predict returns the features in host memory,
+     which waits for the device (np.asarray of a JAX array blocks until it is ready; torch's .cpu() syncs), and
+     torch additionally calls torch.cuda.synchronize() before every clock read on a GPU. On a GPU the images are
+     placed on the device once before the timed passes (torch, jax); Keras takes host arrays and copies each batch;
+  6. the feature check: the first CHECK_IMAGES images at the sweep's smallest batch size (a shape already compiled),
+     against the float64 reference, max |f - ref| / max |ref| <= RELATIVE_TOLERANCE; on a GPU with TF32 off for the
+     check only (torch allow_tf32 False, jax default_matmul_precision "highest"), timing keeps the defaults;
+  7. peak host memory (ru_maxrss) and the device allocator's peak where there is one.
+
+Events: env, model, first_result, inference (one per batch size), check, memory, then end (dlbench.worker.protocol).
+Python 3.6-safe syntax, like the rest of the worker side; the frameworks are imported by the runtimes module.
+"""
+import contextlib
+import importlib
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+from dlbench import machine, workloads
+
+EXTRA_MODULES = ("onnx", "onnxruntime", "openvino")
+TORCH_RUNTIMES = ("torch", "torch-compile", "keras-torch")
+JAX_RUNTIMES = ("jax", "keras-jax")
+THREAD_SETTINGS = {
+    "torch": "torch.set_num_threads(threads), set_num_interop_threads(1)",
+    "tensorflow": "tf.config.threading intra_op threads, inter_op 1",
+    "jax": "XLA sizes its pool from the CPU affinity (threads CPUs)",
+    "onnxruntime": "SessionOptions.intra_op_num_threads threads, inter_op_num_threads 1, sequential",
+    "openvino": "INFERENCE_NUM_THREADS threads, PERFORMANCE_HINT LATENCY (one stream)",
+}
+THREAD_FAMILY = {"torch": "torch", "torch-compile": "torch", "keras-torch": "torch", "tensorflow": "tensorflow",
+                 "tensorflow-xla": "tensorflow", "keras-tensorflow": "tensorflow", "jax": "jax", "keras-jax": "jax",
+                 "onnxruntime": "onnxruntime", "openvino": "openvino", "keras-openvino": "openvino"}
+
+
+def percentiles(latencies):
+    p50, p90, p99 = np.percentile(latencies, [50, 90, 99])
+    return float(p50), float(p90), float(p99)
+
+
+def reference_features(module, canonical, weights_path, n):
+    """The float64 NumPy reference's features of the first n images, cached beside the weights file (computing
+    them takes seconds per image)."""
+    path = "%s-reference-%d.npy" % (weights_path[:-len(".npz")], n)
+    if os.path.exists(path):
+        return np.load(path)
+    features = canonical.forward(canonical.load(weights_path), module.inputs(n))
+    temporary = "%s.%d.tmp.npy" % (path[:-len(".npy")], os.getpid())
+    np.save(temporary, features)
+    os.replace(temporary, path)
+    return features
+
+
+def imported(names):
+    found = {}
+    for name in names:
+        mod = sys.modules.get(name)
+        if mod is not None:
+            found[name] = getattr(mod, "__version__", "unknown")
+    return found
+
+
+def synchronizer(runtime, device):
+    """What to call before every clock read: torch.cuda.synchronize on a GPU for the torch runtimes; elsewhere the
+    predict functions already return host arrays (which waits for the device)."""
+    if device == "gpu" and runtime in TORCH_RUNTIMES:
+        import torch
+        return torch.cuda.synchronize
+    return lambda: None
+
+
+def on_device(runtime, device, x):
+    """The images placed on the GPU once, for the runtimes whose predict takes device arrays (torch, jax); else x."""
+    if device != "gpu":
+        return x, "host"
+    if runtime in ("torch", "torch-compile"):
+        import torch
+        return torch.from_numpy(x).cuda(), "device (torch.cuda)"
+    if runtime == "jax":
+        import jax
+        return jax.device_put(x), "device (jax.device_put)"
+    return x, "host (copied per batch by the runtime)"
+
+
+@contextlib.contextmanager
+def check_precision(runtime, device):
+    """Full float32 for the feature check on a GPU: TF32 off (torch) / matmul precision "highest" (jax)."""
+    if device != "gpu" or runtime not in TORCH_RUNTIMES + JAX_RUNTIMES:
+        yield None
+        return
+    if runtime in TORCH_RUNTIMES:
+        import torch
+        saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+        try:
+            yield "torch allow_tf32 False (matmul and cudnn)"
+        finally:
+            torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+    else:
+        import jax
+        with jax.default_matmul_precision("highest"):
+            yield 'jax.default_matmul_precision("highest")'
+
+
+def gpu_settings(runtime, device):
+    """cuDNN autotune on for the fixed-size inputs (WORKLOADS.md rule 2) and the precision defaults timing runs with,
+    as recorded settings."""
+    if device != "gpu":
+        return {}
+    if runtime in TORCH_RUNTIMES:
+        import torch
+        torch.backends.cudnn.benchmark = True
+        return {"cudnn_benchmark": True, "timing_tf32": {"matmul": torch.backends.cuda.matmul.allow_tf32,
+                                                          "cudnn": torch.backends.cudnn.allow_tf32},
+                "gpu": torch.cuda.get_device_name(0)}
+    if runtime in JAX_RUNTIMES:
+        import jax
+        return {"timing_matmul_precision": str(jax.config.jax_default_matmul_precision),
+                "gpu": str(jax.devices()[0].device_kind)}
+    return {}
+
+
+def allocator_peak(runtime, device):
+    if device != "gpu":
+        return None
+    try:
+        if runtime in TORCH_RUNTIMES:
+            import torch
+            return int(torch.cuda.max_memory_allocated())
+        if runtime in JAX_RUNTIMES:
+            import jax
+            return int((jax.devices()[0].memory_stats() or {}).get("peak_bytes_in_use") or 0) or None
+    except Exception:  # a probe must never fail the trial
+        return None
+    return None
+
+
+def timed_passes(predict, x, batch_size, passes, sync):
+    """A warm-up pass, then `passes` timed passes; returns (warm-up seconds, first warm-up batch seconds,
+    per-pass seconds, per-batch latencies over every timed pass)."""
+    sync()
+    start = time.perf_counter()
+    first_batch = None
+    for i in range(0, len(x), batch_size):
+        predict(x[i:i + batch_size])
+        if first_batch is None:
+            sync()
+            first_batch = time.perf_counter() - start
+    sync()
+    warmup = time.perf_counter() - start
+    pass_seconds, latencies = [], []
+    for _ in range(passes):
+        total = 0.0
+        for i in range(0, len(x), batch_size):
+            batch = x[i:i + batch_size]
+            sync()
+            start = time.perf_counter()
+            predict(batch)
+            sync()
+            seconds = time.perf_counter() - start
+            latencies.append(seconds)
+            total += seconds
+        pass_seconds.append(total)
+    return warmup, first_batch, pass_seconds, latencies
+
+
+def run_trial(trial, events, load_average=None):
+    settings = trial["settings"]
+    module = workloads.get(trial["workload"])
+    runtimes = importlib.import_module(module.__name__ + ".runtimes")
+    canonical = importlib.import_module(module.__name__ + ".weights")
+    runtime, jit_compile = module.COMPILE[trial["framework"]][settings["compile"]]
+    threads, device = settings["threads"], settings["device"]
+    sizes, n_images, passes = settings["batch_sizes"], settings["samples"], settings["epochs"]
+
+    runtimes.configure(runtime, threads, device)  # environment and CPU affinity, before any framework import
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    weights_path = canonical.ensure(settings["seed"] - trial["repeat"])  # the same weights for every repeat
+    check_images = min(module.CHECK_IMAGES, n_images)
+    reference = reference_features(module, canonical, weights_path, check_images)
+
+    started = time.perf_counter()
+    for name in runtimes.REQUIRES[runtime]:
+        importlib.import_module(name)
+    import_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    predict, layout, info = runtimes.prepare(runtime, canonical.load(weights_path), threads, device, sizes[0],
+                                             jit_compile=jit_compile)
+    load_seconds = time.perf_counter() - started
+    x = runtimes.images(n_images, layout)
+    x, placement = on_device(runtime, device, x)
+    sync = synchronizer(runtime, device)
+    extra = gpu_settings(runtime, device)
+    sync()
+    begun = time.perf_counter()
+    predict(x[:sizes[0]])
+    sync()
+    first_batch_seconds = time.perf_counter() - begun
+    first_result_seconds = load_seconds + first_batch_seconds
+
+    info.pop("build_s", None)
+    params = info.pop("params")
+    info.update(extra)
+    info.update({
+        "framework": trial["framework"], "runtime": runtime, "compile_requested": settings["compile"],
+        "compile": describe_compile(runtime, jit_compile), "keras_jit_compile": jit_compile,
+        "layout": layout, "input_placement": placement, "imported": imported(
+            ("keras", "tensorflow", "jax", "jaxlib", "flax", "torch") + EXTRA_MODULES),
+        "import_seconds": import_seconds, "threads_requested": threads, "cpu_affinity": cpus,
+        "thread_settings": THREAD_SETTINGS[THREAD_FAMILY[runtime]], "thread_readback": thread_readback(runtime),
+        "python": sys.version.split()[0], "platform": platform.platform(), "hostname": machine.hostname(),
+        "cpu_model": machine.cpu_model(), "cpu_count": os.cpu_count(), "load_average": load_average,
+        "weights": os.path.basename(weights_path), "batch_sizes": sizes, "images": n_images, "passes": passes,
+        "seed": settings["seed"],
+    })
+    events.emit("env", **info)
+    events.emit("model", params_total=params[0], params_trainable=params[1], build_seconds=load_seconds)
+    events.emit("first_result", runtime=runtime, compile=info["compile"], load_seconds=load_seconds,
+                first_batch_seconds=first_batch_seconds, first_result_seconds=first_result_seconds,
+                batch_size=sizes[0])
+
+    for batch_size in sizes:
+        warmup, first_batch, pass_seconds, latencies = timed_passes(predict, x, batch_size, passes, sync)
+        p50, p90, p99 = percentiles(latencies)
+        total = sum(pass_seconds)
+        events.emit("inference", batch_size=batch_size, images=n_images, passes=passes, pass_seconds=pass_seconds,
+                    warmup_seconds=warmup, first_batch_seconds=first_batch, batches=len(latencies),
+                    items_per_second=n_images * passes / total, seconds_per_1000=1000.0 * total / (n_images * passes),
+                    latency_p50=p50, latency_p90=p90, latency_p99=p99)
+
+    check_batch = min(sizes)
+    with check_precision(runtime, device) as precision:
+        features = runtimes.features(predict, runtimes.images(check_images, layout), check_batch)
+    error = module.relative_error(features, reference)
+    events.emit("check", images=check_images, batch_size=check_batch, max_relative_error=error,
+                tolerance=module.RELATIVE_TOLERANCE, ok=bool(error <= module.RELATIVE_TOLERANCE),
+                precision=precision or "the runtime's float32 defaults",
+                reference="NumPy float64 forward of the canonical weights")
+    events.emit("memory", peak_host_bytes=peak_host_bytes(), allocator_peak_bytes=allocator_peak(runtime, device))
+    events.end("ok", compile=info["compile"])
+
+
+def describe_compile(runtime, jit_compile):
+    """What actually ran, in words (the trial's compile setting says which mode was asked for)."""
+    return {
+        "torch": "eager", "torch-compile": "torch.compile (Inductor)", "jax": "jax.jit (XLA)",
+        "tensorflow": "tf.function (graph executor)", "tensorflow-xla": "tf.function(jit_compile=True) (XLA)",
+        "onnxruntime": "ONNX Runtime session (graph optimisations ORT_ENABLE_ALL)",
+        "openvino": "OpenVINO compile_model (f32)", "keras-openvino": "Keras on OpenVINO (compile_model, f32)",
+        "keras-jax": "Keras predict_on_batch, jit_compile auto (XLA on jax)",
+        "keras-torch": "Keras predict_on_batch, eager (jit_compile auto is off on torch)",
+    }.get(runtime) or "Keras predict_on_batch, jit_compile=%s%s" % (jit_compile, " (XLA)" if jit_compile is True else "")
+
+
+def thread_readback(runtime):
+    """The thread settings read back from the framework, where it can tell."""
+    family = THREAD_FAMILY[runtime]
+    try:
+        if family == "torch":
+            import torch
+            return {"num_threads": torch.get_num_threads(), "num_interop_threads": torch.get_num_interop_threads()}
+        if family == "tensorflow":
+            import tensorflow as tf
+            return {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+                    "inter_op": tf.config.threading.get_inter_op_parallelism_threads()}
+    except Exception:
+        return None
+    return None
+
+
+def peak_host_bytes():
+    try:
+        import resource
+    except ImportError:
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
