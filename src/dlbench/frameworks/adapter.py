@@ -38,6 +38,11 @@ class Adapter(object):
             # Hide GPUs so that a CPU trial cannot silently run (or allocate) anywhere else.
             os.environ["CUDA_VISIBLE_DEVICES"] = ""
             os.environ["JAX_PLATFORMS"] = "cpu"
+        else:
+            # JAX takes 75% of the card and TensorFlow all of it at start-up by default: every memory figure would
+            # be that, whatever the model needs. Both allocate as they go instead, as PyTorch does.
+            os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
+            os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     def load(self, settings):
@@ -72,6 +77,10 @@ class Trainer(object):
 
     def sync(self):
         """Wait until every queued device computation is done, so that a clock read after it is honest."""
+
+    def allocator_peak(self):
+        """The framework allocator's peak bytes on the GPU (None on a CPU, or where it keeps no count)."""
+        return None
 
 
 class InputPipeline(object):

@@ -12,11 +12,23 @@ def setup_jax(settings):
     import jax
 
     device = jax.devices()[0]
+    if settings["device"] == "gpu" and device.platform != "gpu":
+        raise RuntimeError("--device gpu, but JAX %s runs on %s: install jax[cuda12] (or cuda13), or use --device "
+                           "cpu" % (jax.__version__, device.platform))
     return {
         "threads": {"intra_op": None, "inter_op": None, "note": "XLA CPU uses the process's CPU affinity"},
         "denormals_flushed": flushes_denormals(jax.jit(lambda a, b: a * b)),
         "device": {"kind": device.platform, "name": getattr(device, "device_kind", str(device))},
+        # None is XLA's default precision, which on a GPU may compute float32 matmuls and convolutions in TF32.
+        "tf32": {"default_matmul_precision": jax.config.jax_default_matmul_precision}
+        if device.platform == "gpu" else None,
     }
+
+
+def jax_allocator_peak(jax):
+    device = jax.devices()[0]
+    stats = device.memory_stats() if device.platform == "gpu" else None
+    return int(stats["peak_bytes_in_use"]) if stats and "peak_bytes_in_use" in stats else None
 
 
 def jaxpr_ops(jax, function, *args):
@@ -114,3 +126,6 @@ class JaxTrainer(BaseTrainer):
 
     def sync(self):
         self.jax.block_until_ready(self.nnx.state(self.model))
+
+    def allocator_peak(self):
+        return jax_allocator_peak(self.jax)

@@ -134,3 +134,20 @@ class KerasTrainer(BaseTrainer):
     def sync(self):
         # Reading a weight back waits for the update that wrote it, on every backend.
         np.asarray(self.model.trainable_weights[-1].numpy())
+
+    def allocator_peak(self):
+        backend = self.keras.backend.backend()
+        if backend == "jax":
+            import jax
+
+            from dlbench.frameworks.jax_adapter import jax_allocator_peak
+            return jax_allocator_peak(jax)
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            from dlbench.frameworks.tensorflow_adapter import tf_allocator_peak
+            return tf_allocator_peak(tf)
+        import torch
+
+        from dlbench.frameworks.torch_adapter import torch_allocator_peak
+        return torch_allocator_peak(torch)

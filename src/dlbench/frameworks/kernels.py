@@ -5,7 +5,8 @@ types as "tf:While"), never from a label written beside the model. On a CPU no o
 
 # (test on a lower-cased op name, label), most specific first: the first rule an op matches names the kernel.
 RULES = (
-    (lambda op: "cudnn" in op and ("rnn" in op or "lstm" in op or "gru" in op), "cuDNN RNN"),
+    # Whole words only: cuDNN's mangled convolution kernel names contain "gru" by accident (ImplicitGemm...).
+    (lambda op: "cudnn_rnn" in op or "cudnnrnn" in op, "cuDNN RNN"),
     (lambda op: "mkldnn_rnn" in op, "oneDNN fused RNN (CPU)"),
     (lambda op: op in ("aten::lstm", "aten::gru", "aten::rnn_tanh", "aten::rnn_relu"), "ATen RNN (native loop)"),
     (lambda op: "blocklstm" in op or "grublockcell" in op, "TensorFlow fused block LSTM/GRU"),
@@ -19,9 +20,11 @@ def rnn_kernel(ops, recurrent):
     """(label, evidence): the kernel that the op names show, and the ops that show it. A recurrent model whose ops
     name no recurrent kernel and no loop runs its steps as separate ops (unrolled, or a Python loop); a model that
     is not recurrent and shows none gets (None, [])."""
+    if not recurrent:  # a CNN's cuDNN convolution kernels are not evidence of any RNN
+        return None, []
     names = sorted(set(ops))
     for test, label in RULES:
         evidence = [op for op in names if test(op.lower())]
         if evidence:
             return label, evidence[:5]
-    return (PER_STEP, []) if recurrent else (None, [])
+    return PER_STEP, []

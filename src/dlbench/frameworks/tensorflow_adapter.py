@@ -14,6 +14,9 @@ def setup_tensorflow(settings):
     tf.config.threading.set_inter_op_parallelism_threads(settings["threads"])
     tf.random.set_seed(settings["seed"])
     gpus = tf.config.list_physical_devices("GPU")
+    if settings["device"] == "gpu" and not gpus:
+        raise RuntimeError("--device gpu, but TensorFlow %s sees no GPU: install tensorflow[and-cuda], or use "
+                           "--device cpu" % tf.__version__)
     build = tf.sysconfig.get_build_info()
     return {
         "threads": {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
@@ -22,7 +25,14 @@ def setup_tensorflow(settings):
         "device": {"kind": "gpu" if gpus else "cpu",
                    "name": tf.config.experimental.get_device_details(gpus[0]).get("device_name") if gpus else "cpu",
                    "cuda": build.get("cuda_version"), "cudnn": build.get("cudnn_version")},
+        "tf32": {"enabled": bool(tf.config.experimental.tensor_float_32_execution_enabled())} if gpus else None,
     }
+
+
+def tf_allocator_peak(tf):
+    if not tf.config.list_physical_devices("GPU"):
+        return None
+    return int(tf.config.experimental.get_memory_info("GPU:0")["peak"])
 
 
 def graph_ops(concrete_function):
@@ -106,3 +116,6 @@ class TensorFlowTrainer(BaseTrainer):
     def sync(self):
         # TensorFlow has no device-wide barrier in eager mode: reading a value back waits for what produced it.
         self.model.trainable_variables[0].numpy()
+
+    def allocator_peak(self):
+        return tf_allocator_peak(self.tf)

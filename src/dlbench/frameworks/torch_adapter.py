@@ -16,6 +16,9 @@ def setup_torch(settings):
     torch.manual_seed(settings["seed"])
     gpu = settings["device"] == "gpu"
     if gpu:
+        if not torch.cuda.is_available():
+            raise RuntimeError("--device gpu, but torch %s sees no CUDA GPU: install a CUDA build of torch, or use "
+                               "--device cpu" % torch.__version__)
         torch.backends.cudnn.benchmark = True
     device = torch.device("cuda" if gpu else "cpu")
     return device, {
@@ -27,7 +30,14 @@ def setup_torch(settings):
                    "cuda": torch.version.cuda if gpu else None,
                    "cudnn": torch.backends.cudnn.version() if gpu else None,
                    "cudnn_benchmark": bool(torch.backends.cudnn.benchmark)},
+        # PyTorch's defaults: TF32 off for matmuls, on for cuDNN convolutions and RNNs (recorded, not changed).
+        "tf32": {"matmul": bool(torch.backends.cuda.matmul.allow_tf32),
+                 "cudnn": bool(torch.backends.cudnn.allow_tf32)} if gpu else None,
     }
+
+
+def torch_allocator_peak(torch):
+    return int(torch.cuda.max_memory_allocated()) if torch.cuda.is_available() and torch.cuda.is_initialized() else None
 
 
 def profiled_ops(torch, run):
@@ -120,3 +130,6 @@ class TorchTrainer(BaseTrainer):
     def sync(self):
         if self.device.type == "cuda":
             self.torch.cuda.synchronize()
+
+    def allocator_peak(self):
+        return torch_allocator_peak(self.torch)
