@@ -23,6 +23,14 @@ def test_a_cudnn_convolution_is_not_a_cudnn_rnn():
     assert rnn_kernel(["aten::cudnn_convolution", "aten::mkldnn_rnn_layer"], True)[0] == "oneDNN fused RNN (CPU)"
 
 
+def test_a_cudnn_convolution_kernel_of_a_gpu_run_is_not_evidence_of_an_rnn():
+    # A real kernel name from cifar10_cnn under torch on an H100: its mangled name contains "gru" and "cudnn".
+    conv = ("_ZN17cutlass__5x_cudnn6KernelINS_4conv6kernel23ImplicitGemmConvolutionINS1_11threadblock22ImplicitGemm"
+            "MultistageINS_4gemm9GemmShapeILi64ELi64ELi32EEENS4_52Conv2dWgradOutputGradientTileAccessIterator")
+    assert rnn_kernel([conv, "aten::mkldnn_rnn_layer"], True)[0] == "oneDNN fused RNN (CPU)"
+    assert rnn_kernel([conv, "aten::_cudnn_rnn"], False) == (None, [])
+
+
 def test_no_recurrent_op_means_per_step_ops_for_a_recurrent_model_and_nothing_otherwise():
     assert rnn_kernel(["tf:MatMul", "tf:Sigmoid"], recurrent=True) == (PER_STEP, [])
     assert rnn_kernel(["aten::conv2d"], recurrent=False) == (None, [])

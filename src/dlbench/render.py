@@ -62,6 +62,8 @@ def summary_tables(rows):
             columns.append(("text bigrams %", "right"))
         if show_kernel:
             columns.append(("RNN kernel", "left"))
+        on_gpu = any(r.peak_device_bytes is not None for r in members)
+        columns.append(("peak GPU MB" if on_gpu else "peak RSS MB", "right"))
         for column, justify in columns:
             table.add_column(column, justify=justify)
         for row in sorted(members, key=lambda r: (r.epoch_seconds is None, r.ratio.estimate if r.ratio else 0)):
@@ -78,6 +80,8 @@ def summary_tables(rows):
                 cells.append(percent(row.text_bigram_share))
             if show_kernel:
                 cells.append(row.rnn_kernel or "-")
+            peak = row.peak_device_bytes if on_gpu else row.peak_host_bytes
+            cells.append(f"{peak / 1e6:,.0f}" if peak is not None else "-")
             table.add_row(*cells)
         methods = sorted({r.epoch_seconds.method for r in members if r.epoch_seconds})
         table.caption = f"CI method: {', '.join(methods)}" if methods else None

@@ -34,6 +34,8 @@ class Row:
     params: int | None = None
     rnn_kernel: str | None = None         # the recurrent kernel(s) the ok runs' frameworks ran, read from their ops
     text_bigram_share: float | None = None  # generated text: the share of its character bigrams found in the corpus
+    peak_host_bytes: int | None = None    # the largest peak among the ok runs: resident memory of the worker
+    peak_device_bytes: int | None = None  # ... and GPU memory as NVML saw it (None on a CPU)
     errors: list = field(default_factory=list)
     warnings: list = field(default_factory=list)  # ok runs whose result is suspect (generated text that is garbage)
 
@@ -48,6 +50,11 @@ class Row:
 def _mean(values):
     values = [v for v in values if v is not None]
     return statistics.fmean(values) if values else None
+
+
+def _max(values):
+    values = [v for v in values if v is not None]
+    return max(values) if values else None
 
 
 def time_to_target(epochs, target, metric):
@@ -110,6 +117,8 @@ def summarize(runs, epochs_by_run, samples_by_run=None, n_resamples=1000, seed=0
             params=ok[0]["params_total"] if ok else None,
             rnn_kernel="; ".join(kernels) or None,
             text_bigram_share=_mean([sample["bigram_share"] for sample in samples]),
+            peak_host_bytes=_max([r.get("peak_host_bytes") for r in ok]),
+            peak_device_bytes=_max([r.get("peak_device_bytes") for r in ok]),
             errors=sorted({run["error"] for run in group if run["status"] != "ok" and run["error"]}),
             warnings=sorted({f"generated text looks broken: {sample['reason']}" for sample in samples
                              if not sample["ok"]}),
