@@ -14,7 +14,9 @@ def test_list_json_shape():
     assert mlp["params"] == 669706 and mlp["trainable_params"] == 669706 and mlp["dataset"] == "mnist"
     assert mlp["frameworks"] == ["keras-jax", "keras-tensorflow", "keras-torch", "torch", "jax", "tensorflow"]
     ids = [f["id"] for f in listing["frameworks"]]
-    assert ids == mlp["frameworks"]
+    assert ids == mlp["frameworks"] + ["keras-openvino", "onnxruntime", "openvino"]  # then the inference-only ones
+    (r50,) = [w for w in listing["workloads"] if w["id"] == "resnet50_features"]
+    assert r50["kind"] == "inference" and r50["params"] == 23587712 and r50["frameworks"][-2:] == ids[-2:]
     for f in listing["frameworks"]:
         assert set(f) >= {"id", "installed", "version", "install"}
         assert f["install"].startswith("pip install 'dlbench[")

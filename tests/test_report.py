@@ -189,7 +189,13 @@ def test_sections_are_a_list_and_inference_renders_only_with_results(tmp_path):
                        "latency_p50": 0.1, "latency_p90": 0.12, "latency_p99": 0.2} for b in (1, 8, 32)]
     section = inference.build(data)
     assert section is not None and "resnet50-inference-throughput" in section.charts
-    assert "| onnxruntime | 8 | 80.0 | 100 | 120 | 200 |" in section.markdown
+    assert "| onnxruntime | 8 | 80.0 | - | 100 | 120 | 200 | - | - |" in section.markdown
+    data.inference[1].update(ci_low=78.0, ci_high=82.5, ratio=1.5, ratio_low=1.25, ratio_high=1.75,
+                             first_result_seconds=4.25, check_ok=True, max_relative_error=2.5e-6)
+    data.charts = type(data.charts)()  # a fresh page's charts
+    section = inference.build(data)
+    assert "| onnxruntime | 8 | 80.0 [78.0, 82.5] | 1.50 [1.25, 1.75] | 100 | 120 | 200 | 4.25 | ok (2.5e-06) |" \
+        in section.markdown
 
 
 def test_svg_charts_are_reproducible(tmp_path):

@@ -111,8 +111,8 @@ def inference_tables(rows):
         for column, justify in (("framework", "left"), ("runs", "left"), ("batch", "right"),
                                 ("images/s [95% CI]", "right"), ("x fastest [95% CI]", "right"),
                                 ("p50 ms", "right"), ("p99 ms", "right"), ("1st result s", "right"),
-                                ("peak MB", "right"), ("check (rel err)", "left")):
-            table.add_column(column, justify=justify)
+                                ("peak MB", "right"), ("check", "left")):
+            table.add_column(column, justify=justify, no_wrap=column in ("framework", "images/s [95% CI]"))
         ordered = sorted(members, key=lambda r: (r.batch_size is None, r.batch_size or 0,
                                                  -(r.items_per_second.estimate if r.items_per_second else 0)))
         previous = None
@@ -122,7 +122,7 @@ def inference_tables(rows):
             previous = row.batch_size
             ips = row.items_per_second
             check = "-" if row.check_ok is None else \
-                f"{'ok' if row.check_ok else 'FAILED'} ({row.max_relative_error:.1e})" \
+                f"{'ok' if row.check_ok else 'FAILED'} {row.max_relative_error:.1e}" \
                 if row.max_relative_error is not None else ("ok" if row.check_ok else "FAILED")
             table.add_row(
                 row.label, status(row), str(row.batch_size) if row.batch_size else "-",

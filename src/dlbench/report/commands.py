@@ -74,7 +74,7 @@ def register(app):
         matrix = None
         if with_features:
             ids = [f for f in report_data.framework_order({r["framework"] for r in runs})
-                   if f in framework_registry.FRAMEWORKS]
+                   if f in framework_registry.FRAMEWORKS and not framework_registry.get(f).inference_only]
             matrix = feature_matrix(ids, refresh_features, probe_timeout) if ids else None
         data = report_data.assemble(runs, epochs_by_run, suites, store_path=store_path, features=matrix,
                                     prices=price_table, inference=inference, filters=filters, samples=samples)
@@ -134,7 +134,8 @@ def register(app):
         multi-GPU, multi-machine, mixed precision."""
         from dlbench.report import features
 
-        ids = names(framework_ids) or list(framework_registry.FRAMEWORK_IDS)
+        ids = names(framework_ids) or [f for f in framework_registry.FRAMEWORK_IDS  # the probes are training ones
+                                        if not framework_registry.get(f).inference_only]
         for framework_id in ids:
             try:
                 framework_registry.get(framework_id)

@@ -149,7 +149,8 @@ def _labels(workload_groups):
 
 def assemble(runs, epochs_by_run, suites=(), store_path="", features=None, prices=None, inference=None,
              filters=None, n_resamples=N_RESAMPLES, seed=SEED, now=None, samples=None):
-    rows = summary.summarize(runs, epochs_by_run, samples, n_resamples=n_resamples, seed=seed)
+    training = [run for run in runs if not workloads.is_inference(run["workload"])]  # inference: data.inference
+    rows = summary.summarize(training, epochs_by_run, samples, n_resamples=n_resamples, seed=seed)
     runs_by_key = {}
     for run in runs:
         runs_by_key.setdefault(group_key(run["workload"], compared(run)), {}).setdefault(
@@ -201,23 +202,29 @@ def suites_of(store, runs):
     return out
 
 
-def inference_results(store, runs):
-    """Inference results of these runs, once the store has a table for them (the inference issue adds it): rows
-    with at least workload, framework (the runtime), batch_size and items_per_second; latency_p50/p90/p99 (s)
-    where measured. An empty list until then: the inference section then renders nothing."""
-    table = store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'inference'").fetchone()
-    if table is None:
+def inference_results(store, runs, n_resamples=N_RESAMPLES, seed=SEED):
+    """Inference results of these runs (dlbench.inference_summary rows, the ones `dlbench results` prints), as dicts:
+    workload, framework (the framework and its compile mode, e.g. "torch (jit)"), settings (in words), batch_size,
+    items_per_second with ci_low / ci_high, ratio (x fastest) with its CI, latency_p50/p90/p99 (s),
+    first_result_seconds, peak_host_bytes, check_ok, max_relative_error. Runs without a result are left out."""
+    from dlbench import inference_summary
+    inference = [r for r in runs if workloads.is_inference(r["workload"])]
+    if not inference:
         return []
-    ids = {r["id"]: r for r in runs}
     out = []
-    for row in store.db.execute("SELECT * FROM inference"):
-        row = dict(row)
-        run = ids.get(row.get("run_id"))
-        if run is None:
+    for row in inference_summary.summarize(inference, store.inference([r["id"] for r in inference]),
+                                           n_resamples=n_resamples, seed=seed):
+        if row.items_per_second is None:
             continue
-        row.setdefault("workload", run["workload"])
-        row.setdefault("framework", run["framework"])
-        out.append(row)
+        ips, ratio = row.items_per_second, row.ratio
+        out.append({"workload": row.workload, "framework": row.label, "settings": render.inference_label(row.settings),
+                    "batch_size": row.batch_size, "items_per_second": ips.estimate, "ci_low": ips.low,
+                    "ci_high": ips.high, "ratio": ratio.estimate if ratio else None,
+                    "ratio_low": ratio.low if ratio else None, "ratio_high": ratio.high if ratio else None,
+                    "fastest": row.fastest, "tie": row.tie_with_fastest, "latency_p50": row.latency_p50,
+                    "latency_p90": row.latency_p90, "latency_p99": row.latency_p99,
+                    "first_result_seconds": row.first_result_seconds, "peak_host_bytes": row.peak_host_bytes,
+                    "check_ok": row.check_ok, "max_relative_error": row.max_relative_error})
     return out
 
 

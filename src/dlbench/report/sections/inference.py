@@ -1,9 +1,10 @@
-"""Inference: items per second against batch size, one line per runtime, and latency percentiles.
+"""Inference: images per second against batch size, one line per runtime (a framework in one compile mode), and a
+table with the CIs, latency percentiles, time to first result and the feature check.
 
-A documented stub until the store holds inference results: it renders only when data.inference has rows (loaded
-by data.inference_results, which reads an `inference` table once the inference work adds one). A row needs
-workload, framework (the runtime), batch_size and items_per_second; latency_p50, latency_p90 and latency_p99
-(seconds) are shown where present.
+Renders when data.inference has rows (data.inference_results: the inference_summary rows `dlbench results` prints).
+A row needs workload, framework (the runtime label, e.g. "torch (jit)"), batch_size and items_per_second; the other
+columns (ci_low/ci_high, ratio, latency_p50/p90/p99 in seconds, first_result_seconds, check_ok,
+max_relative_error, settings) are shown where present.
 """
 from __future__ import annotations
 
@@ -13,26 +14,57 @@ from dlbench.report.markup import Section, esc
 LATENCIES = ("latency_p50", "latency_p90", "latency_p99")
 
 
+def _throughput(r):
+    text = f"{r['items_per_second']:,.1f}"
+    if r.get("ci_low") is not None and r.get("ci_high") is not None:
+        text += f" [{r['ci_low']:,.1f}, {r['ci_high']:,.1f}]"
+    return text
+
+
+def _ratio(r):
+    if r.get("ratio") is None:
+        return "-"
+    if r.get("fastest"):
+        return "1.00 (fastest)"
+    text = f"{r['ratio']:.2f}"
+    if r.get("ratio_low") is not None:
+        text += f" [{r['ratio_low']:.2f}, {r['ratio_high']:.2f}]"
+    return text + (" tie" if r.get("tie") else "")
+
+
+def _check(r):
+    if r.get("check_ok") is None:
+        return "-"
+    error = f" ({r['max_relative_error']:.1e})" if r.get("max_relative_error") is not None else ""
+    return ("ok" if r["check_ok"] else "FAILED") + error
+
+
 def build(data):
     if not data.inference:
         return None
     html, md, names = [], [], []
     for workload in sorted({r["workload"] for r in data.inference}):
         rows = [r for r in data.inference if r["workload"] == workload]
-        series = {}
-        for r in rows:
-            series.setdefault(r["framework"], []).append((r["batch_size"], r["items_per_second"]))
-        colors = {**charts.framework_colors(list(series)), **data.colors}
-        chart = data.charts.add(f"{workload}-inference-throughput",
-                                charts.inference_throughput(workload, series, colors),
-                                f"{workload}: inference throughput", list(series))
-        names.append(chart.name)
-        table_rows = [[r["framework"], str(r["batch_size"]), f"{r['items_per_second']:,.1f}"] +
-                      [markup.seconds(r.get(k) * 1000) if r.get(k) is not None else "-" for k in LATENCIES]
-                      for r in sorted(rows, key=lambda r: (r["framework"], r["batch_size"]))]
-        table = markup.table(["runtime", "batch size", "items/s", "p50 ms", "p90 ms", "p99 ms"], table_rows,
-                             cls="inference")
-        figure = markup.figure(chart)
-        html += [f"<h3>{esc(workload)}</h3>", table[0], f'<div class="charts">{figure[0]}</div>']
-        md += [f"### {workload}", table[1], figure[1]]
+        settings_list = sorted({r.get("settings") or "" for r in rows})
+        for index, settings in enumerate(settings_list):
+            members = [r for r in rows if (r.get("settings") or "") == settings]
+            series = {}
+            for r in members:
+                series.setdefault(r["framework"], []).append((r["batch_size"], r["items_per_second"]))
+            colors = {**charts.framework_colors(list(series)), **data.colors}
+            slug = workload + (f"-{index + 1}" if len(settings_list) > 1 else "")
+            chart = data.charts.add(f"{slug}-inference-throughput",
+                                    charts.inference_throughput(workload, series, colors),
+                                    f"{workload}: inference throughput", list(series))
+            names.append(chart.name)
+            table_rows = [[r["framework"], str(r["batch_size"]), _throughput(r), _ratio(r)] +
+                          [markup.seconds(r.get(k) * 1000) if r.get(k) is not None else "-" for k in LATENCIES] +
+                          [markup.seconds(r.get("first_result_seconds")), _check(r)]
+                          for r in sorted(members, key=lambda r: (r["batch_size"], -r["items_per_second"]))]
+            table = markup.table(["runtime", "batch size", "images/s [95% CI]", "x fastest [95% CI]", "p50 ms",
+                                  "p90 ms", "p99 ms", "1st result s", "check"], table_rows, cls="inference")
+            figure = markup.figure(chart)
+            title = f"{workload} ({settings})" if settings else workload
+            html += [f"<h3>{esc(title)}</h3>", table[0], f'<div class="charts">{figure[0]}</div>']
+            md += [f"### {title}", table[1], figure[1]]
     return Section("inference", "Inference", "\n".join(html), "\n\n".join(md), charts=names)
