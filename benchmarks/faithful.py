@@ -11,6 +11,7 @@ It needs the frameworks installed (`make setup`); it writes its dlbench results 
 """
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -25,17 +26,19 @@ STANDALONE = {
 }
 
 
-def standalone(framework, epochs, threads):
+def standalone(framework, epochs, threads, device):
     script, *backend = STANDALONE[framework]
     out = subprocess.run([sys.executable, str(HERE / "standalone" / script), str(epochs), str(threads), *backend],
-                         capture_output=True, text=True, cwd=HERE / "standalone", check=True)
+                         capture_output=True, text=True, cwd=HERE / "standalone", check=True,
+                         env={**os.environ, "STANDALONE_DEVICE": device})
     return json.loads(out.stdout.strip().splitlines()[-1])["epoch_seconds"][1:]
 
 
-def dlbench(framework, epochs, threads, store):
+def dlbench(framework, epochs, threads, device, store):
     subprocess.run([sys.executable, "-m", "dlbench.cli", "run", "--workloads", "mnist_mlp", "--frameworks",
                     framework, "--data", "small", "--epochs", str(epochs), "--repeats", "1", "--threads",
-                    str(threads), "--store", str(store), "--json"], capture_output=True, text=True, check=True)
+                    str(threads), "--device", device, "--store", str(store), "--json"],
+                   capture_output=True, text=True, check=True)
     from dlbench.store import Store
     s = Store(store)
     run = s.runs(frameworks=[framework])[-1]
@@ -48,14 +51,15 @@ def main():
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=2, help="alternations of standalone and dlbench runs")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", choices=("cpu", "gpu"))
     args = parser.parse_args()
     store = Path(tempfile.mkdtemp()) / "faithful.sqlite"
     print(f"{'framework':<18}{'standalone s':>14}{'dlbench s':>12}{'ratio':>8}")
     for framework in args.frameworks.split(","):
         alone, harness = [], []
         for _ in range(args.rounds):
-            alone += standalone(framework, args.epochs, args.threads)
-            harness += dlbench(framework, args.epochs, args.threads, store)
+            alone += standalone(framework, args.epochs, args.threads, args.device)
+            harness += dlbench(framework, args.epochs, args.threads, args.device, store)
         a, h = statistics.fmean(alone), statistics.fmean(harness)
         print(f"{framework:<18}{a:>14.4f}{h:>12.4f}{h / a:>8.2f}", flush=True)
 

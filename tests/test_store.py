@@ -195,3 +195,18 @@ def test_generated_text_and_rnn_kernel_are_stored_with_the_run(tmp_path):
     assert run["rnn_kernel"] == "oneDNN fused RNN (CPU)" and run["rnn_evidence"] == ["aten::mkldnn_rnn_layer"]
     sample = store.samples([run_id])[run_id]
     assert sample["text"] == "the will to power" and sample["ok"] == 1 and sample["bigram_share"] == 0.98
+
+
+def test_memory_and_flops_are_stored_with_the_run(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    run_id = store.start_run(store.begin_suite("s", {}), trial(), NODE)
+    store.apply_events(run_id, [
+        {"event": "model", "params_total": 10, "params_trainable": 8, "flops_per_sample": 2.5e6},
+        {"event": "memory", "peak_host_bytes": 3 * 2 ** 30, "peak_device_bytes": 2 ** 30,
+         "device_method": "nvml per process", "allocator_peak_bytes": 2 ** 29},
+        {"event": "end", "status": "ok"},
+    ])
+    (run,) = store.runs()
+    assert (run["peak_host_bytes"], run["peak_device_bytes"], run["allocator_peak_bytes"]) == (
+        3 * 2 ** 30, 2 ** 30, 2 ** 29)
+    assert run["flops_per_sample"] == 2.5e6

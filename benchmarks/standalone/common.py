@@ -20,13 +20,22 @@ def mnist_small():
     return images[:8000], labels[:8000], images[8000:], labels[8000:]
 
 
+# faithful.py sets STANDALONE_DEVICE=gpu to run these loops on the GPU.
+GPU = os.environ.get("STANDALONE_DEVICE") == "gpu"
+
+
 def pin(threads):
-    """The same CPUs and thread variables dlbench gives a worker, set before the framework is imported."""
+    """The same CPUs, thread variables and device settings dlbench gives a worker, set before the framework is
+    imported."""
     os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:threads])
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
         os.environ[name] = str(threads)
-    os.environ["CUDA_VISIBLE_DEVICES"] = ""
-    os.environ["JAX_PLATFORMS"] = "cpu"
+    if GPU:
+        os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
+        os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"
+    else:
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
+        os.environ["JAX_PLATFORMS"] = "cpu"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 

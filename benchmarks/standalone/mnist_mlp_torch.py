@@ -1,5 +1,6 @@
-"""mnist_mlp in plain PyTorch, as a user would write it (Keras's RMSprop rule written inline)."""
-from common import arguments, clock, mnist_small, pin, report
+"""mnist_mlp in plain PyTorch, as a user would write it (Keras's RMSprop rule written inline). On a GPU the training
+set is copied there once and batches are gathered on the device."""
+from common import GPU, arguments, clock, mnist_small, pin, report
 
 epochs, threads, _ = arguments()
 pin(threads)
@@ -11,23 +12,27 @@ torch.set_num_threads(threads)
 torch.set_num_interop_threads(threads)
 torch.set_flush_denormal(True)
 torch.manual_seed(0)
+device = torch.device("cuda" if GPU else "cpu")
+torch.backends.cudnn.benchmark = GPU
 x_train, y_train, _, _ = mnist_small()
+x_train, y_train = torch.from_numpy(x_train).to(device), torch.from_numpy(y_train).long().to(device)
 model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Dropout(0.2),
                             torch.nn.Linear(512, 512), torch.nn.ReLU(), torch.nn.Dropout(0.2), torch.nn.Linear(512, 10))
 for layer in model:
     if isinstance(layer, torch.nn.Linear):
         torch.nn.init.xavier_uniform_(layer.weight)
         torch.nn.init.zeros_(layer.bias)
+model.to(device)
 velocity = [torch.zeros_like(p) for p in model.parameters()]
 rng = np.random.RandomState(0)
 times = []
 for epoch in range(epochs):
     start = clock()
     model.train()
-    order = rng.permutation(len(x_train))
+    order = torch.from_numpy(rng.permutation(len(x_train))).to(device)
     for i in range(0, len(order), 128):
         index = order[i:i + 128]
-        x, y = torch.from_numpy(x_train[index]), torch.from_numpy(y_train[index]).long()
+        x, y = x_train[index], y_train[index]
         loss = F.cross_entropy(model(x), y)
         model.zero_grad(set_to_none=True)
         loss.backward()

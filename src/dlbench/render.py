@@ -62,6 +62,12 @@ def summary_tables(rows):
             columns.append(("text bigrams %", "right"))
         if show_kernel:
             columns.append(("RNN kernel", "left"))
+        show_tflops = any(r.tflops for r in members)
+        show_mfu = any(r.mfu is not None for r in members)
+        if show_tflops:
+            columns.append(("TFLOP/s", "right"))
+        if show_mfu:
+            columns.append(("MFU", "right"))
         on_gpu = any(r.peak_device_bytes is not None for r in members)
         columns.append(("peak GPU MB" if on_gpu else "peak RSS MB", "right"))
         for column, justify in columns:
@@ -80,6 +86,10 @@ def summary_tables(rows):
                 cells.append(percent(row.text_bigram_share))
             if show_kernel:
                 cells.append(row.rnn_kernel or "-")
+            if show_tflops:
+                cells.append(f"{row.tflops:.3g}" if row.tflops else "-")
+            if show_mfu:
+                cells.append(f"{row.mfu:.2%}" if row.mfu is not None else "-")
             peak = row.peak_device_bytes if on_gpu else row.peak_host_bytes
             cells.append(f"{peak / 1e6:,.0f}" if peak is not None else "-")
             table.add_row(*cells)

@@ -6,7 +6,7 @@ import json
 import statistics
 from dataclasses import asdict, dataclass, field
 
-from dlbench import stats, workloads
+from dlbench import flops, stats, workloads
 
 # Runs are compared only when these settings agree: a different data set or thread count is another benchmark.
 COMPARED_ON = ("device", "data", "samples", "batch_size", "threads", "precision", "compile", "tier")
@@ -34,6 +34,8 @@ class Row:
     params: int | None = None
     rnn_kernel: str | None = None         # the recurrent kernel(s) the ok runs' frameworks ran, read from their ops
     text_bigram_share: float | None = None  # generated text: the share of its character bigrams found in the corpus
+    tflops: float | None = None           # achieved: FLOPs per training sample (dlbench.flops) x samples per second
+    mfu: float | None = None              # tflops over the GPU's dense peak (fp32 runs: its TF32 peak); None on a CPU
     peak_host_bytes: int | None = None    # the largest peak among the ok runs: resident memory of the worker
     peak_device_bytes: int | None = None  # ... and GPU memory as NVML saw it (None on a CPU)
     errors: list = field(default_factory=list)
@@ -50,6 +52,21 @@ class Row:
 def _mean(values):
     values = [v for v in values if v is not None]
     return statistics.fmean(values) if values else None
+
+
+def efficiency(ok, epochs_by_run):
+    """Achieved TFLOP/s of the steady-state epochs and, on a known GPU, MFU. An fp32 run is measured against the
+    TF32 tensor-core peak: the frameworks' GPU defaults use TF32 for convolutions (and JAX for matmuls), so that
+    is the ceiling the hardware offers them."""
+    rates = [r["flops_per_sample"] * e["samples_per_second"] for r in ok if r.get("flops_per_sample")
+             for e in epochs_by_run[r["id"]] if not e["warmup"] and e["samples_per_second"]]
+    if not rates:
+        return {}
+    rate = statistics.fmean(rates)
+    device = ok[0]["env"].get("device") or {}
+    precision = {"fp32": "tf32"}.get(ok[0]["settings"].get("precision"), ok[0]["settings"].get("precision"))
+    on_gpu = ok[0]["settings"].get("device") == "gpu"
+    return {"tflops": rate / 1e12, "mfu": flops.mfu(rate, device.get("name"), precision) if on_gpu else None}
 
 
 def _max(values):
@@ -117,6 +134,7 @@ def summarize(runs, epochs_by_run, samples_by_run=None, n_resamples=1000, seed=0
             params=ok[0]["params_total"] if ok else None,
             rnn_kernel="; ".join(kernels) or None,
             text_bigram_share=_mean([sample["bigram_share"] for sample in samples]),
+            **efficiency(ok, epochs_by_run),
             peak_host_bytes=_max([r.get("peak_host_bytes") for r in ok]),
             peak_device_bytes=_max([r.get("peak_device_bytes") for r in ok]),
             errors=sorted({run["error"] for run in group if run["status"] != "ok" and run["error"]}),

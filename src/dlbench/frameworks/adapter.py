@@ -53,6 +53,11 @@ class Adapter(object):
 
 
 class Trainer(object):
+    # What the tuned tier changed, in words (None: nothing, the framework has no tuned form here), and where the
+    # training set lives while it trains ("device": copied there once; "host": batches are copied per step).
+    tuning = None
+    data_placement = "host"
+
     def param_counts(self):
         """(total, trainable): Keras's count_params() rule, non-trainable state (BatchNorm statistics) included."""
         raise NotImplementedError

@@ -46,7 +46,7 @@ class Adapter(BaseAdapter):
         return info
 
     def trainer(self, workload_module, spec, settings, pipeline):
-        return KerasTrainer(workload_module, spec.hp, pipeline)
+        return KerasTrainer(workload_module, spec.hp, pipeline, tuned=settings["tier"] == "tuned")
 
 
 def _one_or_list(arrays):
@@ -73,11 +73,15 @@ def augmented_batches(keras, pipeline, split, batch_size, rng):
 
 
 class KerasTrainer(BaseTrainer):
-    def __init__(self, module, hp, pipeline):
+    def __init__(self, module, hp, pipeline, tuned=False):
         import keras
 
         self.keras, self.module, self.pipeline = keras, module, pipeline
         self.model = module.build(hp)
+        # Keras's torch backend refuses steps_per_execution > 1: its tuned tier is its default.
+        self.tuned = tuned and keras.backend.backend() != "torch"
+        if self.tuned:
+            self.tuning = "steps_per_execution = the batches of an epoch: one compiled call runs the whole epoch"
         # The accuracy to report: "accuracy", or for a model with several outputs its main head's (e.g.
         # "main_accuracy"), as the workload's keras.py names it.
         self.accuracy = getattr(module, "ACCURACY", "accuracy")
@@ -87,6 +91,8 @@ class KerasTrainer(BaseTrainer):
         return self.model.count_params(), trainable
 
     def train_epoch(self, split, batch_size, rng):
+        if self.tuned:  # read when fit first builds its train function
+            self.model.steps_per_execution = -(-split.n // batch_size)
         if self.pipeline.augment is not None:
             history = self.model.fit(augmented_batches(self.keras, self.pipeline, split, batch_size, rng), epochs=1,
                                      verbose=0)

@@ -48,14 +48,16 @@ class Adapter(BaseAdapter):
         return setup_tensorflow(settings)
 
     def trainer(self, workload_module, spec, settings, pipeline):
-        return TensorFlowTrainer(workload_module, spec.hp, settings["seed"], pipeline)
+        return TensorFlowTrainer(workload_module, spec.hp, settings["seed"], pipeline,
+                                 tuned=settings["tier"] == "tuned")
 
 
 class TensorFlowTrainer(BaseTrainer):
-    def __init__(self, module, hp, seed, pipeline):
+    def __init__(self, module, hp, seed, pipeline, tuned=False):
         import tensorflow as tf
 
         self.tf, self.pipeline = tf, pipeline
+        self.tuning = "tf.function(jit_compile=True): XLA compiles the training step" if tuned else None
         self.model, self.optimizer = module.build(hp, tf.random.Generator.from_seed(seed))
         model, optimizer = self.model, self.optimizer
         # The epoch's sums live in variables that the steps add to inside their graphs: adding them up in eager
@@ -66,7 +68,7 @@ class TensorFlowTrainer(BaseTrainer):
             self.loss_sum.assign_add(loss * tf.cast(tf.shape(targets[0])[0], tf.float32))
             self.correct_sum.assign_add(tf.cast(correct, tf.float32))
 
-        @tf.function
+        @tf.function(jit_compile=tuned)
         def train_step(inputs, targets):
             with tf.GradientTape() as tape:
                 outputs = model(*inputs, training=True)

@@ -12,7 +12,7 @@ import traceback
 
 import numpy as np
 
-from dlbench import data, frameworks, machine, workloads
+from dlbench import data, flops, frameworks, machine, workloads
 from dlbench.frameworks.adapter import InputPipeline
 from dlbench.frameworks.kernels import rnn_kernel
 from dlbench.worker.memory import DeviceMemory, peak_host_bytes, visible_index
@@ -112,11 +112,15 @@ def run_trial(trial, events, memory):
         "denormal_policy": "flush", "seed": settings["seed"], "load_average": load_average,
         "cpu_count": os.cpu_count(),
         "augmentation": getattr(workload, "augment", None) is not None, "hyperparameters": spec.hp.as_dict(),
+        "data_placement": trainer.data_placement,
+        "tuning": (trainer.tuning or "none: no tuned form for this framework yet, its default loop ran")
+        if settings["tier"] == "tuned" else None,
     })
     info.setdefault("layout", adapter.layout)  # Keras reads its own back
     events.emit("env", **info)
     total, trainable = trainer.param_counts()
-    events.emit("model", params_total=total, params_trainable=trainable, build_seconds=build_seconds)
+    events.emit("model", params_total=total, params_trainable=trainable, build_seconds=build_seconds,
+                flops_per_sample=flops.train_flops_per_sample(trial["workload"], spec.hp))
 
     rng = np.random.RandomState(settings["seed"])
     batch_size = settings["batch_size"]
