@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import dlbench
@@ -163,7 +164,7 @@ def show_summary(rows, as_json, store_path=None, inference=()):
     for table in render.inference_tables(inference):
         out.print(table)
     for line in dict.fromkeys(render.problems(inference)):  # once per framework and mode, not per batch size
-        err.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]{escape(line)}[/yellow]", highlight=False, soft_wrap=True)
     if inference:
         out.print("images/s: images over the mean timed pass (after one untimed warm-up pass per batch size), with "
                   "bootstrap 95% CIs over the passes; 'x fastest': pass time relative to the fastest at that batch "
@@ -172,8 +173,8 @@ def show_summary(rows, as_json, store_path=None, inference=()):
                   (f" Store: {store_path}" if store_path and not rows else ""))
     for table in render.summary_tables(rows):
         out.print(table)
-    for line in render.problems(rows):
-        err.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
+    for line in render.problems(rows):  # escaped: an install hint's [extras] is not markup
+        err.print(f"[yellow]{escape(line)}[/yellow]", highlight=False, soft_wrap=True)
     if rows:
         out.print("Epoch times are steady-state means (the warm-up epoch excluded) with bootstrap 95% CIs; "
                   "'tie': the ratio's CI contains 1; 's to' is the training time until validation first reached "

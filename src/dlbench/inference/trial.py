@@ -38,12 +38,12 @@ from dlbench import machine, workloads
 EXTRA_MODULES = ("onnx", "onnxruntime", "openvino")
 TORCH_RUNTIMES = ("torch", "torch-compile", "keras-torch")
 JAX_RUNTIMES = ("jax", "keras-jax")
-THREAD_SETTINGS = {
-    "torch": "torch.set_num_threads(threads), set_num_interop_threads(1)",
-    "tensorflow": "tf.config.threading intra_op threads, inter_op 1",
-    "jax": "XLA sizes its pool from the CPU affinity (threads CPUs)",
-    "onnxruntime": "SessionOptions.intra_op_num_threads threads, inter_op_num_threads 1, sequential",
-    "openvino": "INFERENCE_NUM_THREADS threads, PERFORMANCE_HINT LATENCY (one stream)",
+THREAD_SETTINGS = {  # {n}: the trial's threads
+    "torch": "torch.set_num_threads({n}), set_num_interop_threads(1)",
+    "tensorflow": "tf.config.threading intra_op {n}, inter_op 1",
+    "jax": "XLA sizes its pool from the CPU affinity ({n} CPUs)",
+    "onnxruntime": "SessionOptions.intra_op_num_threads {n}, inter_op_num_threads 1, sequential",
+    "openvino": "INFERENCE_NUM_THREADS {n}, PERFORMANCE_HINT LATENCY (one stream)",
 }
 THREAD_FAMILY = {"torch": "torch", "torch-compile": "torch", "keras-torch": "torch", "tensorflow": "tensorflow",
                  "tensorflow-xla": "tensorflow", "keras-tensorflow": "tensorflow", "jax": "jax", "keras-jax": "jax",
@@ -129,7 +129,8 @@ def gpu_settings(runtime, device):
         torch.backends.cudnn.benchmark = True
         return {"cudnn_benchmark": True, "timing_tf32": {"matmul": torch.backends.cuda.matmul.allow_tf32,
                                                           "cudnn": torch.backends.cudnn.allow_tf32},
-                "gpu": torch.cuda.get_device_name(0)}
+                "gpu": torch.cuda.get_device_name(0), "cuda": torch.version.cuda,
+                "cudnn": torch.backends.cudnn.version()}
     if runtime in JAX_RUNTIMES:
         import jax
         return {"timing_matmul_precision": str(jax.config.jax_default_matmul_precision),
@@ -218,19 +219,24 @@ def run_trial(trial, events, load_average=None):
 
     info.pop("build_s", None)
     params = info.pop("params")
-    info.update(extra)
+    readback = thread_readback(runtime)
     info.update({
+        # as the training adapters record them (the report's environment section reads both)
+        "device": dict({"kind": device}, **extra),
+        "threads": readback or {"note": THREAD_SETTINGS[THREAD_FAMILY[runtime]].format(n=threads)},
         "framework": trial["framework"], "runtime": runtime, "compile_requested": settings["compile"],
         "compile": describe_compile(runtime, jit_compile), "keras_jit_compile": jit_compile,
         "layout": layout, "input_placement": placement, "imported": imported(
             ("keras", "tensorflow", "jax", "jaxlib", "flax", "torch") + EXTRA_MODULES),
         "import_seconds": import_seconds, "threads_requested": threads, "cpu_affinity": cpus,
-        "thread_settings": THREAD_SETTINGS[THREAD_FAMILY[runtime]], "thread_readback": thread_readback(runtime),
+        "thread_settings": THREAD_SETTINGS[THREAD_FAMILY[runtime]].format(n=threads),
         "python": sys.version.split()[0], "platform": platform.platform(), "hostname": machine.hostname(),
         "cpu_model": machine.cpu_model(), "cpu_count": os.cpu_count(), "load_average": load_average,
         "weights": os.path.basename(weights_path), "batch_sizes": sizes, "images": n_images, "passes": passes,
         "seed": settings["seed"],
     })
+    if THREAD_FAMILY[runtime] == "torch":
+        info["denormals_flushed"] = True  # runtimes sets torch.set_flush_denormal(True), as the torch adapter does
     events.emit("env", **info)
     events.emit("model", params_total=params[0], params_trainable=params[1], build_seconds=load_seconds)
     events.emit("first_result", runtime=runtime, compile=info["compile"], load_seconds=load_seconds,
@@ -276,7 +282,7 @@ def thread_readback(runtime):
     try:
         if family == "torch":
             import torch
-            return {"num_threads": torch.get_num_threads(), "num_interop_threads": torch.get_num_interop_threads()}
+            return {"intra_op": torch.get_num_threads(), "inter_op": torch.get_num_interop_threads()}
         if family == "tensorflow":
             import tensorflow as tf
             return {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
