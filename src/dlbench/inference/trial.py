@@ -153,6 +153,20 @@ def allocator_peak(runtime, device):
     return None
 
 
+def gpu_path_missing(runtime):
+    """Why `runtime` cannot run on an NVIDIA GPU here (it is CPU-only), or None."""
+    if runtime in ("openvino", "keras-openvino"):
+        return "%s has no NVIDIA GPU path (OpenVINO targets CPUs and Intel GPUs): a CPU-only runtime, run it with " \
+               "--device cpu" % runtime
+    if runtime == "onnxruntime":
+        import onnxruntime
+        if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+            return "onnxruntime has no CUDAExecutionProvider here (the CPU build, providers %s): CPU-only here, " \
+                   "run it with --device cpu (or install onnxruntime-gpu)" % ", ".join(
+                       onnxruntime.get_available_providers())
+    return None
+
+
 def timed_passes(predict, x, batch_size, passes, sync):
     """A warm-up pass, then `passes` timed passes; returns (warm-up seconds, first warm-up batch seconds,
     per-pass seconds, per-batch latencies over every timed pass)."""
@@ -192,6 +206,10 @@ def run_trial(trial, events, load_average=None):
     sizes, n_images, passes = settings["batch_sizes"], settings["samples"], settings["epochs"]
 
     runtimes.configure(runtime, threads, device)  # environment and CPU affinity, before any framework import
+    no_gpu = device == "gpu" and gpu_path_missing(runtime)
+    if no_gpu:
+        events.end("skipped", error=no_gpu)
+        return
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     weights_path = canonical.ensure(settings["seed"] - trial["repeat"])  # the same weights for every repeat
     check_images = min(module.CHECK_IMAGES, n_images)
