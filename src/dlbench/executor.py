@@ -2,6 +2,10 @@
 
 The parent never imports a framework. A worker that crashes, hangs past its timeout or is interrupted costs one
 trial; whatever it had reported is kept, and the trial gets a status that says what happened.
+
+`Worker` (launch, follow, stop) and `Recorder` (events into the store) are the one code path of every executor:
+the Ray executor (ray_executor.py) runs `Worker` inside a task on a node and feeds its batches to `Recorder` on
+the driver.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from dlbench.worker.protocol import EVENT_FD_VARIABLE, FINAL_EVENT, decode
 PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)  # the folder that holds the dlbench package
 STDERR_TAIL_LINES = 25
 GRACE_SECONDS = 10  # how long a worker asked to stop (SIGTERM) may take to send its final event
+EXIT_EVENT = "exit"  # not the worker's: the parent's note of its exit code and output tail, after its last event
 
 
 class Interrupted(Exception):
@@ -31,8 +36,8 @@ def worker_command(python=None):
     return [python or sys.executable, "-m", "dlbench.worker"]
 
 
-def worker_environment(event_fd):
-    env = dict(os.environ)
+def worker_environment(event_fd, extra=None):
+    env = dict(os.environ, **(extra or {}))
     # The worker may run under another interpreter (a per-framework environment): let it find this dlbench.
     env["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
     env[EVENT_FD_VARIABLE] = str(event_fd)
@@ -52,83 +57,134 @@ def tail(path, lines=STDERR_TAIL_LINES):
         return "".join(f.readlines()[-lines:]).strip()
 
 
-def run_trial(trial, store, suite_id, node, on_event=None):
-    """Run one trial to its end (or its trial.timeout) and record it. Returns the final status."""
+def skip_reason(trial):
+    """Why the trial cannot run here (its framework is not installed), or None."""
     framework = frameworks.get(trial.framework)
     missing = framework.missing()
     if missing:
-        reason = f"{trial.framework} is not installed (missing {', '.join(missing)}): {framework.install_hint()}"
+        return f"{trial.framework} is not installed (missing {', '.join(missing)}): {framework.install_hint()}"
+    return None
+
+
+def run_trial(trial, store, suite_id, node, on_event=None):
+    """Run one trial to its end (or its trial.timeout) and record it. Returns the final status."""
+    reason = skip_reason(trial)
+    if reason:
         store.record_skipped(suite_id, trial, node, reason)
         if on_event:
             on_event({"event": FINAL_EVENT, "status": "skipped", "error": reason})
         return "skipped"
 
     run_id = store.start_run(suite_id, trial, node)
-    read_fd, write_fd = os.pipe()
-    with tempfile.NamedTemporaryFile("w+", prefix="dlbench-worker-", suffix=".log", delete=False) as log:
-        log_path = log.name
-        try:
-            process = subprocess.Popen(
-                worker_command(), stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
-                pass_fds=(write_fd,), env=worker_environment(write_fd), start_new_session=True)
-        finally:
-            os.close(write_fd)
+    worker = Worker(trial)
+    recorder = Recorder(store, run_id, on_event)
     try:
-        process.stdin.write(json.dumps(trial.for_worker()).encode())
-        process.stdin.close()
-        return _follow(process, read_fd, run_id, store, trial.timeout, on_event, log_path)
+        for batch in worker.follow(trial.timeout):
+            recorder.add(batch)
+        return recorder.status
+    except KeyboardInterrupt:
+        # Ask the worker to stop; it answers with its own `interrupted` final event if it can.
+        store.apply_events(run_id, [e for e in worker.interrupt() if e["event"] != FINAL_EVENT])
+        store.finish_run(run_id, "interrupted", error="interrupted by the user", detail=worker.tail())
+        raise Interrupted()
     finally:
-        _stop(process)
-        os.unlink(log_path)
+        worker.close()
 
 
-def _follow(process, read_fd, run_id, store, timeout, on_event, log_path):
-    """Stream events into the store until the worker's final event, its exit, its timeout or an interruption."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    reader = _EventReader(read_fd)
-    final = None
-    try:
+class Worker:
+    """One trial's fresh worker process and the pipe its events come on. `cpus`: the CPUs it may use (it pins its
+    threads among them); `env`: variables added to its environment."""
+
+    def __init__(self, trial, cpus=None, env=None):
+        read_fd, write_fd = os.pipe()
+        with tempfile.NamedTemporaryFile("w+", prefix="dlbench-worker-", suffix=".log", delete=False) as log:
+            self.log_path = log.name
+            try:
+                self.process = subprocess.Popen(
+                    worker_command(), stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                    pass_fds=(write_fd,), env=worker_environment(write_fd, env), start_new_session=True)
+            finally:
+                os.close(write_fd)
+        self.reader = _EventReader(read_fd)
+        try:
+            if cpus:  # before it reads its trial, so that it pins its threads within these
+                os.sched_setaffinity(self.process.pid, cpus)
+            self.process.stdin.write(json.dumps(trial.for_worker()).encode())
+            self.process.stdin.close()
+        except BaseException:
+            self.close()
+            raise
+
+    def tail(self):
+        return tail(self.log_path)
+
+    def follow(self, timeout):
+        """Batches of events as the worker sends them, until its final event, its exit or its timeout. The last
+        batch holds an `exit` event (exit code, output tail) and, where the worker sent none, the final event that
+        says what happened to it."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        final = None
         while final is None:
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
-                _stop(process)
-                store.finish_run(run_id, "timeout", error=f"no result within the {timeout:g} s timeout: stopped",
-                                 detail=tail(log_path))
-                return "timeout"
-            events, closed = reader.read(min(remaining, 1.0) if remaining is not None else 1.0)
+                _stop(self.process)
+                yield [{"event": FINAL_EVENT, "status": "timeout",
+                        "error": f"no result within the {timeout:g} s timeout: stopped", "detail": self.tail()}]
+                return
+            events, closed = self.reader.read(min(remaining, 1.0) if remaining is not None else 1.0)
             if events:
-                store.apply_events(run_id, events)
-                for event in events:
-                    if on_event:
-                        on_event(event)
-                    if event["event"] == FINAL_EVENT:
-                        final = event
+                final = next((e for e in reversed(events) if e["event"] == FINAL_EVENT), None)
+                yield events
             if closed:
                 break
-    except KeyboardInterrupt:
-        # Ask the worker to stop; it answers with its own `interrupted` final event if it can.
-        _stop(process, signal.SIGTERM)
-        events, _ = reader.read(0)
-        store.apply_events(run_id, [e for e in events if e["event"] != FINAL_EVENT])
-        store.finish_run(run_id, "interrupted", error="interrupted by the user", detail=tail(log_path))
-        raise Interrupted()
-    finally:
-        reader.close()
 
-    exit_code = process.wait()
-    store.set_exit_code(run_id, exit_code)
-    if final is None:
-        how = f"was killed by {signal_name(-exit_code)}" if exit_code < 0 else f"exited with code {exit_code}"
-        error = f"the worker {how} before its final event"
-        if exit_code == -signal.SIGKILL:
-            error += " (the kernel's out-of-memory killer does this, and so does kill -9)"
-        store.finish_run(run_id, "failed", error=error, detail=tail(log_path), exit_code=exit_code)
-        if on_event:
-            on_event({"event": FINAL_EVENT, "status": "failed", "error": error})
-        return "failed"
-    if final["status"] != "ok" and not final.get("detail"):
-        store.finish_run(run_id, final["status"], error=final.get("error"), detail=tail(log_path))
-    return final["status"]
+        exit_code = self.process.wait()
+        closing = [{"event": EXIT_EVENT, "exit_code": exit_code, "tail": self.tail()}]
+        if final is None:
+            how = f"was killed by {signal_name(-exit_code)}" if exit_code < 0 else f"exited with code {exit_code}"
+            error = f"the worker {how} before its final event"
+            if exit_code == -signal.SIGKILL:
+                error += " (the kernel's out-of-memory killer does this, and so does kill -9)"
+            closing.append({"event": FINAL_EVENT, "status": "failed", "error": error, "detail": closing[0]["tail"]})
+        yield closing
+
+    def interrupt(self):
+        """SIGTERM, a grace period for its own `interrupted` final event; returns the events it sent meanwhile."""
+        _stop(self.process, signal.SIGTERM)
+        return self.reader.read(0)[0]
+
+    def close(self):
+        _stop(self.process)
+        self.reader.close()
+        os.unlink(self.log_path)
+
+
+class Recorder:
+    """Writes one trial's event batches into the store as they arrive, one transaction per batch."""
+
+    def __init__(self, store, run_id, on_event=None):
+        self.store, self.run_id, self.on_event = store, run_id, on_event
+        self.final = None
+
+    @property
+    def status(self):
+        return self.final["status"] if self.final else None
+
+    def add(self, batch):
+        events = [e for e in batch if e["event"] != EXIT_EVENT]
+        if events:
+            self.store.apply_events(self.run_id, events)
+        for event in batch:
+            if event["event"] == EXIT_EVENT:
+                self.store.set_exit_code(self.run_id, event["exit_code"])
+                if self.final and self.final["status"] != "ok" and not self.final.get("detail"):
+                    self.store.finish_run(self.run_id, self.final["status"], error=self.final.get("error"),
+                                          detail=event["tail"])
+                continue
+            if self.on_event:
+                self.on_event(event)
+            if event["event"] == FINAL_EVENT:
+                self.final = event
 
 
 def _stop(process, first_signal=signal.SIGKILL):
@@ -173,5 +229,7 @@ class _EventReader:
         return [decode(line) for line in lines if line.strip()], closed
 
     def close(self):
-        self.selector.close()
-        os.close(self.fd)
+        if self.fd is not None:
+            self.selector.close()
+            os.close(self.fd)
+            self.fd = None
