@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 import dlbench
 from dlbench import data, executor, export as exporting, frameworks, inference_summary, machine, render, summary
 from dlbench import workloads
+from dlbench import ray_executor
 from dlbench import suite as suites
 from dlbench.console import DEFAULT_STORE, EXIT_FAILED, err, fail, names, open_store, out, select_runs
 from dlbench.report.commands import register as register_report_commands
@@ -71,6 +72,10 @@ def run(
                                                         "workload's reference)."),
     resume: bool = typer.Option(False, "--resume", help="Run only the trials of this suite that have no result "
                                                          "in the store yet (interrupted, skipped or never run)."),
+    executor_name: Optional[str] = typer.Option(None, "--executor", help="local (default): one trial at a time on "
+                                                "this machine; ray: spread over a Ray cluster (the ray extra)."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="The cluster for --executor ray: auto "
+                                              "(default) or host:port of its head node."),
     store_path: Path = StoreOption,
     as_json: bool = JsonOption,
 ):
@@ -78,6 +83,7 @@ def run(
     flags = {"workloads": names(workload_ids), "frameworks": names(framework_ids), "device": device, "epochs": epochs,
              "repeats": repeats, "data": data_variant, "samples": samples, "batch_size": batch_size,
              "threads": threads, "timeout": timeout, "seed": seed, "target": target, "compile": names(compile_modes)}
+    flags.update(executor=executor_name, ray_address=ray_address)
     if suite_file is None and not flags["workloads"]:
         suite_file = "default"
         err.print("No --workloads or --suite given: running the bundled default suite "
@@ -93,6 +99,16 @@ def run(
             data.dataset_module(workloads.get(workload_id).SPEC.dataset).ensure(suite.data)
         except data.DataError as exc:
             fail(str(exc), EXIT_FAILED)
+
+    cluster = None
+    if suite.executor == "ray":  # join the cluster before anything is recorded: a wrong address costs nothing
+        try:
+            cluster = ray_executor.connect(suite.ray_address or "auto")
+            ray_executor.check_fits(cluster, trials)
+        except ray_executor.RayError as exc:
+            if cluster is not None:
+                cluster.shutdown()
+            fail(escape(str(exc)), EXIT_FAILED)
 
     store = open_store(store_path)
     abandoned = store.close_abandoned()
@@ -111,7 +127,8 @@ def run(
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=as_json) as progress:
         overall = progress.add_task(f"suite {suite.name}", total=len(trials))
-        for trial in trials:
+
+        def progress_for(trial):  # a line per trial as it starts (several at once on Ray)
             label = f"{trial.workload} / {trial.framework} #{trial.repeat + 1}"
             if workloads.is_inference(trial.workload):
                 label += f" ({trial.settings['compile']})"
@@ -127,14 +144,20 @@ def run(
                 elif event["event"] == "end":
                     colour = "green" if event["status"] == "ok" else "red"
                     progress.update(task, description=f"  {label}  [{colour}]{event['status']}[/{colour}]")
+            return on_event
 
-            try:
-                executor.run_trial(trial, store, suite_id, node, on_event=on_event)
-            except (executor.Interrupted, KeyboardInterrupt):  # in a trial, or between two
-                interrupted = True
-                break
-            finally:
-                progress.update(overall, advance=1)
+        try:
+            if cluster is not None:
+                ray_executor.run_trials(cluster, trials, store, suite_id, progress_for,
+                                        on_done=lambda trial: progress.update(overall, advance=1))
+            else:
+                for trial in trials:
+                    try:
+                        executor.run_trial(trial, store, suite_id, node, on_event=progress_for(trial))
+                    finally:
+                        progress.update(overall, advance=1)
+        except (executor.Interrupted, KeyboardInterrupt):  # in a trial, or between two
+            interrupted = True
     store.finish_suite(suite_id)
 
     runs = store.runs(suite_id=suite_id)
@@ -147,7 +170,8 @@ def run(
         err.print("Interrupted: finished trials are kept; the running one is recorded as interrupted. "
                   "`dlbench run --resume` with the same options runs the rest.")
         raise typer.Exit(130)
-    bad = [r for r in runs if r["status"] not in ("ok", "skipped")]
+    latest = {r["trial_key"]: r for r in runs}  # a trial run again (Ray: lost with its node) counts by its last run
+    bad = [r for r in latest.values() if r["status"] not in ("ok", "skipped")]
     if bad:
         raise typer.Exit(EXIT_FAILED)
 

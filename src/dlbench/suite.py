@@ -5,6 +5,7 @@ Every mistake in a suite is found here, before any trial starts, and reported in
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from dlbench import frameworks, machine, workloads
 BUNDLED = Path(__file__).parent / "suites"
 DEVICES = ("cpu", "gpu", "auto")
 DATA_VARIANTS = ("real", "synthetic", "small")
+EXECUTORS = ("local", "ray")
 # none: eager / the framework's default executor; jit: its compiler (torch.compile, XLA's jit_compile for TensorFlow
 # and Keras; JAX is always jitted). Training workloads run "none" only, for now.
 COMPILE_MODES = ("none", "jit")
@@ -48,6 +50,8 @@ class Suite:
     timeout: float | None = None     # seconds per trial
     timeouts: dict = field(default_factory=dict)  # per workload: {workload id: seconds}, over `timeout`
     target: float | None = None      # validation accuracy (or loss) for time-to-accuracy; None: each workload's own
+    executor: str = "local"          # local: one trial at a time here; ray: a Ray cluster (ray_executor.py)
+    ray_address: str | None = None   # the cluster for executor ray: auto, or host:port of its head (None: auto)
 
 
 # key -> (accepted types, check, what a valid value is)
@@ -75,6 +79,9 @@ CHECKS = {
     "timeouts": (dict, lambda v: all(not isinstance(s, bool) and isinstance(s, (int, float)) and s > 0
                                      for s in v.values()), "a table of workload ids to positive seconds"),
     "target": ((int, float), _positive, "a positive number (validation accuracy in (0, 1], or a loss)"),
+    "executor": (str, lambda v: v in EXECUTORS, "one of " + ", ".join(EXECUTORS)),
+    "ray_address": (str, lambda v: v == "auto" or re.fullmatch(r"[^\s:/]+:\d+", v) is not None,
+                    "auto, or host:port of the Ray head node"),
 }
 
 
@@ -118,6 +125,8 @@ def build(file_values, flag_values):
     values = dict(file_values)
     values.update(check({k: v for k, v in flag_values.items() if v is not None}, "command line"))
     suite = Suite(**values)
+    if suite.ray_address is not None and suite.executor != "ray":
+        raise SuiteError(f"ray_address = {suite.ray_address!r} needs executor = 'ray' (--executor ray)")
     if not suite.workloads:
         raise SuiteError("no workloads given: use --workloads (see `dlbench list`) or --suite")
     for workload_id in list(suite.workloads) + list(suite.timeouts):

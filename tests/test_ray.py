@@ -1,0 +1,280 @@
+"""The Ray executor on a real local Ray cluster: a head and worker nodes on 127.0.0.1 (no dashboard, no usage
+stats), real worker processes on the nodes, the `dlbench run` driver as the only writer of the store, and nodes
+killed mid-suite the way a lost machine dies (every process at once).
+
+Most trials use the test-only `fault` framework (a real NumPy model that fails on purpose, see test_reliability.py),
+one is a real torch trial."""
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+from dlbench import machine
+from dlbench.store import Store
+
+from conftest import IN_CI, require_framework
+
+LOOPBACK = "127.0.0.1"
+# Set in this process before the nodes start, so every node (and the worker processes it spawns) inherits it.
+NODE_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "DLBENCH_FAULTS": "1"}
+
+
+def require_ray():
+    try:
+        from ray.cluster_utils import Cluster
+    except ImportError:
+        message = "Ray is not installed (pip install 'dlbench[ray]')"
+        if IN_CI:
+            pytest.fail(message + " and CI=true: the CI environment must install the ray extra (dlbench[all])")
+        pytest.skip(message)
+    return Cluster
+
+
+class LocalCluster:
+    """A head node and worker nodes, all on 127.0.0.1, in a private temp dir (Ray's socket paths must be short)."""
+
+    def __init__(self, head_cpus, worker_cpus):
+        Cluster = require_ray()
+        self.tmp = tempfile.mkdtemp(prefix="dlray-", dir="/tmp")
+        self.saved = {k: os.environ.get(k) for k in list(NODE_ENV) + ["RAY_TMPDIR"]}
+        os.environ.update(NODE_ENV, RAY_TMPDIR=self.tmp)  # RAY_TMPDIR: not the machine-wide /tmp/ray
+        self.cluster = Cluster(initialize_head=True, head_node_args={
+            "node_ip_address": LOOPBACK, "include_dashboard": False, "num_cpus": head_cpus})
+        self.workers = [self.cluster.add_node(node_ip_address=LOOPBACK, num_cpus=cpus) for cpus in worker_cpus]
+
+    @property
+    def address(self):
+        return self.cluster.address
+
+    @property
+    def head_id(self):
+        return self.cluster.head_node.node_id
+
+    def kill(self, node):
+        """Lose a node as a machine is lost: its raylet, Ray workers and the trial worker they started, at once."""
+        import psutil
+        raylet = psutil.Process(node.all_processes["raylet"][0].process.pid)
+        tree = raylet.children(recursive=True)  # the trial's worker process is in its own session, still here
+        self.cluster.remove_node(node, allow_graceful=False)
+        for process in tree:
+            try:
+                process.kill()
+            except psutil.NoSuchProcess:
+                pass
+        self.workers.remove(node)
+        return [p.pid for p in tree]
+
+    def shutdown(self):
+        try:
+            self.cluster.shutdown()
+        finally:
+            for key, value in self.saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def two_nodes():
+    cluster = LocalCluster(head_cpus=1, worker_cpus=[1])
+    try:
+        yield cluster
+    finally:
+        cluster.shutdown()
+
+
+def driver_env(**faults):
+    # Ray replaces a loopback --address by this machine's outward IP (it assumes a multi-machine cluster); this
+    # cluster listens on 127.0.0.1 only, so the driver is told to keep loopback addresses as they are.
+    return dict(os.environ, RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", RAY_USAGE_STATS_ENABLED="0", DLBENCH_FAULTS="1",
+                **faults)
+
+
+def run_args(store, frameworks, repeats, epochs, *more):
+    return [sys.executable, "-m", "dlbench.cli", "run", "--workloads", "mnist_mlp", "--frameworks", frameworks,
+            "--data", "small", "--samples", "256", "--epochs", str(epochs), "--repeats", str(repeats),
+            "--threads", "1", "--store", str(store), *more]
+
+
+def ray_args(cluster):
+    return ["--executor", "ray", "--ray-address", cluster.address]
+
+
+def latest_runs(store_path):
+    store = Store(store_path)
+    runs = store.runs()
+    return runs, store.epochs([r["id"] for r in runs])
+
+
+def poll_running(store_path, node_ids, attempt=1, timeout=120):
+    """The first run in flight on one of `node_ids` whose worker has reported its environment: it has loaded its
+    data and imported its framework, so it is surely mid-way."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(store_path):
+            db = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True, timeout=5)
+            try:
+                rows = db.execute("SELECT id, trial_key, env FROM runs WHERE status = 'running' AND env IS NOT NULL"
+                                  ).fetchall()
+            except sqlite3.OperationalError:  # the schema is being created
+                rows = []
+            finally:
+                db.close()
+            for run_id, key, env in rows:
+                ray = json.loads(env).get("ray", {})
+                if ray.get("node_id") in node_ids and ray.get("attempt") == attempt:
+                    return run_id, key, ray["node_id"]
+        time.sleep(0.2)
+    raise AssertionError(f"no trial was seen running on {node_ids} within {timeout} s")
+
+
+# -- without a cluster ----------------------------------------------------------------------------------------------
+
+def test_the_ray_executor_without_ray_is_a_one_line_error(tmp_path):
+    # This interpreter has no `ray` module: sys.modules[name] = None makes its import fail as if it were absent.
+    code = ("import sys; sys.modules['ray'] = None; from dlbench.cli import app; "
+            "sys.argv = ['dlbench'] + sys.argv[1:]; app()")
+    result = subprocess.run([sys.executable, "-c", code, *run_args(tmp_path / "s.sqlite", "fault", 1, 1)[3:],
+                             "--executor", "ray"], capture_output=True, text=True, env=driver_env(), timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("error: --executor ray needs Ray, which is not installed here: "
+                                     "pip install 'dlbench[ray]'")
+    assert not (tmp_path / "s.sqlite").exists()  # nothing recorded
+
+
+def test_ray_settings_are_checked_like_every_suite_key(tmp_path):
+    result = subprocess.run(run_args(tmp_path / "s.sqlite", "fault", 1, 1, "--ray-address", "127.0.0.1:6379"),
+                            capture_output=True, text=True, env=driver_env(), timeout=120)
+    assert result.returncode == 2
+    assert "ray_address = '127.0.0.1:6379' needs executor = 'ray'" in result.stderr
+    suite = tmp_path / "cluster.toml"
+    suite.write_text('workloads = ["mnist_mlp"]\nexecutor = "ray"\nray_address = "http://head"\n')
+    result = subprocess.run([sys.executable, "-m", "dlbench.cli", "run", "--suite", str(suite)], capture_output=True,
+                            text=True, env=driver_env(), timeout=120)
+    assert result.returncode == 2
+    assert f"{suite}: ray_address = 'http://head' is not valid: expected auto, or host:port" in result.stderr
+    result = subprocess.run(run_args(tmp_path / "s.sqlite", "fault", 1, 1, "--executor", "ray", "--ray-address",
+                                     f"{LOOPBACK}:9"), capture_output=True, text=True, env=driver_env(), timeout=120)
+    assert result.returncode == 1 and "cannot connect to the Ray cluster at 127.0.0.1:9" in result.stderr
+
+
+# -- on a local cluster ---------------------------------------------------------------------------------------------
+
+FAULTS = ["none", "raise", "segfault", "nan", "exit"]
+
+
+def test_a_suite_on_ray_gives_the_local_executors_trials_and_statuses(tmp_path, two_nodes):
+    """Worker failures inside a task end exactly as they do locally; every result has its node; the two nodes ran
+    trials at the same time, pinned to different CPUs."""
+    local, on_ray = tmp_path / "local.sqlite", tmp_path / "ray.sqlite"
+    env = driver_env(DLBENCH_FAULT=",".join(FAULTS))
+    result = subprocess.run(run_args(local, "fault", len(FAULTS), 3), capture_output=True, text=True, env=env,
+                            timeout=300)
+    assert result.returncode == 1, result.stderr  # raise, segfault, nan and exit are failures
+    result = subprocess.run(run_args(on_ray, "fault", len(FAULTS), 3, *ray_args(two_nodes)), capture_output=True,
+                            text=True, env=env, timeout=300)
+    assert result.returncode == 1, result.stderr
+
+    local_runs, local_epochs = latest_runs(local)
+    ray_runs, ray_epochs = latest_runs(on_ray)
+    by_key = {r["trial_key"]: r for r in ray_runs}
+    assert sorted(by_key) == sorted(r["trial_key"] for r in local_runs) and len(ray_runs) == len(FAULTS)
+    for run in local_runs:
+        twin = by_key[run["trial_key"]]
+        assert (twin["status"], twin["error"], twin["exit_code"]) == (run["status"], run["error"], run["exit_code"])
+        assert len(ray_epochs[twin["id"]]) == len(local_epochs[run["id"]])
+        assert (twin["node_host"], twin["node_device"]) == (run["node_host"], run["node_device"])
+    assert [r["status"] for r in sorted(ray_runs, key=lambda r: r["settings"]["seed"])] == \
+        ["ok", "failed", "failed", "diverged", "failed"]
+
+    node_ids = {two_nodes.head_id, two_nodes.workers[0].node_id}
+    for run in ray_runs:
+        assert run["node_host"] == socket.gethostname() and run["node_device"] == f"cpu: {machine.cpu_model()}"
+        assert run["env"]["ray"]["node_id"] in node_ids and run["env"]["ray"]["attempt"] == 1
+        assert run["env"]["hostname"] == run["node_host"] and len(run["env"]["cpu_affinity"]) == 1
+    assert {r["env"]["ray"]["node_id"] for r in ray_runs} == node_ids  # both nodes ran trials
+    overlapping = [(a, b) for a in ray_runs for b in ray_runs if a["id"] < b["id"] and
+                   a["started_at"] < b["finished_at"] and b["started_at"] < a["finished_at"]]
+    assert overlapping, "no two trials ran at the same time on the two nodes"
+    for a, b in overlapping:  # Ray counts CPUs, dlbench pins them: two trials at once never share a core
+        assert a["env"]["cpu_affinity"] != b["env"]["cpu_affinity"]
+
+
+def test_a_trial_lost_with_its_node_is_retried_on_the_other_node(tmp_path, two_nodes):
+    """A real torch trial and fault trials (each epoch 0.5 s longer, so one is surely in flight); the worker node is
+    killed while a trial runs there: that trial is recorded as interrupted and run again on the head node."""
+    require_framework("torch")
+    store_path = tmp_path / "s.sqlite"
+    worker = two_nodes.workers[0]
+    started = time.monotonic()
+    suite = subprocess.Popen(run_args(store_path, "torch,fault", 2, 6, "--json", *ray_args(two_nodes)),
+                             stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=driver_env(DLBENCH_FAULT="slow"))
+    try:
+        lost_run, lost_key, _ = poll_running(store_path, {worker.node_id})
+        killed = two_nodes.kill(worker)
+        stdout, stderr = suite.communicate(timeout=300)
+    finally:
+        suite.kill()
+    assert suite.returncode == 0, stderr  # the retry succeeded: the suite is whole
+    assert time.monotonic() - started < 200
+
+    runs, epochs = latest_runs(store_path)
+    assert len({r["trial_key"] for r in runs}) == 4 and len(runs) == 5
+    first, retry = [r for r in runs if r["trial_key"] == lost_key]
+    assert first["id"] == lost_run and first["status"] == "interrupted"
+    assert first["error"].startswith(f"lost with its Ray node ({socket.gethostname()}, {worker.node_id})")
+    assert first["error"].endswith("retried on another node")
+    # what it had reported before the node died is kept
+    assert first["env"]["ray"] == {"node_id": worker.node_id, "node_ip": LOOPBACK, "attempt": 1}
+    assert retry["status"] == "ok" and retry["env"]["ray"]["node_id"] == two_nodes.head_id
+    assert retry["env"]["ray"]["attempt"] == 2 and len(epochs[retry["id"]]) == 6
+    for run in runs:
+        assert run["node_host"] == socket.gethostname() and run["node_device"] == f"cpu: {machine.cpu_model()}"
+        if run["id"] != lost_run:
+            assert run["status"] == "ok", (run["framework"], run["error"])
+            assert len(epochs[run["id"]]) == 6
+    torch_runs = [r for r in runs if r["framework"] == "torch" and r["status"] == "ok"]
+    assert len(torch_runs) == 2 and all(r["params_total"] == 669706 for r in torch_runs)
+    assert all(epochs[r["id"]][-1]["val_accuracy"] > 0.5 for r in torch_runs)  # a real model learnt on the nodes
+    # The summary (stdout holds only it, Ray's own messages go to stderr) shows the lost attempt.
+    statuses = {row["framework"]: row["statuses"] for row in json.loads(stdout)}
+    assert sorted(statuses.values(), key=len) == [{"ok": 2}, {"interrupted": 1, "ok": 2}]
+    import psutil
+    assert not [pid for pid in killed if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+
+
+def test_a_trial_lost_twice_is_failed_with_the_reason(tmp_path):
+    """Two worker nodes (the head runs nothing): the trial's node is killed, then the node of its retry."""
+    cluster = LocalCluster(head_cpus=0, worker_cpus=[1, 1])
+    try:
+        store_path = tmp_path / "s.sqlite"
+        suite = subprocess.Popen(run_args(store_path, "fault", 1, 40, *ray_args(cluster)), stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, env=driver_env(DLBENCH_FAULT="slow"))
+        try:
+            nodes = {node.node_id: node for node in cluster.workers}
+            _, key, first_node = poll_running(store_path, set(nodes))
+            cluster.kill(nodes.pop(first_node))
+            _, retry_key, second_node = poll_running(store_path, set(nodes), attempt=2)
+            cluster.kill(nodes.pop(second_node))
+            _, stderr = suite.communicate(timeout=120)
+        finally:
+            suite.kill()
+    finally:
+        cluster.shutdown()
+    assert suite.returncode == 1, stderr
+    first, second = Store(store_path).runs()
+    assert first["trial_key"] == second["trial_key"] == key == retry_key
+    assert first["status"] == "interrupted" and first["env"]["ray"]["node_id"] == first_node
+    assert second["status"] == "failed" and second["env"]["ray"]["node_id"] == second_node
+    assert second["error"].startswith(f"lost with its Ray node ({socket.gethostname()}, {second_node})")
+    assert second["error"].endswith("(after a retry on another node)")
