@@ -16,10 +16,12 @@ import time
 
 import pytest
 
-from dlbench import machine
+from dlbench import machine, render
 from dlbench.store import Store
+from dlbench.summary import summarize
 
 from conftest import IN_CI, require_framework
+from test_store import epoch, trial
 
 LOOPBACK = "127.0.0.1"
 # Set in this process before the nodes start, so every node (and the worker processes it spawns) inherits it.
@@ -165,6 +167,24 @@ def test_ray_settings_are_checked_like_every_suite_key(tmp_path):
     result = subprocess.run(run_args(tmp_path / "s.sqlite", "fault", 1, 1, "--executor", "ray", "--ray-address",
                                      f"{LOOPBACK}:9"), capture_output=True, text=True, env=driver_env(), timeout=120)
     assert result.returncode == 1 and "cannot connect to the Ray cluster at 127.0.0.1:9" in result.stderr
+
+
+def test_a_table_with_runs_from_several_nodes_warns(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    suite_id = store.begin_suite("t", {})
+    for repeat, host in enumerate(["node-a", "node-b", "node-a"]):
+        run_id = store.start_run(suite_id, trial("torch" if repeat < 2 else "jax", repeat % 2),
+                                 {"host": host, "device": "cpu: X"})
+        store.apply_events(run_id, [epoch(n, 1.0, warmup=n == 1) for n in (1, 2, 3)] +
+                           [{"event": "end", "status": "ok", "error": None, "detail": None}])
+    runs = store.runs()
+    rows = {row.framework: row for row in summarize(runs, store.epochs([r["id"] for r in runs]))}
+    assert rows["torch"].nodes == ["node-a (cpu: X)", "node-b (cpu: X)"] and rows["jax"].nodes == ["node-a (cpu: X)"]
+    (table,) = render.summary_tables(list(rows.values()))
+    assert "warning: these runs come from 2 nodes (node-a (cpu: X); node-b (cpu: X)): timings from different " \
+           "machines are not comparable" in table.caption
+    (table,) = render.summary_tables([rows["jax"]])
+    assert "nodes" not in table.caption
 
 
 # -- on a local cluster ---------------------------------------------------------------------------------------------

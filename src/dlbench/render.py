@@ -1,6 +1,7 @@
 """Terminal rendering of summaries and listings (rich). Formatting only: the numbers come from summary.py."""
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -94,7 +95,12 @@ def summary_tables(rows):
             cells.append(f"{peak / 1e6:,.0f}" if peak is not None else "-")
             table.add_row(*cells)
         methods = sorted({r.epoch_seconds.method for r in members if r.epoch_seconds})
-        table.caption = f"CI method: {', '.join(methods)}" if methods else None
+        notes = [f"CI method: {', '.join(methods)}"] if methods else []
+        nodes = sorted({node for r in members for node in r.nodes})
+        if len(nodes) > 1:  # a suite spread over a cluster (--executor ray) or results of several machines
+            notes.append(f"[yellow]warning: these runs come from {len(nodes)} nodes ({escape('; '.join(nodes))}): "
+                         "timings from different machines are not comparable[/yellow]")
+        table.caption = "\n".join(notes) or None
         tables.append(table)
     return tables
 

@@ -38,6 +38,8 @@ class Row:
     mfu: float | None = None              # tflops over the GPU's dense peak (fp32 runs: its TF32 peak); None on a CPU
     peak_host_bytes: int | None = None    # the largest peak among the ok runs: resident memory of the worker
     peak_device_bytes: int | None = None  # ... and GPU memory as NVML saw it (None on a CPU)
+    nodes: list = field(default_factory=list)     # "host (device)" of the ok runs: one table from several nodes
+                                                  # compares machines, not only frameworks (the render warns)
     errors: list = field(default_factory=list)
     warnings: list = field(default_factory=list)  # ok runs whose result is suspect (generated text that is garbage)
 
@@ -137,6 +139,7 @@ def summarize(runs, epochs_by_run, samples_by_run=None, n_resamples=1000, seed=0
             **efficiency(ok, epochs_by_run),
             peak_host_bytes=_max([r.get("peak_host_bytes") for r in ok]),
             peak_device_bytes=_max([r.get("peak_device_bytes") for r in ok]),
+            nodes=sorted({f"{r['node_host']} ({r['node_device']})" for r in ok if r.get("node_host")}),
             errors=sorted({run["error"] for run in group if run["status"] != "ok" and run["error"]}),
             warnings=sorted({f"generated text looks broken: {sample['reason']}" for sample in samples
                              if not sample["ok"]}),
