@@ -7,6 +7,7 @@ one is a real torch trial."""
 import json
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -61,17 +62,15 @@ class LocalCluster:
 
     def kill(self, node):
         """Lose a node as a machine is lost: its raylet, Ray workers and the trial worker they started, at once."""
-        import psutil
-        raylet = psutil.Process(node.all_processes["raylet"][0].process.pid)
-        tree = raylet.children(recursive=True)  # the trial's worker process is in its own session, still here
+        tree = descendants(node.all_processes["raylet"][0].process.pid)  # the trial's worker too (own session)
         self.cluster.remove_node(node, allow_graceful=False)
-        for process in tree:
+        for pid in tree:
             try:
-                process.kill()
-            except psutil.NoSuchProcess:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
                 pass
         self.workers.remove(node)
-        return [p.pid for p in tree]
+        return tree
 
     def shutdown(self):
         try:
@@ -83,6 +82,33 @@ class LocalCluster:
                 else:
                     os.environ[key] = value
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def process_state(pid):
+    """The state letter in /proc/PID/stat (R, S, Z for a zombie, ...), or None for no such process."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+def descendants(pid):
+    """Every process below `pid`, from the parent ids in /proc."""
+    children = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        below = children.get(todo.pop(), [])
+        found += below
+        todo += below
+    return found
 
 
 @pytest.fixture
@@ -269,8 +295,7 @@ def test_a_trial_lost_with_its_node_is_retried_on_the_other_node(tmp_path, two_n
     # The summary (stdout holds only it, Ray's own messages go to stderr) shows the lost attempt.
     statuses = {row["framework"]: row["statuses"] for row in json.loads(stdout)}
     assert sorted(statuses.values(), key=len) == [{"ok": 2}, {"interrupted": 1, "ok": 2}]
-    import psutil
-    assert not [pid for pid in killed if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+    assert killed and not [pid for pid in killed if process_state(pid) not in (None, "Z")]
 
 
 def test_a_trial_lost_twice_is_failed_with_the_reason(tmp_path):

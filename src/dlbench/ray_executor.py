@@ -134,7 +134,7 @@ def this_node(device, gpu_ids=()):
     """The node as the store records it (the same words as a local run): hostname and device."""
     if device == "gpu":
         gpus = machine.gpus()
-        index = int(gpu_ids[0]) if gpu_ids else 0
+        index = int(gpu_ids[0]) if gpu_ids and str(gpu_ids[0]).isdigit() else 0  # Ray's GPU index, not a UUID
         return {"host": machine.hostname(), "device": gpus[index]["name"] if index < len(gpus) else "gpu"}
     return {"host": machine.hostname(), "device": f"cpu: {machine.cpu_model()}"}
 
