@@ -32,15 +32,15 @@ step() { [[ $STEPS == *",$1,"* ]]; }
 
 dl env >>"$OUT_DIR/log" 2>&1
 step mnist_mlp && train mnist_mlp --epochs 4 --repeats 2              # the full 60,000 samples: the frontier's unit
-step mnist_cnn && train mnist_cnn --epochs 3 --repeats 1 --samples 20000
-step cifar10_cnn && train cifar10_cnn --epochs 3 --repeats 1 --samples 20000
-step imdb_bilstm && train imdb_bilstm --epochs 3 --repeats 1 --samples 5000
+step mnist_cnn && train mnist_cnn --epochs 3 --repeats 1 --samples 10000
+step cifar10_cnn && train cifar10_cnn --epochs 3 --repeats 1 --samples 10000
+step imdb_bilstm && train imdb_bilstm --epochs 3 --repeats 1 --samples 4000
+if step faithful; then
+    python3 benchmarks/faithful.py --device gpu --frameworks torch,jax,keras-jax,keras-torch --epochs 5 --rounds 1 \
+        --threads 4 2>&1 | tee "$OUT_DIR/faithful.txt"
+fi
 if step resnet50_features; then
     timeout 900 python3 -m dlbench.cli run --workloads resnet50_features --frameworks all --device gpu --timeout 300 \
         --store "$STORE" >>"$OUT_DIR/log" 2>&1
-fi
-if step faithful; then
-    python3 benchmarks/faithful.py --device gpu --frameworks torch,jax,keras-jax,keras-torch --epochs 6 --rounds 2 \
-        --threads 4 2>&1 | tee "$OUT_DIR/faithful.txt"
 fi
 dl results --store "$STORE" 2>&1 | tee "$OUT_DIR/results.txt"

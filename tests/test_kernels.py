@@ -8,6 +8,7 @@ from dlbench.frameworks.kernels import PER_STEP, rnn_kernel
 @pytest.mark.parametrize("ops, label", [
     (["aten::lstm", "aten::_cudnn_rnn", "aten::cudnn_convolution"], "cuDNN RNN"),
     (["tf:CudnnRNNV3", "tf:While"], "cuDNN RNN"),
+    (["jax:custom_vjp_call", "jax:rnn_fwd", "jax:dot_general"], "cuDNN RNN"),  # keras-jax's LSTM on an H100
     (["aten::lstm", "aten::mkldnn_rnn_layer", "aten::mkldnn_rnn_layer_backward"], "oneDNN fused RNN (CPU)"),
     (["aten::gru", "aten::addmm"], "ATen RNN (native loop)"),
     (["tf:BlockLSTMV2", "tf:MatMul"], "TensorFlow fused block LSTM/GRU"),

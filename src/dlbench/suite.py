@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import product
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -23,6 +24,10 @@ EXECUTORS = ("local", "ray")
 # none: eager / the framework's default executor; jit: its compiler (torch.compile, XLA's jit_compile for TensorFlow
 # and Keras; JAX is always jitted). Training workloads run "none" only, for now.
 COMPILE_MODES = ("none", "jit")
+# default: what a typical user of each framework gets from its defaults; tuned: each framework's best practice for
+# speed with the workload's semantics kept (README, "Tiers"). Frameworks without a tuned form run their default one
+# and record that nothing was tuned.
+TIERS = ("default", "tuned")
 
 
 class SuiteError(ValueError):
@@ -45,7 +50,7 @@ class Suite:
     precision: str = "fp32"
     compile: str | tuple | None = None  # "none", "jit" or several; None: none for training, every mode that
                                         # differs for inference (COMPILE_MODES)
-    tier: str = "default"
+    tier: str | tuple = "default"     # or several: both tiers in one suite, told apart in every result
     seed: int = 0
     timeout: float | None = None     # seconds per trial
     timeouts: dict = field(default_factory=dict)  # per workload: {workload id: seconds}, over `timeout`
@@ -73,7 +78,8 @@ CHECKS = {
     "precision": (str, lambda v: v == "fp32", "fp32 (other precisions are not implemented yet)"),
     "compile": ((str, list), lambda v: bool(v) and all(m in COMPILE_MODES for m in ([v] if isinstance(v, str) else v)),
                 "none or jit, or a list of them"),
-    "tier": (str, lambda v: v == "default", "default (the tuned tier is not implemented yet)"),
+    "tier": ((str, list), lambda v: bool(v) and all(t in TIERS for t in ([v] if isinstance(v, str) else v)),
+             "default or tuned, or a list of them"),
     "seed": (int, lambda v: v >= 0, "a non-negative integer"),
     "timeout": ((int, float), _positive, "a positive number of seconds"),
     "timeouts": (dict, lambda v: all(not isinstance(s, bool) and isinstance(s, (int, float)) and s > 0
@@ -188,10 +194,11 @@ def plan(suite):
         inference = spec.kind == "inference"
         for repeat in range(suite.repeats or (1 if inference else 3)):
             for framework_id in chosen:
-                for mode in compile_modes(workload_id, framework_id, suite.compile):
+                for mode, tier in product(compile_modes(workload_id, framework_id, suite.compile),
+                                          tiers(workload_id, suite.tier)):
                     settings = {
                         "device": suite.device, "precision": suite.precision, "compile": mode,
-                        "tier": suite.tier, "batch_size": suite.batch_size or spec.batch_size, "data": suite.data,
+                        "tier": tier, "batch_size": suite.batch_size or spec.batch_size, "data": suite.data,
                         "samples": suite.samples, "epochs": suite.epochs or spec.epochs, "threads": suite.threads,
                         "seed": suite.seed + repeat, "target": suite.target or spec.target,
                     }
@@ -201,6 +208,12 @@ def plan(suite):
                     timeout = suite.timeouts.get(workload_id, suite.timeout)
                     trials.append(Trial(workload_id, framework_id, settings, repeat, timeout))
     return trials
+
+
+def tiers(workload_id, requested):
+    """Training workloads run every requested tier; inference has one protocol (its compile modes are its tuning)."""
+    requested = (requested,) if isinstance(requested, str) else tuple(requested)
+    return ["default"] if workloads.is_inference(workload_id) else list(dict.fromkeys(requested))
 
 
 def compile_modes(workload_id, framework_id, requested):

@@ -69,13 +69,14 @@ class Adapter(BaseAdapter):
 
 
 def train_step(nnx, module, model, optimizer, inputs, targets):
-    """One update: the loss, its gradients, the optimizer step. Returns the batch's loss and correct count."""
+    """One update: the loss, its gradients, the optimizer step. Returns the batch's summed loss and correct count
+    (summed inside the jitted step: an eager multiply per batch is a dispatch the GPU waits for)."""
     def loss_of(model):
         outputs = model(*inputs)
         return module.loss_fn(outputs, *targets), outputs
     (loss, outputs), grads = nnx.value_and_grad(loss_of, has_aux=True)(model)
     optimizer.update(model, grads)
-    return loss, module.correct(outputs, *targets)
+    return loss * targets[0].shape[0], module.correct(outputs, *targets)
 
 
 class JaxTrainer(BaseTrainer):
@@ -94,7 +95,7 @@ class JaxTrainer(BaseTrainer):
         @nnx.jit
         def eval_step(model, inputs, targets):
             outputs = model(*inputs)
-            return module.loss_fn(outputs, *targets), module.correct(outputs, *targets)
+            return module.loss_fn(outputs, *targets) * targets[0].shape[0], module.correct(outputs, *targets)
 
         @nnx.jit
         def predict_step(model, inputs):
@@ -112,8 +113,7 @@ class JaxTrainer(BaseTrainer):
     def _run(self, step, batches, split):
         sums = []
         for inputs, targets in batches:
-            loss, correct = step(inputs, targets)
-            sums.append((loss * len(targets[0]), correct))
+            sums.append(step(inputs, targets))  # (summed loss, correct count) of the batch
         # One transfer at the end: reading each step's loss would synchronise every step.
         loss_sum, correct_sum = np.sum(self.jax.device_get(sums), axis=0)
         return float(loss_sum) / split.n, float(correct_sum) / split.n
@@ -165,7 +165,7 @@ class JaxScanTrainer(JaxTrainer):
             model, optimizer = nnx.merge(graphdef, state)
             loss, correct = train_step(nnx, module, model, optimizer, [a[index] for a in inputs],
                                        [a[index] for a in targets])
-            return nnx.state((model, optimizer)), (loss * index.shape[0], correct)
+            return nnx.state((model, optimizer)), (loss, correct)
 
         @jax.jit
         def epoch(state, inputs, targets, order):

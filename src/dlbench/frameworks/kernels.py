@@ -7,6 +7,8 @@ types as "tf:While"), never from a label written beside the model. On a CPU no o
 RULES = (
     # Whole words only: cuDNN's mangled convolution kernel names contain "gru" by accident (ImplicitGemm...).
     (lambda op: "cudnn_rnn" in op or "cudnnrnn" in op, "cuDNN RNN"),
+    # jax.experimental.rnn's primitives, which Keras's jax backend calls on a GPU; they lower only to cuDNN.
+    (lambda op: op in ("jax:rnn_fwd", "jax:rnn_bwd"), "cuDNN RNN"),
     (lambda op: "mkldnn_rnn" in op, "oneDNN fused RNN (CPU)"),
     (lambda op: op in ("aten::lstm", "aten::gru", "aten::rnn_tanh", "aten::rnn_relu"), "ATen RNN (native loop)"),
     (lambda op: "blocklstm" in op or "grublockcell" in op, "TensorFlow fused block LSTM/GRU"),

@@ -91,8 +91,9 @@ class TorchTrainer(BaseTrainer):
             for inputs, targets in self.pipeline.epoch(split, batch_size, rng):
                 yield self._tensors(inputs), self._tensors(targets)
             return
-        if id(split) not in self.on_device:  # once, in the warm-up epoch
-            self.on_device[id(split)] = (self._tensors(split.inputs), self._tensors(split.targets))
+        if id(split) not in self.on_device:  # once, in the warm-up epoch; integer labels as the int64 losses take
+            targets = [t.long() if not t.is_floating_point() else t for t in self._tensors(split.targets)]
+            self.on_device[id(split)] = (self._tensors(split.inputs), targets)
         inputs, targets = self.on_device[id(split)]
         order = self.torch.from_numpy(rng.permutation(split.n)).to(self.device)
         for start in range(0, split.n, batch_size):
