@@ -29,7 +29,17 @@ def row_cells(group, row):
         cells.append(markup.percent(row.text_bigram_share))
     if any(r.rnn_kernel for r in group.rows):
         cells.append(row.rnn_kernel or "-")
+    if any(r.tflops for r in group.rows):
+        cells.append(f"{row.tflops:.3g}" if row.tflops else "-")
+    if any(r.mfu is not None for r in group.rows):
+        cells.append(f"{row.mfu:.2%}" if row.mfu is not None else "-")
+    peak = row.peak_device_bytes if on_gpu(group) else row.peak_host_bytes
+    cells.append(f"{peak / 1e6:,.0f}" if peak is not None else "-")
     return cells
+
+
+def on_gpu(group):
+    return any(r.peak_device_bytes is not None for r in group.rows)
 
 
 def build_group(data, group):
@@ -45,6 +55,11 @@ def build_group(data, group):
         headers.append("generated text: bigrams found in the corpus %")
     if any(r.rnn_kernel for r in group.rows):
         headers.append("RNN kernel (from the framework's ops)")
+    if any(r.tflops for r in group.rows):
+        headers.append("achieved TFLOP/s")
+    if any(r.mfu is not None for r in group.rows):
+        headers.append("MFU (of the GPU's dense peak)")
+    headers.append("peak GPU MB (NVML)" if on_gpu(group) else "peak RSS MB")
     parts.append(markup.table(headers, [row_cells(group, row) for row in group.rows], cls="summary"))
 
     made = []
