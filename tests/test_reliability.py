@@ -44,6 +44,16 @@ def test_the_fault_framework_is_hidden_from_users():
     assert "fault" not in [f["id"] for f in json.loads(listing.stdout)["frameworks"]]
 
 
+def test_device_auto_says_where_it_runs(tmp_path):
+    from dlbench import machine
+    result = subprocess.run(run_args(tmp_path / "s.sqlite", 1, 1, "--device", "auto"), capture_output=True, text=True,
+                            env=fault_env([]), timeout=300)
+    assert result.returncode == 0, result.stderr
+    where = "running on it" if machine.gpus() else "no NVIDIA GPU is visible (nvidia-smi finds none): running on the CPU"
+    assert "--device auto: " in result.stderr and where in result.stderr
+    assert Store(tmp_path / "s.sqlite").runs()[0]["settings"]["device"] == ("gpu" if machine.gpus() else "cpu")
+
+
 def test_every_fault_ends_in_its_status_and_loses_nothing(tmp_path):
     store_path, pidfile = tmp_path / "s.sqlite", tmp_path / "child.pid"
     result = subprocess.run(run_args(store_path, len(FAULTS), 4, "--timeout", "15"), capture_output=True,

@@ -96,6 +96,9 @@ def run(
         trials = suites.plan(suite)
     except suites.SuiteError as exc:
         fail(str(exc))
+    if (flags["device"] or file_values.get("device")) == "auto":
+        err.print("--device auto: " + ("an NVIDIA GPU is visible: running on it." if suite.device == "gpu" else
+                                       "no NVIDIA GPU is visible (nvidia-smi finds none): running on the CPU."))
     for workload_id in (w for w in suite.workloads if not workloads.is_inference(w)):  # inference: generated input
         try:
             data.dataset_module(workloads.get(workload_id).SPEC.dataset).ensure(suite.data)
