@@ -118,8 +118,8 @@ def trial_task(trial, env):
     if reason:
         yield [node, {"event": FINAL_EVENT, "status": "skipped", "error": reason}]
         return
-    yield [node]
     with cpu_slots(None if trial.settings["device"] == "gpu" else trial.settings["threads"]) as cpus:
+        yield [node]  # the run starts now, its CPUs its own
         worker = executor.Worker(trial, cpus=cpus, env=env)
         try:
             yield from worker.follow(trial.timeout)
@@ -151,30 +151,27 @@ def cpu_slots(count):
     count = min(count, len(available))
     folder = os.path.join(tempfile.gettempdir(), f"dlbench-cpus-{os.getuid()}")
     os.makedirs(folder, exist_ok=True)
-    held = []
-    while len(held) < count:
-        with open(os.path.join(folder, "claim"), "w") as claim:
-            fcntl.flock(claim, fcntl.LOCK_EX)  # one claimant at a time takes all it needs or nothing: no deadlock
-            for cpu in available:
-                lock = open(os.path.join(folder, f"cpu{cpu}"), "w")
-                try:
-                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    lock.close()
-                    continue
-                held.append((cpu, lock))
-                if len(held) == count:
-                    break
-            if len(held) < count:
-                for _, lock in held:
-                    lock.close()
-                held = []
-        if not held:
-            time.sleep(0.2)  # more tasks here than Ray's CPU count allows for: wait for a trial to end
+    held = {}
     try:
-        yield [cpu for cpu, _ in held]
+        with open(os.path.join(folder, "claim"), "w") as claim:
+            # Claimants take turns: the one holding this lock waits for CPUs to come free (more tasks on this
+            # machine than it has CPUs: nodes that share a machine, or a node that claims more CPUs than it has),
+            # and the others queue behind it. Only the holder takes CPU locks, so no two wait for each other.
+            fcntl.flock(claim, fcntl.LOCK_EX)
+            while len(held) < count:
+                for cpu in available:
+                    if cpu not in held and len(held) < count:
+                        lock = open(os.path.join(folder, f"cpu{cpu}"), "w")
+                        try:
+                            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                            held[cpu] = lock
+                        except BlockingIOError:
+                            lock.close()
+                if len(held) < count:
+                    time.sleep(0.1)
+        yield sorted(held)
     finally:
-        for _, lock in held:
+        for lock in held.values():
             lock.close()
 
 
