@@ -204,9 +204,10 @@ class RayExecutor:
         self.task = ray.remote(trial_task)
         self.env = {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_PREFIX)}
         self.running = {}  # ObjectRefGenerator -> Attempt
+        # How Ray says a task died with its node or its Ray worker process (not that the task's own code raised).
         self.lost_exceptions = tuple(getattr(ray.exceptions, name) for name in (
-            "NodeDiedError", "WorkerCrashedError", "LocalRayletDiedError", "ObjectLostError",
-            "ObjectReconstructionFailedError", "OwnerDiedError", "RaySystemError") if hasattr(ray.exceptions, name))
+            "NodeDiedError", "WorkerCrashedError", "LocalRayletDiedError", "ObjectLostError", "OwnerDiedError")
+            if hasattr(ray.exceptions, name))
 
     def run(self, trials):
         for trial in trials:
@@ -252,9 +253,9 @@ class RayExecutor:
             self.fail(attempt, f"the Ray task failed{where}: {first_line(exc)}", detail=str(exc))
             self.on_done(attempt.trial)
             return
-        self.take(attempt, batch, stream)
+        self.take(attempt, batch)
 
-    def take(self, attempt, batch, stream):
+    def take(self, attempt, batch):
         if batch and batch[0]["event"] == NODE_EVENT:
             node_event, batch = batch[0], batch[1:]
             attempt.node = {"host": node_event["host"], "device": node_event["device"],
@@ -277,6 +278,9 @@ class RayExecutor:
 
     def lost(self, attempt, exc):
         """The task died with its node (or its Ray worker process): retry once elsewhere, then fail."""
+        if attempt.finished:  # the trial's final event had come: its result stands
+            self.on_done(attempt.trial)
+            return
         where = attempt.node["host"] if attempt.node else "unknown"
         node_id = attempt.node["node_id"] if attempt.node else _node_id_in(str(exc))
         reason = f"lost with its Ray node ({where}, {node_id or 'id unknown'}): {first_line(exc)}"
