@@ -1,3 +1,4 @@
+import json
 import sqlite3
 
 import pytest
@@ -136,7 +137,7 @@ def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path):
     assert run["peak_host_bytes"] is None and run["flops_per_sample"] is None
     assert store.inference([1]) == {}
     tables = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"inference", "inference_runs"} <= tables
+    assert {"inference", "inference_runs", "verify"} <= tables
 
 
 def test_a_version_4_store_gains_the_inference_tables(tmp_path):
@@ -147,11 +148,39 @@ def test_a_version_4_store_gains_the_inference_tables(tmp_path):
     db.commit()
     db.close()
     store = Store(path)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
     run_id = store.start_run(store.begin_suite("s", {}), trial(), NODE)
     store.apply_events(run_id, [{"event": "inference", "batch_size": 1, "images": 4, "passes": 2,
                                  "pass_seconds": [0.5, 0.4], "items_per_second": 8 / 0.9}])
     assert store.inference([run_id])[run_id]["batches"][0]["pass_seconds"] == [0.5, 0.4]
+
+
+def verify_row(verified_at, ok=True, **fields):
+    row = dict(verified_at=verified_at, workload="mnist_mlp", framework="torch", reference="keras-jax",
+               phase="forward", max_abs=1e-7, max_rel=1e-6, tolerance="rtol 0.0001, atol 1e-05", ok=ok,
+               divergent=None if ok else "dense1/kernel", note=None)
+    row.update(fields)
+    return row
+
+
+def test_a_version_5_store_gains_the_verify_table_and_keeps_the_latest_verify_per_pair(tmp_path):
+    path = tmp_path / "v5.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(store_module.SCHEMA.split("CREATE TABLE verify")[0])
+    db.execute("PRAGMA user_version = 5")
+    db.commit()
+    db.close()
+    store = Store(path)
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+    store.record_verify([verify_row("2026-01-01T00:00:00", ok=False, phase="update"),
+                         verify_row("2026-01-01T00:00:00", framework="jax")], {"torch": {"torch": "2.13"}})
+    store.record_verify([verify_row("2026-01-02T00:00:00")])  # torch again: it replaces torch's older rows
+    found = store.verify_results()
+    assert [(r["framework"], r["verified_at"], r["ok"]) for r in found] == [
+        ("jax", "2026-01-01T00:00:00", 1), ("torch", "2026-01-02T00:00:00", 1)]
+    assert json.loads(store.db.execute("SELECT versions FROM verify WHERE id = 1").fetchone()[0]) == {
+        "keras-jax": None, "torch": {"torch": "2.13"}}
+    assert found[1]["divergent"] is None and found[1]["tolerance"].startswith("rtol")
 
 
 def test_inference_events_are_stored_per_batch_size_with_the_check(tmp_path):

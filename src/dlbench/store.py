@@ -14,7 +14,7 @@ import sqlite3
 
 from dlbench.worker.protocol import STATUSES
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 RUNNING = "running"  # the state of a trial in flight; every trial ends in one of STATUSES
 
 # Inference workloads (schema v5): one row per run and batch size, and one per run for what is measured once.
@@ -47,6 +47,24 @@ CREATE TABLE inference_runs (
     tolerance REAL,
     check_ok INTEGER,                 -- 1: within the tolerance
     check_precision TEXT              -- the precision the check ran in (TF32 off on a GPU)
+)"""
+# dlbench verify (schema v6): one row per pair of frameworks, workload and phase; the rows of one invocation share
+# verified_at. reference is the pair's earlier framework, the one compared against.
+VERIFY_TABLE = """
+CREATE TABLE verify (
+    id INTEGER PRIMARY KEY,
+    verified_at TEXT NOT NULL,        -- the invocation (UTC), shared by its rows
+    workload TEXT NOT NULL,
+    framework TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    phase TEXT NOT NULL,              -- forward (inference outputs), loss, update (one optimizer step), run (a failure)
+    max_abs REAL,
+    max_rel REAL,
+    tolerance TEXT,                   -- in words, e.g. "rtol 0.0001, atol 1e-05"
+    ok INTEGER NOT NULL,
+    divergent TEXT,                   -- the first tensor (canonical weight name, "output", "loss") out of tolerance
+    note TEXT,                        -- why a pair cannot match exactly, or why it failed to run
+    versions TEXT                     -- JSON: the two frameworks' package versions
 )"""
 
 SCHEMA = f"""
@@ -113,7 +131,7 @@ CREATE TABLE samples (
     reason TEXT
 );
 """ + """;
-""".join([INFERENCE_TABLE, INFERENCE_RUNS_TABLE]) + ";\n"
+""".join([INFERENCE_TABLE, INFERENCE_RUNS_TABLE, VERIFY_TABLE]) + ";\n"
 
 # MIGRATIONS[v] brings a store from schema v to v + 1. Each runs in the same transaction as the version bump.
 MIGRATIONS = {
@@ -125,6 +143,7 @@ MIGRATIONS = {
     3: ["ALTER TABLE runs ADD COLUMN peak_host_bytes INTEGER", "ALTER TABLE runs ADD COLUMN peak_device_bytes INTEGER",
         "ALTER TABLE runs ADD COLUMN allocator_peak_bytes INTEGER", "ALTER TABLE runs ADD COLUMN flops_per_sample REAL"],
     4: [INFERENCE_TABLE, INFERENCE_RUNS_TABLE],
+    5: [VERIFY_TABLE],
 }
 
 
@@ -349,6 +368,28 @@ class Store:
                                    trial_keys, RESULTS):
             found[row["trial_key"]] = _run_dict(row)
         return found
+
+    def record_verify(self, rows, versions=None):
+        """Store the rows of one `dlbench verify` (dicts as dlbench.verify.run makes them)."""
+        versions = versions or {}
+        with self.transaction():
+            for r in rows:
+                pair = {f: versions.get(f) for f in (r["reference"], r["framework"])}
+                self.db.execute(
+                    "INSERT INTO verify (verified_at, workload, framework, reference, phase, max_abs, max_rel, "
+                    "tolerance, ok, divergent, note, versions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (r["verified_at"], r["workload"], r["framework"], r["reference"], r["phase"], r["max_abs"],
+                     r["max_rel"], r["tolerance"], int(bool(r["ok"])), r["divergent"], r["note"],
+                     json.dumps(pair, sort_keys=True)))
+
+    def verify_results(self):
+        """The latest verify rows of each (workload, reference, framework) pair, in insertion order."""
+        rows = [dict(r) for r in self.db.execute("SELECT * FROM verify ORDER BY id")]
+        latest = {}
+        for r in rows:
+            latest[r["workload"], r["reference"], r["framework"]] = max(
+                latest.get((r["workload"], r["reference"], r["framework"]), ""), r["verified_at"])
+        return [r for r in rows if r["verified_at"] == latest[r["workload"], r["reference"], r["framework"]]]
 
     def last_suite_id(self):
         row = self.db.execute("SELECT max(id) FROM suites").fetchone()

@@ -1,0 +1,142 @@
+"""The canonical weights of a training workload: Keras's weights, in the order and layouts of the Keras model's
+`model.weights`, under names of our own (`<layer>/<weight>`), so that a framework-free parent can make them.
+
+Layouts (Keras 3's, whatever the image layout a backend runs in):
+  Dense       kernel (in, out), bias (out,)
+  Conv2D      kernel (kh, kw, in, out) HWIO, bias (out,)
+  Embedding   embeddings (vocabulary, dim)
+  LSTM        kernel (in, 4u), recurrent_kernel (u, 4u), bias (4u,), gates i, f, c, o
+A Bidirectional LSTM lists its forward layer's three, then its backward layer's. A Dense that follows a Flatten of
+conv features takes the features in (H, W, C) order (Keras's Flatten, also on a channels-first backend).
+
+Random weights (random_weights): N(0, 1/fan_in) (unit gain: activations stay O(1), so softmax outputs are not
+saturated and every unit matters), biases U(0, 0.5) so that a bias loaded into the wrong slot shows, embeddings
+N(0, 0.5^2). The biases are positive so that ReLU units stay alive: where a conv layer's whole receptive field is
+zero, its outputs equal its bias and a max-pool window holds a tie, whose gradient each framework routes to a
+different element (an implementation choice, not a model difference: TensorFlow's differs from XLA's and PyTorch's). Generated in float64 by NumPy from a seed and stored as float32.
+
+Python 3.6-safe, numpy only: the parent (which never imports a framework) and the workers both use it.
+"""
+import collections
+
+import numpy as np
+
+# The workloads verify supports, in the order it runs them, with the function that turns the native versions'
+# logits into what Keras's model outputs (its last layer's activation).
+WORKLOADS = ("mnist_mlp", "mnist_cnn", "cifar10_cnn", "imdb_bilstm")
+OUTPUTS = {"mnist_mlp": "softmax", "mnist_cnn": "softmax", "cifar10_cnn": "softmax", "imdb_bilstm": "sigmoid"}
+
+
+def probabilities(workload, output, logits):
+    """The model's output as probabilities (N, classes) in float64: a native version's logits through the
+    workload's softmax or sigmoid; a single-unit output as (N, 1) whichever framework made it."""
+    x = np.asarray(output, dtype=np.float64)
+    if logits and OUTPUTS[workload] == "softmax":
+        x = np.exp(x - x.max(axis=-1, keepdims=True))
+        x = x / x.sum(axis=-1, keepdims=True)
+    elif logits:
+        x = 1.0 / (1.0 + np.exp(-x))
+    return x.reshape(len(x), -1)
+
+
+def dense(name, n_in, n_out, bias=True):
+    return [(name + "/kernel", (n_in, n_out))] + ([(name + "/bias", (n_out,))] if bias else [])
+
+
+def conv(name, k, c_in, c_out):
+    return [(name + "/kernel", (k, k, c_in, c_out)), (name + "/bias", (c_out,))]
+
+
+def lstm(name, n_in, units):
+    return [(name + "/kernel", (n_in, 4 * units)), (name + "/recurrent_kernel", (units, 4 * units)),
+            (name + "/bias", (4 * units,))]
+
+
+def embedding(name, vocabulary, dim):
+    return [(name + "/embeddings", (vocabulary, dim))]
+
+
+def _mnist_mlp(hp):
+    return dense("dense1", hp.inputs, hp.hidden) + dense("dense2", hp.hidden, hp.hidden) + \
+        dense("dense3", hp.hidden, hp.classes)
+
+
+def _mnist_cnn(hp):
+    return conv("conv1", hp.kernel, hp.channels, hp.filters1) + conv("conv2", hp.kernel, hp.filters1, hp.filters2) + \
+        dense("dense1", hp.flat, hp.hidden) + dense("dense2", hp.hidden, hp.classes)
+
+
+def _cifar10_cnn(hp):
+    return conv("conv1", hp.kernel, hp.channels, hp.filters1) + conv("conv2", hp.kernel, hp.filters1, hp.filters1) + \
+        conv("conv3", hp.kernel, hp.filters1, hp.filters2) + conv("conv4", hp.kernel, hp.filters2, hp.filters2) + \
+        dense("dense1", hp.flat, hp.hidden) + dense("dense2", hp.hidden, hp.classes)
+
+
+def _imdb_bilstm(hp):
+    return embedding("embedding", hp.max_features, hp.embedding_dim) + \
+        lstm("forward_lstm", hp.embedding_dim, hp.units) + lstm("backward_lstm", hp.embedding_dim, hp.units) + \
+        dense("dense", 2 * hp.units, 1)
+
+
+LAYOUTS = {"mnist_mlp": _mnist_mlp, "mnist_cnn": _mnist_cnn, "cifar10_cnn": _cifar10_cnn,
+           "imdb_bilstm": _imdb_bilstm}
+
+
+def shapes(workload, hp):
+    """name -> shape of the workload's canonical weights, in Keras's order."""
+    if workload not in LAYOUTS:
+        raise KeyError("dlbench verify does not support %r yet (supported: %s)" % (workload, ", ".join(WORKLOADS)))
+    return collections.OrderedDict(LAYOUTS[workload](hp))
+
+
+def without_dropout(hp):
+    """The hyperparameters with every dropout rate at 0 (hp names containing "dropout"): verify compares a
+    deterministic training step."""
+    from dlbench.workloads.spec import Hyper
+    return Hyper(**dict((k, 0.0 if "dropout" in k else v) for k, v in hp.as_dict().items()))
+
+
+def random_weights(workload, hp, seed=0):
+    rng = np.random.RandomState(seed)
+    weights = collections.OrderedDict()
+    for name, shape in shapes(workload, hp).items():
+        kind = name.rsplit("/", 1)[1]
+        if kind == "embeddings":
+            array = rng.normal(0.0, 0.5, size=shape)
+        elif len(shape) == 1:
+            array = rng.uniform(0.0, 0.5, size=shape)
+        else:
+            fan_in = int(np.prod(shape[:-1]))
+            array = rng.normal(0.0, 1.0 / np.sqrt(fan_in), size=shape)
+        weights[name] = array.astype(np.float32)
+    return weights
+
+
+# Keras models whose Flatten keeps memory order (Flatten(data_format="channels_last") on any backend): on a
+# channels-first backend the Dense after it reads (C, H, W) rows. name of that kernel, hp name of the channels.
+MEMORY_ORDER_FLATTEN = {"cifar10_cnn": ("dense1/kernel", "filters2")}
+
+
+def check(workload, hp, weights):
+    """Raise ValueError unless `weights` (name -> array) are exactly the canonical names, order and shapes."""
+    expected = shapes(workload, hp)
+    if list(weights) != list(expected):
+        raise ValueError("%s: weights %s, expected %s" % (workload, list(weights), list(expected)))
+    for name, shape in expected.items():
+        if tuple(weights[name].shape) != tuple(shape):
+            raise ValueError("%s: %s has shape %s, expected %s" % (workload, name, tuple(weights[name].shape), shape))
+    return weights
+
+
+# --- layout transforms shared by the native converters --------------------------------------------------------------
+
+def hwc_to_chw_rows(kernel, channels):
+    """A Dense kernel (H*W*C, out) whose rows follow Keras's (H, W, C) flatten -> rows in (C, H, W) order (a
+    channels-first framework's flatten)."""
+    side = int(round(np.sqrt(kernel.shape[0] // channels)))
+    return kernel.reshape(side, side, channels, -1).transpose(2, 0, 1, 3).reshape(kernel.shape[0], -1)
+
+
+def chw_to_hwc_rows(kernel, channels):
+    side = int(round(np.sqrt(kernel.shape[0] // channels)))
+    return kernel.reshape(channels, side, side, -1).transpose(1, 2, 0, 3).reshape(kernel.shape[0], -1)

@@ -1,0 +1,56 @@
+"""Flax NNX <-> canonical weights: attribute paths on the model; Flax's layouts are Keras's.
+
+  nnx.Linear     kernel (in, out), bias
+  nnx.Conv       kernel (kh, kw, in, out) HWIO, bias; a flatten of NHWC features is (H, W, C) order, as Keras's
+  nnx.Embed      embedding (vocabulary, dim)
+  OptimizedLSTMCell  dense_i.kernel (in, 4u) without bias, dense_h.kernel (u, 4u), dense_h.bias (4u); gates i, f, g, o
+"""
+import collections
+
+import numpy as np
+
+from dlbench.verify import canonical
+
+
+def linear(name, native):
+    return [(name + "/kernel", native + ".kernel"), (name + "/bias", native + ".bias")]
+
+
+def lstm(name, native):
+    cell = native + ".rnn.cell"
+    return [(name + "/kernel", cell + ".dense_i.kernel"), (name + "/recurrent_kernel", cell + ".dense_h.kernel"),
+            (name + "/bias", cell + ".dense_h.bias")]
+
+
+MAPS = {
+    "mnist_mlp": lambda hp: linear("dense1", "dense1") + linear("dense2", "dense2") + linear("dense3", "dense3"),
+    "mnist_cnn": lambda hp: linear("conv1", "conv1") + linear("conv2", "conv2") + linear("dense1", "dense1") +
+    linear("dense2", "dense2"),
+    "cifar10_cnn": lambda hp: linear("conv1", "conv1") + linear("conv2", "conv2") + linear("conv3", "conv3") +
+    linear("conv4", "conv4") + linear("dense1", "dense1") + linear("dense2", "dense2"),
+    "imdb_bilstm": lambda hp: [("embedding/embeddings", "embedding.embedding")] + lstm("forward_lstm", "forward") +
+    lstm("backward_lstm", "backward") + linear("dense", "dense"),
+}
+
+
+def _variable(model, path):
+    for part in path.split("."):
+        model = getattr(model, part)
+    return model
+
+
+def from_canonical(model, workload, hp, weights):
+    import jax.numpy as jnp
+
+    weights = canonical.check(workload, hp, weights)
+    for name, path in MAPS[workload](hp):
+        variable = _variable(model, path)
+        if tuple(variable[...].shape) != weights[name].shape:
+            raise ValueError("%s: %s -> %s: shape %s, flax has %s" % (
+                workload, name, path, weights[name].shape, tuple(variable[...].shape)))
+        variable[...] = jnp.asarray(weights[name])
+
+
+def to_canonical(model, workload, hp):
+    return collections.OrderedDict((name, np.asarray(_variable(model, path)[...], dtype=np.float32))
+                                   for name, path in MAPS[workload](hp))

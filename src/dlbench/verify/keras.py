@@ -1,0 +1,41 @@
+"""Keras 3 (all three backends) <-> canonical weights: the canonical format IS Keras's, so the converter is the
+model's weight list in order (model.get_weights / set_weights), checked against the canonical names' shapes.
+Conv kernels stay HWIO on a channels-first backend, and Keras's Flatten keeps (H, W, C) order there, except where a
+workload's model flattens in memory order (canonical.MEMORY_ORDER_FLATTEN: cifar10_cnn), whose Dense kernel rows are
+then permuted to (C, H, W) on a channels-first backend (keras-torch)."""
+import collections
+
+import numpy as np
+
+from dlbench.verify import canonical
+
+
+def _permute(workload, hp, weights, to_keras):
+    import keras
+
+    if workload not in canonical.MEMORY_ORDER_FLATTEN or keras.config.image_data_format() != "channels_first":
+        return weights
+    name, channels = canonical.MEMORY_ORDER_FLATTEN[workload]
+    weights = collections.OrderedDict(weights)
+    permute = canonical.hwc_to_chw_rows if to_keras else canonical.chw_to_hwc_rows
+    weights[name] = permute(weights[name], getattr(hp, channels))
+    return weights
+
+
+def from_canonical(model, workload, hp, weights):
+    weights = _permute(workload, hp, canonical.check(workload, hp, weights), to_keras=True)
+    if len(model.weights) != len(weights):
+        raise ValueError("%s: the Keras model has %d weights, the canonical format %d" % (
+            workload, len(model.weights), len(weights)))
+    for variable, (name, value) in zip(model.weights, weights.items()):
+        if tuple(variable.shape) != value.shape:
+            raise ValueError("%s: Keras weight %s has shape %s, canonical %s is %s" % (
+                workload, variable.path, tuple(variable.shape), name, value.shape))
+    model.set_weights(list(weights.values()))
+
+
+def to_canonical(model, workload, hp):
+    names = list(canonical.shapes(workload, hp))
+    return _permute(workload, hp, collections.OrderedDict(
+        (name, np.asarray(value, dtype=np.float32)) for name, value in zip(names, model.get_weights())),
+        to_keras=False)

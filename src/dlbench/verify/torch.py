@@ -1,0 +1,89 @@
+"""PyTorch <-> canonical weights: state_dict keys and layouts.
+
+  Linear   weight (out, in) = kernel.T
+  Conv2d   weight (out, in, kh, kw) = kernel.transpose(3, 2, 0, 1)  (OIHW from HWIO)
+  Flatten  torch.flatten of NCHW features is (C, H, W) order: the first Dense after it has its rows permuted
+  LSTM     weight_ih (4u, in) = kernel.T, weight_hh = recurrent_kernel.T, bias_ih = bias; the gate order i, f, g, o
+           is Keras's i, f, c, o, so no gate is moved; bias_hh (a bias Keras's cell lacks) is held at zero; a
+           bidirectional nn.LSTM's backward direction is `_l0_reverse`
+"""
+import collections
+
+import numpy as np
+
+from dlbench.verify import canonical
+
+
+def _t(a):
+    return a.T
+
+
+def _same(a):
+    return a
+
+
+def _oihw(a):
+    return a.transpose(3, 2, 0, 1)
+
+
+def _hwio(a):
+    return a.transpose(2, 3, 1, 0)
+
+
+def linear(name, native):
+    return [(name + "/kernel", native + ".weight", _t, _t), (name + "/bias", native + ".bias", _same, _same)]
+
+
+def conv(name, native):
+    return [(name + "/kernel", native + ".weight", _oihw, _hwio), (name + "/bias", native + ".bias", _same, _same)]
+
+
+def linear_after_flatten(name, native, channels):
+    return [(name + "/kernel", native + ".weight", lambda k: canonical.hwc_to_chw_rows(k, channels).T,
+             lambda w: canonical.chw_to_hwc_rows(w.T, channels)),
+            (name + "/bias", native + ".bias", _same, _same)]
+
+
+def lstm(name, native, suffix="_l0"):
+    return [(name + "/kernel", native + ".weight_ih" + suffix, _t, _t),
+            (name + "/recurrent_kernel", native + ".weight_hh" + suffix, _t, _t),
+            (name + "/bias", native + ".bias_ih" + suffix, _same, _same)]
+
+
+MAPS = {
+    "mnist_mlp": lambda hp: linear("dense1", "dense1") + linear("dense2", "dense2") + linear("dense3", "dense3"),
+    "mnist_cnn": lambda hp: conv("conv1", "conv1") + conv("conv2", "conv2") +
+    linear_after_flatten("dense1", "dense1", hp.filters2) + linear("dense2", "dense2"),
+    "cifar10_cnn": lambda hp: conv("conv1", "conv1") + conv("conv2", "conv2") + conv("conv3", "conv3") +
+    conv("conv4", "conv4") + linear_after_flatten("dense1", "dense1", hp.filters2) + linear("dense2", "dense2"),
+    "imdb_bilstm": lambda hp: [("embedding/embeddings", "embedding.weight", _same, _same)] +
+    lstm("forward_lstm", "lstm") + lstm("backward_lstm", "lstm", "_l0_reverse") + linear("dense", "dense"),
+}
+# Parameters of the native primitive that the spec's model does not have: held at zero (WORKLOADS.md).
+STRUCTURAL_ZEROS = {"imdb_bilstm": ("lstm.bias_hh_l0", "lstm.bias_hh_l0_reverse")}
+
+
+def from_canonical(model, workload, hp, weights):
+    import torch
+
+    weights = canonical.check(workload, hp, weights)
+    state = model.state_dict()
+    with torch.no_grad():
+        for name, key, to_native, _ in MAPS[workload](hp):
+            value = np.ascontiguousarray(to_native(weights[name]), dtype=np.float32)
+            if tuple(state[key].shape) != value.shape:
+                raise ValueError("%s: %s -> %s: shape %s, torch has %s" % (
+                    workload, name, key, value.shape, tuple(state[key].shape)))
+            state[key].copy_(torch.from_numpy(value))  # in place: the optimizer keeps its parameter objects
+        for key in STRUCTURAL_ZEROS.get(workload, ()):
+            state[key].zero_()
+
+
+def to_canonical(model, workload, hp):
+    state = model.state_dict()
+    for key in STRUCTURAL_ZEROS.get(workload, ()):
+        if state[key].abs().max().item() != 0:
+            raise ValueError("%s: %s must stay zero (it has no counterpart in Keras's model)" % (workload, key))
+    return collections.OrderedDict(
+        (name, np.ascontiguousarray(to_canonical(state[key].detach().cpu().numpy()), dtype=np.float32))
+        for name, key, _, to_canonical in MAPS[workload](hp))

@@ -1,0 +1,112 @@
+"""One framework's side of `dlbench verify`, in its own process: `python -m dlbench.verify.worker FRAMEWORK THREADS
+SEED [--converter MODULE] IN OUT [IN OUT ...]`, one IN/OUT pair per workload.
+
+IN (written by the parent, dlbench.verify.run) holds the canonical weights (`weights/<name>`), one batch of inputs
+in both image layouts (`inputs/<layout>/<i>`), its targets (`targets/<i>`) and a JSON `meta`. The worker builds the
+workload's model for FRAMEWORK through its training adapter (the same trainer a benchmark runs, every dropout rate
+0, no augmentation), loads the weights with the framework's converter (dlbench.verify.<keras|torch|jax|tensorflow>,
+or MODULE: the tests pass a deliberately broken one), checks that they read back bit for bit, then
+  1. runs the batch through the model in inference mode (dropout off, BatchNorm frozen): `output`, probabilities
+     for Keras, logits for the native versions
+  2. trains one step on the batch (one epoch of one batch): `loss` (the training loss before the step) and the
+     updated weights in canonical form (`updated/<name>`)
+and writes them to OUT. The comparison happens in the parent, so no two frameworks share a process.
+"""
+import collections
+import importlib
+import json
+import sys
+import traceback
+
+import numpy as np
+
+from dlbench import frameworks, workloads
+from dlbench.frameworks.adapter import InputPipeline
+from dlbench.verify import canonical
+from dlbench.workloads.spec import Split
+
+
+def converter_for(framework, override=None):
+    return importlib.import_module(override or "dlbench.verify." + workloads.FRAMEWORK_FILES[framework])
+
+
+def forward(framework, trainer, inputs):
+    """The model's output for one batch in inference mode (dropout off, BatchNorm frozen): Keras's model ends in
+    its softmax or sigmoid (probabilities), the native versions return logits (the parent applies the workload's
+    output function to them, in float64)."""
+    model = trainer.model
+    if framework.startswith("keras-"):
+        return model.predict_on_batch(inputs[0] if len(inputs) == 1 else list(inputs))
+    if framework == "torch":
+        import torch
+        model.eval()
+        with torch.no_grad():
+            return model(*[torch.from_numpy(np.ascontiguousarray(a)) for a in inputs]).numpy()
+    if framework == "jax":
+        model.eval()
+        return model(*inputs)
+    import tensorflow as tf
+    return model(*[tf.constant(a) for a in inputs], training=False).numpy()
+
+
+def verify_one(framework, adapter, settings, in_path, out_path, override):
+    with np.load(in_path, allow_pickle=False) as archive:
+        arrays = dict((name, archive[name]) for name in archive.files)
+    meta = json.loads(str(arrays["meta"]))
+    workload_id, seed = meta["workload"], meta["seed"]
+    workload = workloads.get(workload_id)
+    hp = canonical.without_dropout(workload.SPEC.hp)
+    layout = adapter.layout
+    inputs = [arrays["inputs/%s/%d" % (layout, i)] for i in range(meta["inputs"])]
+    targets = [arrays["targets/%d" % i] for i in range(meta["targets"])]
+    weights = collections.OrderedDict((name, arrays["weights/" + name]) for name in canonical.shapes(workload_id, hp))
+
+    module = workloads.framework_module(workload_id, framework)
+    trainer = adapter.trainer(module, workload.SPEC.with_hp(hp), settings, InputPipeline(None, layout))
+    convert = converter_for(framework, override)
+    convert.from_canonical(trainer.model, workload_id, hp, weights)
+    for name, value in convert.to_canonical(trainer.model, workload_id, hp).items():
+        if not np.array_equal(value, weights[name]):
+            raise ValueError("%s: %s does not read back as it was loaded (the converter's two directions "
+                             "disagree)" % (framework, name))
+
+    output = np.asarray(forward(framework, trainer, inputs), dtype=np.float32)
+    batch = Split(inputs, targets)
+    loss, _ = trainer.train_epoch(batch, batch.n, np.random.RandomState(seed))
+    trainer.sync()
+    updated = convert.to_canonical(trainer.model, workload_id, hp)
+    from dlbench.worker.run import imported_frameworks
+    results = {"output": output, "logits": np.array(not framework.startswith("keras-")),
+               "loss": np.float64(loss), "layout": np.array(layout),
+               "versions": np.array(json.dumps(imported_frameworks()))}
+    results.update(("updated/" + name, value) for name, value in updated.items())
+    np.savez(out_path, **results)
+
+
+def main(argv):
+    """FRAMEWORK THREADS SEED [--converter MODULE] IN OUT [IN OUT ...]: every workload's pair of files in this one
+    process (the framework is imported once). A workload that fails writes OUT + ".error" (one line) and the others
+    go on."""
+    framework, threads, seed = argv[0], int(argv[1]), int(argv[2])
+    rest = argv[3:]
+    override = None
+    if rest[:1] == ["--converter"]:
+        override, rest = rest[1], rest[2:]
+    settings = {"threads": threads, "device": "cpu", "seed": seed, "tier": "default"}
+    from dlbench.worker.run import pin_threads
+    pin_threads(threads)
+    adapter = frameworks.load_adapter(framework)
+    adapter.configure(settings)
+    adapter.load(settings)
+    for in_path, out_path in zip(rest[0::2], rest[1::2]):
+        try:
+            verify_one(framework, adapter, settings, in_path, out_path, override)
+        except Exception as exc:
+            message = str(exc).strip().splitlines()
+            with open(out_path + ".error", "w") as f:
+                f.write("%s: %s\n" % (type(exc).__name__, message[0] if message else ""))
+                f.write(traceback.format_exc()[-3000:])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
