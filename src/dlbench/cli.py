@@ -20,6 +20,7 @@ from dlbench import ray_executor
 from dlbench import suite as suites
 from dlbench.console import DEFAULT_STORE, EXIT_FAILED, err, fail, names, open_store, out, select_runs
 from dlbench.report.commands import register as register_report_commands
+from dlbench.verify.command import register as register_verify_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Which deep-learning framework trains this model fastest here, and does it still learn "
@@ -360,6 +361,7 @@ def export_(
 
 
 register_report_commands(app)
+register_verify_command(app)
 
 if __name__ == "__main__":
     app()

@@ -70,6 +70,7 @@ def register(app):
         suites = report_data.suites_of(store, runs)
         inference = report_data.inference_results(store, runs)
         samples = store.samples([r["id"] for r in runs])
+        verified = [r for r in store.verify_results() if not workload_ids or r["workload"] in names(workload_ids)]
         store.close()
         matrix = None
         if with_features:
@@ -78,6 +79,7 @@ def register(app):
             matrix = feature_matrix(ids, refresh_features, probe_timeout) if ids else None
         data = report_data.assemble(runs, epochs_by_run, suites, store_path=store_path, features=matrix,
                                     prices=price_table, inference=inference, filters=filters, samples=samples)
+        data.verify = verified
         written = page.write(data, out_dir)
         charts = [p for p in written if p.parent.name == "charts"]
         out.print(f"{written[0]}\n{written[1]}\n{len(charts)} chart files in {out_dir / 'charts'}", highlight=False)

@@ -63,6 +63,7 @@ class ReportData:
     features: list | None = None    # dlbench.report.features.matrix(...) or None (not asked for)
     prices: object | None = None    # dlbench.report.prices.PriceTable or None
     inference: list = field(default_factory=list)  # inference results, once a store holds them (see sections.inference)
+    verify: list = field(default_factory=list)  # `dlbench verify` rows (Store.verify_results(); see sections.verify)
     generated_at: str = ""
     filters: dict = field(default_factory=dict)
     n_resamples: int = N_RESAMPLES

@@ -10,7 +10,7 @@ function, make ReportData carry its results (data.assemble / a loader beside dat
 function to SECTIONS: nothing else changes.
 """
 from dlbench.report.sections import (cost, environment, fastest, feature_matrix, inference, matrix, method, overview,
-                                     workloads)
+                                     verify, workloads)
 
 SECTIONS = [
     overview.build,        # what the report holds; environment warnings at a glance
@@ -19,6 +19,7 @@ SECTIONS = [
     workloads.build,       # per workload: epoch time bars, learning curves, time to accuracy
     cost.build,            # with --prices: cost per epoch and relative to the cheapest
     inference.build,       # inference throughput and latency (renders once inference results exist)
+    verify.build,          # `dlbench verify`: pairwise same-model matrices (renders once verify results exist)
     environment.build,     # hardware and versions of every run set; warnings where compared runs differ
     feature_matrix.build,  # what each framework can do: probed and documented
     method.build,          # how the numbers were made
