@@ -5,10 +5,10 @@ latency percentiles, time to first result, peak memory and the feature check. Pu
 from __future__ import annotations
 
 import json
-import statistics
 from dataclasses import asdict, dataclass, field
 
 from dlbench import stats
+from dlbench.summary import _mean
 
 # Inference runs are compared (one table) when these agree; compile mode and batch size are rows of the table.
 COMPARED_ON = ("device", "samples", "threads", "precision", "tier", "epochs", "batch_sizes")
@@ -51,11 +51,6 @@ class InferenceRow:
             interval = getattr(self, key)
             row[key] = interval._asdict() if interval is not None else None
         return row
-
-
-def _mean(values):
-    values = [v for v in values if v is not None]
-    return statistics.fmean(values) if values else None
 
 
 def throughput(images, seconds_ci):

@@ -34,6 +34,7 @@ import time
 import numpy as np
 
 from dlbench import machine, workloads
+from dlbench.worker.run import imported_frameworks
 
 EXTRA_MODULES = ("onnx", "onnxruntime", "openvino")
 TORCH_RUNTIMES = ("torch", "torch-compile", "keras-torch")
@@ -66,15 +67,6 @@ def reference_features(module, canonical, weights_path, n):
     np.save(temporary, features)
     os.replace(temporary, path)
     return features
-
-
-def imported(names):
-    found = {}
-    for name in names:
-        mod = sys.modules.get(name)
-        if mod is not None:
-            found[name] = getattr(mod, "__version__", "unknown")
-    return found
 
 
 def synchronizer(runtime, device):
@@ -244,7 +236,7 @@ def run_trial(trial, events, load_average=None):
         "threads": readback or {"note": THREAD_SETTINGS[THREAD_FAMILY[runtime]].format(n=threads)},
         "framework": trial["framework"], "runtime": runtime, "compile_requested": settings["compile"],
         "compile": describe_compile(runtime, jit_compile), "keras_jit_compile": jit_compile,
-        "layout": layout, "input_placement": placement, "imported": imported(
+        "layout": layout, "input_placement": placement, "imported": imported_frameworks(
             ("keras", "tensorflow", "jax", "jaxlib", "flax", "torch") + EXTRA_MODULES),
         "import_seconds": import_seconds, "threads_requested": threads, "cpu_affinity": cpus,
         "thread_settings": THREAD_SETTINGS[THREAD_FAMILY[runtime]].format(n=threads),

@@ -35,9 +35,9 @@ def pin_threads(threads):
     return cpus
 
 
-def imported_frameworks():
+def imported_frameworks(names=FRAMEWORK_MODULES):
     found = {}
-    for name in FRAMEWORK_MODULES:
+    for name in names:
         module = sys.modules.get(name)
         if module is not None:
             found[name] = getattr(module, "__version__", "unknown")
