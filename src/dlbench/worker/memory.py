@@ -3,7 +3,8 @@ worker.
 
 - Host: the process's peak resident set (getrusage ru_maxrss), read once at the end.
 - Device: NVML, read through ctypes from the driver's libnvidia-ml (no Python package needed), sampled by a
-  background thread every 50 ms: this process's own used memory where NVML lists it, else (a container whose pids
+  background thread every 0.2 s (DLBENCH_NVML_INTERVAL seconds; 0: only at the start and the end, to check
+  whether sampling costs a launch-bound loop time): this process's own used memory where NVML lists it, else (a container whose pids
   NVML cannot see) the device's used memory minus what was in use before the trial began. The method is recorded.
 - The framework allocator's own peak (torch.cuda.max_memory_allocated, JAX's peak_bytes_in_use, TensorFlow's
   get_memory_info peak) comes from the trainer and is reported beside it: NVML also counts the CUDA context,
@@ -33,7 +34,7 @@ class _ProcessInfo(ctypes.Structure):
 class DeviceMemory(object):
     """Samples one GPU's memory in a daemon thread; `peak()` returns (bytes, method) or (None, why not)."""
 
-    INTERVAL = 0.05
+    INTERVAL = float(os.environ.get("DLBENCH_NVML_INTERVAL", "0.2"))
 
     def __init__(self, index=0):
         self.own, self.delta, self.method = None, 0, None
@@ -51,7 +52,8 @@ class DeviceMemory(object):
         self.baseline = self._device_used()
         self._thread = threading.Thread(target=self._sample, name="dlbench-nvml")
         self._thread.daemon = True
-        self._thread.start()
+        if self.INTERVAL > 0:
+            self._thread.start()
 
     def _device_used(self):
         info = _MemoryInfo()
@@ -83,7 +85,8 @@ class DeviceMemory(object):
         if self.nvml is None:
             return None, self.method
         self._stop.set()
-        self._thread.join()
+        if self._thread.is_alive():
+            self._thread.join()
         self.sample()
         if self.own is not None:
             return self.own, "nvml per process"
