@@ -2,12 +2,13 @@
 
 1. The real CLI, once for the module: every supported workload in all six training frameworks on a batch of 8
    synthetic samples; every pair of frameworks passes every phase (forward, loss, update) within the stated float32
-   tolerances, the stated exception (Keras on TensorFlow's sparse Embedding update) is recorded with its note, and
-   the store and the HTML report hold the matrix.
+   tolerances, the stated exception (Keras on TensorFlow's sparse Embedding update, on imdb_bilstm and imdb_gru) is
+   recorded with its note, and the store and the HTML report hold the matrix.
 2. A deliberately broken PyTorch converter (tests/verify_broken_torch.py: a dense kernel not transposed, two LSTM
    gates swapped) is caught and the failing pair names what diverged, though its weights read back bit for bit.
 3. Unknown workloads and frameworks are one-line errors.
 """
+import importlib
 import json
 import os
 import sqlite3
@@ -24,6 +25,7 @@ from conftest import dlbench, require_framework
 FRAMEWORKS = ["keras-jax", "keras-tensorflow", "keras-torch", "torch", "jax", "tensorflow"]
 WORKLOADS = list(canonical.WORKLOADS)
 HERE = Path(__file__).parent
+HP = {w: canonical.without_dropout(importlib.import_module("dlbench.workloads." + w).SPEC.hp) for w in WORKLOADS}
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +56,10 @@ def test_every_pair_of_frameworks_computes_the_same_model(verified, workload):
     assert max(r["max_abs"] for r in forward) < 1e-5
     # The stated exception: only pairs with keras-tensorflow carry it, on the embedding, and only where there is one.
     noted = {(r["reference"], r["framework"]) for r in mine if r["note"]}
-    if workload == "imdb_bilstm":
+    embeddings = [n for n in canonical.shapes(workload, HP[workload]) if n.endswith("/embeddings")]
+    if embeddings:
         assert noted == {p for p in pairs if "keras-tensorflow" in p}
-        assert all("embedding/embeddings" in r["note"] and "IndexedSlices" in r["note"] for r in mine if r["note"])
+        assert all(r["note"].startswith(embeddings[0]) and "IndexedSlices" in r["note"] for r in mine if r["note"])
     else:
         assert noted == set()
     versions = json.loads(mine[0]["versions"])
@@ -76,7 +79,7 @@ def test_the_cli_prints_a_matrix_per_workload_and_the_report_shows_it(verified, 
     class Data:
         verify = Store(store).verify_results()
     built = section.build(Data())
-    assert built is not None and 'class="bad"' not in built.html and "FAIL " not in built.markdown
+    assert built is not None and 'class="bad"' not in built.html and "| FAIL" not in built.markdown
     for workload in WORKLOADS:
         assert workload + ": verified" in built.html
     assert built.html.count('class="good"') == 15 * len(WORKLOADS) * 2  # each pair twice in a symmetric matrix
@@ -107,11 +110,9 @@ def test_a_broken_converter_is_caught_and_named(monkeypatch):
         forward = by[workload, "forward"]
         assert not forward["ok"] and forward["divergent"] == "output" and forward["max_abs"] > 1e-2
         update = by[workload, "update"]
-        assert not update["ok"] and update["divergent"] in canonical.shapes(workload, canonical.without_dropout(
-            __import__("dlbench.workloads." + workload, fromlist=["SPEC"]).SPEC.hp))
-    # The same run with the product's converter passes: the difference is the broken converter alone.
-    rows, _, errors = run.verify(["mnist_mlp"], ["jax", "torch"])
-    assert errors == {} and all(r["ok"] for r in rows)
+        assert not update["ok"] and update["divergent"] in canonical.shapes(workload, HP[workload])
+    # With the product's converter the same pairs pass (test_every_pair_of_frameworks_computes_the_same_model):
+    # the difference is the broken converter alone.
 
 
 def test_unknown_names_are_one_line_errors(tmp_path):

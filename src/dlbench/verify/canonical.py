@@ -6,6 +6,8 @@ Layouts (Keras 3's, whatever the image layout a backend runs in):
   Conv2D      kernel (kh, kw, in, out) HWIO, bias (out,)
   Embedding   embeddings (vocabulary, dim)
   LSTM        kernel (in, 4u), recurrent_kernel (u, 4u), bias (4u,), gates i, f, c, o
+  GRU         kernel (in, 3u), recurrent_kernel (u, 3u), bias (2, 3u) (input row, recurrent row), gates z, r, h
+              (reset_after=True, the cuDNN form)
 A Bidirectional LSTM lists its forward layer's three, then its backward layer's. A Dense that follows a Flatten of
 conv features takes the features in (H, W, C) order (Keras's Flatten, also on a channels-first backend).
 
@@ -23,8 +25,10 @@ import numpy as np
 
 # The workloads verify supports, in the order it runs them, with the function that turns the native versions'
 # logits into what Keras's model outputs (its last layer's activation).
-WORKLOADS = ("mnist_mlp", "mnist_cnn", "cifar10_cnn", "imdb_bilstm")
-OUTPUTS = {"mnist_mlp": "softmax", "mnist_cnn": "softmax", "cifar10_cnn": "softmax", "imdb_bilstm": "sigmoid"}
+WORKLOADS = ("mnist_mlp", "mnist_cnn", "cifar10_cnn", "imdb_bilstm", "mnist_hrnn", "char_lstm", "cifar10_vgg",
+             "imdb_gru")
+OUTPUTS = {"mnist_mlp": "softmax", "mnist_cnn": "softmax", "cifar10_cnn": "softmax", "imdb_bilstm": "sigmoid",
+           "mnist_hrnn": "softmax", "char_lstm": "softmax", "cifar10_vgg": "softmax", "imdb_gru": "softmax"}
 
 
 def probabilities(workload, output, logits):
@@ -50,6 +54,13 @@ def conv(name, k, c_in, c_out):
 def lstm(name, n_in, units):
     return [(name + "/kernel", (n_in, 4 * units)), (name + "/recurrent_kernel", (units, 4 * units)),
             (name + "/bias", (4 * units,))]
+
+
+def gru(name, n_in, units):
+    """Keras's GRU(reset_after=True), cuDNN's form: gates z, r, h; bias (2, 3u): the input bias, then the
+    recurrent bias (applied before the reset gate multiplies it)."""
+    return [(name + "/kernel", (n_in, 3 * units)), (name + "/recurrent_kernel", (units, 3 * units)),
+            (name + "/bias", (2, 3 * units))]
 
 
 def embedding(name, vocabulary, dim):
@@ -78,8 +89,23 @@ def _imdb_bilstm(hp):
         dense("dense", 2 * hp.units, 1)
 
 
+def _mnist_hrnn(hp):
+    return lstm("row_lstm", hp.pixels, hp.row_hidden) + lstm("col_lstm", hp.row_hidden, hp.col_hidden) + \
+        dense("dense", hp.col_hidden, hp.classes)
+
+
+def _char_lstm(hp):
+    return lstm("lstm", hp.symbols, hp.units) + dense("dense", hp.units, hp.symbols)
+
+
+def _imdb_gru(hp):
+    return embedding("embed", hp.num_words, hp.embed) + gru("gru", hp.embed, hp.hidden) + \
+        dense("dense", hp.hidden, hp.classes)
+
+
 LAYOUTS = {"mnist_mlp": _mnist_mlp, "mnist_cnn": _mnist_cnn, "cifar10_cnn": _cifar10_cnn,
-           "imdb_bilstm": _imdb_bilstm}
+           "imdb_bilstm": _imdb_bilstm, "mnist_hrnn": _mnist_hrnn, "char_lstm": _char_lstm,
+           "cifar10_vgg": _cifar10_cnn, "imdb_gru": _imdb_gru}  # cifar10_vgg: cifar10_cnn's layers, other sizes
 
 
 def shapes(workload, hp):
@@ -114,7 +140,7 @@ def random_weights(workload, hp, seed=0):
 
 # Keras models whose Flatten keeps memory order (Flatten(data_format="channels_last") on any backend): on a
 # channels-first backend the Dense after it reads (C, H, W) rows. name of that kernel, hp name of the channels.
-MEMORY_ORDER_FLATTEN = {"cifar10_cnn": ("dense1/kernel", "filters2")}
+MEMORY_ORDER_FLATTEN = {"cifar10_cnn": ("dense1/kernel", "filters2"), "cifar10_vgg": ("dense1/kernel", "filters2")}
 
 
 def check(workload, hp, weights):

@@ -30,6 +30,14 @@ MAPS = {
     linear("conv4", "conv4") + linear("dense1", "dense1") + linear("dense2", "dense2"),
     "imdb_bilstm": lambda hp: [("embedding/embeddings", "embedding.embedding")] + lstm("forward_lstm", "forward") +
     lstm("backward_lstm", "backward") + linear("dense", "dense"),
+    "mnist_hrnn": lambda hp: lstm("row_lstm", "row_lstm") + lstm("col_lstm", "col_lstm") + linear("dense", "dense"),
+    "char_lstm": lambda hp: lstm("lstm", "lstm") + linear("dense", "dense"),
+    "cifar10_vgg": lambda hp: linear("conv1", "conv1") + linear("conv2", "conv2") + linear("conv3", "conv3") +
+    linear("conv4", "conv4") + linear("dense1", "dense1") + linear("dense2", "dense2"),
+    # the workload's CudnnGRUCell: dense_i (kernel, input bias), dense_h (recurrent kernel, recurrent bias), z, r, h
+    "imdb_gru": lambda hp: [("embed/embeddings", "embed.embedding"), ("gru/kernel", "gru.cell.dense_i.kernel"),
+                            ("gru/recurrent_kernel", "gru.cell.dense_h.kernel"),
+                            ("gru/bias", ("gru.cell.dense_i.bias", "gru.cell.dense_h.bias"))] + linear("dense", "dense"),
 }
 
 
@@ -44,13 +52,21 @@ def from_canonical(model, workload, hp, weights):
 
     weights = canonical.check(workload, hp, weights)
     for name, path in MAPS[workload](hp):
-        variable = _variable(model, path)
-        if tuple(variable[...].shape) != weights[name].shape:
-            raise ValueError("%s: %s -> %s: shape %s, flax has %s" % (
-                workload, name, path, weights[name].shape, tuple(variable[...].shape)))
-        variable[...] = jnp.asarray(weights[name])
+        # a tuple of paths: the rows of one canonical weight (a GRU's input and recurrent biases)
+        paths, values = (path, list(weights[name])) if isinstance(path, tuple) else ((path,), [weights[name]])
+        for path, value in zip(paths, values):
+            variable = _variable(model, path)
+            if tuple(variable[...].shape) != value.shape:
+                raise ValueError("%s: %s -> %s: shape %s, flax has %s" % (
+                    workload, name, path, value.shape, tuple(variable[...].shape)))
+            variable[...] = jnp.asarray(value)
+
+
+def _read(model, path):
+    if isinstance(path, tuple):
+        return np.stack([_read(model, p) for p in path])
+    return np.asarray(_variable(model, path)[...], dtype=np.float32)
 
 
 def to_canonical(model, workload, hp):
-    return collections.OrderedDict((name, np.asarray(_variable(model, path)[...], dtype=np.float32))
-                                   for name, path in MAPS[workload](hp))
+    return collections.OrderedDict((name, _read(model, path)) for name, path in MAPS[workload](hp))

@@ -8,7 +8,7 @@ What is compared, and the float32 tolerances (a pair passes a phase when every e
 |a - b| <= atol + rtol * |b|, b the earlier framework's value):
   forward  the model's output probabilities in inference mode          rtol 1e-4, atol 1e-5
   loss     the training loss of the step (before the update)           rtol 1e-5, atol 1e-6
-  update   each weight's change in one optimizer step (new - old),      rtol 1e-3, atol 1e-3 * max |change| of that
+  update   each weight's change in one optimizer step (new - old),      rtol 1e-3, atol 1e-2 * max |change| of that
            weight by weight in canonical order                          weight in the reference
 Why these: float32 has a 6e-8 unit roundoff; frameworks sum in different orders (BLAS blocking, oneDNN vs XLA
 convolutions, a fused LSTM against a scanned one), which moves outputs by 1e-7..1e-6 after a few layers and a
@@ -16,8 +16,11 @@ convolutions, a fused LSTM against a scanned one), which moves outputs by 1e-7..
 missing bias moves outputs by 1e-2 or more. The update is compared as the change, not the new weight: the change
 (lr-sized) is where an optimizer's semantics live (epsilon inside or outside the root, momentum form, Keras 2's
 decay), and on the weight itself a 10% error in a 1e-4 step hides below the weight's own float32 rounding. A change is
-an optimizer's function of the gradient, and Adam's first step is g / (|g| + eps): a gradient near eps amplifies the
-gradient's roundoff, hence rtol 1e-3 there, scaled to the weight's largest change.
+an optimizer's function of the gradient, and Adam's first step is lr * g / (|g| + eps): an element whose gradient is
+near eps moves by lr * dg / eps for a roundoff dg, 1e5 * dg with imdb_gru's eps 1e-8. There, gradients that differ
+by 1e-11 of summation order move the GRU kernel's update by up to 3e-3 of its largest change (measured, also between
+keras-jax and jax, which share XLA), hence atol 1e-2 of the largest change; a wrong rule (bias correction, epsilon,
+momentum form) moves the large elements, which rtol 1e-3 holds.
 Keras's cross-entropy clips probabilities to [1e-7, 1 - 1e-7] where the native versions fuse softmax into the loss;
 the weights are scaled so that no probability of the batch comes near the clip, where the two are the same math.
 """
@@ -33,7 +36,7 @@ import numpy as np
 from dlbench import data, workloads
 from dlbench.verify import canonical
 
-TOLERANCES = {"forward": (1e-4, 1e-5), "loss": (1e-5, 1e-6), "update": (1e-3, 1e-3)}
+TOLERANCES = {"forward": (1e-4, 1e-5), "loss": (1e-5, 1e-6), "update": (1e-3, 1e-2)}
 PHASES = ("forward", "loss", "update")
 DEFAULT_SAMPLES = 8
 

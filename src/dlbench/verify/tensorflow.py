@@ -21,6 +21,13 @@ MAPS = {
     layer("conv4", "conv4") + layer("dense1", "dense1") + layer("dense2", "dense2"),
     "imdb_bilstm": lambda hp: layer("embedding", "embedding", ("embeddings",)) +
     layer("forward_lstm", "forward", LSTM) + layer("backward_lstm", "backward", LSTM) + layer("dense", "dense"),
+    "mnist_hrnn": lambda hp: layer("row_lstm", "row_lstm", LSTM) + layer("col_lstm", "col_lstm", LSTM) +
+    layer("dense", "dense"),
+    "char_lstm": lambda hp: layer("lstm", "lstm", LSTM) + layer("dense", "dense"),
+    "cifar10_vgg": lambda hp: layer("conv1", "conv1") + layer("conv2", "conv2") + layer("conv3", "conv3") +
+    layer("conv4", "conv4") + layer("dense1", "dense1") + layer("dense2", "dense2"),
+    "imdb_gru": lambda hp: layer("embed", "embed", ("embeddings",)) + layer("gru", "gru", LSTM) +
+    layer("dense", "dense"),  # the GRU's variables have the LSTM's names; its bias is Keras's (2, 3u)
 }
 
 
