@@ -22,6 +22,11 @@ def lstm(name, native):
             (name + "/bias", cell + ".dense_h.bias")]
 
 
+def batch_norm(name, native):
+    return [(name + "/" + a, native + "." + b) for a, b in (("gamma", "scale"), ("beta", "bias"),
+                                                           ("moving_mean", "mean"), ("moving_variance", "var"))]
+
+
 MAPS = {
     "mnist_mlp": lambda hp: linear("dense1", "dense1") + linear("dense2", "dense2") + linear("dense3", "dense3"),
     "mnist_cnn": lambda hp: linear("conv1", "conv1") + linear("conv2", "conv2") + linear("dense1", "dense1") +
@@ -38,6 +43,14 @@ MAPS = {
     "imdb_gru": lambda hp: [("embed/embeddings", "embed.embedding"), ("gru/kernel", "gru.cell.dense_i.kernel"),
                             ("gru/recurrent_kernel", "gru.cell.dense_h.kernel"),
                             ("gru/bias", ("gru.cell.dense_i.bias", "gru.cell.dense_h.bias"))] + linear("dense", "dense"),
+    "babi_rnn": lambda hp: [("query_embed/embeddings", "query_embed.embedding"),
+                            ("story_embed/embeddings", "story_embed.embedding")] +
+    lstm("query_lstm", "query_lstm") + lstm("story_lstm", "story_lstm") + linear("dense", "dense"),
+    "imdb_fasttext": lambda hp: [("embedding/embeddings", "embedding.embedding")] + linear("dense", "dense"),
+    # nnx.BatchNorm: scale, bias, and the running statistics mean, var (BatchStat)
+    "char_embed_lstm": lambda hp: [("embedding/embeddings", "embedding.embedding")] + lstm("lstm", "lstm") +
+    [("dense1/kernel", "dense1.kernel")] + batch_norm("norm1", "norm1") + [("dense2/kernel", "dense2.kernel")] +
+    batch_norm("norm2", "norm2") + linear("main_out", "main") + linear("aux_out", "aux"),
 }
 
 

@@ -52,19 +52,21 @@ def prepare(workload_id, path, samples=DEFAULT_SAMPLES, seed=0, threads=1):
     """Write the worker's input .npz; return the canonical weights."""
     workload = workloads.get(workload_id)
     spec = workload.SPEC
-    hp = canonical.without_dropout(spec.hp)
     dataset = data.dataset_module(spec.dataset).load("synthetic", samples, seed=seed)
     arrays = {}
     for layout in ("channels_last", "channels_first"):
         train = workload.splits(dataset, layout)[0].take(np.arange(samples))
         arrays.update(("inputs/%s/%d" % (layout, i), a) for i, a in enumerate(train.inputs))
+    # sizes that depend on the data (imdb_fasttext's bigram vocabulary) go to the workers with the batch
+    hp = canonical.without_dropout(workload.hyper(dataset) if hasattr(workload, "hyper") else spec.hp)
     arrays.update(("targets/%d" % i, a) for i, a in enumerate(train.targets))
     weights = canonical.random_weights(workload_id, hp, seed)
     arrays.update(("weights/" + name, a) for name, a in weights.items())
     arrays["meta"] = np.array(json.dumps({"workload": workload_id, "seed": seed, "threads": threads,
-                                          "inputs": len(train.inputs), "targets": len(train.targets)}))
+                                          "inputs": len(train.inputs), "targets": len(train.targets),
+                                          "hp": hp.as_dict()}))
     np.savez(path, **arrays)
-    return weights
+    return weights, hp
 
 
 def run_worker(framework, pairs, threads, seed, converter=None, timeout=1800):
@@ -178,7 +180,7 @@ def verify(workload_ids, framework_ids, samples=DEFAULT_SAMPLES, seed=0, threads
     with tempfile.TemporaryDirectory(prefix="dlbench-verify-") as folder:
         weights = {}
         for workload_id in workload_ids:
-            weights[workload_id] = prepare(workload_id, os.path.join(folder, workload_id + ".in.npz"),
+            weights[workload_id], _ = prepare(workload_id, os.path.join(folder, workload_id + ".in.npz"),
                                            samples=samples, seed=seed, threads=threads)
         results = dict((w, {}) for w in workload_ids)
         failed = dict((w, {}) for w in workload_ids)

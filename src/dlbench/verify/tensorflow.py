@@ -13,6 +13,7 @@ def layer(name, native, attributes=("kernel", "bias")):
 
 
 LSTM = ("kernel", "recurrent_kernel", "bias")
+BN = ("gamma", "beta", "moving_mean", "moving_variance")
 MAPS = {
     "mnist_mlp": lambda hp: layer("dense1", "dense1") + layer("dense2", "dense2") + layer("dense3", "dense3"),
     "mnist_cnn": lambda hp: layer("conv1", "conv1") + layer("conv2", "conv2") + layer("dense1", "dense1") +
@@ -28,6 +29,13 @@ MAPS = {
     layer("conv4", "conv4") + layer("dense1", "dense1") + layer("dense2", "dense2"),
     "imdb_gru": lambda hp: layer("embed", "embed", ("embeddings",)) + layer("gru", "gru", LSTM) +
     layer("dense", "dense"),  # the GRU's variables have the LSTM's names; its bias is Keras's (2, 3u)
+    "babi_rnn": lambda hp: layer("query_embed", "query_embed", ("embeddings",)) +
+    layer("story_embed", "story_embed", ("embeddings",)) + layer("query_lstm", "query_lstm", LSTM) +
+    layer("story_lstm", "story_lstm", LSTM) + layer("dense", "dense"),
+    "imdb_fasttext": lambda hp: layer("embedding", "embedding", ("embeddings",)) + layer("dense", "dense"),
+    "char_embed_lstm": lambda hp: layer("embedding", "embedding", ("embeddings",)) + layer("lstm", "lstm", LSTM) +
+    layer("dense1", "dense1", ("kernel",)) + layer("norm1", "norm1", BN) + layer("dense2", "dense2", ("kernel",)) +
+    layer("norm2", "norm2", BN) + layer("main_out", "main") + layer("aux_out", "aux"),
 }
 
 

@@ -71,6 +71,12 @@ def gru(name, native):
             (name + "/bias", (native + ".bias_ih_l0", native + ".bias_hh_l0"), _zrh_to_rzn, _rzn_to_zrh)]
 
 
+def batch_norm(name, native):
+    return [(name + "/" + a, native + "." + b, _same, _same)
+            for a, b in (("gamma", "weight"), ("beta", "bias"), ("moving_mean", "running_mean"),
+                         ("moving_variance", "running_var"))]
+
+
 MAPS = {
     "mnist_mlp": lambda hp: linear("dense1", "dense1") + linear("dense2", "dense2") + linear("dense3", "dense3"),
     "mnist_cnn": lambda hp: conv("conv1", "conv1") + conv("conv2", "conv2") +
@@ -85,10 +91,21 @@ MAPS = {
     conv("conv4", "conv4") + linear_after_flatten("dense1", "dense1", hp.filters2) + linear("dense2", "dense2"),
     "imdb_gru": lambda hp: [("embed/embeddings", "embed.weight", _same, _same)] + gru("gru", "gru") +
     linear("dense", "dense"),
+    "babi_rnn": lambda hp: [("query_embed/embeddings", "query_embed.weight", _same, _same),
+                            ("story_embed/embeddings", "story_embed.weight", _same, _same)] +
+    lstm("query_lstm", "query_lstm") + lstm("story_lstm", "story_lstm") + linear("dense", "dense"),
+    "imdb_fasttext": lambda hp: [("embedding/embeddings", "embedding.weight", _same, _same)] +
+    linear("dense", "dense"),
+    "char_embed_lstm": lambda hp: [("embedding/embeddings", "embedding.weight", _same, _same)] +
+    lstm("lstm", "lstm") + [("dense1/kernel", "dense1.weight", _t, _t)] + batch_norm("norm1", "norm1") +
+    [("dense2/kernel", "dense2.weight", _t, _t)] + batch_norm("norm2", "norm2") + linear("main_out", "main") +
+    linear("aux_out", "aux"),
 }
 # Parameters of the native primitive that the spec's model does not have: held at zero (WORKLOADS.md).
 STRUCTURAL_ZEROS = {"imdb_bilstm": ("lstm.bias_hh_l0", "lstm.bias_hh_l0_reverse"),
-                    "mnist_hrnn": ("row_lstm.bias_hh_l0", "col_lstm.bias_hh_l0"), "char_lstm": ("lstm.bias_hh_l0",)}
+                    "mnist_hrnn": ("row_lstm.bias_hh_l0", "col_lstm.bias_hh_l0"), "char_lstm": ("lstm.bias_hh_l0",),
+                    "babi_rnn": ("query_lstm.bias_hh_l0", "story_lstm.bias_hh_l0"),
+                    "char_embed_lstm": ("lstm.bias_hh_l0",)}
 
 
 def from_canonical(model, workload, hp, weights):

@@ -23,7 +23,7 @@ import numpy as np
 from dlbench import frameworks, workloads
 from dlbench.frameworks.adapter import InputPipeline
 from dlbench.verify import canonical
-from dlbench.workloads.spec import Split
+from dlbench.workloads.spec import Hyper, Split
 
 
 def converter_for(framework, override=None):
@@ -36,17 +36,24 @@ def forward(framework, trainer, inputs):
     output function to them, in float64)."""
     model = trainer.model
     if framework.startswith("keras-"):
-        return model.predict_on_batch(inputs[0] if len(inputs) == 1 else list(inputs))
+        return _numpy(model.predict_on_batch(inputs[0] if len(inputs) == 1 else list(inputs)))
     if framework == "torch":
         import torch
         model.eval()
         with torch.no_grad():
-            return model(*[torch.from_numpy(np.ascontiguousarray(a)) for a in inputs]).numpy()
+            return _numpy(model(*[torch.from_numpy(np.ascontiguousarray(a)) for a in inputs]))
     if framework == "jax":
         model.eval()
-        return model(*inputs)
+        return _numpy(model(*inputs))
     import tensorflow as tf
-    return model(*[tf.constant(a) for a in inputs], training=False).numpy()
+    return _numpy(model(*[tf.constant(a) for a in inputs], training=False))
+
+
+def _numpy(outputs):
+    """One output, or several heads (char_embed_lstm's main and aux) stacked: (heads, N, classes)."""
+    if isinstance(outputs, (list, tuple)):
+        return np.stack([np.asarray(o) for o in outputs])
+    return np.asarray(outputs)
 
 
 def verify_one(framework, adapter, settings, in_path, out_path, override):
@@ -55,7 +62,7 @@ def verify_one(framework, adapter, settings, in_path, out_path, override):
     meta = json.loads(str(arrays["meta"]))
     workload_id, seed = meta["workload"], meta["seed"]
     workload = workloads.get(workload_id)
-    hp = canonical.without_dropout(workload.SPEC.hp)
+    hp = Hyper(**meta["hp"])  # the parent's: dropout 0, data-dependent sizes resolved
     layout = adapter.layout
     inputs = [arrays["inputs/%s/%d" % (layout, i)] for i in range(meta["inputs"])]
     targets = [arrays["targets/%d" % i] for i in range(meta["targets"])]
