@@ -167,77 +167,36 @@ def reference_logits(workload, weights, images):
     return reference_lstm(row_h, *w[3:6]) @ w[6] + w[7]
 
 
-def torch_logits(workload, weights, images):
-    import torch
+def native_logits(framework, workload, weights, images):
+    """The native version's logits, the weights loaded by dlbench verify's converter for the framework (the product
+    code that knows each layout: OIHW kernels and the (C, H, W) flatten order for torch, gate orders)."""
+    import importlib
+    from collections import OrderedDict
 
-    from dlbench.workloads.mnist_cnn import torch as cnn
-    from dlbench.workloads.mnist_hrnn import torch as hrnn
+    from dlbench.verify import canonical
     hp = SPECS[workload].hp
-    if workload == "mnist_cnn":
-        model, _ = cnn.build(hp)
-        # dense1's rows from Keras's (H, W, C) flatten order to PyTorch's (C, H, W)
-        side = int(round(math.sqrt(hp.flat // hp.filters2)))
-        dense1 = weights[4].reshape(side, side, hp.filters2, hp.hidden).transpose(2, 0, 1, 3).reshape(hp.flat, -1)
-        state = {"conv1.weight": weights[0].transpose(3, 2, 0, 1), "conv1.bias": weights[1],
-                 "conv2.weight": weights[2].transpose(3, 2, 0, 1), "conv2.bias": weights[3],
-                 "dense1.weight": dense1.T, "dense1.bias": weights[5],
-                 "dense2.weight": weights[6].T, "dense2.bias": weights[7]}
-        x = mnist_cnn.splits(Batch(images), "channels_first")[0].inputs[0]
-    else:
-        model, _ = hrnn.build(hp)
-        state = {"dense.weight": weights[6].T, "dense.bias": weights[7]}
-        for name, (kernel, recurrent, bias) in (("row_lstm", weights[0:3]), ("col_lstm", weights[3:6])):
-            state.update({name + ".weight_ih_l0": kernel.T, name + ".weight_hh_l0": recurrent.T,
-                          name + ".bias_ih_l0": bias, name + ".bias_hh_l0": np.zeros_like(bias)})
-        x = mnist_hrnn.splits(Batch(images), "channels_first")[0].inputs[0]
-    model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()})
-    model.eval()
-    with torch.no_grad():
-        return model(torch.from_numpy(np.ascontiguousarray(x))).numpy()
-
-
-def jax_logits(workload, weights, images):
-    import jax.numpy as jnp
-    from flax import nnx
-
-    from dlbench.workloads.mnist_cnn import jax as cnn
-    from dlbench.workloads.mnist_hrnn import jax as hrnn
-    hp = SPECS[workload].hp
-    if workload == "mnist_cnn":
-        model, _ = cnn.build(hp, nnx.Rngs(params=0, dropout=1))
-        variables = [model.conv1.kernel, model.conv1.bias, model.conv2.kernel, model.conv2.bias,
-                     model.dense1.kernel, model.dense1.bias, model.dense2.kernel, model.dense2.bias]
-    else:
-        model, _ = hrnn.build(hp, nnx.Rngs(params=0, dropout=1))
-        row, col = model.row_lstm.rnn.cell, model.col_lstm.rnn.cell
-        variables = [row.dense_i.kernel, row.dense_h.kernel, row.dense_h.bias,
-                     col.dense_i.kernel, col.dense_h.kernel, col.dense_h.bias, model.dense.kernel, model.dense.bias]
-    for variable, value in zip(variables, weights):
-        assert variable[...].shape == value.shape
-        variable[...] = jnp.asarray(value)
-    model.eval()
-    x = SPLITS[workload](Batch(images), "channels_last")[0].inputs[0]
-    return np.asarray(model(jnp.asarray(x)))
-
-
-def tensorflow_logits(workload, weights, images):
+    module = importlib.import_module("dlbench.workloads.%s.%s" % (workload, framework))
+    convert = importlib.import_module("dlbench.verify." + framework)
+    named = OrderedDict(zip(canonical.shapes(workload, hp), weights))
+    layout = "channels_first" if framework == "torch" else "channels_last"
+    x = SPLITS[workload](Batch(images), layout)[0].inputs[0]
+    if framework == "torch":
+        import torch
+        model = module.build(hp)[0]
+        convert.from_canonical(model, workload, hp, named)
+        model.eval()
+        with torch.no_grad():
+            return model(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+    if framework == "jax":
+        import jax.numpy as jnp
+        from flax import nnx
+        model = module.build(hp, nnx.Rngs(params=0, dropout=1))[0]
+        convert.from_canonical(model, workload, hp, named)
+        model.eval()
+        return np.asarray(model(jnp.asarray(x)))
     import tensorflow as tf
-
-    from dlbench.workloads.mnist_cnn import tensorflow as cnn
-    from dlbench.workloads.mnist_hrnn import tensorflow as hrnn
-    hp = SPECS[workload].hp
-    if workload == "mnist_cnn":
-        model, _ = cnn.build(hp, tf.random.Generator.from_seed(0))
-        variables = [model.conv1.kernel, model.conv1.bias, model.conv2.kernel, model.conv2.bias,
-                     model.dense1.kernel, model.dense1.bias, model.dense2.kernel, model.dense2.bias]
-    else:
-        model, _ = hrnn.build(hp, tf.random.Generator.from_seed(0))
-        variables = [model.row_lstm.kernel, model.row_lstm.recurrent_kernel, model.row_lstm.bias,
-                     model.col_lstm.kernel, model.col_lstm.recurrent_kernel, model.col_lstm.bias,
-                     model.dense.kernel, model.dense.bias]
-    for variable, value in zip(variables, weights):
-        variable.assign(value)
-    x = SPLITS[workload](Batch(images), "channels_last")[0].inputs[0]
+    model = module.build(hp, tf.random.Generator.from_seed(0))[0]
+    convert.from_canonical(model, workload, hp, named)
     return tf.function(lambda x: model(x, training=False))(tf.constant(x)).numpy()
 
 
@@ -250,7 +209,6 @@ class Batch(object):
 
 
 SPLITS = {"mnist_cnn": mnist_cnn.splits, "mnist_hrnn": mnist_hrnn.splits}
-NATIVE_LOGITS = {"torch": torch_logits, "jax": jax_logits, "tensorflow": tensorflow_logits}
 
 
 @pytest.mark.parametrize("framework", NATIVE)
@@ -260,7 +218,7 @@ def test_native_version_computes_the_reference_model(workload, framework):
     weights, images = reference_weights(workload), reference_images()
     expected = reference_logits(workload, weights, images)
     assert expected.std() > 1.0  # the weights are large enough that a wrong gate or order shows
-    np.testing.assert_allclose(NATIVE_LOGITS[framework](workload, weights, images), expected, rtol=0, atol=2e-3)
+    np.testing.assert_allclose(native_logits(framework, workload, weights, images), expected, rtol=0, atol=2e-3)
 
 
 KERAS_SCRIPT = """

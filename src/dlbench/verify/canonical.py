@@ -12,11 +12,12 @@ A Bidirectional LSTM lists its forward layer's three, then its backward layer's.
 conv features takes the features in (H, W, C) order (Keras's Flatten, also on a channels-first backend).
 
 Random weights (random_weights): N(0, 1/fan_in) (unit gain: activations stay O(1), so softmax outputs are not
-saturated and every unit matters), biases U(0, 0.5) so that a bias loaded into the wrong slot shows, embeddings
-N(0, 0.5^2); BatchNorm gamma and moving variance U(0.5, 1.5), moving mean N(0, 0.5^2) (not the 0/1 they start at,
-so that a swapped or unused statistic shows). The biases are positive so that ReLU units stay alive: where a conv layer's whole receptive field is
-zero, its outputs equal its bias and a max-pool window holds a tie, whose gradient each framework routes to a
-different element (an implementation choice, not a model difference: TensorFlow's differs from XLA's and PyTorch's). Generated in float64 by NumPy from a seed and stored as float32.
+saturated and every unit matters), biases U(0, 0.5) so that a bias loaded into the wrong slot shows, embeddings N(0,
+0.5^2); BatchNorm gamma and moving variance U(0.5, 1.5), moving mean N(0, 0.5^2) (not the 0/1 they start at, so that
+a swapped or unused statistic shows). The biases are positive so that ReLU units stay alive: where a conv layer's
+whole receptive field is zero, its outputs equal its bias and a max-pool window holds a tie, whose gradient each
+framework routes to a different element (an implementation choice, not a model difference: TensorFlow's differs from
+XLA's and PyTorch's). Generated in float64 by NumPy from a seed and stored as float32.
 
 Python 3.6-safe, numpy only: the parent (which never imports a framework) and the workers both use it.
 """

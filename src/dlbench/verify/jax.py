@@ -42,7 +42,8 @@ MAPS = {
     # the workload's CudnnGRUCell: dense_i (kernel, input bias), dense_h (recurrent kernel, recurrent bias), z, r, h
     "imdb_gru": lambda hp: [("embed/embeddings", "embed.embedding"), ("gru/kernel", "gru.cell.dense_i.kernel"),
                             ("gru/recurrent_kernel", "gru.cell.dense_h.kernel"),
-                            ("gru/bias", ("gru.cell.dense_i.bias", "gru.cell.dense_h.bias"))] + linear("dense", "dense"),
+                            ("gru/bias", ("gru.cell.dense_i.bias", "gru.cell.dense_h.bias"))] +
+    linear("dense", "dense"),
     "babi_rnn": lambda hp: [("query_embed/embeddings", "query_embed.embedding"),
                             ("story_embed/embeddings", "story_embed.embedding")] +
     lstm("query_lstm", "query_lstm") + lstm("story_lstm", "story_lstm") + linear("dense", "dense"),

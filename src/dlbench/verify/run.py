@@ -90,7 +90,8 @@ def run_worker(framework, pairs, threads, seed, converter=None, timeout=1800):
 def load_result(workload_id, path):
     with np.load(path, allow_pickle=False) as archive:
         found = dict((name, archive[name]) for name in archive.files)
-    return {"output": canonical.probabilities(workload_id, found["output"], bool(found["logits"])), "loss": float(found["loss"]), "versions": json.loads(str(found["versions"])),
+    return {"output": canonical.probabilities(workload_id, found["output"], bool(found["logits"])),
+            "loss": float(found["loss"]), "versions": json.loads(str(found["versions"])),
             "updated": dict((n[len("updated/"):], a) for n, a in found.items() if n.startswith("updated/"))}
 
 
