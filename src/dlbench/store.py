@@ -99,7 +99,7 @@ CREATE TABLE runs (
     params_trainable INTEGER,
     rnn_kernel TEXT,                  -- the recurrent kernel the framework ran, read from its ops (NULL: no RNN)
     rnn_evidence TEXT,                -- JSON: the op names that show it
-    peak_host_bytes INTEGER,          -- the worker's peak resident memory (getrusage ru_maxrss)
+    peak_host_bytes INTEGER,          -- the worker's peak resident memory (VmHWM)
     peak_device_bytes INTEGER,        -- the worker's peak GPU memory as NVML sees it (NULL: no GPU)
     allocator_peak_bytes INTEGER,     -- the framework allocator's own peak on the device (NULL: none or CPU)
     flops_per_sample REAL,            -- floating-point operations of one training sample, forward and backward

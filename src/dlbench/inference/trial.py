@@ -19,7 +19,7 @@ Per trial (one framework in one compile mode, on one device):
   6. the feature check: the first CHECK_IMAGES images at the sweep's smallest batch size (a shape already compiled),
      against the float64 reference, max |f - ref| / max |ref| <= RELATIVE_TOLERANCE; on a GPU with TF32 off for the
      check only (torch allow_tf32 False, jax default_matmul_precision "highest"), timing keeps the defaults;
-  7. peak host memory (ru_maxrss) and the device allocator's peak where there is one.
+  7. peak host memory (VmHWM) and the device allocator's peak where there is one.
 
 Events: env, model, first_result, inference (one per batch size), check, memory, then end (dlbench.worker.protocol).
 Python 3.6-safe syntax, like the rest of the worker side; the frameworks are imported by the runtimes module.
@@ -34,6 +34,7 @@ import time
 import numpy as np
 
 from dlbench import machine, workloads
+from dlbench.worker.memory import peak_host_bytes
 from dlbench.worker.run import imported_frameworks
 
 EXTRA_MODULES = ("onnx", "onnxruntime", "openvino")
@@ -300,11 +301,3 @@ def thread_readback(runtime):
     except Exception:
         return None
     return None
-
-
-def peak_host_bytes():
-    try:
-        import resource
-    except ImportError:
-        return None
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux

@@ -1,7 +1,7 @@
 """Peak memory of a trial, measured the same way for every framework. Python 3.6-safe (stdlib only), like the
 worker.
 
-- Host: the process's peak resident set (getrusage ru_maxrss), read once at the end.
+- Host: the process's peak resident set (VmHWM on Linux, else getrusage ru_maxrss), read once at the end.
 - Device: NVML, read through ctypes from the driver's libnvidia-ml (no Python package needed), sampled by a
   background thread every 0.2 s (DLBENCH_NVML_INTERVAL seconds; 0: only at the start and the end, to check
   whether sampling costs a launch-bound loop time): this process's own used memory where NVML lists it, else (a container whose pids
@@ -18,6 +18,16 @@ import threading
 
 
 def peak_host_bytes():
+    """The process's peak resident set. On Linux from VmHWM, which belongs to this program's address space:
+    getrusage's ru_maxrss is inherited across fork and kept across exec, so a worker would start at its parent's
+    peak."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024  # kB
+    except (OSError, ValueError, IndexError):
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB on Linux
 

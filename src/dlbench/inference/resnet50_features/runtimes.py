@@ -25,6 +25,7 @@ import time
 import numpy as np
 
 from dlbench.inference import resnet50_features as spec
+from dlbench.worker.memory import peak_host_bytes
 
 RUNTIMES = ("keras-jax", "keras-tensorflow", "keras-torch", "keras-openvino", "torch", "torch-compile", "jax",
             "tensorflow", "tensorflow-xla", "onnxruntime", "openvino")
@@ -186,11 +187,7 @@ def sweep(predict, x, batch_size):
 
 
 def peak_rss_mb():
-    try:
-        import resource
-    except ImportError:  # not on Windows
-        return None
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    return peak_host_bytes() / 2.0 ** 20
 
 
 def main(argv=None):
