@@ -64,6 +64,11 @@ def _positive(v):
     return v > 0
 
 
+def _one_or_more_of(allowed):
+    """A check for a value given as one name or a non-empty list of names, each in `allowed`."""
+    return lambda v: bool(v) and all(name in allowed for name in ([v] if isinstance(v, str) else v))
+
+
 CHECKS = {
     "name": (str, bool, "a non-empty string"),
     "workloads": (list, bool, "a non-empty list of workload ids"),
@@ -76,10 +81,8 @@ CHECKS = {
     "batch_size": (int, _positive, "a positive integer"),
     "threads": (int, _positive, "a positive integer"),
     "precision": (str, lambda v: v == "fp32", "fp32 (other precisions are not implemented yet)"),
-    "compile": ((str, list), lambda v: bool(v) and all(m in COMPILE_MODES for m in ([v] if isinstance(v, str) else v)),
-                "none or jit, or a list of them"),
-    "tier": ((str, list), lambda v: bool(v) and all(t in TIERS for t in ([v] if isinstance(v, str) else v)),
-             "default or tuned, or a list of them"),
+    "compile": ((str, list), _one_or_more_of(COMPILE_MODES), "none or jit, or a list of them"),
+    "tier": ((str, list), _one_or_more_of(TIERS), "default or tuned, or a list of them"),
     "seed": (int, lambda v: v >= 0, "a non-negative integer"),
     "timeout": ((int, float), _positive, "a positive number of seconds"),
     "timeouts": (dict, lambda v: all(not isinstance(s, bool) and isinstance(s, (int, float)) and s > 0

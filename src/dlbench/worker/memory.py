@@ -4,8 +4,9 @@ worker.
 - Host: the process's peak resident set (VmHWM on Linux, else getrusage ru_maxrss), read once at the end.
 - Device: NVML, read through ctypes from the driver's libnvidia-ml (no Python package needed), sampled by a
   background thread every 0.2 s (DLBENCH_NVML_INTERVAL seconds; 0: only at the start and the end, to check
-  whether sampling costs a launch-bound loop time): this process's own used memory where NVML lists it, else (a container whose pids
-  NVML cannot see) the device's used memory minus what was in use before the trial began. The method is recorded.
+  whether sampling costs a launch-bound loop time): this process's own used memory where NVML lists it, else (a
+  container whose pids NVML cannot see) the device's used memory minus what was in use before the trial began.
+  The method goes with the figure.
 - The framework allocator's own peak (torch.cuda.max_memory_allocated, JAX's peak_bytes_in_use, TensorFlow's
   get_memory_info peak) comes from the trainer and is reported beside it: NVML also counts the CUDA context,
   cuDNN workspaces and whatever the allocator keeps cached.

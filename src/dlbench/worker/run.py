@@ -168,7 +168,9 @@ def after_training(workload, spec, dataset, train, trainer, settings, events):
 def main(events, trial):
     memory = None
     try:
-        memory = Memory(trial["settings"])
+        # Inference trials report their own memory (dlbench.inference.trial): no sampler thread for them.
+        if not workloads.is_inference(trial["workload"]):
+            memory = Memory(trial["settings"])
         run_trial(trial, events, memory)
     except KeyboardInterrupt:
         events.end("interrupted", error="interrupted by a signal")
