@@ -12,15 +12,24 @@ def test_list_json_shape():
     listing = json.loads(result.stdout)
     (mlp,) = [w for w in listing["workloads"] if w["id"] == "mnist_mlp"]
     assert mlp["params"] == 669706 and mlp["trainable_params"] == 669706 and mlp["dataset"] == "mnist"
-    assert mlp["frameworks"] == ["keras-jax", "keras-tensorflow", "keras-torch", "torch", "jax", "tensorflow"]
+    modern = ["keras-jax", "keras-tensorflow", "keras-torch", "torch", "jax", "tensorflow"]
+    legacy = ["cntk", "mxnet", "theano", "pytensor", "chainer", "paddle", "keras2-cntk", "keras2-theano",
+              "keras2-mxnet"]
+    assert mlp["frameworks"][:6] == modern and set(mlp["frameworks"][6:]) <= set(legacy)
     ids = [f["id"] for f in listing["frameworks"]]
-    assert ids == mlp["frameworks"] + ["keras-openvino", "onnxruntime", "openvino"]  # then the inference-only ones
+    # then the inference-only ones, then the legacy ones in their own environments
+    assert ids == modern + ["keras-openvino", "onnxruntime", "openvino"] + legacy
     (r50,) = [w for w in listing["workloads"] if w["id"] == "resnet50_features"]
-    assert r50["kind"] == "inference" and r50["params"] == 23587712 and r50["frameworks"][-2:] == ids[-2:]
+    assert r50["kind"] == "inference" and r50["params"] == 23587712 and r50["frameworks"][-2:] == ids[7:9]
     for f in listing["frameworks"]:
-        assert set(f) >= {"id", "installed", "version", "install"}
-        assert f["install"].startswith("pip install 'dlbench[")
+        assert set(f) >= {"id", "installed", "version", "install", "environment"}
+        if f["id"] in legacy:
+            assert f["install"] == "dlbench setup " + f["id"] and f["environment"]["state"] in (
+                "ready", "not set up", "cannot be set up here")
+        else:
+            assert f["install"].startswith("pip install 'dlbench[") and f["environment"] is None
         assert (f["version"] is not None) == f["installed"]
+    assert [f["id"] for f in listing["not_python"]] == ["knet", "dl4j", "matconvnet", "torch7", "caffe"]
 
 
 def test_list_as_text_names_every_workload():

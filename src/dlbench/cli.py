@@ -1,4 +1,4 @@
-"""The dlbench command line: run, list, env, results, export."""
+"""The dlbench command line: run, list, env, setup, results, export."""
 from __future__ import annotations
 
 import json
@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import dlbench
-from dlbench import data, executor, export as exporting, frameworks, inference_summary, machine, render, summary
+from dlbench import data, environments, executor, export as exporting, frameworks, inference_summary, machine, render, summary
 from dlbench import workloads
 from dlbench import ray_executor
 from dlbench import suite as suites
@@ -218,6 +218,7 @@ def list_(as_json: bool = JsonOption):
         "workloads": [{**workloads.get(w).SPEC.describe(), "frameworks": workloads.implementations(w)}
                       for w in workloads.WORKLOAD_IDS],
         "frameworks": [framework_status(f) for f in frameworks.FRAMEWORKS.values()],
+        "not_python": [{"id": i, "title": t, "reason": r} for i, t, r in frameworks.NOT_PYTHON],
     }
     if as_json:
         print(json.dumps(listing, indent=2))
@@ -236,18 +237,63 @@ def list_(as_json: bool = JsonOption):
         out.print(f"    frameworks: {', '.join(w['frameworks'])}", highlight=False)
     out.print()
     for f in listing["frameworks"]:
-        versions = ", ".join(f"{k} {v}" for k, v in f["versions"].items())
-        state = f"[green]{versions}[/green]" if f["installed"] else f"[red]not installed[/red]: {f['install']}"
-        out.print(f"{f['id']:<18} {state}", highlight=False)
+        versions = escape(", ".join(f"{k} {v}" for k, v in f["versions"].items()))
+        environment = f["environment"]
+        if environment and environment["state"] != "ready":
+            colour = "yellow" if environment["state"] == "not set up" else "red"
+            state = f"[{colour}]{environment['state']}[/{colour}]: {escape(environment['detail'])}"
+        else:
+            state = f"[green]{versions}[/green]" if f["installed"] else \
+                f"[red]not installed[/red]: {escape(f['install'])}"
+        where = f"  (own environment, Python {environment['python']})" if environment else ""
+        out.print(f"{f['id']:<18} {state}{where}", highlight=False)
+    for f in listing["not_python"]:
+        out.print(f"{f['id']:<18} [dim]not supported[/dim]: {f['title']}, {f['reason']}", highlight=False)
 
 
 def framework_status(framework):
     versions = framework.versions()
     missing = framework.missing()
     main = next(iter(versions.values()), None)  # the first distribution listed: keras for keras-*, else the framework
+    environment = None
+    if framework.environment is not None:  # ready / not set up / cannot be set up here, with its folder or why
+        state, detail = environments.state(framework)
+        environment = {"state": state, "detail": detail, "python": framework.environment.python}
     return {"id": framework.id, "title": framework.title, "installed": not missing,
             "version": main if not missing else None, "versions": versions, "missing": missing,
-            "install": framework.install_hint()}
+            "install": framework.install_hint(), "environment": environment}
+
+
+@app.command()
+def setup(framework_ids: List[str] = typer.Argument(..., metavar="FRAMEWORK...",
+                                                   help="Frameworks to set up, or 'all' (those with their own "
+                                                        "environment: cntk, mxnet, theano, ...)."),
+          python: Optional[str] = typer.Option(None, "--python", help="The interpreter to build the environment "
+                                                                       "from (default: pyenv's or pythonX.Y)."),
+          force: bool = typer.Option(False, "--force", help="Rebuild even if it is ready.")):
+    """Make a legacy framework's own environment (a venv with its Python and pinned packages); idempotent."""
+    own = [f.id for f in frameworks.FRAMEWORKS.values() if f.environment is not None]
+    chosen = own if framework_ids == ["all"] else names(framework_ids)
+    for framework_id in chosen:
+        try:
+            framework = frameworks.get(framework_id)
+        except frameworks.UnknownFramework as exc:
+            fail(str(exc))
+        if framework.environment is None:
+            fail(f"{framework_id} needs no environment of its own: {framework.install_hint()} installs it "
+                 f"(dlbench setup applies to {', '.join(own)})")
+    if python and len(chosen) > 1:
+        fail("--python names one interpreter: set up one framework at a time with it")
+    failed = []
+    for framework_id in chosen:
+        try:
+            environments.setup(frameworks.get(framework_id), python=python, force=force,
+                               say=lambda line: out.print(escape(line), highlight=False))
+        except environments.SetupError as exc:
+            err.print(f"[red]{framework_id}[/red]: {escape(str(exc))}", highlight=False, soft_wrap=True)
+            failed.append(framework_id)
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()

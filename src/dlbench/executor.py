@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from dlbench import frameworks
+from dlbench import environments, frameworks
 from dlbench.worker.protocol import EVENT_FD_VARIABLE, FINAL_EVENT, decode
 
 PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)  # the folder that holds the dlbench package
@@ -32,14 +32,18 @@ class Interrupted(Exception):
     """The user stopped the suite (Ctrl-C or SIGTERM); the trial in flight was recorded as interrupted."""
 
 
-def worker_command(python=None):
-    return [python or sys.executable, "-m", "dlbench.worker"]
+def worker_command(framework):
+    """The worker runs under dlbench's own interpreter, or its framework's environment's (dlbench.environments)."""
+    python = environments.interpreter(framework.id) if framework.environment else sys.executable
+    return [python, "-m", "dlbench.worker"]
 
 
-def worker_environment(event_fd, extra=None):
+def worker_environment(event_fd, framework, extra=None):
     env = dict(os.environ, **(extra or {}))
-    # The worker may run under another interpreter (a per-framework environment): let it find this dlbench.
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+    if framework.environment:
+        env.update(environments.worker_variables(framework))
+    else:  # started as a module by path, whatever the current folder
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
     env[EVENT_FD_VARIABLE] = str(event_fd)
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -96,13 +100,15 @@ class Worker:
     threads among them); `env`: variables added to its environment."""
 
     def __init__(self, trial, cpus=None, env=None):
+        framework = frameworks.get(trial.framework)
         read_fd, write_fd = os.pipe()
         with tempfile.NamedTemporaryFile("w+", prefix="dlbench-worker-", suffix=".log", delete=False) as log:
             self.log_path = log.name
             try:
                 self.process = subprocess.Popen(
-                    worker_command(), stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
-                    pass_fds=(write_fd,), env=worker_environment(write_fd, env), start_new_session=True)
+                    worker_command(framework), stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                    pass_fds=(write_fd,), env=worker_environment(write_fd, framework, env),
+                    start_new_session=True)
             finally:
                 os.close(write_fd)
         self.reader = _EventReader(read_fd)

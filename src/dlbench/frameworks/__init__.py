@@ -10,9 +10,13 @@ import importlib
 import importlib.util
 import os
 
+from dlbench import environments
+from dlbench.environments import Environment, Library
+
 
 class Framework(object):
-    def __init__(self, id, title, packages, distributions, extras, adapter, keras_backend=None, inference_only=False):
+    def __init__(self, id, title, packages, distributions, extras, adapter, keras_backend=None, inference_only=False,
+                 environment=None):
         self.id = id
         self.title = title
         self.packages = packages          # import names that must be importable (checked without importing)
@@ -21,16 +25,25 @@ class Framework(object):
         self.adapter = adapter            # module under dlbench.frameworks, imported in the worker only
         self.keras_backend = keras_backend
         self.inference_only = inference_only  # runs inference workloads only (no training adapter)
+        self.environment = environment    # an environments.Environment: its own venv, made by `dlbench setup`
 
     def missing(self):
-        """The packages that are not installed, found without importing them."""
+        """The packages that are not installed, found without importing them (in its own environment: all of
+        them until `dlbench setup` has made it)."""
+        if self.environment is not None:
+            return [] if environments.is_ready(self) else list(self.packages)
         return [name for name in self.packages if importlib.util.find_spec(name) is None]
 
     def install_hint(self):
+        if self.environment is not None:
+            return "dlbench setup %s" % self.id
         return "pip install 'dlbench[%s]'" % ",".join(self.extras)
 
     def versions(self):
         """Installed distribution versions, read from package metadata (no import)."""
+        if self.environment is not None:
+            found = environments.versions(self)
+            return dict((name, found[name]) for name in self.distributions if name in found)
         try:
             from importlib import metadata
         except ImportError:  # Python < 3.8
@@ -67,6 +80,54 @@ FRAMEWORKS = dict((f.id, f) for f in [
     Framework("openvino", "OpenVINO (the PyTorch model's ONNX export, converted)", ["torch", "onnx", "openvino"],
               ["openvino", "onnx", "torch"], ["torch", "openvino"], None, inference_only=True),
 ])
+# The seed articles' frameworks, each in its own environment (`dlbench setup ID`; dlbench.environments): they need
+# an old Python (CNTK: 3.6 only) or an old numpy (< 1.24 for MXNet and Theano, < 2 for Chainer).
+OPENMPI = [Library("libmpi.so.12", "libmpi.so.40", "libopenmpi3"),
+           Library("libmpi_cxx.so.1", "libmpi_cxx.so.40", "libopenmpi3")]
+PY36_PIP = ["pip==21.3.1"]  # the newest pip for Python 3.6; its bundled pip 18 cannot read today's index
+THEANO_FLAGS = "blas.ldflags=,base_compiledir={env}/theano-cache"  # no BLAS link step; its C cache kept inside
+LEGACY = [
+    Framework("cntk", "CNTK 2.7 (Python 3.6)", ["cntk"], ["cntk", "numpy"], [], "cntk_adapter",
+              environment=Environment("3.6", [PY36_PIP, ["numpy==1.19.5", "cntk==2.7.post2"]], ["cntk"],
+                                      libraries=OPENMPI)),
+    Framework("mxnet", "MXNet 1.9 (Gluon)", ["mxnet"], ["mxnet", "numpy"], [], "mxnet_adapter",
+              environment=Environment("3.11", [["numpy==1.23.5", "mxnet==1.9.1"]], ["mxnet"])),
+    Framework("theano", "Theano 1.0", ["theano"], ["Theano", "numpy"], [], "theano_adapter",
+              environment=Environment("3.11", [["numpy==1.23.5", "scipy==1.10.1", "Theano==1.0.5"]], ["theano"],
+                                      variables={"THEANO_FLAGS": THEANO_FLAGS})),
+    Framework("pytensor", "PyTensor (Theano's maintained fork)", ["pytensor"], ["pytensor", "numpy"], [],
+              "pytensor_adapter", environment=Environment("3.11", [["pytensor==2.31.7"]], ["pytensor"])),
+    Framework("chainer", "Chainer 7.8", ["chainer"], ["chainer", "numpy"], [], "chainer_adapter",
+              environment=Environment("3.11", [["wheel", "setuptools<70", "numpy==1.26.4"],
+                                               ["--no-build-isolation", "chainer==7.8.1"]], ["chainer"])),
+    Framework("paddle", "PaddlePaddle 3.3", ["paddle"], ["paddlepaddle", "numpy"], [], "paddle_adapter",
+              environment=Environment("3.11", [["paddlepaddle==3.3.1"]], ["paddle"])),
+    Framework("keras2-cntk", "Keras 2.3 on CNTK (Python 3.6)", ["keras", "cntk"], ["keras", "cntk", "numpy"], [],
+              "keras2_adapter", keras_backend="cntk",
+              environment=Environment("3.6", [PY36_PIP, ["numpy==1.19.5", "cntk==2.7.post2", "keras==2.3.1"]],
+                                      ["cntk", "keras"], libraries=OPENMPI, variables={"KERAS_BACKEND": "cntk"})),
+    Framework("keras2-theano", "Keras 2.3 on Theano", ["keras", "theano"], ["keras", "Theano", "numpy"], [],
+              "keras2_adapter", keras_backend="theano",
+              environment=Environment("3.6", [PY36_PIP, ["numpy==1.19.5", "Theano==1.0.5", "keras==2.3.1"]],
+                                      ["theano", "keras"],
+                                      variables={"KERAS_BACKEND": "theano", "THEANO_FLAGS": THEANO_FLAGS})),
+    Framework("keras2-mxnet", "Keras 2.2 on MXNet (keras-mxnet)", ["keras", "mxnet"], ["keras-mxnet", "mxnet", "numpy"],
+              [], "keras2_adapter", keras_backend="mxnet",
+              environment=Environment("3.6", [PY36_PIP, ["numpy==1.19.5", "mxnet==1.9.1", "keras-mxnet==2.2.4.3"]],
+                                      ["mxnet", "keras"], variables={"KERAS_BACKEND": "mxnet"})),
+]
+FRAMEWORKS.update((f.id, f) for f in LEGACY)
+
+# The seed's feature table has rows for frameworks no Python worker can drive: listed, with the reason, so that the
+# table keeps every row.
+NOT_PYTHON = [
+    ("knet", "Knet", "written in Julia: there is no Python package to run a worker in"),
+    ("dl4j", "Deeplearning4j", "runs on the JVM (Java/Scala): there is no Python package to run a worker in"),
+    ("matconvnet", "MatConvNet", "a MATLAB toolbox: needs MATLAB, not Python"),
+    ("torch7", "Torch7", "written in Lua (LuaJIT); its successor is PyTorch, which dlbench runs as torch"),
+    ("caffe", "Caffe", "no pip package: models are prototxt files run by the caffe binary, with no Python training "
+                       "loop to time; its successor Caffe2 became part of PyTorch"),
+]
 if os.environ.get("DLBENCH_FAULTS") == "1":
     # Test-only: a framework that fails on purpose (fault_adapter.py), for the reliability tests; never listed
     # for users, because nothing else sets this variable.

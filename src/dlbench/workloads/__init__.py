@@ -2,7 +2,8 @@
 framework (a framework's version of a workload is a file beside the workload's spec).
 
 Each workload is a package: __init__.py holds SPEC and `splits(dataset)`; keras.py, torch.py, jax.py and
-tensorflow.py hold the same model written for each framework, side by side.
+tensorflow.py hold the same model written for each framework, side by side (and the legacy frameworks' files:
+cntk.py, mxnet.py, theano.py, pytensor.py, chainer.py, paddle.py, keras2.py for Keras 2 on its three backends).
 """
 import importlib
 import os
@@ -25,6 +26,9 @@ WORKLOAD_IDS = tuple(sorted(TRAINING_IDS + tuple(INFERENCE)))
 FRAMEWORK_FILES = {
     "keras-jax": "keras", "keras-tensorflow": "keras", "keras-torch": "keras",
     "torch": "torch", "jax": "jax", "tensorflow": "tensorflow",
+    # Legacy frameworks, each in its own environment (Python 3.6-safe files where the environment is 3.6).
+    "cntk": "cntk", "mxnet": "mxnet", "theano": "theano", "pytensor": "pytensor", "chainer": "chainer",
+    "paddle": "paddle", "keras2-cntk": "keras2", "keras2-theano": "keras2", "keras2-mxnet": "keras2",
 }
 
 
