@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from dlbench.store import Store, StoreError
 
@@ -20,7 +21,8 @@ EXIT_FAILED = 1     # the environment or a trial failed
 
 
 def fail(message, code=EXIT_BAD_INPUT):
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    # escaped: an install hint's [extras] is not markup
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
