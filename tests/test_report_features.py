@@ -104,3 +104,15 @@ def test_the_parent_process_never_imports_a_framework(tmp_path_factory, tmp_path
                             env={**os.environ, "DLBENCH_CACHE_DIR": str(cache)})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [0, 0, []]
+
+
+def test_legacy_frameworks_are_documented_never_probed(tmp_path):
+    probed = []
+    answers = features.probe_all(["cntk", "keras2-theano"], cache=tmp_path / "features.json", on_probe=probed.append)
+    assert probed == [] and answers == {"cntk": {}, "keras2-theano": {}}
+    table = features.matrix(["cntk", "keras2-theano"], answers)
+    for row in table[1:]:  # every row but the installed version
+        for framework_id in ("cntk", "keras2-theano"):
+            cell = row["cells"][framework_id]
+            assert cell["source"] == "documented" and cell["value"] != "unknown", (row["key"], framework_id)
+            assert cell["detail"] == "documented (as of its last releases)"

@@ -96,6 +96,79 @@ DOCUMENTED = {
                     "multi_machine": "by hand: through torch.distributed"},
 }
 
+# The legacy frameworks (their own environments, fixed old releases): nothing is probed for them, every row is
+# documented, from their last releases' documentation.
+_KERAS2 = {
+    "language": "Python (the backend underneath)",
+    "interfaces": "Python: Keras 2 API (Sequential, functional; fit/evaluate/predict)",
+    "autodiff": "yes: the backend's", "jit": "the backend's graph", "bf16": "no", "onnx": "no (keras2onnx, retired)",
+    "pretrained": "keras.applications (Keras 2)", "mixed_precision": "no: Keras 2 has no dtype policies",
+    "multi_gpu": "partly: keras.utils.multi_gpu_model (removed in later Keras)", "multi_machine": "no",
+}
+LEGACY_DOCUMENTED = {
+    "cntk": {
+        "language": "Python, C#, C++, BrainScript; C++ core",
+        "platforms": "Linux, Windows; CUDA. Retired: last release 2.7 (2019), Python 3.6 at the newest",
+        "interfaces": "Python (cntk.layers, Function graph), BrainScript, C#, C++",
+        "autodiff": "yes: symbolic, over the Function graph", "jit": "yes: every model is a static Function graph",
+        "bf16": "no (fp16 on GPU)", "onnx": "yes: Function.save(format=ModelFormat.ONNX)",
+        "pretrained": "CNTK model gallery (retired)", "mixed_precision": "fp16 training on GPU",
+        "multi_gpu": "yes: data-parallel SGD over MPI (1-bit SGD, block momentum)",
+        "multi_machine": "yes: MPI (mpiexec)", "keras_backend": "no: a Keras 2.0-2.3 backend (keras2-cntk)",
+    },
+    "mxnet": {
+        "language": "Python, C++, Scala, R, Julia, Clojure, Perl; C++ core",
+        "platforms": "Linux, macOS, Windows; CUDA. Retired to the Apache Attic (2023); last release 1.9.1",
+        "interfaces": "Gluon (imperative, hybridize), Symbol and Module APIs",
+        "autodiff": "yes: autograd.record", "jit": "yes: hybridize() caches a symbolic graph",
+        "bf16": "on CPU through oneDNN (AMP)", "onnx": "yes: mx.onnx.export_model",
+        "pretrained": "Gluon model zoo, GluonCV, GluonNLP", "mixed_precision": "yes: mxnet.contrib.amp (fp16)",
+        "multi_gpu": "yes: several contexts, kvstore 'device'", "multi_machine": "yes: kvstore 'dist' (parameter "
+        "server), Horovod", "keras_backend": "no: keras-mxnet, a Keras 2.2.4 fork (keras2-mxnet)",
+    },
+    "theano": {
+        "language": "Python; C and CUDA code generated when a function is compiled",
+        "platforms": "Linux, macOS, Windows; CUDA through libgpuarray. Development ended 2017; last release 1.0.5",
+        "interfaces": "symbolic: theano.tensor, theano.function, scan",
+        "autodiff": "yes: symbolic (theano.grad)", "jit": "yes: theano.function compiles the graph to C",
+        "bf16": "no", "onnx": "no", "pretrained": "none of its own (Lasagne and Keras model zoos)",
+        "mixed_precision": "float16 on GPU (libgpuarray), experimental", "multi_gpu": "partly: GPU contexts by hand",
+        "multi_machine": "no", "keras_backend": "no: a Keras 1-2.3 backend (keras2-theano)",
+    },
+    "pytensor": {
+        "language": "Python; C, Numba or JAX code generated when a function is compiled",
+        "platforms": "Linux, macOS, Windows; CPU (GPU through its JAX backend). Maintained (the base of PyMC)",
+        "interfaces": "symbolic: pytensor.tensor, pytensor.function, scan",
+        "autodiff": "yes: symbolic (pytensor.grad)", "jit": "yes: compiles to C, Numba or JAX", "bf16": "no",
+        "onnx": "no", "pretrained": "none", "mixed_precision": "no", "multi_gpu": "no", "multi_machine": "no",
+        "keras_backend": "no",
+    },
+    "chainer": {
+        "language": "Python (NumPy on CPU, CuPy on GPU)",
+        "platforms": "Linux, macOS, Windows; CUDA through CuPy. Maintenance only since v7 (2019)",
+        "interfaces": "define-by-run: Chain, links, functions, Trainer",
+        "autodiff": "yes: define-by-run", "jit": "no (define-by-run; static_graph is experimental)",
+        "bf16": "no", "onnx": "yes: onnx-chainer", "pretrained": "ChainerCV, chainer.links vision models",
+        "mixed_precision": "fp16 through the dtype config (mixed16)", "multi_gpu": "yes: ParallelUpdater, ChainerMN",
+        "multi_machine": "yes: ChainerMN (MPI)", "keras_backend": "no",
+    },
+    "paddle": {
+        "language": "Python; C++ core (C++ inference API)",
+        "platforms": "Linux, macOS, Windows; CUDA, ROCm, Kunlun XPU, Ascend NPU",
+        "interfaces": "dynamic graph (paddle.nn), static graph (paddle.static), paddle.jit.to_static",
+        "autodiff": "yes", "jit": "yes: paddle.jit.to_static (CINN compiler)", "bf16": "yes",
+        "onnx": "yes: paddle2onnx", "pretrained": "PaddleHub, PaddleClas, PaddleNLP",
+        "mixed_precision": "yes: paddle.amp (fp16, bf16)", "multi_gpu": "yes: paddle.distributed (fleet)",
+        "multi_machine": "yes: fleet", "keras_backend": "no",
+    },
+    "keras2-cntk": dict(_KERAS2, platforms="those of CNTK (Python 3.6)", keras_backend="Keras 2.3 on CNTK"),
+    "keras2-theano": dict(_KERAS2, platforms="those of Theano", keras_backend="Keras 2.3 on Theano"),
+    "keras2-mxnet": dict(_KERAS2, platforms="those of MXNet", keras_backend="keras-mxnet 2.2.4 (a Keras fork)"),
+}
+for _entry in LEGACY_DOCUMENTED.values():  # every environment's recipe pins the CPU build (cntk, not cntk-gpu, ...)
+    _entry.setdefault("gpus", "no: its environment installs the CPU build")
+DOCUMENTED.update(LEGACY_DOCUMENTED)
+
 
 def cache_path():
     folder = os.environ.get("DLBENCH_CACHE_DIR")
@@ -193,6 +266,9 @@ def probe_all(framework_ids, timeout=PROBE_TIMEOUT, refresh=False, cache=None, o
     results, changed = {}, False
     for framework_id in framework_ids:
         framework = frameworks.get(framework_id)
+        if framework_id in LEGACY_DOCUMENTED:  # fixed old releases: documented, never probed
+            results[framework_id] = {}
+            continue
         missing = framework.missing()
         if missing:
             why = f"not installed (missing {', '.join(missing)}): {framework.install_hint()}"
@@ -232,12 +308,13 @@ def matrix(framework_ids, probed):
                 value = ", ".join(f"{k} {v}" for k, v in versions.items()) if not framework.missing() else \
                     "not installed"
                 cells[framework_id] = {"value": value, "detail": framework.title, "source": "installed"}
-            elif key in PROBED and (key in _features_of(framework_id)):
+            elif key in PROBED and key in _features_of(framework_id) and framework_id not in LEGACY_DOCUMENTED:
                 answer = probed.get(framework_id, {}).get(key, {"value": "unknown", "detail": "not probed"})
                 cells[framework_id] = {**answer, "source": "probed"}
             else:
                 value = DOCUMENTED.get(framework_id, {}).get(key, "unknown")
-                cells[framework_id] = {"value": value, "detail": f"documented (as of {DOCUMENTED_AS_OF})",
+                when = "its last releases" if framework_id in LEGACY_DOCUMENTED else DOCUMENTED_AS_OF
+                cells[framework_id] = {"value": value, "detail": f"documented (as of {when})",
                                        "source": "documented"}
         table.append({"key": key, "label": label, "source": how, "cells": cells})
     return table
