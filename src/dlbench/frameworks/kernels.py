@@ -14,6 +14,7 @@ RULES = (
     (lambda op: "blocklstm" in op or "grublockcell" in op, "TensorFlow fused block LSTM/GRU"),
     (lambda op: op in ("jax:scan", "jax:while"), "XLA while loop (lax.scan)"),
     (lambda op: op in ("tf:while", "tf:statelesswhile"), "graph while loop (tf.while_loop)"),
+    (lambda op: op in ("theano:scan", "pytensor:scan"), "symbolic scan loop (theano.scan / pytensor.scan)"),
 )
 PER_STEP = "per-step ops (unrolled graph or Python loop)"
 
