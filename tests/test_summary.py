@@ -73,3 +73,16 @@ def test_time_to_target_and_input_share():
     assert time_to_target(epochs, None, "accuracy") is None
     assert input_share(epochs) == 0.25                          # steady-state epochs only
     assert input_share([{**e, "input_seconds": None} for e in epochs]) is None
+
+
+def test_time_per_step_is_the_steady_epoch_over_its_batches(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    suite_id = store.begin_suite("t", {})
+    run_id = store.start_run(suite_id, trial("torch", 0, batch_size=128), NODE)
+    store.apply_events(run_id, [{"event": "env", "n_train": 1000}]
+                       + [epoch(i + 1, s, warmup=(i == 0)) for i, s in enumerate([5.0, 0.8, 0.8])]
+                       + [{"event": "end", "status": "ok", "error": None, "detail": None}])
+    fill(store, "jax", 0, [3.0, 1.0, 1.0])  # no env event: the step time is unknown, not guessed
+    rows = rows_by_framework(store)
+    # 1,000 samples in batches of 128: 8 steps, the last one partial
+    assert abs(rows["torch"].step_ms - 100.0) < 1e-9 and rows["jax"].step_ms is None

@@ -27,6 +27,12 @@ def ratio(row):
     return f"{row.ratio.estimate:.2f} {interval(row.ratio, lambda v: f'{v:.2f}')}{tie}"
 
 
+def milliseconds(value):
+    if value is None:
+        return "-"
+    return f"{value:.3g}" if value < 1000 else f"{value:,.0f}"
+
+
 def percent(value):
     return "-" if value is None else f"{100 * value:.1f}%"
 
@@ -54,7 +60,7 @@ def summary_tables(rows):
         show_text = any(r.text_bigram_share is not None for r in members)
         columns = [("framework", "left"), ("runs", "left"), ("epoch s [95% CI]", "right"),
                    ("x fastest [95% CI]", "right"), ("1st epoch s", "right"), ("samples/s", "right"),
-                   ("val acc", "right")]
+                   ("ms/step", "right"), ("val acc", "right")]
         if targets:
             columns.append((f"s to {'/'.join(f'{t:g}' for t in targets)}", "right"))
         if show_input:
@@ -77,7 +83,8 @@ def summary_tables(rows):
             epoch = row.epoch_seconds
             cells = [row.framework, status(row), f"{seconds(epoch.estimate)} {interval(epoch)}" if epoch else "-",
                      ratio(row), seconds(row.first_epoch_seconds),
-                     f"{row.samples_per_second:,.0f}" if row.samples_per_second else "-", percent(row.val_accuracy)]
+                     f"{row.samples_per_second:,.0f}" if row.samples_per_second else "-", milliseconds(row.step_ms),
+                     percent(row.val_accuracy)]
             if targets:
                 ok_runs = row.statuses.get("ok", 0)
                 cells.append(f"{seconds(row.time_to_target)} ({row.reached_target}/{ok_runs})" if ok_runs else "-")

@@ -3,6 +3,7 @@ with its bootstrap CI and the ratio to the fastest framework with its own CI. Pu
 from __future__ import annotations
 
 import json
+import math
 import statistics
 from dataclasses import asdict, dataclass, field
 
@@ -25,6 +26,7 @@ class Row:
     tie_with_fastest: bool = False
     first_epoch_seconds: float | None = None  # time to first epoch: compilation and autotuning show here
     samples_per_second: float | None = None
+    step_ms: float | None = None          # steady-state time per training step: epoch time / batches per epoch
     val_accuracy: float | None = None
     val_loss: float | None = None
     input_share: float | None = None      # the share of steady-state training time spent in the input pipeline
@@ -69,6 +71,15 @@ def efficiency(ok, epochs_by_run):
     precision = {"fp32": "tf32"}.get(ok[0]["settings"].get("precision"), ok[0]["settings"].get("precision"))
     on_gpu = ok[0]["settings"].get("device") == "gpu"
     return {"tflops": rate / 1e12, "mfu": flops.mfu(rate, device.get("name"), precision) if on_gpu else None}
+
+
+def step_ms(epoch_seconds, ok):
+    """Milliseconds per training step: the steady-state epoch over its batches (the last partial one counts)."""
+    n_train = (ok[0].get("env") or {}).get("n_train") if ok else None
+    batch_size = ok[0]["settings"].get("batch_size") if ok else None
+    if epoch_seconds is None or not n_train or not batch_size:
+        return None
+    return 1000 * epoch_seconds.estimate / math.ceil(n_train / batch_size)
 
 
 def _max(values):
@@ -122,9 +133,10 @@ def summarize(runs, epochs_by_run, samples_by_run=None, n_resamples=1000, seed=0
         reached = [t for t in (time_to_target(epochs_by_run[r["id"]], target, metric) for r in ok) if t is not None]
         samples = [samples_by_run[r["id"]] for r in ok if r["id"] in samples_by_run]
         kernels = sorted({r["rnn_kernel"] for r in ok if r.get("rnn_kernel")})
+        epoch_seconds = stats.hierarchical_ci(steady, n_resamples=n_resamples, seed=seed) if steady else None
         rows.append(Row(
             workload=workload, framework=framework, settings=compared, runs=len(group), statuses=statuses,
-            epoch_seconds=stats.hierarchical_ci(steady, n_resamples=n_resamples, seed=seed) if steady else None,
+            epoch_seconds=epoch_seconds, step_ms=step_ms(epoch_seconds, ok),
             first_epoch_seconds=_mean([epochs_by_run[r["id"]][0]["train_seconds"] for r in ok
                                        if epochs_by_run[r["id"]] and epochs_by_run[r["id"]][0]["warmup"]]),
             samples_per_second=_mean([e["samples_per_second"] for r in ok for e in epochs_by_run[r["id"]]

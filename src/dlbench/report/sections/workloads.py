@@ -2,6 +2,7 @@
 validation accuracy (or loss) per epoch, one line per framework, and time to accuracy."""
 from __future__ import annotations
 
+from dlbench.render import milliseconds
 from dlbench.report import charts, markup
 from dlbench.report.data import settings_text
 from dlbench.report.markup import Section, esc, interval, two
@@ -20,7 +21,7 @@ def row_cells(group, row):
     cells = [row.framework, ", ".join(f"{n} {s}" for s, n in sorted(row.statuses.items())),
              f"{markup.seconds(epoch.estimate)} {interval(epoch)}" if epoch else "-", ratio,
              markup.seconds(row.first_epoch_seconds),
-             f"{row.samples_per_second:,.0f}" if row.samples_per_second else "-",
+             f"{row.samples_per_second:,.0f}" if row.samples_per_second else "-", milliseconds(row.step_ms),
              "-" if metric is None else (f"{metric:.4f}" if group.metric == "loss" else markup.percent(metric))]
     if row.target is not None:
         cells.append(f"{markup.seconds(row.time_to_target)} ({row.reached_target}/{ok})" if ok else "-")
@@ -47,7 +48,7 @@ def build_group(data, group):
     targets = sorted({r.target for r in group.rows if r.target is not None})
     metric = "val loss" if group.metric == "loss" else "val acc"
     headers = ["framework", "runs", "epoch s [95% CI]", "x fastest [95% CI]", "1st epoch s", "samples/s",
-               f"{metric} (last epoch)"]
+               "ms per step (steady)", f"{metric} (last epoch)"]
     if targets:
         headers.append(f"s to {metric} {'/'.join(f'{t:g}' for t in targets)} (runs that did / ok)")
     headers.append("input pipeline %")
