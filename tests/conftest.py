@@ -8,6 +8,9 @@ import pytest
 from dlbench import frameworks
 
 ROOT = Path(__file__).resolve().parent.parent
+# The six training frameworks of dlbench's own environment. The workload tests name them rather than `all`, which
+# also takes the legacy frameworks in their own environments (tests/test_legacy.py covers those).
+MODERN = ("keras-jax", "keras-tensorflow", "keras-torch", "torch", "jax", "tensorflow")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from dlbench.store import Store
 
-from conftest import dlbench, require_framework
+from conftest import MODERN, dlbench, require_framework
 
 FRAMEWORKS = ["keras-jax", "keras-tensorflow", "keras-torch", "torch", "jax", "tensorflow"]
 EPOCHS = 3
@@ -20,7 +20,7 @@ IMPORTS = {"keras-jax": "jax", "keras-tensorflow": "tensorflow", "keras-torch": 
 def suite(tmp_path_factory):
     folder = tmp_path_factory.mktemp("suite")
     store_path = folder / "dlbench.sqlite"
-    result = dlbench("run", "--workloads", "mnist_mlp", "--frameworks", "all", "--data", "small", "--samples", 4000,
+    result = dlbench("run", "--workloads", "mnist_mlp", "--frameworks", ",".join(MODERN), "--data", "small", "--samples", 4000,
                      "--epochs", EPOCHS, "--repeats", 2, "--threads", 2, "--store", store_path, "--json")
     store = Store(store_path)
     runs = store.runs()

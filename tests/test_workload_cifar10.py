@@ -14,7 +14,7 @@ import pytest
 from dlbench.store import Store
 from dlbench.workloads import cifar10_cnn, cifar10_vgg
 
-from conftest import dlbench, require_framework
+from conftest import MODERN, dlbench, require_framework
 
 FRAMEWORKS = ["keras-jax", "keras-tensorflow", "keras-torch", "torch", "jax", "tensorflow"]
 WORKLOADS = {"cifar10_cnn": cifar10_cnn, "cifar10_vgg": cifar10_vgg}
@@ -220,7 +220,7 @@ def test_every_version_computes_the_same_function():
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory):
     store_path = tmp_path_factory.mktemp("cifar10") / "dlbench.sqlite"
-    result = dlbench("run", "--workloads", "cifar10_cnn,cifar10_vgg", "--frameworks", "all", "--data", "synthetic",
+    result = dlbench("run", "--workloads", "cifar10_cnn,cifar10_vgg", "--frameworks", ",".join(MODERN), "--data", "synthetic",
                      "--samples", SAMPLES, "--epochs", EPOCHS, "--repeats", 1, "--threads", 2,
                      "--store", store_path, "--json")
     store = Store(store_path)

@@ -27,7 +27,7 @@ from dlbench.data import mnist
 from dlbench.store import Store
 from dlbench.workloads import mnist_cnn, mnist_hrnn
 
-from conftest import dlbench, require_framework
+from conftest import MODERN, dlbench, require_framework
 from numpy_reference import reference_lstm, softmax
 
 FRAMEWORKS = ["keras-jax", "keras-tensorflow", "keras-torch", "torch", "jax", "tensorflow"]
@@ -47,7 +47,7 @@ SHORT = {
 
 def run_suite(folder, workload, samples, epochs):
     store_path = folder / (workload + ".sqlite")
-    result = dlbench("run", "--workloads", workload, "--frameworks", "all", "--data", "small", "--samples", samples,
+    result = dlbench("run", "--workloads", workload, "--frameworks", ",".join(MODERN), "--data", "small", "--samples", samples,
                      "--epochs", epochs, "--repeats", 1, "--threads", 2, "--store", store_path, timeout=7200)
     store = Store(store_path)
     runs = store.runs()
