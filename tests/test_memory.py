@@ -23,3 +23,28 @@ def test_without_nvml_the_device_peak_is_absent_and_says_why():
         pytest.skip("this machine has NVIDIA's driver library")
     peak, why = DeviceMemory().peak()
     assert peak is None and why.startswith("unavailable: ")
+
+
+class Collected(object):
+    """The worker's event writer, kept in a list: main() itself is under test, not the pipe."""
+
+    def __init__(self):
+        self.events = []
+
+    def emit(self, event, **fields):
+        self.events.append(dict(fields, event=event))
+
+    def end(self, status, error=None, detail=None, **fields):
+        self.emit("end", status=status, error=error, detail=detail, **fields)
+
+
+def test_a_failed_inference_trial_still_reports_its_host_peak():
+    from dlbench.worker import run
+
+    events = Collected()
+    settings = {"device": "cpu", "threads": 1, "seed": 0, "precision": "fp32", "compile": "none"}
+    run.main(events, {"key": "k", "workload": "resnet50_features", "framework": "no-such-runtime",
+                      "settings": settings, "repeat": 0})
+    kinds = [e["event"] for e in events.events]
+    assert kinds[-2:] == ["memory", "end"] and events.events[-1]["status"] == "failed"
+    assert events.events[-2]["peak_host_bytes"] > 10 * 2 ** 20 and events.events[-2]["peak_device_bytes"] is None

@@ -115,9 +115,10 @@ def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path):
     db = sqlite3.connect(path)
     # The version 1 schema: the current one without epochs.input_seconds, suites.host and suites.pid (added in v2),
     # runs.rnn_kernel, runs.rnn_evidence and the samples table (added in v3), the memory and FLOP columns (v4),
-    # the inference and inference_runs tables (v5).
+    # the inference and inference_runs tables (v5), the verify table (v6), runs.device_memory_method (v7).
     added = ("input_seconds REAL", "host TEXT,", "pid INTEGER,", "rnn_kernel TEXT", "rnn_evidence TEXT",
-             "peak_host_bytes", "peak_device_bytes", "allocator_peak_bytes", "flops_per_sample")
+             "peak_host_bytes", "peak_device_bytes", "allocator_peak_bytes", "flops_per_sample",
+             "device_memory_method")
     current = store_module.SCHEMA.split("CREATE TABLE samples")[0]
     v1 = "\n".join(line for line in current.splitlines() if not any(a in line for a in added))
     db.executescript(v1)
@@ -134,21 +135,27 @@ def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path):
     assert epoch_row["train_seconds"] == 2.5 and epoch_row["input_seconds"] is None
     (run,) = store.runs()
     assert run["rnn_kernel"] is None and run["rnn_evidence"] == [] and store.samples([1]) == {}
-    assert run["peak_host_bytes"] is None and run["flops_per_sample"] is None
+    assert run["peak_host_bytes"] is None and run["flops_per_sample"] is None and run["device_memory_method"] is None
     assert store.inference([1]) == {}
     tables = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"inference", "inference_runs", "verify"} <= tables
 
 
+def schema_before(table):
+    """The schema of an older store: the tables before `table`, without the columns v7 added."""
+    text = store_module.SCHEMA.split(table)[0]
+    return "\n".join(line for line in text.splitlines() if "device_memory_method" not in line)
+
+
 def test_a_version_4_store_gains_the_inference_tables(tmp_path):
     path = tmp_path / "v4.sqlite"
     db = sqlite3.connect(path)
-    db.executescript(store_module.SCHEMA.split("CREATE TABLE inference")[0])
+    db.executescript(schema_before("CREATE TABLE inference"))
     db.execute("PRAGMA user_version = 4")
     db.commit()
     db.close()
     store = Store(path)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
     run_id = store.start_run(store.begin_suite("s", {}), trial(), NODE)
     store.apply_events(run_id, [{"event": "inference", "batch_size": 1, "images": 4, "passes": 2,
                                  "pass_seconds": [0.5, 0.4], "items_per_second": 8 / 0.9}])
@@ -166,12 +173,12 @@ def verify_row(verified_at, ok=True, **fields):
 def test_a_version_5_store_gains_the_verify_table_and_keeps_the_latest_verify_per_pair(tmp_path):
     path = tmp_path / "v5.sqlite"
     db = sqlite3.connect(path)
-    db.executescript(store_module.SCHEMA.split("CREATE TABLE verify")[0])
+    db.executescript(schema_before("CREATE TABLE verify"))
     db.execute("PRAGMA user_version = 5")
     db.commit()
     db.close()
     store = Store(path)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
     store.record_verify([verify_row("2026-01-01T00:00:00", ok=False, phase="update"),
                          verify_row("2026-01-01T00:00:00", framework="jax")], {"torch": {"torch": "2.13"}})
     store.record_verify([verify_row("2026-01-02T00:00:00")])  # torch again: it replaces torch's older rows
@@ -239,3 +246,14 @@ def test_memory_and_flops_are_stored_with_the_run(tmp_path):
     assert (run["peak_host_bytes"], run["peak_device_bytes"], run["allocator_peak_bytes"]) == (
         3 * 2 ** 30, 2 ** 30, 2 ** 29)
     assert run["flops_per_sample"] == 2.5e6
+
+
+def test_memory_event_keeps_how_device_memory_was_measured(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    run_id = store.start_run(store.begin_suite("s", {}), trial(), NODE)
+    store.apply_events(run_id, [{"event": "memory", "peak_host_bytes": 2 ** 30, "peak_device_bytes": 3 * 2 ** 30,
+                                 "device_method": "NVML per process (sampled every 0.2 s)",
+                                 "allocator_peak_bytes": 2 ** 31}])
+    (run,) = store.runs()
+    assert (run["peak_device_bytes"], run["allocator_peak_bytes"]) == (3 * 2 ** 30, 2 ** 31)
+    assert run["device_memory_method"] == "NVML per process (sampled every 0.2 s)"

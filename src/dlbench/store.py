@@ -14,7 +14,7 @@ import sqlite3
 
 from dlbench.worker.protocol import STATUSES
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 RUNNING = "running"  # the state of a trial in flight; every trial ends in one of STATUSES
 
 # Inference workloads (schema v5): one row per run and batch size, and one per run for what is measured once.
@@ -101,6 +101,7 @@ CREATE TABLE runs (
     rnn_evidence TEXT,                -- JSON: the op names that show it
     peak_host_bytes INTEGER,          -- the worker's peak resident memory (VmHWM)
     peak_device_bytes INTEGER,        -- the worker's peak GPU memory as NVML sees it (NULL: no GPU)
+    device_memory_method TEXT,        -- how peak_device_bytes was measured (NVML per process, or why not)
     allocator_peak_bytes INTEGER,     -- the framework allocator's own peak on the device (NULL: none or CPU)
     flops_per_sample REAL,            -- floating-point operations of one training sample, forward and backward
     started_at TEXT NOT NULL,
@@ -144,6 +145,7 @@ MIGRATIONS = {
         "ALTER TABLE runs ADD COLUMN allocator_peak_bytes INTEGER", "ALTER TABLE runs ADD COLUMN flops_per_sample REAL"],
     4: [INFERENCE_TABLE, INFERENCE_RUNS_TABLE],
     5: [VERIFY_TABLE],
+    6: ["ALTER TABLE runs ADD COLUMN device_memory_method TEXT"],
 }
 
 
@@ -266,9 +268,10 @@ class Store:
                     self.db.execute("UPDATE runs SET rnn_kernel = ?, rnn_evidence = ? WHERE id = ?",
                                     (event["rnn_kernel"], json.dumps(event.get("evidence", [])), run_id))
                 elif kind == "memory":
-                    self.db.execute("UPDATE runs SET peak_host_bytes = ?, peak_device_bytes = ?, allocator_peak_bytes = ? "
-                                    "WHERE id = ?", (event.get("peak_host_bytes"), event.get("peak_device_bytes"),
-                                                     event.get("allocator_peak_bytes"), run_id))
+                    self.db.execute("UPDATE runs SET peak_host_bytes = ?, peak_device_bytes = ?, device_memory_method = ?, "
+                                    "allocator_peak_bytes = ? WHERE id = ?",
+                                    (event.get("peak_host_bytes"), event.get("peak_device_bytes"),
+                                     event.get("device_method"), event.get("allocator_peak_bytes"), run_id))
                 elif kind == "inference":
                     self.db.execute(
                         "INSERT OR REPLACE INTO inference (run_id, batch_size, images, passes, pass_seconds, "

@@ -178,6 +178,9 @@ def main(events, trial):
         try:
             if memory is not None:
                 memory.emit(events)
+            else:  # an inference trial that failed before reporting its own memory: its host peak still counts
+                events.emit("memory", peak_host_bytes=peak_host_bytes(), peak_device_bytes=None, device_method=None,
+                            allocator_peak_bytes=None)
         except Exception:
             pass  # the failure itself is what must be reported
         events.end(classify(exc), error=one_line(exc), detail="".join(traceback.format_exc()[-4000:]))
