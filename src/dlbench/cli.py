@@ -68,6 +68,8 @@ def run(
                                                       "for training; every mode that differs for inference)."),
     threads: Optional[int] = typer.Option(None, help="CPU threads for every framework (default: all available)."),
     tier: Optional[List[str]] = typer.Option(None, help="default, tuned or default,tuned (see the README's Tiers)."),
+    precision: Optional[List[str]] = typer.Option(None, help="fp32 (default), bf16, fp16-mixed or a list such as "
+                                                  "fp32,bf16 (see the README's Precision)."),
     timeout: Optional[float] = typer.Option(None, help="Seconds per trial before it is stopped."),
     seed: Optional[int] = typer.Option(None, help="Base seed; repeat i uses seed + i."),
     target: Optional[float] = typer.Option(None, help="Validation accuracy for time-to-accuracy (default: the "
@@ -85,7 +87,7 @@ def run(
     flags = {"workloads": names(workload_ids), "frameworks": names(framework_ids), "device": device, "epochs": epochs,
              "repeats": repeats, "data": data_variant, "samples": samples, "batch_size": batch_size,
              "threads": threads, "timeout": timeout, "seed": seed, "target": target, "compile": names(compile_modes),
-             "tier": names(tier)}
+             "tier": names(tier), "precision": names(precision)}
     flags.update(executor=executor_name, ray_address=ray_address)
     if suite_file is None and not flags["workloads"]:
         suite_file = "default"

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from dlbench import environments, frameworks
+from dlbench import suite as suites
 from dlbench.worker.protocol import EVENT_FD_VARIABLE, FINAL_EVENT, decode
 
 PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)  # the folder that holds the dlbench package
@@ -62,7 +63,11 @@ def tail(path, lines=STDERR_TAIL_LINES):
 
 
 def skip_reason(trial):
-    """Why the trial cannot run here (its framework is not installed), or None."""
+    """Why the trial cannot run here (its framework does not implement the trial's precision, or is not installed),
+    or None."""
+    refused = suites.precision_refusal(trial.workload, trial.framework, trial.settings.get("precision", "fp32"))
+    if refused:
+        return refused
     framework = frameworks.get(trial.framework)
     missing = framework.missing()
     if missing:

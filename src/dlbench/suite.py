@@ -28,6 +28,10 @@ COMPILE_MODES = ("none", "jit")
 # speed with the workload's semantics kept (README, "Tiers"). Frameworks without a tuned form run their default one
 # and record that nothing was tuned.
 TIERS = ("default", "tuned")
+# fp32: float32 everywhere. bf16: mixed precision, bfloat16 compute with float32 master weights (no loss scaling:
+# bfloat16 has float32's exponent range). fp16-mixed: float16 compute, float32 master weights, dynamic loss scaling.
+# What each framework does for each, and what it refuses, is in its adapter's docstring and the README ("Precision").
+PRECISIONS = frameworks.PRECISIONS
 
 
 class SuiteError(ValueError):
@@ -47,7 +51,7 @@ class Suite:
     samples: int | None = None       # limit the training set (validation in proportion)
     batch_size: int | None = None    # None: each workload's own
     threads: int | None = None       # None: every CPU this process may use, the same for every framework
-    precision: str = "fp32"
+    precision: str | tuple = "fp32"  # or several: each precision its own trials, told apart in every result
     compile: str | tuple | None = None  # "none", "jit" or several; None: none for training, every mode that
                                         # differs for inference (COMPILE_MODES)
     tier: str | tuple = "default"     # or several: both tiers in one suite, told apart in every result
@@ -80,7 +84,7 @@ CHECKS = {
     "samples": (int, _positive, "a positive integer"),
     "batch_size": (int, _positive, "a positive integer"),
     "threads": (int, _positive, "a positive integer"),
-    "precision": (str, lambda v: v == "fp32", "fp32 (other precisions are not implemented yet)"),
+    "precision": ((str, list), _one_or_more_of(PRECISIONS), "fp32, bf16 or fp16-mixed, or a list of them"),
     "compile": ((str, list), _one_or_more_of(COMPILE_MODES), "none or jit, or a list of them"),
     "tier": ((str, list), _one_or_more_of(TIERS), "default or tuned, or a list of them"),
     "seed": (int, lambda v: v >= 0, "a non-negative integer"),
@@ -197,10 +201,11 @@ def plan(suite):
         inference = spec.kind == "inference"
         for repeat in range(suite.repeats or (1 if inference else 3)):
             for framework_id in chosen:
-                for mode, tier in product(compile_modes(workload_id, framework_id, suite.compile),
-                                          tiers(workload_id, suite.tier)):
+                for mode, tier, precision in product(compile_modes(workload_id, framework_id, suite.compile),
+                                                     tiers(workload_id, suite.tier),
+                                                     precisions(workload_id, suite.precision)):
                     settings = {
-                        "device": suite.device, "precision": suite.precision, "compile": mode,
+                        "device": suite.device, "precision": precision, "compile": mode,
                         "tier": tier, "batch_size": suite.batch_size or spec.batch_size, "data": suite.data,
                         "samples": suite.samples, "epochs": suite.epochs or spec.epochs, "threads": suite.threads,
                         "seed": suite.seed + repeat, "target": suite.target or spec.target,
@@ -217,6 +222,27 @@ def tiers(workload_id, requested):
     """Training workloads run every requested tier; inference has one protocol (its compile modes are its tuning)."""
     requested = (requested,) if isinstance(requested, str) else tuple(requested)
     return ["default"] if workloads.is_inference(workload_id) else list(dict.fromkeys(requested))
+
+
+def precisions(workload_id, requested):
+    """Training workloads run every requested precision (each its own trials); inference workloads run in fp32
+    only, and asking them for another precision is an error, never a silent fp32 run."""
+    requested = list(dict.fromkeys((requested,) if isinstance(requested, str) else requested))
+    if workloads.is_inference(workload_id) and requested != ["fp32"]:
+        raise SuiteError(f"precision = {', '.join(requested)}: {workload_id} is an inference workload and runs in "
+                         "fp32 only (mixed precision is implemented for training workloads)")
+    return requested
+
+
+def precision_refusal(workload_id, framework_id, precision):
+    """Why this framework cannot run this precision (the trial is recorded skipped with it), or None. Decided from
+    the registry (dlbench.frameworks: Framework.precisions, and the reason it gives), before any process starts;
+    a refusal that depends on the workload's layers comes from the adapter, in the worker, as a skipped trial."""
+    framework = frameworks.get(framework_id)
+    if precision in framework.precisions:
+        return None
+    return (f"{framework_id} runs {', '.join(framework.precisions)} only, not {precision}: "
+            f"{framework.precision_note or 'mixed precision is not implemented for it in dlbench'}")
 
 
 def compile_modes(workload_id, framework_id, requested):

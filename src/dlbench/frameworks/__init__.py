@@ -13,10 +13,17 @@ import os
 from dlbench import environments
 from dlbench.environments import Environment, Library
 
+# The precision settings (dlbench.suite, README "Precision"): fp32; bf16 = bfloat16 compute with float32 master
+# weights; fp16-mixed = float16 compute, float32 master weights, dynamic loss scaling.
+PRECISIONS = ("fp32", "bf16", "fp16-mixed")
+MIXED = PRECISIONS
+LEGACY_PRECISION_NOTE = ("a legacy framework in its own environment: dlbench trains it in float32 only, as the seed "
+                         "articles did")
+
 
 class Framework(object):
     def __init__(self, id, title, packages, distributions, extras, adapter, keras_backend=None, inference_only=False,
-                 environment=None):
+                 environment=None, precisions=None, precision_note=None):
         self.id = id
         self.title = title
         self.packages = packages          # import names that must be importable (checked without importing)
@@ -26,6 +33,9 @@ class Framework(object):
         self.keras_backend = keras_backend
         self.inference_only = inference_only  # runs inference workloads only (no training adapter)
         self.environment = environment    # an environments.Environment: its own venv, made by `dlbench setup`
+        # The precisions its adapter implements (a trial asking another is recorded skipped with precision_note)
+        self.precisions = tuple(precisions) if precisions else ("fp32",)
+        self.precision_note = precision_note or (LEGACY_PRECISION_NOTE if environment is not None else None)
 
     def missing(self):
         """The packages that are not installed, found without importing them (in its own environment: all of
@@ -61,18 +71,22 @@ TF = ["tensorflow-cpu", "tensorflow"]
 
 FRAMEWORKS = dict((f.id, f) for f in [
     Framework("keras-jax", "Keras 3 on JAX", ["keras", "jax"], ["keras", "jax", "jaxlib"], ["keras", "jax"],
-              "keras_adapter", "jax"),
+              "keras_adapter", "jax", precisions=MIXED),
     Framework("keras-tensorflow", "Keras 3 on TensorFlow", ["keras", "tensorflow"], ["keras"] + TF,
-              ["keras", "tensorflow"], "keras_adapter", "tensorflow"),
+              ["keras", "tensorflow"], "keras_adapter", "tensorflow", precisions=MIXED),
     Framework("keras-torch", "Keras 3 on PyTorch", ["keras", "torch"], ["keras", "torch"], ["keras", "torch"],
-              "keras_adapter", "torch"),
-    Framework("torch", "PyTorch", ["torch"], ["torch"], ["torch"], "torch_adapter"),
+              "keras_adapter", "torch", precisions=MIXED),
+    Framework("torch", "PyTorch", ["torch"], ["torch"], ["torch"], "torch_adapter", precisions=MIXED),
     Framework("jax", "JAX (Flax NNX + optax)", ["jax", "flax", "optax"], ["jax", "jaxlib", "flax", "optax"], ["jax"],
-              "jax_adapter"),
+              "jax_adapter", precisions=MIXED),
     Framework("tensorflow", "TensorFlow (tf.Module, GradientTape, tf.function)", ["tensorflow"], TF, ["tensorflow"],
-              "tensorflow_adapter"),
+              "tensorflow_adapter", precisions=("fp32",),
+              precision_note="native TensorFlow has no autocast outside Keras: its models (tf.Module with float32 "
+                             "tf.Variables and float32 constants inside, e.g. an LSTM's zero state) would each need a "
+                             "compute dtype written in; keras-tensorflow runs bf16 and fp16-mixed"),
     # Inference-only (DESIGN.md): they run dlbench.inference workloads, in dlbench.inference.trial, never training.
-    # ONNX Runtime and OpenVINO run the model exported from PyTorch, so they need torch and onnx too.
+    # ONNX Runtime and OpenVINO run the model exported from PyTorch, so they need torch and onnx too. fp32 only, as
+    # every inference workload.
     Framework("keras-openvino", "Keras 3 on OpenVINO (inference-only backend)", ["keras", "openvino"],
               ["keras", "openvino"], ["keras", "openvino"], None, "openvino", inference_only=True),
     Framework("onnxruntime", "ONNX Runtime (the PyTorch model exported to ONNX)", ["torch", "onnx", "onnxruntime"],
@@ -91,22 +105,25 @@ LEGACY = [
               environment=Environment("3.6", [PY36_PIP, ["numpy==1.19.5", "cntk==2.7.post2"]], ["cntk"],
                                       libraries=OPENMPI)),
     Framework("mxnet", "MXNet 1.9 (Gluon)", ["mxnet"], ["mxnet", "numpy"], [], "mxnet_adapter",
-              environment=Environment("3.11", [["numpy==1.23.5", "mxnet==1.9.1"]], ["mxnet"])),
+              environment=Environment("3.11", [["numpy==1.23.5", "mxnet==1.9.1", "daz==0.0.1"]], ["mxnet", "daz"])),
     Framework("theano", "Theano 1.0", ["theano"], ["Theano", "numpy"], [], "theano_adapter",
               environment=Environment("3.11", [["numpy==1.23.5", "scipy==1.10.1", "Theano==1.0.5"]], ["theano"],
                                       variables={"THEANO_FLAGS": THEANO_FLAGS})),
     Framework("pytensor", "PyTensor (Theano's maintained fork)", ["pytensor"], ["pytensor", "numpy"], [],
-              "pytensor_adapter", environment=Environment("3.11", [["pytensor==2.31.7"]], ["pytensor"])),
+              "pytensor_adapter",
+              environment=Environment("3.11", [["numpy==2.4.6", "scipy==1.17.1", "pytensor==2.38.3"]], ["pytensor"],
+                                      variables={"PYTENSOR_FLAGS":
+                                                 "blas__ldflags=,base_compiledir={env}/pytensor-cache"})),
     Framework("chainer", "Chainer 7.8", ["chainer"], ["chainer", "numpy"], [], "chainer_adapter",
               environment=Environment("3.11", [["wheel", "setuptools<70", "numpy==1.26.4"],
                                                ["--no-build-isolation", "chainer==7.8.1"]], ["chainer"])),
     Framework("paddle", "PaddlePaddle 3.3", ["paddle"], ["paddlepaddle", "numpy"], [], "paddle_adapter",
               environment=Environment("3.11", [["paddlepaddle==3.3.1"]], ["paddle"])),
-    Framework("keras2-cntk", "Keras 2.3 on CNTK (Python 3.6)", ["keras", "cntk"], ["keras", "cntk", "numpy"], [],
+    Framework("keras2-cntk", "Keras 2.3 on CNTK (Python 3.6)", ["keras", "cntk"], ["Keras", "cntk", "numpy"], [],
               "keras2_adapter", keras_backend="cntk",
               environment=Environment("3.6", [PY36_PIP, ["numpy==1.19.5", "cntk==2.7.post2", "keras==2.3.1"]],
                                       ["cntk", "keras"], libraries=OPENMPI, variables={"KERAS_BACKEND": "cntk"})),
-    Framework("keras2-theano", "Keras 2.3 on Theano", ["keras", "theano"], ["keras", "Theano", "numpy"], [],
+    Framework("keras2-theano", "Keras 2.3 on Theano", ["keras", "theano"], ["Keras", "Theano", "numpy"], [],
               "keras2_adapter", keras_backend="theano",
               environment=Environment("3.6", [PY36_PIP, ["numpy==1.19.5", "Theano==1.0.5", "keras==2.3.1"]],
                                       ["theano", "keras"],

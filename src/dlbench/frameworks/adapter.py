@@ -23,6 +23,11 @@ SUBNORMAL = np.array([1e-40], dtype=np.float32)
 ONE = np.array([1.0], dtype=np.float32)
 
 
+class PrecisionUnsupported(Exception):
+    """An adapter cannot honour the trial's precision for this workload on this device (e.g. a kernel with no
+    float16 form on the CPU): the trial ends `skipped` with this message, never run in another precision."""
+
+
 class Adapter(object):
     # The image layout this framework's fast path prefers; workloads lay their arrays out once, at load time.
     layout = "channels_last"

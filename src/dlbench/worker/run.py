@@ -13,7 +13,7 @@ import traceback
 import numpy as np
 
 from dlbench import data, flops, frameworks, machine, workloads
-from dlbench.frameworks.adapter import InputPipeline
+from dlbench.frameworks.adapter import InputPipeline, PrecisionUnsupported
 from dlbench.frameworks.kernels import rnn_kernel
 from dlbench.worker.memory import DeviceMemory, peak_host_bytes, visible_index
 
@@ -117,6 +117,10 @@ def run_trial(trial, events, memory):
         if settings["tier"] == "tuned" else None,
     })
     info.setdefault("layout", adapter.layout)  # Keras reads its own back
+    precision_used = getattr(trainer, "precision_used", None)  # the dtypes read back from one forward pass
+    info["precision"] = precision_used(train.take(np.arange(min(settings["batch_size"], train.n))).inputs) \
+        if precision_used else {"requested": settings.get("precision", "fp32"), "compute": "float32",
+                                "read_back": False}  # adapters without mixed precision run fp32 only
     events.emit("env", **info)
     total, trainable = trainer.param_counts()
     events.emit("model", params_total=total, params_trainable=trainable, build_seconds=build_seconds,
@@ -174,6 +178,8 @@ def main(events, trial):
         run_trial(trial, events, memory)
     except KeyboardInterrupt:
         events.end("interrupted", error="interrupted by a signal")
+    except PrecisionUnsupported as exc:  # never run in another precision than the one asked
+        events.end("skipped", error=str(exc))
     except BaseException as exc:  # a worker must always end with its final event
         try:
             if memory is not None:
