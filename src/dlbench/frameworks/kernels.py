@@ -15,6 +15,7 @@ RULES = (
     (lambda op: op in ("jax:scan", "jax:while"), "XLA while loop (lax.scan)"),
     (lambda op: op in ("tf:while", "tf:statelesswhile"), "graph while loop (tf.while_loop)"),
     (lambda op: op in ("theano:scan", "pytensor:scan"), "symbolic scan loop (theano.scan / pytensor.scan)"),
+    (lambda op: op == "cntk:pastvalue", "CNTK recurrent loop (Recurrence: PastValue, step by step)"),
 )
 PER_STEP = "per-step ops (unrolled graph or Python loop)"
 
