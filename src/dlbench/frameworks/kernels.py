@@ -16,6 +16,7 @@ RULES = (
     (lambda op: op in ("tf:while", "tf:statelesswhile"), "graph while loop (tf.while_loop)"),
     (lambda op: op in ("theano:scan", "pytensor:scan"), "symbolic scan loop (theano.scan / pytensor.scan)"),
     (lambda op: op == "cntk:pastvalue", "CNTK recurrent loop (Recurrence: PastValue, step by step)"),
+    (lambda op: op == "mxnet:_foreach", "MXNet control-flow loop (contrib.foreach, step by step)"),
 )
 PER_STEP = "per-step ops (unrolled graph or Python loop)"
 
