@@ -1,0 +1,189 @@
+"""Keras 2 on the seed articles' backends: Keras 2.3.1 on CNTK and Theano, keras-mxnet 2.2.4.3 (Keras 2.2.4 with
+an MXNet backend) on MXNet, each in its own environment; model.fit and model.evaluate, as a Keras user runs them.
+
+The backend is chosen by KERAS_BACKEND before Keras is imported, exactly as the seed articles flipped it. Training
+follows keras_adapter.py (Keras 3) so that the comparison is like for like: one model.fit of one epoch on the
+in-memory arrays (Keras shuffles every sample each epoch with NumPy's global generator, seeded here, and keeps the
+last partial batch), model.evaluate on the validation arrays. Python 3.6-safe: the workers run on Python 3.6.
+
+Per backend, set through the framework itself where it can be and read back:
+  threads     CNTK: cntk_py.set_max_num_cputhreads; Theano and MXNet: OMP_NUM_THREADS (and the BLAS variables) set
+              before import, which is all either reads (no read-back call: the variables are recorded)
+  denormals   none of the three has a flush-to-zero switch: the probe asks each backend whether it flushes and
+              records what it found
+  device      the pip builds here are CPU-only (cntk, not cntk-gpu; mxnet, not mxnet-cuXX; Theano without
+              libgpuarray): --device gpu is refused with that reason
+  layout      channels_first on all three: CNTK, Theano and MXNet convolve NCHW natively (Keras 2 transposes a
+              channels_last tensor around every convolution on them)
+"""
+import os
+import random
+
+import numpy as np
+
+from dlbench.frameworks.adapter import Adapter as BaseAdapter
+from dlbench.frameworks.adapter import Trainer as BaseTrainer
+from dlbench.frameworks.adapter import flushes_denormals
+
+IMAGE_DATA_FORMAT = "channels_first"
+GPU_BUILD = {"cntk": "cntk-gpu (CUDA 10, Python 3.6)", "theano": "libgpuarray/pygpu",
+             "mxnet": "an mxnet-cuXX build"}
+
+
+def _setup_cntk(settings):
+    import cntk as C
+
+    C.cntk_py.set_max_num_cputhreads(settings["threads"])
+    C.cntk_py.set_fixed_random_seed(settings["seed"])
+    a = C.input_variable(1, dtype=np.float32)
+    b = C.input_variable(1, dtype=np.float32)
+    product = a * b
+    return {"threads": {"cntk_max_cpu_threads": C.cntk_py.get_max_num_cputhreads()},
+            "denormals_flushed": flushes_denormals(lambda x, y: product.eval({a: x.reshape(1, 1), b: y.reshape(1, 1)})),
+            "device": {"kind": "cpu", "name": "cpu", "cntk_devices": [str(d) for d in C.device.all_devices()]},
+            "versions": {"cntk": C.__version__}}
+
+
+def _setup_theano(settings):
+    import theano
+    import theano.tensor as T
+
+    a, b = T.fvector("a"), T.fvector("b")
+    product = theano.function([a, b], a * b)
+    return {"threads": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"), "theano_openmp": theano.config.openmp,
+                        "blas_ldflags": theano.config.blas.ldflags},
+            "denormals_flushed": flushes_denormals(product),
+            "device": {"kind": "cpu", "name": theano.config.device},
+            "theano_floatX": theano.config.floatX, "theano_cxx": theano.config.cxx,
+            "versions": {"theano": theano.__version__}}
+
+
+def _setup_mxnet(settings):
+    import mxnet as mx
+
+    mx.random.seed(settings["seed"])
+    features = mx.runtime.Features()
+    return {"threads": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+                        "MXNET_CPU_WORKER_NTHREADS": os.environ.get("MXNET_CPU_WORKER_NTHREADS", "1 (default)")},
+            "denormals_flushed": flushes_denormals(lambda x, y: (mx.nd.array(x) * mx.nd.array(y)).asnumpy()),
+            "device": {"kind": "cpu", "name": str(mx.cpu())},
+            "mxnet_features": sorted(f for f in ("CUDA", "CUDNN", "MKLDNN", "OPENMP", "BLAS_OPEN", "BLAS_MKL")
+                                     if features.is_enabled(f)),
+            "versions": {"mxnet": mx.__version__}}
+
+
+SETUP = {"cntk": _setup_cntk, "theano": _setup_theano, "mxnet": _setup_mxnet}
+
+
+class Adapter(BaseAdapter):
+    layout = IMAGE_DATA_FORMAT
+
+    def configure(self, settings):
+        BaseAdapter.configure(self, settings)
+        os.environ["KERAS_BACKEND"] = self.framework.keras_backend
+
+    def load(self, settings):
+        backend = self.framework.keras_backend
+        if settings["device"] != "cpu":
+            raise RuntimeError("--device %s: %s here is a CPU-only build (a GPU needs %s); use --device cpu"
+                               % (settings["device"], backend, GPU_BUILD[backend]))
+        random.seed(settings["seed"])
+        np.random.seed(settings["seed"])  # Keras 2 draws its initialisers, dropout seeds and fit's shuffling here
+        info = SETUP[backend](settings)
+        import keras
+        from keras import backend as K
+
+        if K.backend() != backend:
+            raise RuntimeError("Keras loaded the %r backend, not %r" % (K.backend(), backend))
+        K.set_image_data_format(self.layout)
+        K.set_floatx("float32")
+        info["keras_backend"] = K.backend()
+        info["layout"] = K.image_data_format()
+        info["keras_epsilon"] = K.epsilon()
+        info["versions"]["keras"] = keras.__version__
+        return info
+
+    def trainer(self, workload_module, spec, settings, pipeline):
+        return Keras2Trainer(workload_module, spec.hp, pipeline)
+
+
+def _one_or_list(arrays):
+    return arrays[0] if len(arrays) == 1 else list(arrays)
+
+
+def augmented_batches(keras, pipeline, split, batch_size, rng):
+    """A keras.utils.Sequence over dlbench's input pipeline (Keras 2's fit_generator form of the seed scripts'
+    `fit_generator(datagen.flow(...))`), with the same shuffling and augmentation code as the native frameworks."""
+
+    class Batches(keras.utils.Sequence):
+        def __init__(self):
+            self.order = rng.permutation(split.n)
+
+        def __len__(self):
+            return -(-split.n // batch_size)
+
+        def __getitem__(self, i):
+            inputs, targets = pipeline.batch(split, self.order[i * batch_size:(i + 1) * batch_size], rng)
+            return _one_or_list(inputs), _one_or_list(targets)
+
+    return Batches()
+
+
+class Keras2Trainer(BaseTrainer):
+    def __init__(self, module, hp, pipeline):
+        import keras
+
+        self.keras, self.module, self.pipeline = keras, module, pipeline
+        self.backend = keras.backend.backend()
+        self.model = module.build(hp)
+        # Keras 2.3 logs the metric as "accuracy", Keras 2.2.4 (keras-mxnet) as "acc".
+        names = self.model.metrics_names
+        self.accuracy = [n for n in names if n in ("accuracy", "acc")][0]
+        self.metric_index = names.index(self.accuracy)
+
+    def param_counts(self):
+        trainable = sum(int(np.prod(self.keras.backend.int_shape(w))) for w in self.model.trainable_weights)
+        return self.model.count_params(), trainable
+
+    def train_epoch(self, split, batch_size, rng):
+        if self.pipeline.augment is not None:
+            history = self.model.fit_generator(augmented_batches(self.keras, self.pipeline, split, batch_size, rng),
+                                               epochs=1, verbose=0, workers=0, shuffle=False)
+        else:
+            history = self.model.fit(_one_or_list(split.inputs), _one_or_list(split.targets), batch_size=batch_size,
+                                     epochs=1, shuffle=True, verbose=0)
+        logs = history.history
+        return float(logs["loss"][-1]), float(logs[self.accuracy][-1])
+
+    def evaluate(self, split, batch_size):
+        logs = self.model.evaluate(_one_or_list(split.inputs), _one_or_list(split.targets), batch_size=batch_size,
+                                   verbose=0)
+        return float(logs[0]), float(logs[self.metric_index])
+
+    def predict(self, inputs):
+        probabilities = getattr(self.module, "probabilities", lambda p: p)
+        return np.asarray(probabilities(self.model.predict_on_batch(_one_or_list(list(inputs)))))
+
+    def rnn_evidence(self, inputs, targets):
+        """The op names of the training step's graph, as the backend shows them: the compiled train function's
+        nodes on theano ("theano:Scan"), the CNTK loss function's primitives ("cntk:PastValue"), the MXNet
+        symbol's operators ("mxnet:_foreach")."""
+        model = self.model
+        model._make_train_function()
+        if self.backend == "theano":
+            graph = model.train_function.function.maker.fgraph
+            return sorted({"theano:" + type(node.op).__name__ for node in graph.toposort()})
+        if self.backend == "cntk":
+            import cntk as C
+
+            root = model.train_function.trainer.loss_function
+            nodes = C.logging.graph.depth_first_search(root, lambda n: isinstance(n, C.Function), depth=-1)
+            return sorted({"cntk:" + node.op_name for node in nodes})
+        import json
+
+        nodes = json.loads(model.outputs[0].symbol.tojson())["nodes"]
+        return sorted({"mxnet:" + node["op"] for node in nodes if node["op"] != "null"})
+
+    def sync(self):
+        # Reading a weight back waits for the update that wrote it (MXNet's engine is asynchronous).
+        self.keras.backend.get_value(self.model.trainable_weights[-1])
