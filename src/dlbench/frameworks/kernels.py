@@ -17,6 +17,7 @@ RULES = (
     (lambda op: op in ("theano:scan", "pytensor:scan"), "symbolic scan loop (theano.scan / pytensor.scan)"),
     (lambda op: op == "cntk:pastvalue", "CNTK recurrent loop (Recurrence: PastValue, step by step)"),
     (lambda op: op == "mxnet:_foreach", "MXNet control-flow loop (contrib.foreach, step by step)"),
+    (lambda op: op in ("paddle:rnn", "paddle:rnn_grad"), "Paddle fused rnn op (whole sequence; C++ steps on CPU)"),
 )
 PER_STEP = "per-step ops (unrolled graph or Python loop)"
 
