@@ -115,10 +115,10 @@ LEGACY = [
                                       variables={"PYTENSOR_FLAGS":
                                                  "blas__ldflags=,base_compiledir={env}/pytensor-cache"})),
     Framework("chainer", "Chainer 7.8", ["chainer"], ["chainer", "numpy"], [], "chainer_adapter",
-              environment=Environment("3.11", [["wheel", "setuptools<70", "numpy==1.26.4"],
+              environment=Environment("3.11", [["wheel==0.48.0", "setuptools==65.5.0", "numpy==1.26.4"],
                                                ["--no-build-isolation", "chainer==7.8.1"]], ["chainer"])),
     Framework("paddle", "PaddlePaddle 3.3", ["paddle"], ["paddlepaddle", "numpy"], [], "paddle_adapter",
-              environment=Environment("3.11", [["paddlepaddle==3.3.1"]], ["paddle"])),
+              environment=Environment("3.11", [["numpy==2.4.6", "paddlepaddle==3.3.1"]], ["paddle"])),
     Framework("keras2-cntk", "Keras 2.3 on CNTK (Python 3.6)", ["keras", "cntk"], ["Keras", "cntk", "numpy"], [],
               "keras2_adapter", keras_backend="cntk",
               environment=Environment("3.6", [PY36_PIP, ["numpy==1.19.5", "cntk==2.7.post2", "keras==2.3.1"]],
