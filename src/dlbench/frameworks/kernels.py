@@ -10,6 +10,7 @@ RULES = (
     # jax.experimental.rnn's primitives, which Keras's jax backend calls on a GPU; they lower only to cuDNN.
     (lambda op: op in ("jax:rnn_fwd", "jax:rnn_bwd"), "cuDNN RNN"),
     (lambda op: "mkldnn_rnn" in op, "oneDNN fused RNN (CPU)"),
+    (lambda op: op == "mxnet:rnn", "MXNet fused RNN op"),
     (lambda op: op in ("aten::lstm", "aten::gru", "aten::rnn_tanh", "aten::rnn_relu"), "ATen RNN (native loop)"),
     (lambda op: "blocklstm" in op or "grublockcell" in op, "TensorFlow fused block LSTM/GRU"),
     (lambda op: op in ("jax:scan", "jax:while"), "XLA while loop (lax.scan)"),
