@@ -9,14 +9,20 @@ last partial batch), model.evaluate on the validation arrays. Python 3.6-safe: t
 Per backend, set through the framework itself where it can be and read back:
   threads     CNTK: cntk_py.set_max_num_cputhreads; Theano and MXNet: OMP_NUM_THREADS (and the BLAS variables) set
               before import, which is all either reads (no read-back call: the variables are recorded)
-  denormals   none of the three has a flush-to-zero switch: the probe asks each backend whether it flushes and
-              records what it found
+  denormals   none of the three has a flush-to-zero switch: dlbench sets the x86 FTZ and DAZ bits (MXCSR, as
+              torch.set_flush_denormal does) on the main thread before the backend is imported, so that the threads
+              it starts inherit them, and restarts NumPy's OpenBLAS pool (Theano's BLAS calls go through NumPy) so
+              that its workers do too, as the native cntk, theano and mxnet adapters do; then the probe asks the
+              backend whether it flushes and records what it found
   device      the pip builds here are CPU-only (cntk, not cntk-gpu; mxnet, not mxnet-cuXX; Theano without
               libgpuarray): --device gpu is refused with that reason
   layout      channels_first on all three: CNTK, Theano and MXNet convolve NCHW natively (Keras 2 transposes a
               channels_last tensor around every convolution on them)
 """
+import ctypes
+import ctypes.util
 import os
+import platform
 import random
 
 import numpy as np
@@ -72,6 +78,52 @@ def _setup_mxnet(settings):
             "versions": {"mxnet": mx.__version__}}
 
 
+FTZ_DAZ = 0x8040  # MXCSR bits 15 (flush to zero) and 6 (denormals are zero)
+MXCSR_WORD = 7    # glibc's x86-64 fenv_t: 28 bytes of x87 environment, then the 32-bit MXCSR
+
+
+def flush_denormals():
+    """Set FTZ and DAZ in this thread's MXCSR (glibc fegetenv/fesetenv, x86-64 Linux); threads started afterwards
+    inherit them. Returns how, in words, or None where it cannot."""
+    if platform.system() != "Linux" or platform.machine() != "x86_64":
+        return None
+    libm = ctypes.CDLL(ctypes.util.find_library("m"))
+    env = (ctypes.c_uint32 * 8)()
+    if libm.fegetenv(env) != 0:
+        return None
+    env[MXCSR_WORD] |= FTZ_DAZ
+    if libm.fesetenv(env) != 0:
+        return None
+    how = "MXCSR FTZ+DAZ set on the main thread before the backend started (it has no setting of its own)"
+    blas = _loaded_library("openblas")  # NumPy's pool started at import, before the bits were set: restart it
+    if blas is not None and hasattr(ctypes.CDLL(blas), "blas_thread_shutdown_"):
+        ctypes.CDLL(blas).blas_thread_shutdown_()
+        how += "; NumPy's OpenBLAS pool restarted to inherit them"
+    return how
+
+
+def _loaded_library(fragment):
+    """The path of a shared library loaded in this process whose file name contains `fragment` (None: none)."""
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) >= 6 and fragment in fields[-1].rsplit("/", 1)[-1]:
+                    return fields[-1]
+    except (IOError, OSError):
+        pass
+    return None
+
+
+def _openmp_threads():
+    """omp_get_max_threads() of the GNU OpenMP runtime the backend loaded (None: not loaded or not askable)."""
+    path = _loaded_library("libgomp")
+    try:
+        return int(ctypes.CDLL(path).omp_get_max_threads()) if path else None
+    except (OSError, AttributeError):
+        return None
+
+
 SETUP = {"cntk": _setup_cntk, "theano": _setup_theano, "mxnet": _setup_mxnet}
 
 
@@ -87,6 +139,7 @@ class Adapter(BaseAdapter):
         if settings["device"] != "cpu":
             raise RuntimeError("--device %s: %s here is a CPU-only build (a GPU needs %s); use --device cpu"
                                % (settings["device"], backend, GPU_BUILD[backend]))
+        flushed_by = flush_denormals()  # before the backend's import: its threads inherit the control register
         random.seed(settings["seed"])
         np.random.seed(settings["seed"])  # Keras 2 draws its initialisers, dropout seeds and fit's shuffling here
         info = SETUP[backend](settings)
@@ -97,6 +150,8 @@ class Adapter(BaseAdapter):
             raise RuntimeError("Keras loaded the %r backend, not %r" % (K.backend(), backend))
         K.set_image_data_format(self.layout)
         K.set_floatx("float32")
+        info["denormal_method"] = flushed_by
+        info["threads"]["openmp_max_threads"] = _openmp_threads()
         info["keras_backend"] = K.backend()
         info["layout"] = K.image_data_format()
         info["keras_epsilon"] = K.epsilon()
