@@ -102,8 +102,8 @@ PY36_PIP = ["pip==21.3.1"]  # the newest pip for Python 3.6; its bundled pip 18 
 THEANO_FLAGS = "blas.ldflags=,base_compiledir={env}/theano-cache"  # no BLAS link step; its C cache kept inside
 LEGACY = [
     Framework("cntk", "CNTK 2.7 (Python 3.6)", ["cntk"], ["cntk", "numpy"], [], "cntk_adapter",
-              environment=Environment("3.6", [PY36_PIP, ["numpy==1.19.5", "cntk==2.7.post2"]], ["cntk"],
-                                      libraries=OPENMPI)),
+              environment=Environment("3.6", [PY36_PIP, ["numpy==1.19.5", "scipy==1.5.4", "cntk==2.7.post2"]],
+                                      ["cntk"], libraries=OPENMPI)),
     Framework("mxnet", "MXNet 1.9 (Gluon)", ["mxnet"], ["mxnet", "numpy"], [], "mxnet_adapter",
               environment=Environment("3.11", [["numpy==1.23.5", "mxnet==1.9.1", "daz==0.0.1"]], ["mxnet", "daz"])),
     Framework("theano", "Theano 1.0", ["theano"], ["Theano", "numpy"], [], "theano_adapter",
