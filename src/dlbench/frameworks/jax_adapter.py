@@ -1,5 +1,19 @@
 """JAX with Flax NNX and optax: nnx.jit-compiled train and eval steps, the idiom of the Flax tutorials (the default
-tier), or one jitted lax.scan over each epoch's batches with the data on the device (the tuned tier)."""
+tier), or one jitted lax.scan over each epoch's batches with the data on the device (the tuned tier).
+
+Precision (the trial's `precision` setting), written out as DeepMind's jmp library does it, for every model without
+touching its code (MixedPrecision below):
+  fp32        float32 everywhere.
+  bf16        inside the jitted step the float32 parameters and the floating inputs are cast to bfloat16, the model
+              runs on the copies, and its outputs are cast back to float32 before the loss; the gradients flow back
+              through the casts to the float32 parameters (the master weights), and optax's state stays float32.
+              Non-parameter state the forward pass moves (dropout RNG counts, BatchNorm statistics) is written back
+              to the model in float32. No loss scaling.
+  fp16-mixed  the same with float16, and dynamic loss scaling (DynamicLossScale below, Keras's rule): the loss is
+              multiplied by the scale (initial 2**15) before differentiation and the gradients divided by it; a step
+              whose gradients are not all finite is undone (parameters and optimizer state kept) and halves the
+              scale; 2000 finite steps in a row double it.
+"""
 import numpy as np
 
 from dlbench.frameworks.adapter import Adapter as BaseAdapter
@@ -52,15 +66,67 @@ def jaxpr_ops(jax, function, *args):
     return sorted(found)
 
 
+COMPUTE_DTYPES = {"fp32": None, "bf16": "bfloat16", "fp16-mixed": "float16"}
+
+
+class MixedPrecision(object):
+    """Compute in a half type with float32 master weights: cast the parameters and floating inputs down on the way
+    in, the outputs up to float32 on the way out (the loss is computed in float32)."""
+
+    def __init__(self, jax, nnx, dtype_name):
+        self.jax, self.nnx, self.name = jax, nnx, dtype_name
+        self.dtype = getattr(jax.numpy, dtype_name)
+
+    def _cast(self, tree, dtype):
+        jnp = self.jax.numpy
+        return self.jax.tree_util.tree_map(
+            lambda x: x.astype(dtype) if jnp.issubdtype(jnp.result_type(x), jnp.floating) else x, tree)
+
+    def forward(self, model, inputs, to_float32=True):
+        nnx = self.nnx
+        graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+        half = nnx.merge(graphdef, self._cast(params, self.dtype), rest)
+        outputs = half(*self._cast(list(inputs), self.dtype))
+        # The state the pass moved on (RNG counts, BatchNorm statistics) goes back to the model, in float32.
+        nnx.update(model, self._cast(nnx.state(half, nnx.Not(nnx.Param)), self.jax.numpy.float32))
+        return self._cast(outputs, self.jax.numpy.float32) if to_float32 else outputs
+
+
+class DynamicLossScale(object):
+    """Keras's LossScaleOptimizer rule: initial scale 2**15, halved on a step with inf/NaN gradients (the step is
+    undone), doubled after `growth_steps` finite steps in a row. Its two numbers travel through the jitted step
+    as nnx Variables."""
+
+    def __init__(self, jax, nnx, initial=2.0 ** 15, growth_steps=2000):
+        jnp = jax.numpy
+        self.jax, self.nnx, self.growth_steps = jax, nnx, growth_steps
+        self.initial = initial
+
+        class State(nnx.Module):
+            def __init__(self):
+                self.scale = nnx.Variable(jnp.asarray(initial, jnp.float32))
+                self.good_steps = nnx.Variable(jnp.asarray(0, jnp.int32))
+        self.state = State()
+
+    def adjust(self, state, finite):
+        jnp = self.jax.numpy
+        good = state.good_steps[...] + 1
+        grow = good >= self.growth_steps
+        state.scale[...] = jnp.where(finite, jnp.where(grow, state.scale[...] * 2.0, state.scale[...]),
+                                     state.scale[...] / 2.0)
+        state.good_steps[...] = jnp.where(finite & ~grow, good, 0)
+
+
 class Adapter(BaseAdapter):
     def load(self, settings):
         return setup_jax(settings)
 
     def trainer(self, workload_module, spec, settings, pipeline):
         tuned = settings["tier"] == "tuned"
+        precision = settings.get("precision", "fp32")
         if tuned and settings["device"] == "gpu" and pipeline.augment is None:
-            return JaxScanTrainer(workload_module, spec.hp, settings["seed"], pipeline)
-        trainer = JaxTrainer(workload_module, spec.hp, settings["seed"], pipeline)
+            return JaxScanTrainer(workload_module, spec.hp, settings["seed"], pipeline, precision)
+        trainer = JaxTrainer(workload_module, spec.hp, settings["seed"], pipeline, precision)
         if tuned and pipeline.augment is not None:
             trainer.tuning = "none: the augmentation runs in NumPy on the host, batch by batch"
         elif tuned:  # measured: mnist_cnn's two steps took 25-30 s as a scan, 0.7 s as separate steps
@@ -68,38 +134,70 @@ class Adapter(BaseAdapter):
         return trainer
 
 
-def train_step(nnx, module, model, optimizer, inputs, targets):
+def forward(model, inputs, mixed=None):
+    return model(*inputs) if mixed is None else mixed.forward(model, inputs)
+
+
+def train_step(nnx, module, model, optimizer, inputs, targets, mixed=None, scaler=None, scale_state=None):
     """One update: the loss, its gradients, the optimizer step. Returns the batch's summed loss and correct count
-    (summed inside the jitted step: an eager multiply per batch is a dispatch the GPU waits for)."""
+    (summed inside the jitted step: an eager multiply per batch is a dispatch the GPU waits for). With a mixed
+    precision policy the model computes in its half type; with a loss scaler (fp16-mixed) the loss is scaled
+    before differentiation, the gradients unscaled, and a step with non-finite gradients undone."""
     def loss_of(model):
-        outputs = model(*inputs)
-        return module.loss_fn(outputs, *targets), outputs
-    (loss, outputs), grads = nnx.value_and_grad(loss_of, has_aux=True)(model)
-    optimizer.update(model, grads)
+        outputs = forward(model, inputs, mixed)
+        loss = module.loss_fn(outputs, *targets)
+        return (loss * scale_state.scale[...] if scaler is not None else loss), (loss, outputs)
+    (_, (loss, outputs)), grads = nnx.value_and_grad(loss_of, has_aux=True)(model)
+    if scaler is None:
+        optimizer.update(model, grads)
+    else:
+        jax = scaler.jax
+        jnp = jax.numpy
+        grads = jax.tree_util.tree_map(lambda g: g / scale_state.scale[...], grads)
+        finite = jnp.all(jnp.asarray([jnp.all(jnp.isfinite(g)) for g in jax.tree_util.tree_leaves(grads)]))
+        written = nnx.Any(nnx.Param, nnx.OptState)  # what an update writes: parameters, optax's state, the step
+        before = nnx.state((model, optimizer), written)
+        optimizer.update(model, grads)
+        after = nnx.state((model, optimizer), written)
+        nnx.update((model, optimizer), jax.tree_util.tree_map(lambda a, b: jnp.where(finite, a, b), after, before))
+        scaler.adjust(scale_state, finite)
     return loss * targets[0].shape[0], module.correct(outputs, *targets)
 
 
 class JaxTrainer(BaseTrainer):
-    def __init__(self, module, hp, seed, pipeline):
+    def __init__(self, module, hp, seed, pipeline, precision="fp32"):
         import jax
         from flax import nnx
 
         self.jax, self.nnx, self.module, self.pipeline = jax, nnx, module, pipeline
         self.model, tx = module.build(hp, nnx.Rngs(params=seed, dropout=seed + 1))
         self.optimizer = nnx.Optimizer(self.model, tx, wrt=nnx.Param)
+        self.precision = precision
+        mixed = MixedPrecision(jax, nnx, COMPUTE_DTYPES[precision]) if COMPUTE_DTYPES[precision] else None
+        scaler = DynamicLossScale(jax, nnx) if precision == "fp16-mixed" else None
+        self.mixed, self.scaler = mixed, scaler
+        self.scale_state = scaler.state if scaler is not None else None
 
-        @nnx.jit
-        def train(model, optimizer, inputs, targets):
-            return train_step(nnx, module, model, optimizer, inputs, targets)
+        if scaler is None:
+            @nnx.jit
+            def train(model, optimizer, inputs, targets):
+                return train_step(nnx, module, model, optimizer, inputs, targets, mixed)
+        else:
+            @nnx.jit
+            def scaled(model, optimizer, scale_state, inputs, targets):
+                return train_step(nnx, module, model, optimizer, inputs, targets, mixed, scaler, scale_state)
+
+            def train(model, optimizer, inputs, targets):
+                return scaled(model, optimizer, self.scale_state, inputs, targets)
 
         @nnx.jit
         def eval_step(model, inputs, targets):
-            outputs = model(*inputs)
+            outputs = forward(model, inputs, mixed)
             return module.loss_fn(outputs, *targets) * targets[0].shape[0], module.correct(outputs, *targets)
 
         @nnx.jit
         def predict_step(model, inputs):
-            return module.probabilities(model(*inputs))
+            return module.probabilities(forward(model, inputs, mixed))
 
         self.train_step, self.eval_step, self.predict_step = train, eval_step, predict_step
 
@@ -144,6 +242,30 @@ class JaxTrainer(BaseTrainer):
     def allocator_peak(self):
         return jax_allocator_peak(self.jax)
 
+    def precision_used(self, inputs):
+        """What the trial really computes in, read back from the traced forward pass in inference mode (traced
+        with jax.eval_shape: the dtypes XLA is given, nothing runs): the model's raw output (the logits, before
+        the cast to float32 for the loss), the parameters (master weights) and optax's state."""
+        jax, nnx = self.jax, self.nnx
+        self.model.eval()
+        graphdef, state = nnx.split(self.model)
+
+        def raw(state, *x):
+            model = nnx.merge(graphdef, state)
+            return model(*x) if self.mixed is None else self.mixed.forward(model, x, to_float32=False)
+        outputs = jax.eval_shape(raw, state, *inputs)
+
+        def dtypes(tree):
+            return ", ".join(sorted({str(jax.numpy.dtype(leaf.dtype)) for leaf in jax.tree_util.tree_leaves(tree)
+                                     if jax.numpy.issubdtype(leaf.dtype, jax.numpy.floating)}))
+        return {"requested": self.precision, "compute": dtypes(outputs),
+                "params": dtypes(nnx.state(self.model, nnx.Param)),
+                "optimizer_state": dtypes(nnx.state(self.optimizer, nnx.OptState)),
+                "method": "float32 params and inputs cast to %s inside the jitted step, outputs cast back to float32"
+                          % self.mixed.name if self.mixed is not None else "none",
+                "loss_scale": "dynamic: written out (Keras's rule), initial scale %g, growth every %d steps" % (
+                    self.scaler.initial, self.scaler.growth_steps) if self.scaler is not None else None}
+
 
 class JaxScanTrainer(JaxTrainer):
     """The tuned tier: the training set is put on the device once, and one jitted lax.scan runs every full batch of
@@ -154,18 +276,22 @@ class JaxScanTrainer(JaxTrainer):
     tuning = "per epoch one jitted lax.scan over the full batches + one partial-batch step"
     data_placement = "device"
 
-    def __init__(self, module, hp, seed, pipeline):
-        JaxTrainer.__init__(self, module, hp, seed, pipeline)
+    def __init__(self, module, hp, seed, pipeline, precision="fp32"):
+        JaxTrainer.__init__(self, module, hp, seed, pipeline, precision)
         jax, nnx = self.jax, self.nnx
+        mixed, scaler = self.mixed, self.scaler
         self.model.train()  # the mode is part of the graph definition traced below
-        graphdef, self.state = nnx.split((self.model, self.optimizer))
+        # The loss scale (fp16-mixed) travels through the scan with the model and the optimizer.
+        self.objects = (self.model, self.optimizer) + ((self.scale_state,) if scaler is not None else ())
+        graphdef, self.state = nnx.split(self.objects)
         self.on_device = {}
 
         def step(state, inputs, targets, index):
-            model, optimizer = nnx.merge(graphdef, state)
-            loss, correct = train_step(nnx, module, model, optimizer, [a[index] for a in inputs],
-                                       [a[index] for a in targets])
-            return nnx.state((model, optimizer)), (loss, correct)
+            objects = nnx.merge(graphdef, state)
+            loss, correct = train_step(nnx, module, objects[0], objects[1], [a[index] for a in inputs],
+                                       [a[index] for a in targets], mixed, scaler,
+                                       objects[2] if scaler is not None else None)
+            return nnx.state(objects), (loss, correct)
 
         @jax.jit
         def epoch(state, inputs, targets, order):
@@ -189,7 +315,7 @@ class JaxScanTrainer(JaxTrainer):
         if split.n % batch_size:
             self.state, result = self.step(self.state, inputs, targets, order[full * batch_size:])
             sums.append(result)
-        self.nnx.update((self.model, self.optimizer), self.state)  # evaluation and prediction read the model
+        self.nnx.update(self.objects, self.state)  # evaluation and prediction read the model
         loss_sum, correct_sum = np.sum(jax.device_get(sums), axis=0)
         return float(loss_sum) / split.n, float(correct_sum) / split.n
 

@@ -2,6 +2,19 @@
 
 The backend is chosen by KERAS_BACKEND before Keras is imported, exactly as the seed articles flipped it. Threads,
 denormals and the device are set up through the backend framework itself (the same code as its native adapter).
+
+Precision (the trial's `precision` setting), through Keras's dtype policies, set globally before the workload's
+model is built, on every backend:
+  fp32        the float32 policy.
+  bf16        mixed_bfloat16: layers compute in bfloat16, their variables (the master weights) and the optimizer
+              state stay float32. No loss scaling.
+  fp16-mixed  mixed_float16: float16 compute, float32 variables; Model.compile wraps the optimizer in a
+              keras.optimizers.LossScaleOptimizer (dynamic loss scaling: initial scale 2**15, halved and the step
+              skipped on inf/NaN gradients, doubled after 2000 good steps).
+The model's output layers (each workload's last Dense, with its softmax or sigmoid) are set to the float32 policy,
+as the Keras mixed-precision guide advises: the probabilities the loss takes the log of are computed in float32
+(a bfloat16 softmax loses small probabilities); Keras's losses compute in float32 in any case. Under a mixed policy
+the last layer's matmul is therefore float32 too: a small share of any workload's FLOPs.
 """
 import os
 
@@ -46,7 +59,16 @@ class Adapter(BaseAdapter):
         return info
 
     def trainer(self, workload_module, spec, settings, pipeline):
-        return KerasTrainer(workload_module, spec.hp, pipeline, tuned=settings["tier"] == "tuned")
+        return KerasTrainer(workload_module, spec.hp, pipeline, tuned=settings["tier"] == "tuned",
+                            precision=settings.get("precision", "fp32"))
+
+
+POLICIES = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16-mixed": "mixed_float16"}
+
+
+def output_layers(model):
+    """The layers that produce the model's outputs, in output order."""
+    return [tensor._keras_history.operation for tensor in model.outputs]
 
 
 def _one_or_list(arrays):
@@ -73,11 +95,17 @@ def augmented_batches(keras, pipeline, split, batch_size, rng):
 
 
 class KerasTrainer(BaseTrainer):
-    def __init__(self, module, hp, pipeline, tuned=False):
+    def __init__(self, module, hp, pipeline, tuned=False, precision="fp32"):
         import keras
 
         self.keras, self.module, self.pipeline = keras, module, pipeline
+        self.precision = precision
+        # The policy every layer built from here on takes (and Model.compile reads for the loss scaling).
+        keras.config.set_dtype_policy(POLICIES[precision])
         self.model = module.build(hp)
+        if precision != "fp32":
+            for layer in output_layers(self.model):  # probabilities in float32 (module docstring)
+                layer.dtype_policy = "float32"
         # Keras's torch backend refuses steps_per_execution > 1: its tuned tier is its default.
         self.tuned = tuned and keras.backend.backend() != "torch"
         if self.tuned:
@@ -133,6 +161,24 @@ class KerasTrainer(BaseTrainer):
     def predict(self, inputs):
         # predict_on_batch runs the compiled predict function (a direct model call is eager: 0.8 s a call on jax).
         return np.asarray(self.module.probabilities(self.model.predict_on_batch(_one_or_list(list(inputs)))))
+
+    def precision_used(self, inputs):
+        """What the trial really computes in, read back from one forward pass in inference mode (untimed): the dtype
+        of the activation entering the (first) output layer and of the output itself, the variables' dtypes (the
+        master weights), and the loss scaling Model.compile set up."""
+        keras, model = self.keras, self.model
+        out_layer = output_layers(model)[0]
+        probe = keras.Model(model.inputs, [out_layer.input, model.outputs[0]])
+        hidden, output = probe(_one_or_list(list(inputs)), training=False)
+        optimizer = model.optimizer
+        scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+        return {"requested": self.precision, "compute": keras.backend.standardize_dtype(hidden.dtype),
+                "output": keras.backend.standardize_dtype(output.dtype),
+                "params": ", ".join(sorted({keras.backend.standardize_dtype(v.dtype) for v in model.weights})),
+                "method": "keras dtype policy %s (output layers float32)" % model.dtype_policy.name
+                if self.precision != "fp32" else "keras dtype policy float32",
+                "loss_scale": "dynamic: keras LossScaleOptimizer, initial scale %g, growth every %d steps" % (
+                    float(np.asarray(optimizer.initial_scale)), optimizer.dynamic_growth_steps) if scaled else None}
 
     def compile_mode(self):
         return "jit_compile=%s" % (self.model.jit_compile,)

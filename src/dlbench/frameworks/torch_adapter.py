@@ -1,9 +1,27 @@
-"""PyTorch: an eager training loop, the idiom of its tutorials."""
+"""PyTorch: an eager training loop, the idiom of its tutorials.
+
+Precision (the trial's `precision` setting), as PyTorch's automatic mixed precision recipe has it:
+  fp32        float32 everywhere.
+  bf16        torch.autocast(device, torch.bfloat16) around the forward pass and the loss: matmuls, convolutions and
+              oneDNN/cuDNN RNNs run in bfloat16, losses and reductions in float32 (autocast's op lists); parameters,
+              gradients and optimizer state stay float32 (the master weights). No loss scaling.
+  fp16-mixed  the same with torch.float16, and torch.amp.GradScaler for dynamic loss scaling (initial scale 2**16,
+              halved on a step with inf/NaN gradients, which is skipped; doubled after 2000 good steps). Both work
+              on the CPU in torch 2.13 (GradScaler("cpu")), except recurrent layers: oneDNN has no float16 LSTM/GRU
+              ("could not create a primitive descriptor for the LSTM forward propagation primitive"), so a model
+              with nn.LSTM/GRU/RNN under fp16-mixed on a CPU is refused (the trial is recorded skipped).
+Evaluation and prediction run under the same autocast as training.
+"""
+import contextlib
+
 import numpy as np
 
 from dlbench.frameworks.adapter import Adapter as BaseAdapter
+from dlbench.frameworks.adapter import PrecisionUnsupported
 from dlbench.frameworks.adapter import Trainer as BaseTrainer
 from dlbench.frameworks.adapter import flushes_denormals
+
+COMPUTE_DTYPES = {"fp32": None, "bf16": "bfloat16", "fp16-mixed": "float16"}
 
 
 def setup_torch(settings):
@@ -59,7 +77,8 @@ class Adapter(BaseAdapter):
         return info
 
     def trainer(self, workload_module, spec, settings, pipeline):
-        return TorchTrainer(workload_module, spec.hp, self.device, pipeline, tuned=settings["tier"] == "tuned")
+        return TorchTrainer(workload_module, spec.hp, self.device, pipeline, tuned=settings["tier"] == "tuned",
+                            precision=settings.get("precision", "fp32"))
 
 
 class TorchTrainer(BaseTrainer):
@@ -67,12 +86,21 @@ class TorchTrainer(BaseTrainer):
     gathered there (the seeds' in-memory comparison, without a host-to-device copy per batch). The tuned tier
     compiles the model on a GPU with torch.compile in "reduce-overhead" mode (CUDA graphs)."""
 
-    def __init__(self, module, hp, device, pipeline, tuned=False):
+    def __init__(self, module, hp, device, pipeline, tuned=False, precision="fp32"):
         import torch
 
         self.torch, self.module, self.device, self.pipeline = torch, module, device, pipeline
         parts = module.build(hp)
         self.model, self.optimizer = parts[0].to(device), parts[1]
+        self.precision = precision
+        self.compute_dtype = getattr(torch, COMPUTE_DTYPES[precision]) if COMPUTE_DTYPES[precision] else None
+        recurrent = [type(m).__name__ for m in self.model.modules() if isinstance(m, torch.nn.RNNBase)]
+        if precision == "fp16-mixed" and device.type == "cpu" and recurrent:
+            raise PrecisionUnsupported(
+                "torch fp16-mixed on a CPU: oneDNN has no float16 %s kernel (torch %s: 'could not create a primitive "
+                "descriptor for the LSTM forward propagation primitive'); bf16 runs" % (recurrent[0], torch.__version__))
+        # Dynamic loss scaling for float16 (its range is too small for small gradients); bfloat16 needs none.
+        self.scaler = torch.amp.GradScaler(device.type) if precision == "fp16-mixed" else None
         self.schedule = parts[2] if len(parts) > 2 else None  # a per-step learning-rate schedule, stepped every batch
         self.resident = device.type == "cuda" and pipeline.augment is None
         self.on_device = {}
@@ -117,11 +145,17 @@ class TorchTrainer(BaseTrainer):
         loss_sum = torch.zeros((), device=self.device)
         correct = torch.zeros((), device=self.device)
         for inputs, targets in self._batches(split, batch_size, rng):
-            outputs = self.forward(*inputs)
-            loss = self.module.loss_fn(outputs, *targets)
+            with self._autocast():
+                outputs = self.forward(*inputs)
+                loss = self.module.loss_fn(outputs, *targets)
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
+            if self.scaler is not None:
+                self.scaler.scale(loss).backward()
+                self.scaler.step(self.optimizer)  # unscales; skips the step if a gradient is inf or NaN
+                self.scaler.update()
+            else:
+                loss.backward()
+                self.optimizer.step()
             if self.schedule is not None:
                 self.schedule.step()
             loss_sum += loss.detach() * len(targets[0])
@@ -133,7 +167,7 @@ class TorchTrainer(BaseTrainer):
         torch = self.torch
         self.model.eval()
         loss_sum, correct = 0.0, 0.0
-        with torch.no_grad():
+        with torch.no_grad(), self._autocast():
             for inputs, targets in self.pipeline.ordered(split, batch_size):
                 inputs, targets = self._tensors(inputs), self._tensors(targets)
                 outputs = self.model(*inputs)
@@ -146,14 +180,40 @@ class TorchTrainer(BaseTrainer):
         statistics by a batch and leaves no gradients)."""
         self.model.train()
         inputs, targets = self._tensors(inputs), self._tensors(targets)
-        ops = profiled_ops(self.torch, lambda: self.module.loss_fn(self.model(*inputs), *targets).backward())
+        def step():
+            with self._autocast():
+                loss = self.module.loss_fn(self.model(*inputs), *targets)
+            loss.backward()
+        ops = profiled_ops(self.torch, step)
         self.optimizer.zero_grad(set_to_none=True)
         return ops
 
     def predict(self, inputs):
         self.model.eval()
-        with self.torch.no_grad():
-            return self.module.probabilities(self.model(*self._tensors(inputs))).cpu().numpy()
+        with self.torch.no_grad(), self._autocast():
+            return self.module.probabilities(self.model(*self._tensors(inputs))).float().cpu().numpy()
+
+    def _autocast(self):
+        if self.compute_dtype is None:
+            return contextlib.nullcontext()
+        return self.torch.autocast(self.device.type, dtype=self.compute_dtype)
+
+    def precision_used(self, inputs):
+        """What the trial really computes in, read back from one forward pass in inference mode (untimed): the
+        dtype of the model's output (the logits: the last matmul's result), of its parameters and its gradients'
+        optimizer (float32 master weights), and the loss scaling."""
+        torch = self.torch
+        self.model.eval()
+        with torch.no_grad(), self._autocast():
+            outputs = self.model(*self._tensors(inputs))
+        first = outputs[0] if isinstance(outputs, (tuple, list)) else outputs
+        params = sorted({str(p.dtype).replace("torch.", "") for p in self.model.parameters()})
+        return {"requested": self.precision, "compute": str(first.dtype).replace("torch.", ""),
+                "params": ", ".join(params),
+                "method": "torch.autocast(%r, dtype=torch.%s)" % (self.device.type, COMPUTE_DTYPES[self.precision])
+                if self.compute_dtype is not None else "none",
+                "loss_scale": "dynamic: torch.amp.GradScaler(%r), initial scale %g" % (
+                    self.device.type, self.scaler.get_scale()) if self.scaler is not None else None}
 
     def sync(self):
         if self.device.type == "cuda":
