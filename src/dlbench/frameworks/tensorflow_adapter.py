@@ -1,7 +1,16 @@
-"""Native TensorFlow: GradientTape inside a tf.function, the idiom of its custom-training-loop guide."""
+"""Native TensorFlow: GradientTape inside a tf.function, the idiom of its custom-training-loop guide.
+
+Precision: fp32 only. TensorFlow's mixed precision is Keras's (dtype policies, AutoCastVariable); outside Keras
+there is no autocast, and TensorFlow refuses to mix dtypes in one op, so each native model (tf.Module with float32
+tf.Variables, and float32 tensors made inside, e.g. an LSTM's zero state) would need its compute dtype written into
+its code. A bf16 or fp16-mixed trial of this framework is recorded skipped with that reason (the registry's
+precision_note, before any process starts; this adapter refuses too if asked directly). keras-tensorflow runs both.
+"""
 import numpy as np
 
+from dlbench.frameworks import FRAMEWORKS
 from dlbench.frameworks.adapter import Adapter as BaseAdapter
+from dlbench.frameworks.adapter import PrecisionUnsupported
 from dlbench.frameworks.adapter import Trainer as BaseTrainer
 from dlbench.frameworks.adapter import flushes_denormals
 
@@ -48,6 +57,8 @@ class Adapter(BaseAdapter):
         return setup_tensorflow(settings)
 
     def trainer(self, workload_module, spec, settings, pipeline):
+        if settings.get("precision", "fp32") != "fp32":
+            raise PrecisionUnsupported("tensorflow runs fp32 only: " + FRAMEWORKS["tensorflow"].precision_note)
         return TensorFlowTrainer(workload_module, spec.hp, settings["seed"], pipeline,
                                  tuned=settings["tier"] == "tuned")
 
