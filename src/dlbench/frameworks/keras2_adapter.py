@@ -176,10 +176,26 @@ class Adapter(BaseAdapter):
         info["layout"] = K.image_data_format()
         info["keras_epsilon"] = K.epsilon()
         info["versions"]["keras"] = keras.__version__
+        self.info = info
         return info
 
     def trainer(self, workload_module, spec, settings, pipeline):
-        return Keras2Trainer(workload_module, spec.hp, pipeline)
+        trainer = Keras2Trainer(workload_module, spec.hp, pipeline)
+        # The recurrent layers' form as built (the worker records this dict in its env event after the build).
+        recurrent = []
+        for layer in trainer.model.layers:
+            if hasattr(layer, "cell"):
+                form = {"layer": layer.name, "type": type(layer).__name__}
+                for name in ("reset_after", "implementation", "activation", "recurrent_activation"):
+                    form[name] = _describe(getattr(layer.cell, name, None))
+                recurrent.append(form)
+        if recurrent:
+            self.info["recurrent_layers"] = recurrent
+        return trainer
+
+
+def _describe(value):
+    return getattr(value, "__name__", value)
 
 
 def _one_or_list(arrays):
