@@ -97,6 +97,15 @@ class ChainerTrainer(BaseTrainer):
                 correct += self.module.correct(outputs, *targets)
         return loss_sum / split.n, float(correct) / split.n
 
+    def precision_used(self, inputs):
+        """float32 only (the registry declares fp32): read back from one forward pass in inference mode (untimed),
+        the logits' dtype and the parameters'."""
+        with self.chainer.using_config("train", False), self.chainer.no_backprop_mode():
+            logits = self.model(*inputs)
+        params = sorted(set(p.dtype.name for p in self.model.params()))
+        return {"requested": "fp32", "compute": logits.dtype.name, "params": ", ".join(params), "method": "none",
+                "loss_scale": None}
+
     def rnn_evidence(self, inputs, targets):
         """The function nodes of one training-mode forward pass (backward runs the same nodes' backward); no
         update, gradients cleared."""

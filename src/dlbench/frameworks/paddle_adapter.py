@@ -133,6 +133,16 @@ class PaddleTrainer(BaseTrainer):
                 correct += float(self.module.correct(outputs, *targets))
         return loss_sum / split.n, correct / split.n
 
+    def precision_used(self, inputs):
+        """float32 only (the registry declares fp32): read back from one forward pass in inference mode (untimed),
+        the logits' dtype and the parameters'."""
+        self.model.eval()
+        with self.paddle.no_grad():
+            logits = self.model(*self._tensors(inputs))
+        params = sorted(set(str(p.dtype).replace("paddle.", "") for p in self.model.parameters()))
+        return {"requested": "fp32", "compute": str(logits.dtype).replace("paddle.", ""), "params": ", ".join(params),
+                "method": "none", "loss_scale": None}
+
     def rnn_evidence(self, inputs, targets):
         """The kernels of one forward and backward pass in training mode (no update; gradients cleared)."""
         self.model.train()
