@@ -131,6 +131,14 @@ class MXNetTrainer(BaseTrainer):
             correct += self.module.correct(outputs, *targets)
         return float(loss_sum.asscalar()) / split.n, float(correct.asscalar()) / split.n
 
+    def precision_used(self, inputs):
+        """float32 only (the registry declares fp32): read back from one forward pass in inference mode (untimed),
+        the logits' dtype and the parameters'."""
+        logits = self.model(*self._arrays(inputs))
+        params = sorted(set(np.dtype(p.dtype).name for p in self.model.collect_params().values()))
+        return {"requested": "fp32", "compute": np.dtype(logits.dtype).name, "params": ", ".join(params),
+                "method": "none", "loss_scale": None}
+
     def predict(self, inputs):
         return self.mx.nd.softmax(self.model(*self._arrays(inputs))).asnumpy()
 
