@@ -38,7 +38,7 @@ def legacy(request, environments_folder, tmp_path_factory, monkeypatch_module):
     folder = tmp_path_factory.mktemp(framework_id)
     store_path = folder / "dlbench.sqlite"
     run = dlbench("run", "--workloads", ",".join(chosen), "--frameworks", framework_id, "--data", "synthetic",
-                  "--samples", 128, "--epochs", 2, "--threads", 2, "--store", store_path, "--json", timeout=1800)
+                  "--samples", 128, "--epochs", 2, "--repeats", 1, "--threads", 2, "--store", store_path, "--json", timeout=1800)
     store = Store(store_path)
     runs = store.runs()
     return {"id": framework_id, "setup": setup, "run": run, "runs": runs, "workloads": chosen,
@@ -85,7 +85,7 @@ def test_learns_real_mnist(legacy, tmp_path):
     """Chance is 10%: two epochs on 2,000 real digits reach well above 80% in every framework."""
     store_path = tmp_path / "real.sqlite"
     result = dlbench("run", "--workloads", "mnist_mlp", "--frameworks", legacy["id"], "--data", "small",
-                     "--samples", 2500, "--epochs", 2, "--threads", 2, "--store", store_path, timeout=900)
+                     "--samples", 2500, "--epochs", 2, "--repeats", 1, "--threads", 2, "--store", store_path, timeout=900)
     assert result.returncode == 0, result.stderr[-2000:]
     (run,) = Store(store_path).runs()
     assert run["status"] == "ok", (run["error"], run["detail"])
