@@ -27,12 +27,13 @@ import numpy as np
 
 # The workloads verify supports, in the order it runs them, with the function that turns the native versions'
 # logits into what Keras's model outputs (its last layer's activation).
-# char_embed_lstm has its layout and converters but is not verified yet: its PyTorch version moves BatchNorm's
-# running variance with the unbiased batch variance (nn.BatchNorm1d) where Keras uses the biased one (norm*/
-# moving_variance's update differs by the factor n / (n - 1)), and native TensorFlow's LSTM kernel update is 1.3% of
-# the largest change off Keras's in elements whose gradient is near Adam's epsilon, above the update tolerance.
 WORKLOADS = ("mnist_mlp", "mnist_cnn", "cifar10_cnn", "imdb_bilstm", "mnist_hrnn", "char_lstm", "cifar10_vgg",
-             "imdb_gru", "babi_rnn", "imdb_fasttext")
+             "imdb_gru", "babi_rnn", "imdb_fasttext", "char_embed_lstm")
+# Each workload's optimizer rule (its hp hold the constants): the update tolerance depends on how the rule's first
+# step maps a gradient to a change (dlbench.verify.run.update_tolerance).
+OPTIMIZERS = {"mnist_mlp": "rmsprop", "mnist_cnn": "adadelta", "cifar10_cnn": "rmsprop", "imdb_bilstm": "adam",
+              "mnist_hrnn": "rmsprop", "char_lstm": "rmsprop", "cifar10_vgg": "sgd_momentum", "imdb_gru": "adam",
+              "babi_rnn": "adam", "imdb_fasttext": "adam", "char_embed_lstm": "adam"}
 OUTPUTS = {"mnist_mlp": "softmax", "mnist_cnn": "softmax", "cifar10_cnn": "softmax", "imdb_bilstm": "sigmoid",
            "mnist_hrnn": "softmax", "char_lstm": "softmax", "cifar10_vgg": "softmax", "imdb_gru": "softmax",
            "babi_rnn": "softmax", "imdb_fasttext": "sigmoid", "char_embed_lstm": "softmax"}  # (main, aux) heads
@@ -136,6 +137,12 @@ LAYOUTS = {"mnist_mlp": _mnist_mlp, "mnist_cnn": _mnist_cnn, "cifar10_cnn": _cif
            "imdb_bilstm": _imdb_bilstm, "mnist_hrnn": _mnist_hrnn, "char_lstm": _char_lstm,
            "cifar10_vgg": _cifar10_cnn, "imdb_gru": _imdb_gru, "babi_rnn": _babi_rnn, "imdb_fasttext": _imdb_fasttext,
            "char_embed_lstm": _char_embed_lstm}  # cifar10_vgg: cifar10_cnn's layers, other sizes
+
+
+def layer_of(name):
+    """The layer a canonical weight belongs to: its name up to the last "/" ("dense2/kernel" -> "dense2",
+    "forward_lstm/recurrent_kernel" -> "forward_lstm")."""
+    return name.rsplit("/", 1)[0]
 
 
 def shapes(workload, hp):

@@ -30,7 +30,10 @@ def cell_text(rows):
 
 
 def matrix(workload, framework_ids, rows):
-    table = Table(title="%s: forward max |diff| / update max |diff| (* a stated exception)" % workload)
+    from dlbench.verify.run import tolerance_text
+
+    table = Table(title="%s: forward max |diff| / update max |diff| (* a stated exception)" % workload,
+                  caption="update tolerance: " + tolerance_text("update", workload))
     table.add_column("")
     for f in framework_ids:
         table.add_column(f)
@@ -89,8 +92,8 @@ def register(app):
         for r in failed:
             if r["phase"] != "run":
                 err.print(f"FAIL {r['workload']}: {r['framework']} vs {r['reference']}, {r['phase']}: first divergent "
-                          f"{r['divergent']} (max abs {r['max_abs']:.2e}, {r['tolerance']})", markup=False,
-                          highlight=False)
+                          f"{r['divergent']} (max abs {r['max_abs']:.2e}, {r['tolerance']})"
+                          + (f"; {r['note']}" if r.get("note") else ""), markup=False, highlight=False)
         out.print(f"{len(rows) - len(failed)} of {len(rows)} comparisons within tolerance; stored in {store_path}",
                   highlight=False)
         if failed:

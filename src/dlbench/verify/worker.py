@@ -7,7 +7,8 @@ workload's model for FRAMEWORK through its training adapter (the same trainer a 
 0, no augmentation), loads the weights with the framework's converter (dlbench.verify.<keras|torch|jax|tensorflow>,
 or MODULE: the tests pass a deliberately broken one), checks that they read back bit for bit, then
   1. runs the batch through the model in inference mode (dropout off, BatchNorm frozen): `output`, probabilities
-     for Keras, logits for the native versions
+     for Keras, logits for the native versions; and the output of each layer it can show (`layer/<canonical
+     layer>`, layer_outputs), so that a failing pair can name the first layer that diverges
   2. trains one step on the batch (one epoch of one batch): `loss` (the training loss before the step) and the
      updated weights in canonical form (`updated/<name>`)
 and writes them to OUT. The comparison happens in the parent, so no two frameworks share a process.
@@ -49,6 +50,87 @@ def forward(framework, trainer, inputs):
     return _numpy(model(*[tf.constant(a) for a in inputs], training=False))
 
 
+def native_layers(framework, model, workload_id, hp):
+    """canonical layer -> the model's top-level layer that holds its weights (a torch/Flax/tf.Module attribute, a
+    Keras layer's name), for the canonical layers that have one of their own (not a bidirectional nn.LSTM or Keras
+    Bidirectional that holds two)."""
+    names = list(canonical.shapes(workload_id, hp))
+    if framework.startswith("keras-"):
+        tops = [v.path.split("/")[0] for v in model.weights]
+    else:
+        tops = [(entry[1][0] if isinstance(entry[1], tuple) else entry[1]).split(".")[0]
+                for entry in converter_for(framework).MAPS[workload_id](hp)]
+    found = collections.OrderedDict()
+    for name, top in zip(names, tops):
+        found.setdefault(canonical.layer_of(name), set()).add(top)
+    owners = collections.Counter(next(iter(t)) for t in found.values() if len(t) == 1)
+    return collections.OrderedDict((layer, next(iter(t))) for layer, t in found.items()
+                                   if len(t) == 1 and owners[next(iter(t))] == 1)
+
+
+def _first_array(output):
+    while isinstance(output, (list, tuple)):  # nn.LSTM's (output, (h, c)): the output
+        output = output[0]
+    return np.asarray(output, dtype=np.float32)
+
+
+def layer_outputs(framework, trainer, inputs, workload_id, hp):
+    """canonical layer -> that layer's output for the batch in inference mode, where the framework shows it (a
+    torch forward hook, the Flax or tf.Module layer's __call__ watched for one forward pass, a Keras model of the
+    layers' outputs); a layer it cannot show is left out, and so is everything on any error: the parent compares
+    the layers both frameworks of a pair show, to name the first that diverges."""
+    model = trainer.model
+    try:
+        tops = native_layers(framework, model, workload_id, hp)
+    except Exception:
+        return {}
+    found = {}
+    if framework.startswith("keras-"):
+        import keras
+        try:
+            layers = [(layer, model.get_layer(top)) for layer, top in tops.items()]
+            watched = keras.Model(model.inputs, [l.output for _, l in layers])
+            outputs = watched.predict_on_batch(inputs[0] if len(inputs) == 1 else list(inputs))
+            outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+            return dict((layer, _first_array(o)) for (layer, _), o in zip(layers, outputs))
+        except Exception:
+            return {}
+    if framework == "torch":
+        hooks = [getattr(model, top).register_forward_hook(
+            lambda module, args, output, layer=layer: found.__setitem__(layer, output)) for layer, top in tops.items()]
+        try:
+            forward(framework, trainer, inputs)
+        finally:
+            for hook in hooks:
+                hook.remove()
+    else:  # Flax NNX and tf.Module layers: each layer's class __call__, wrapped for one eager forward pass
+        watched = dict((id(getattr(model, top)), layer) for layer, top in tops.items())
+        classes = set(type(getattr(model, top)) for top in tops.values())
+        saved = dict((cls, cls.__dict__.get("__call__")) for cls in classes)
+        for cls in classes:
+            def call(self, *args, _call=cls.__call__, **kwargs):
+                output = _call(self, *args, **kwargs)
+                if id(self) in watched:
+                    found[watched[id(self)]] = output
+                return output
+            cls.__call__ = call
+        try:
+            forward(framework, trainer, inputs)
+        finally:
+            for cls, call in saved.items():
+                if call is None:
+                    del cls.__call__
+                else:
+                    cls.__call__ = call
+    layers = {}
+    for layer, output in found.items():
+        try:
+            layers[layer] = _first_array(output)
+        except Exception:  # a traced value (the layer ran under a transform): not shown
+            pass
+    return layers
+
+
 def _numpy(outputs):
     """One output, or several heads (char_embed_lstm's main and aux) stacked: (heads, N, classes)."""
     if isinstance(outputs, (list, tuple)):
@@ -78,6 +160,7 @@ def verify_one(framework, adapter, settings, in_path, out_path, override):
                              "disagree)" % (framework, name))
 
     output = np.asarray(forward(framework, trainer, inputs), dtype=np.float32)
+    layers = layer_outputs(framework, trainer, inputs, workload_id, hp)
     batch = Split(inputs, targets)
     loss, _ = trainer.train_epoch(batch, batch.n, np.random.RandomState(seed))
     trainer.sync()
@@ -87,6 +170,7 @@ def verify_one(framework, adapter, settings, in_path, out_path, override):
                "loss": np.float64(loss), "layout": np.array(layout),
                "versions": np.array(json.dumps(imported_frameworks()))}
     results.update(("updated/" + name, value) for name, value in updated.items())
+    results.update(("layer/" + name, value) for name, value in layers.items())
     np.savez(out_path, **results)
 
 

@@ -15,9 +15,10 @@ i, f, c, o; glorot_uniform kernels, orthogonal recurrent kernel, zero biases wit
 kernels glorot_uniform, biases zero.
 BatchNorm: Keras's defaults, momentum 0.99 and epsilon 1e-3, set in every framework: training normalises by the
 batch's mean and (biased) variance and moves moving = 0.99 * moving + 0.01 * batch statistic; inference uses the
-moving statistics. PyTorch's BatchNorm1d takes momentum 1 - 0.99 = 0.01 and eps 1e-3; it updates its running
-variance with the unbiased batch variance (times n / (n - 1): 1.008 at batch 128), a 0.8% difference in the moving
-variance that only inference sees. Flax's nnx.BatchNorm takes momentum 0.99 and epsilon 1e-3 as Keras; native
+moving statistics. PyTorch's nn.BatchNorm1d (momentum 1 - 0.99 = 0.01, eps 1e-3) would move its running variance
+with the unbiased batch variance (times n / (n - 1): 1.008 at batch 128), so torch.py's KerasBatchNorm1d moves it with
+the biased one, as Keras does (the same layer in every framework; dlbench verify compares the moving statistics after
+one step). Flax's nnx.BatchNorm takes momentum 0.99 and epsilon 1e-3 as Keras; native
 TensorFlow has none outside Keras, so tensorflow.py writes it out.
 Loss: categorical cross-entropy on both heads, weighted 1.0 (main) and 0.2 (aux), summed: the reported loss is
 that sum (as Keras reports it) and the reported accuracy is the main head's. Keras keeps the softmax layers (its
