@@ -17,6 +17,7 @@ touching its code (MixedPrecision below):
 import numpy as np
 
 from dlbench.frameworks.adapter import Adapter as BaseAdapter
+from dlbench.frameworks.adapter import PrecisionUnsupported
 from dlbench.frameworks.adapter import Trainer as BaseTrainer
 from dlbench.frameworks.adapter import flushes_denormals
 
@@ -86,6 +87,12 @@ class MixedPrecision(object):
         nnx = self.nnx
         graphdef, params, rest = nnx.split(model, nnx.Param, ...)
         half = nnx.merge(graphdef, self._cast(params, self.dtype), rest)
+        # Flax's layers fix a compute dtype at construction (nnx.Embed: its table's float32; an LSTM cell makes its
+        # carry in param_dtype) and would promote back to float32: on this copy both are the half type.
+        for _, layer in nnx.iter_modules(half):
+            for name in ("dtype", "param_dtype"):
+                if name in vars(layer):
+                    setattr(layer, name, self.dtype)
         outputs = half(*self._cast(list(inputs), self.dtype))
         # The state the pass moved on (RNG counts, BatchNorm statistics) goes back to the model, in float32.
         nnx.update(model, self._cast(nnx.state(half, nnx.Not(nnx.Param)), self.jax.numpy.float32))
@@ -258,7 +265,13 @@ class JaxTrainer(BaseTrainer):
         def dtypes(tree):
             return ", ".join(sorted({str(jax.numpy.dtype(leaf.dtype)) for leaf in jax.tree_util.tree_leaves(tree)
                                      if jax.numpy.issubdtype(leaf.dtype, jax.numpy.floating)}))
-        return {"requested": self.precision, "compute": dtypes(outputs),
+        compute = dtypes(outputs)
+        if self.mixed is not None and compute != self.mixed.name:
+            raise PrecisionUnsupported(
+                "jax %s: this model's output is still computed in %s (read back by tracing its forward pass: a value "
+                "made inside the model in float32 promotes the %s casts back), so it would run float32 under the %s "
+                "name" % (self.precision, compute, self.mixed.name, self.precision))
+        return {"requested": self.precision, "compute": compute,
                 "params": dtypes(nnx.state(self.model, nnx.Param)),
                 "optimizer_state": dtypes(nnx.state(self.optimizer, nnx.OptState)),
                 "method": "float32 params and inputs cast to %s inside the jitted step, outputs cast back to float32"

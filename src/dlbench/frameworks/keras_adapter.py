@@ -21,6 +21,7 @@ import os
 import numpy as np
 
 from dlbench.frameworks.adapter import Adapter as BaseAdapter
+from dlbench.frameworks.adapter import PrecisionUnsupported
 from dlbench.frameworks.adapter import Trainer as BaseTrainer
 
 # Each backend runs in the layout its fast path prefers: Keras's torch backend transposes channels-last convolutions
@@ -64,6 +65,7 @@ class Adapter(BaseAdapter):
 
 
 POLICIES = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16-mixed": "mixed_float16"}
+COMPUTE_DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16-mixed": "float16"}
 
 
 def output_layers(model):
@@ -172,13 +174,21 @@ class KerasTrainer(BaseTrainer):
         hidden, output = probe(_one_or_list(list(inputs)), training=False)
         optimizer = model.optimizer
         scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
-        return {"requested": self.precision, "compute": keras.backend.standardize_dtype(hidden.dtype),
+        compute = keras.backend.standardize_dtype(hidden.dtype)
+        if compute != COMPUTE_DTYPES[self.precision]:
+            raise PrecisionUnsupported("%s %s: the activation entering this model's output layer is %s, not %s"
+                                       % (self.framework_id(), self.precision, compute,
+                                          COMPUTE_DTYPES[self.precision]))
+        return {"requested": self.precision, "compute": compute,
                 "output": keras.backend.standardize_dtype(output.dtype),
                 "params": ", ".join(sorted({keras.backend.standardize_dtype(v.dtype) for v in model.weights})),
                 "method": "keras dtype policy %s (output layers float32)" % model.dtype_policy.name
                 if self.precision != "fp32" else "keras dtype policy float32",
                 "loss_scale": "dynamic: keras LossScaleOptimizer, initial scale %g, growth every %d steps" % (
                     float(np.asarray(optimizer.initial_scale)), optimizer.dynamic_growth_steps) if scaled else None}
+
+    def framework_id(self):
+        return "keras-" + self.keras.backend.backend()
 
     def compile_mode(self):
         return "jit_compile=%s" % (self.model.jit_compile,)

@@ -208,7 +208,11 @@ class TorchTrainer(BaseTrainer):
             outputs = self.model(*self._tensors(inputs))
         first = outputs[0] if isinstance(outputs, (tuple, list)) else outputs
         params = sorted({str(p.dtype).replace("torch.", "") for p in self.model.parameters()})
-        return {"requested": self.precision, "compute": str(first.dtype).replace("torch.", ""),
+        compute = str(first.dtype).replace("torch.", "")
+        if compute != (COMPUTE_DTYPES[self.precision] or "float32"):
+            raise PrecisionUnsupported("torch %s: this model's output is computed in %s under autocast, not %s"
+                                       % (self.precision, compute, COMPUTE_DTYPES[self.precision] or "float32"))
+        return {"requested": self.precision, "compute": compute,
                 "params": ", ".join(params),
                 "method": "torch.autocast(%r, dtype=torch.%s)" % (self.device.type, COMPUTE_DTYPES[self.precision])
                 if self.compute_dtype is not None else "none",
