@@ -140,6 +140,8 @@ def run(
             label = f"{trial.workload} / {trial.framework} #{trial.repeat + 1}"
             if workloads.is_inference(trial.workload):
                 label += f" ({trial.settings['compile']})"
+            if trial.settings.get("precision", "fp32") != "fp32":
+                label += f" ({trial.settings['precision']})"
             epochs_task = progress.add_task(f"  {label}", total=len(trial.settings.get("batch_sizes") or [])
                                             or trial.settings["epochs"])
 
