@@ -8,9 +8,9 @@ last partial batch), model.evaluate on the validation arrays. Python 3.6-safe: t
 
 Per backend, set through the framework itself where it can be and read back:
   threads     CNTK: cntk_py.set_max_num_cputhreads, read back; Theano and MXNet: OMP_NUM_THREADS and the BLAS
-              variables set before import, which is all either reads (Theano's openmp flag on above one thread, as
-              the native theano adapter); read back from the OpenMP runtime the backend loads (omp_get_max_threads)
-              and from NumPy's OpenBLAS, which runs Theano's matrix products here
+              variables set before import, which is all either reads (Theano's openmp flag off: see configure);
+              read back from the OpenMP runtime the backend loads (omp_get_max_threads) and from NumPy's
+              OpenBLAS, which runs Theano's matrix products here
   denormals   none of the three has a flush-to-zero switch: dlbench sets the x86 FTZ and DAZ bits (MXCSR, as
               torch.set_flush_denormal does) on the main thread before the backend is imported, so that the threads
               it starts inherit them, and restarts NumPy's OpenBLAS pool (Theano's BLAS calls go through NumPy) so
@@ -59,7 +59,6 @@ def _setup_theano(settings):
     a, b = T.fvector("a"), T.fvector("b")
     product = theano.function([a, b], a * b)
     return {"threads": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"), "theano_openmp": theano.config.openmp,
-                        "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY"),
                         "blas_ldflags": theano.config.blas.ldflags, "numpy_openblas_threads": _openblas_threads()},
             "denormals_flushed": flushes_denormals(product),
             "device": {"kind": "cpu", "name": theano.config.device},
@@ -147,12 +146,13 @@ class Adapter(BaseAdapter):
         BaseAdapter.configure(self, settings)
         os.environ["KERAS_BACKEND"] = self.framework.keras_backend
         if self.framework.keras_backend == "theano":
-            # As the native theano adapter: float32 everywhere (Theano's floatX defaults to float64, and Keras 2's
-            # float32 tensors meet float64 Python constants in its graphs), OpenMP for the C loops when more than
-            # one thread is asked, its workers waiting passively beside NumPy's OpenBLAS threads.
-            flags = "floatX=float32,openmp=%s" % (settings["threads"] > 1)
+            # float32 everywhere, as the native theano adapter (Theano's floatX defaults to float64, and Keras 2's
+            # float32 tensors meet float64 Python constants in its graphs). Theano's openmp flag stays off, unlike
+            # there: with it, Keras's conv2d (Theano's CorrMM) calls NumPy's C-API BLAS (blas.ldflags is empty) from
+            # OpenMP worker threads, and the process aborts ("Fatal Python error: PyEval_SaveThread: NULL tstate",
+            # SIGABRT, mnist_cnn and cifar10_vgg). Matrix products still run on NumPy's OpenBLAS threads.
+            flags = "floatX=float32,openmp=False"
             os.environ["THEANO_FLAGS"] = ",".join(f for f in (os.environ.get("THEANO_FLAGS"), flags) if f)
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
     def load(self, settings):
         backend = self.framework.keras_backend
