@@ -136,3 +136,42 @@ def test_mfu_is_measured_against_the_peak_of_the_run_precision():
         run = {"id": 1, "flops_per_sample": 1e9, "env": {"device": {"name": name}},
                "settings": {"precision": precision, "device": "gpu"}}
         assert summary.efficiency([run], epochs)["mfu"] == pytest.approx(1e12 / flops.peak_flops(name, peak))
+
+
+def test_jax_fp16_loss_scaling_undoes_a_step_whose_gradients_overflow():
+    """The written-out dynamic loss scaling: with a scale so large that the float16 gradients overflow, the step
+    leaves the parameters and optax's state as they were and halves the scale; a finite step then updates."""
+    require_framework("jax")
+    import jax
+    import numpy as np
+    from flax import nnx
+
+    from dlbench import data, workloads
+    from dlbench.frameworks import load_adapter
+    from dlbench.frameworks.adapter import InputPipeline
+
+    settings = {"threads": 1, "device": "cpu", "seed": 0, "tier": "default", "precision": "fp16-mixed"}
+    adapter = load_adapter("jax")
+    adapter.configure(settings)
+    adapter.load(settings)
+    workload = workloads.get("mnist_mlp")
+    train, _ = workload.splits(data.dataset_module("mnist").load("small", 256, seed=0), adapter.layout)
+    trainer = adapter.trainer(workloads.framework_module("mnist_mlp", "jax"), workload.SPEC, settings,
+                              InputPipeline(None, adapter.layout))
+    batch = train.take(np.arange(128))
+
+    def snapshot():
+        return [np.asarray(x).copy() for x in jax.tree_util.tree_leaves(nnx.state((trainer.model, trainer.optimizer),
+                                                                                  nnx.Any(nnx.Param, nnx.OptState)))]
+    trainer.model.train()
+    trainer.scale_state.scale[...] = np.float32(2.0 ** 40)
+    start = snapshot()
+    trainer.train_step(trainer.model, trainer.optimizer, batch.inputs, batch.targets)
+    assert all(np.array_equal(a, b) for a, b in zip(start, snapshot()))  # optimizer step count included
+    assert float(trainer.scale_state.scale[...]) == 2.0 ** 39
+    assert int(trainer.scale_state.good_steps[...]) == 0
+    trainer.scale_state.scale[...] = np.float32(2.0 ** 10)
+    trainer.train_step(trainer.model, trainer.optimizer, batch.inputs, batch.targets)
+    assert not all(np.array_equal(a, b) for a, b in zip(start, snapshot()))
+    assert int(trainer.optimizer.step[...]) == 1 and int(trainer.scale_state.good_steps[...]) == 1
+    assert float(trainer.scale_state.scale[...]) == 2.0 ** 10

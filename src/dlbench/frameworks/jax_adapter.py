@@ -163,10 +163,12 @@ def train_step(nnx, module, model, optimizer, inputs, targets, mixed=None, scale
         grads = jax.tree_util.tree_map(lambda g: g / scale_state.scale[...], grads)
         finite = jnp.all(jnp.asarray([jnp.all(jnp.isfinite(g)) for g in jax.tree_util.tree_leaves(grads)]))
         written = nnx.Any(nnx.Param, nnx.OptState)  # what an update writes: parameters, optax's state, the step
-        before = nnx.state((model, optimizer), written)
+        # The values themselves (nnx.state holds the Variables, which the update would change under it)
+        before = jax.tree_util.tree_leaves(nnx.state((model, optimizer), written))
         optimizer.update(model, grads)
-        after = nnx.state((model, optimizer), written)
-        nnx.update((model, optimizer), jax.tree_util.tree_map(lambda a, b: jnp.where(finite, a, b), after, before))
+        after, treedef = jax.tree_util.tree_flatten(nnx.state((model, optimizer), written))
+        nnx.update((model, optimizer), jax.tree_util.tree_unflatten(
+            treedef, [jnp.where(finite, a, b) for a, b in zip(after, before)]))
         scaler.adjust(scale_state, finite)
     return loss * targets[0].shape[0], module.correct(outputs, *targets)
 
