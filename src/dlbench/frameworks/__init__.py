@@ -107,7 +107,7 @@ LEGACY = [
     Framework("mxnet", "MXNet 1.9 (Gluon)", ["mxnet"], ["mxnet", "numpy"], [], "mxnet_adapter",
               environment=Environment("3.11", [["numpy==1.23.5", "mxnet==1.9.1", "daz==0.0.1"]], ["mxnet", "daz"])),
     Framework("theano", "Theano 1.0", ["theano"], ["Theano", "numpy"], [], "theano_adapter",
-              environment=Environment("3.11", [["numpy==1.23.5", "scipy==1.10.1", "Theano==1.0.5"]], ["theano"],
+              environment=Environment("3.8", [["numpy==1.23.5", "scipy==1.10.1", "Theano==1.0.5"]], ["theano"],
                                       variables={"THEANO_FLAGS": THEANO_FLAGS})),
     Framework("pytensor", "PyTensor (Theano's maintained fork)", ["pytensor"], ["pytensor", "numpy"], [],
               "pytensor_adapter",

@@ -1,7 +1,12 @@
 """Theano 1.0: a symbolic graph compiled into one training function with updates (theano.function), C code
-generated and compiled on its first call. The implementation is shared with PyTensor: dlbench.frameworks.theano_common."""
+generated and compiled on its first call. The implementation is shared with PyTensor: dlbench.frameworks.theano_common.
+
+Theano's OpenMP stays off (its default): with openmp=True its CorrMM convolution ops abort the process ("Fatal Python
+error: PyEval_SaveThread", SIGABRT) on Python 3.8 and 3.11 alike, so its threads are numpy's OpenBLAS threads in the
+matrix products (CorrMM's im2col gemm included) and its elementwise loops run on one thread."""
 from dlbench.frameworks import theano_common
 
 
 class Adapter(theano_common.Adapter):
     name = "theano"
+    openmp = False

@@ -16,7 +16,9 @@ The two differ in what they still ship, and the Backend below hides exactly that
   which calls numpy's bundled OpenBLAS; PyTensor 2.x runs its dot products through numpy.dot from Python. Both are
   recorded in the env info ("blas").
 Optimizers are Keras 3's rules, written out as update pairs (neither framework has optimizers of its own).
-Python 3.11 (both environments); nothing here runs in a 3.6 worker.
+Environments: Theano on Python 3.8 (on 3.11 its scan's Cython-generated C, scan_perform, fails to compile:
+"longintrepr.h: No such file or directory", the header moved in 3.11), PyTensor on 3.11. Nothing here runs in a
+3.6 worker.
 """
 import ctypes
 import os
@@ -253,13 +255,15 @@ def blas_note(name, module):
 class Adapter(BaseAdapter):
     layout = "channels_first"  # NCHW: Theano's conv2d takes it natively (PyTensor's im2col here is written for it)
     name = None  # "theano" or "pytensor": the module
+    openmp = True  # whether the framework's OpenMP C code may run
 
     def configure(self, settings):
         super(Adapter, self).configure(settings)
         variable = FLAGS_VARIABLE[self.name]
-        # float32 everywhere (both default to float64); OpenMP for the elementwise and convolution C loops when
-        # more than one thread is asked (OMP_NUM_THREADS, set by the base, sizes the pool).
-        flags = "floatX=float32,openmp=%s" % (settings["threads"] > 1)
+        # float32 everywhere (both default to float64); OpenMP for the elementwise C loops when more than one thread
+        # is asked and the framework survives it (OMP_NUM_THREADS, set by the base, sizes the pool); numpy's
+        # OpenBLAS threads (OPENBLAS_NUM_THREADS) run the matrix products either way.
+        flags = "floatX=float32,openmp=%s" % (settings["threads"] > 1 and self.openmp)
         os.environ[variable] = ",".join(f for f in (os.environ.get(variable), flags) if f)
         # OpenMP's threads and numpy's OpenBLAS threads share the same cores: spinning OpenMP workers made a step
         # 3.7x slower (mnist_mlp, 2 threads, a busy 2-core machine); passive waiting matched openmp=False there.
@@ -288,9 +292,10 @@ class Adapter(BaseAdapter):
                          "not flushed: %s has no setting and the MXCSR could not be set here" % self.name,
             "device": {"kind": "cpu", "name": "cpu"},
             self.name: {"version": module.__version__, "numpy": np.__version__, "floatX": config.floatX,
-                        "mode": str(config.mode), "linker": str(config.linker), "cxx": config.cxx,
+                        "mode": str(config.mode), "linker": repr(module.compile.mode.get_default_mode().linker),
+                        "cxx": config.cxx,
                         "blas": blas_note(self.name, module),
-                        "compiledir": config.compiledir},
+                        "compiledir": str(config.compiledir)},
         }
 
     def trainer(self, workload_module, spec, settings, pipeline):
