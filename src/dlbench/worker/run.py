@@ -19,7 +19,8 @@ from dlbench.worker.memory import DeviceMemory, peak_host_bytes, visible_index
 
 # Modules whose presence in sys.modules shows which frameworks a worker really imported (Keras can pull in
 # frameworks other than its backend; DESIGN.md asks to measure it, not assume it).
-FRAMEWORK_MODULES = ("keras", "tensorflow", "jax", "jaxlib", "flax", "optax", "torch", "cntk", "mxnet", "theano")
+FRAMEWORK_MODULES = ("keras", "tensorflow", "jax", "jaxlib", "flax", "optax", "torch", "cntk", "mxnet", "theano",
+                     "pytensor", "chainer", "paddle")
 
 OOM_MARKERS = ("out of memory", "resource_exhausted", "resource exhausted", "oom when allocating",
                "failed to allocate")
