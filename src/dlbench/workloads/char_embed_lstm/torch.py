@@ -27,7 +27,7 @@ class KerasBatchNorm1d(nn.BatchNorm1d):
         if not self.training:
             return super().forward(x)
         with torch.no_grad():
-            variance, mean = torch.var_mean(x, dim=0, correction=0)
+            variance, mean = torch.var_mean(x.float(), dim=0, correction=0)  # float32 statistics under autocast
             self.running_mean.lerp_(mean, self.momentum)  # running + momentum * (batch - running)
             self.running_var.lerp_(variance, self.momentum)
             self.num_batches_tracked.add_(1)
