@@ -247,9 +247,18 @@ def blas_note(name, module):
     if ldflags:
         return "linked: %s" % ldflags
     if name == "theano":
-        return ("none linked (blas.ldflags empty): Theano's C gemm ops call its NumPy C-API based implementation, "
-                "i.e. numpy's bundled OpenBLAS")
-    return "none linked (blas__ldflags empty): dot products run numpy.dot (numpy's bundled OpenBLAS) from Python"
+        return ("none linked (blas.ldflags empty): its C ops that need a gemm (Gemm, CorrMM) call Theano's NumPy "
+                "C-API based sgemm, Dot22 runs numpy.dot from Python: numpy's bundled OpenBLAS either way")
+    return "none linked (blas__ldflags empty): dot products (Dot22) run numpy.dot (numpy's bundled OpenBLAS) from Python"
+
+
+def linker_note(module):
+    """The linker the default mode resolves to: "cvm (VM_Linker, C loop)" on Theano, "auto (VMLinker, C loop)" on
+    PyTensor 2.x (3.x resolves "auto" to Numba)."""
+    linker = module.compile.mode.get_default_mode().linker
+    loop = getattr(linker, "use_cloop", None)
+    return "%s (%s%s)" % (module.config.linker, type(linker).__name__,
+                          "" if loop is None else ", C loop" if loop else ", Python loop")
 
 
 class Adapter(BaseAdapter):
@@ -292,8 +301,7 @@ class Adapter(BaseAdapter):
                          "not flushed: %s has no setting and the MXCSR could not be set here" % self.name,
             "device": {"kind": "cpu", "name": "cpu"},
             self.name: {"version": module.__version__, "numpy": np.__version__, "floatX": config.floatX,
-                        "mode": str(config.mode), "linker": repr(module.compile.mode.get_default_mode().linker),
-                        "cxx": config.cxx,
+                        "mode": str(config.mode), "linker": linker_note(module), "cxx": config.cxx,
                         "blas": blas_note(self.name, module),
                         "compiledir": str(config.compiledir)},
         }
