@@ -19,6 +19,9 @@ and keras-torch. The channels-first versions flatten in (C, H, W) order, the oth
 512 kernel's rows are a permutation of each other, the same function family under the same initialiser.
 The four versions sit beside this file: keras.py (one definition for the three Keras backends), torch.py, jax.py,
 tensorflow.py.
+The legacy frameworks' versions (each in its own environment, dlbench setup) sit there too: cntk.py,
+mxnet.py (Gluon), theano.py, pytensor.py (theano.py's model on PyTensor), chainer.py, paddle.py, and keras2.py
+(Keras 2 on CNTK, Theano and MXNet); each states where its framework differs.
 """
 import numpy as np
 

@@ -32,6 +32,11 @@ after folding, not 6 x 100), so a hand-written cell (nnx.GRUCell with a biased r
 gate order) runs under nnx.RNN (a lax.scan); TensorFlow: a hand-written cell, input projection for all steps in
 one matmul, the recurrence in a tf.scan.
 The four versions sit beside this file: keras.py, torch.py, jax.py, tensorflow.py.
+Legacy frameworks (their own environments): MXNet's gluon.rnn.GRU, Chainer's NStepGRU and Paddle's nn.GRU are
+cuDNN-style already (gate order r, z, n); CNTK's and Keras 2's GRU cells are reset-before by default, so cntk.py
+writes the cuDNN-style cell under Recurrence and keras2.py sets reset_after=True (keras-mxnet with implementation=1:
+its implementation=2 slices the wrong columns with reset_after); theano.py and pytensor.py write the cell in scan.
+Every version has the spec's 3,818,302 parameters.
 """
 from dlbench import flops
 from dlbench.data import imdb

@@ -17,6 +17,9 @@ tensor to channels-last before flattening (a per-step transpose on keras-torch, 
 orders differ by a fixed permutation of the Dense kernel's rows, which glorot_uniform does not see: the same model.
 The four versions sit beside this file: keras.py (one definition for the three Keras backends), torch.py, jax.py,
 tensorflow.py.
+The legacy frameworks' versions (each in its own environment, dlbench setup) sit there too: cntk.py,
+mxnet.py (Gluon), theano.py, pytensor.py (theano.py's model on PyTensor), chainer.py, paddle.py, and keras2.py
+(Keras 2 on CNTK, Theano and MXNet); each states where its framework differs.
 """
 from dlbench import flops
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
