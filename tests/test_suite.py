@@ -99,3 +99,12 @@ def test_per_workload_timeouts_from_a_suite_file(tmp_path):
     path.write_text('workloads = ["mnist_mlp"]\n[timeouts]\nmnist_mlp = -5\n')
     with pytest.raises(SuiteError, match="timeouts = .* is not valid: expected a table of workload ids"):
         suites.load_file(str(path))
+
+
+def test_every_bundled_suite_plans():
+    """A bundled suite file that names a framework without a version of a workload would fail at `dlbench run`."""
+    for path in sorted(suites.BUNDLED.glob("*.toml")):
+        trials = suites.plan(suites.build(suites.load_file(path.stem), {}))
+        assert trials, path.name
+    legacy = suites.plan(suites.build(suites.load_file("legacy"), {}))
+    assert len({t.framework for t in legacy}) == 15 and len({t.workload for t in legacy}) == 4
