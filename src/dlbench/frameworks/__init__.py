@@ -105,7 +105,7 @@ LEGACY = [
               environment=Environment("3.6", [PY36_PIP, ["numpy==1.19.5", "scipy==1.5.4", "cntk==2.7.post2"]],
                                       ["cntk"], libraries=OPENMPI)),
     Framework("mxnet", "MXNet 1.9 (Gluon)", ["mxnet"], ["mxnet", "numpy"], [], "mxnet_adapter",
-              environment=Environment("3.11", [["numpy==1.23.5", "mxnet==1.9.1", "daz==0.0.1"]], ["mxnet", "daz"])),
+              environment=Environment("3.11", [["numpy==1.23.5", "mxnet==1.9.1"]], ["mxnet"])),
     Framework("theano", "Theano 1.0", ["theano"], ["Theano", "numpy"], [], "theano_adapter",
               environment=Environment("3.8", [["numpy==1.23.5", "scipy==1.10.1", "Theano==1.0.5"]], ["theano"],
                                       variables={"THEANO_FLAGS": THEANO_FLAGS})),

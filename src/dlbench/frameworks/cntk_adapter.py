@@ -7,34 +7,12 @@ mode. CNTK has no setting of its own for denormals: dlbench sets the x86 FTZ and
 torch.set_flush_denormal does) before CNTK starts, its OpenMP threads inherit them, and CNTK is then asked whether it
 flushes.
 """
-import ctypes
-import platform
-
 import numpy as np
 
+from dlbench.frameworks import mxcsr
 from dlbench.frameworks.adapter import Adapter as BaseAdapter
 from dlbench.frameworks.adapter import Trainer as BaseTrainer
 from dlbench.frameworks.adapter import flushes_denormals
-
-FTZ_DAZ = 0x8040  # MXCSR bits: flush-to-zero (results) and denormals-are-zero (inputs)
-MXCSR_OFFSET = 28  # glibc's fenv_t on x86-64: the x87 environment (28 bytes), then the SSE control word
-
-
-def flush_denormals():
-    """Set FTZ and DAZ for this thread and the threads it starts (glibc fegetenv/fesetenv, x86-64 Linux only).
-    Returns how, or None where it cannot."""
-    if platform.system() != "Linux" or platform.machine() != "x86_64":
-        return None
-    libc = ctypes.CDLL(None)
-    env = ctypes.create_string_buffer(64)
-    if libc.fegetenv(env) != 0:
-        return None
-    raw = bytearray(env.raw)
-    mxcsr = int.from_bytes(bytes(raw[MXCSR_OFFSET:MXCSR_OFFSET + 4]), "little") | FTZ_DAZ
-    raw[MXCSR_OFFSET:MXCSR_OFFSET + 4] = mxcsr.to_bytes(4, "little")
-    if libc.fesetenv(ctypes.create_string_buffer(bytes(raw), 64)) != 0:
-        return None
-    return "MXCSR FTZ+DAZ set by dlbench before CNTK started (CNTK 2.7 has no setting for it)"
 
 
 def graph_ops(function):
@@ -50,7 +28,9 @@ class Adapter(BaseAdapter):
     layout = "channels_first"  # CNTK's convolutions take (C, H, W)
 
     def load(self, settings):
-        flush = flush_denormals()  # before CNTK's import: its threads inherit the control register
+        flush = None  # stays None where the control register cannot be set (not x86-64 glibc)
+        if mxcsr.flush_denormals():  # before CNTK's import: its threads inherit the control register
+            flush = "MXCSR FTZ+DAZ set by dlbench before CNTK started (CNTK 2.7 has no setting for it)"
         import cntk as C
 
         C.cntk_py.set_max_num_cputhreads(settings["threads"])

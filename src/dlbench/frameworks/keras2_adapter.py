@@ -22,13 +22,12 @@ Per backend, set through the framework itself where it can be and read back:
               channels_last tensor around every convolution on them)
 """
 import ctypes
-import ctypes.util
 import os
-import platform
 import random
 
 import numpy as np
 
+from dlbench.frameworks import mxcsr
 from dlbench.frameworks.adapter import Adapter as BaseAdapter
 from dlbench.frameworks.adapter import Trainer as BaseTrainer
 from dlbench.frameworks.adapter import flushes_denormals
@@ -59,7 +58,7 @@ def _setup_theano(settings):
     a, b = T.fvector("a"), T.fvector("b")
     product = theano.function([a, b], a * b)
     return {"threads": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"), "theano_openmp": theano.config.openmp,
-                        "blas_ldflags": theano.config.blas.ldflags, "numpy_openblas_threads": _openblas_threads()},
+                        "blas_ldflags": theano.config.blas.ldflags, "numpy_openblas_threads": mxcsr.openblas_threads()},
             "denormals_flushed": flushes_denormals(product),
             "device": {"kind": "cpu", "name": theano.config.device},
             "theano_floatX": theano.config.floatX, "theano_cxx": theano.config.cxx,
@@ -80,26 +79,13 @@ def _setup_mxnet(settings):
             "versions": {"mxnet": mx.__version__}}
 
 
-FTZ_DAZ = 0x8040  # MXCSR bits 15 (flush to zero) and 6 (denormals are zero)
-MXCSR_WORD = 7    # glibc's x86-64 fenv_t: 28 bytes of x87 environment, then the 32-bit MXCSR
-
-
 def flush_denormals():
-    """Set FTZ and DAZ in this thread's MXCSR (glibc fegetenv/fesetenv, x86-64 Linux); threads started afterwards
-    inherit them. Returns how, in words, or None where it cannot."""
-    if platform.system() != "Linux" or platform.machine() != "x86_64":
-        return None
-    libm = ctypes.CDLL(ctypes.util.find_library("m"))
-    env = (ctypes.c_uint32 * 8)()
-    if libm.fegetenv(env) != 0:
-        return None
-    env[MXCSR_WORD] |= FTZ_DAZ
-    if libm.fesetenv(env) != 0:
+    """Set FTZ and DAZ in this thread's MXCSR (mxcsr.flush_denormals); threads started afterwards inherit them.
+    Returns how, in words, or None where it cannot."""
+    if mxcsr.flush_denormals() is None:
         return None
     how = "MXCSR FTZ+DAZ set on the main thread before the backend started (it has no setting of its own)"
-    blas = _loaded_library("openblas")  # NumPy's pool started at import, before the bits were set: restart it
-    if blas is not None and hasattr(ctypes.CDLL(blas), "blas_thread_shutdown_"):
-        ctypes.CDLL(blas).blas_thread_shutdown_()
+    if mxcsr.restart_openblas() is not None:  # NumPy's pool started at import, before the bits were set
         how += "; NumPy's OpenBLAS pool restarted to inherit them"
     return how
 
@@ -124,16 +110,6 @@ def _openmp_threads():
         return int(ctypes.CDLL(path).omp_get_max_threads()) if path else None
     except (OSError, AttributeError):
         return None
-
-
-def _openblas_threads():
-    """The thread count NumPy's OpenBLAS reports (None: no OpenBLAS loaded)."""
-    path = _loaded_library("openblas")
-    lib = ctypes.CDLL(path) if path else None
-    for symbol in ("openblas_get_num_threads64_", "openblas_get_num_threads"):
-        if lib is not None and hasattr(lib, symbol):
-            return int(getattr(lib, symbol)())
-    return None
 
 
 SETUP = {"cntk": _setup_cntk, "theano": _setup_theano, "mxnet": _setup_mxnet}

@@ -6,7 +6,7 @@ MXNet is asynchronous: every operator call only queues work for its engine, so s
 Threads: the operators' OpenMP pool takes OMP_NUM_THREADS (read back from the OpenMP runtime MXNet loaded); the
 engine runs one CPU worker thread (MXNET_CPU_WORKER_NTHREADS=1, its default, set explicitly) that issues them.
 Denormals: MXNet 1.9 has no switch for them (set_flush_denorms came with 2.0), so the FTZ and DAZ bits of the CPU
-are set with the `daz` package before MXNet is imported: the engine's and OpenMP's threads start after that and
+are set (dlbench.frameworks.mxcsr) before MXNet is imported: the engine's and OpenMP's threads start after that and
 inherit them (the probe asks MXNet itself whether 1e-40 * 1 comes back as 0).
 The default tier hybridizes with hybridize() (a cached graph per input shape); the tuned tier adds static_alloc and
 static_shape (memory planned once per shape and reused).
@@ -21,20 +21,10 @@ import tempfile
 
 import numpy as np
 
+from dlbench.frameworks import mxcsr
 from dlbench.frameworks.adapter import Adapter as BaseAdapter
 from dlbench.frameworks.adapter import Trainer as BaseTrainer
 from dlbench.frameworks.adapter import flushes_denormals
-
-
-def flush_denormals():
-    """Set FTZ and DAZ on this thread (threads created later inherit them); False where `daz` is missing."""
-    try:
-        import daz
-    except ImportError:
-        return False
-    daz.set_ftz()
-    daz.set_daz()
-    return True
 
 
 def omp_max_threads():
@@ -53,7 +43,7 @@ class Adapter(BaseAdapter):
         os.environ["MXNET_CPU_WORKER_NTHREADS"] = "1"  # the engine's default: one thread issues the operators
 
     def load(self, settings):
-        flush_denormals()  # before MXNet starts its threads
+        mxcsr.flush_denormals()  # before MXNet starts its threads (they inherit FTZ and DAZ)
         import mxnet as mx
         from mxnet import runtime
 

@@ -20,34 +20,16 @@ Environments: Theano on Python 3.8 (on 3.11 its scan's Cython-generated C, scan_
 "longintrepr.h: No such file or directory", the header moved in 3.11), PyTensor on 3.11. Nothing here runs in a
 3.6 worker.
 """
-import ctypes
 import os
-import platform
 
 import numpy as np
 
+from dlbench.frameworks import mxcsr
 from dlbench.frameworks.adapter import Adapter as BaseAdapter
 from dlbench.frameworks.adapter import Trainer as BaseTrainer
 from dlbench.frameworks.adapter import flushes_denormals
 
 FLAGS_VARIABLE = {"theano": "THEANO_FLAGS", "pytensor": "PYTENSOR_FLAGS"}
-
-
-def flush_denormals():
-    """Set FTZ and DAZ in this thread's MXCSR (x86-64 glibc: fenv_t ends with the 32-bit mxcsr at byte 28). Neither
-    framework has a setting for it; threads started later (OpenMP's) inherit it, numpy's OpenBLAS threads, started
-    when numpy was imported, do not. Returns whether it was set."""
-    if platform.machine() != "x86_64":
-        return False
-    try:
-        libm = ctypes.CDLL("libm.so.6")
-    except OSError:
-        return False
-    env = (ctypes.c_uint32 * 8)()
-    if libm.fegetenv(ctypes.byref(env)) != 0:
-        return False
-    env[7] |= 0x8040  # FTZ (bit 15) and DAZ (bit 6)
-    return libm.fesetenv(ctypes.byref(env)) == 0
 
 
 class Backend(object):
@@ -285,7 +267,9 @@ class Adapter(BaseAdapter):
                                    "an old CUDA), which this environment does not have; use --device cpu")
             raise RuntimeError("--device gpu: PyTensor has no CUDA backend of its own (its GPU route is its JAX "
                                "backend, not installed in this environment); use --device cpu")
-        flushed = flush_denormals()
+        # FTZ and DAZ in this thread's MXCSR: neither framework has a setting for it; threads started later
+        # (OpenMP's) inherit it, numpy's OpenBLAS threads, started when numpy was imported, do not
+        flushed = mxcsr.flush_denormals() is not None
         self.backend = Backend(self.name, settings["seed"])
         module, T = self.backend.module, self.backend.T
         x, y = T.vector(dtype="float32"), T.vector(dtype="float32")
