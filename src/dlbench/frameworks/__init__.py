@@ -95,7 +95,9 @@ FRAMEWORKS = dict((f.id, f) for f in [
               ["openvino", "onnx", "torch"], ["torch", "openvino"], None, inference_only=True),
 ])
 # The seed articles' frameworks, each in its own environment (`dlbench setup ID`; dlbench.environments): they need
-# an old Python (CNTK: 3.6 only) or an old numpy (< 1.24 for MXNet and Theano, < 2 for Chainer).
+# an old Python (CNTK: 3.6 only; Theano's scan does not compile on 3.11) or an old numpy (< 1.24 for MXNet and
+# Theano, < 2 for Chainer). PyTensor and Paddle would install beside the modern frameworks, but pin a numpy of their
+# own: an environment keeps their pins from moving the modern frameworks' packages.
 OPENMPI = [Library("libmpi.so.12", "libmpi.so.40", "libopenmpi3"),
            Library("libmpi_cxx.so.1", "libmpi_cxx.so.40", "libopenmpi3")]
 PY36_PIP = ["pip==21.3.1"]  # the newest pip for Python 3.6; its bundled pip 18 cannot read today's index
