@@ -116,7 +116,7 @@ def run(
         except ray_executor.RayError as exc:
             if cluster is not None:
                 cluster.shutdown()
-            fail(escape(str(exc)), EXIT_FAILED)
+            fail(str(exc), EXIT_FAILED)
 
     store = open_store(store_path)
     abandoned = store.close_abandoned()
