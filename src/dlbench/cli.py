@@ -14,8 +14,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import dlbench
-from dlbench import data, environments, executor, export as exporting, frameworks, inference_summary, machine, render, summary
-from dlbench import workloads
+from dlbench import data, environments, executor, export as exporting, frameworks, inference_summary, machine
+from dlbench import render, summary, workloads
 from dlbench import ray_executor
 from dlbench import suite as suites
 from dlbench.console import DEFAULT_STORE, EXIT_FAILED, err, fail, names, open_store, out, select_runs

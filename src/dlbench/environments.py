@@ -137,7 +137,12 @@ def problem(framework):
         find_python(framework.environment.python)
     except SetupError as exc:
         return str(exc)
-    for library in framework.environment.libraries:
+    return _missing_library(framework.environment)
+
+
+def _missing_library(environment):
+    """What to install for the first library the environment links that this machine lacks (None: none)."""
+    for library in environment.libraries:
         if library.find() is None:
             return "needs %s, which is not installed: apt-get install %s" % (library.present, library.package)
     return None
@@ -190,13 +195,10 @@ def setup(framework, python=None, force=False, say=print):
         say("%s: ready (already set up) in %s" % (framework.id, where))
         return where
     python = find_python(env.python, python)
-    links = []
-    for library in env.libraries:
-        found = library.find()
-        if found is None:
-            raise SetupError("%s needs %s, which is not installed: apt-get install %s"
-                             % (framework.id, library.present, library.package))
-        links.append((library.wanted, found))
+    missing = _missing_library(env)
+    if missing:
+        raise SetupError("%s %s" % (framework.id, missing))
+    links = [(library.wanted, library.find()) for library in env.libraries]
     if os.path.exists(where):
         shutil.rmtree(where)
     log_path = where + ".setup.log"

@@ -268,8 +268,8 @@ class Store:
                     self.db.execute("UPDATE runs SET rnn_kernel = ?, rnn_evidence = ? WHERE id = ?",
                                     (event["rnn_kernel"], json.dumps(event.get("evidence", [])), run_id))
                 elif kind == "memory":
-                    self.db.execute("UPDATE runs SET peak_host_bytes = ?, peak_device_bytes = ?, device_memory_method = ?, "
-                                    "allocator_peak_bytes = ? WHERE id = ?",
+                    self.db.execute("UPDATE runs SET peak_host_bytes = ?, peak_device_bytes = ?, "
+                                    "device_memory_method = ?, allocator_peak_bytes = ? WHERE id = ?",
                                     (event.get("peak_host_bytes"), event.get("peak_device_bytes"),
                                      event.get("device_method"), event.get("allocator_peak_bytes"), run_id))
                 elif kind == "inference":

@@ -119,7 +119,7 @@ def run_trial(trial, events, memory):
     })
     info.setdefault("layout", adapter.layout)  # Keras reads its own back
     precision_used = getattr(trainer, "precision_used", None)  # the dtypes read back from one forward pass
-    info["precision"] = precision_used(train.take(np.arange(min(settings["batch_size"], train.n))).inputs) \
+    info["precision"] = precision_used(first_batch(train, settings).inputs) \
         if precision_used else {"requested": settings.get("precision", "fp32"), "compute": "float32",
                                 "read_back": False}  # adapters without mixed precision run fp32 only
     events.emit("env", **info)
@@ -156,6 +156,11 @@ def run_trial(trial, events, memory):
     events.end("ok", compile=compile_mode() if compile_mode else None)
 
 
+def first_batch(train, settings):
+    """The training set's first batch, in order: what the untimed probes (precision read-back, RNN kernel) run."""
+    return train.take(np.arange(min(settings["batch_size"], train.n)))
+
+
 def after_training(workload, spec, dataset, train, trainer, settings, events):
     """Untimed, once the epochs are done: generate text where the workload does (and check that it looks like the
     corpus), then read which recurrent kernel the framework ran."""
@@ -164,7 +169,7 @@ def after_training(workload, spec, dataset, train, trainer, settings, events):
         text = workload.sample_text(trainer.predict, dataset, np.random.RandomState(settings["seed"]))
         seconds = time.perf_counter() - started
         events.emit("sample", text=text, seconds=seconds, **workload.check_sample(text, dataset))
-    first = train.take(np.arange(min(settings["batch_size"], train.n)))
+    first = first_batch(train, settings)
     label, evidence = rnn_kernel(trainer.rnn_evidence(first.inputs, first.targets), spec.recurrent)
     if label is not None:
         events.emit("kernel", rnn_kernel=label, evidence=evidence)
