@@ -86,3 +86,20 @@ def test_time_per_step_is_the_steady_epoch_over_its_batches(tmp_path):
     rows = rows_by_framework(store)
     # 1,000 samples in batches of 128: 8 steps, the last one partial
     assert abs(rows["torch"].step_ms - 100.0) < 1e-9 and rows["jax"].step_ms is None
+
+
+class _Trainer:
+    """Only the attribute the worker reads: a trainer's epoch window, as Keras's callback leaves it."""
+    epoch_window = None
+
+
+def test_a_per_call_setup_counts_in_the_warmup_epoch_only():
+    from dlbench.worker.run import epoch_seconds
+
+    trainer = _Trainer()
+    assert epoch_seconds(trainer, False, 10.0, 12.0) == (2.0, None)  # a native loop: the call is the epoch
+    trainer.epoch_window = (10.5, 11.75)
+    assert epoch_seconds(trainer, True, 10.0, 12.0) == (2.0, 0.75)  # the user's single fit pays setup once, here
+    assert trainer.epoch_window is None  # read once: a stale window never leaks into the next epoch
+    trainer.epoch_window = (10.5, 11.75)
+    assert epoch_seconds(trainer, False, 10.0, 12.0) == (1.25, 0.75)

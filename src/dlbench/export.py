@@ -9,7 +9,7 @@ from pathlib import Path
 RUN_COLUMNS = ("run_id", "suite_id", "workload", "framework", "repeat", "status", "device", "data", "samples",
                "batch_size", "threads", "precision", "compile", "tier", "node_host", "node_device", "params_total",
                "framework_versions")
-EPOCH_COLUMNS = ("epoch", "warmup", "train_seconds", "eval_seconds", "samples_per_second", "loss", "accuracy",
+EPOCH_COLUMNS = ("epoch", "warmup", "train_seconds", "input_seconds", "call_seconds", "eval_seconds", "samples_per_second", "loss", "accuracy",
                  "val_loss", "val_accuracy")
 SEED_COLUMNS = ("epoch", "elapsed", "loss", "acc", "val_loss", "val_acc")
 

@@ -14,7 +14,7 @@ import sqlite3
 
 from dlbench.worker.protocol import STATUSES
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 RUNNING = "running"  # the state of a trial in flight; every trial ends in one of STATUSES
 
 # Inference workloads (schema v5): one row per run and batch size, and one per run for what is measured once.
@@ -115,6 +115,7 @@ CREATE TABLE epochs (
     warmup INTEGER NOT NULL,          -- 1: kept out of the steady-state statistics (compilation, autotuning)
     train_seconds REAL NOT NULL,
     input_seconds REAL,               -- the part of train_seconds in dlbench's input pipeline (NULL: the framework's)
+    call_seconds REAL,                -- per-call setup around the epoch (Keras fit's), out of steady train_seconds
     eval_seconds REAL,
     samples_per_second REAL,
     loss REAL,
@@ -146,6 +147,7 @@ MIGRATIONS = {
     4: [INFERENCE_TABLE, INFERENCE_RUNS_TABLE],
     5: [VERIFY_TABLE],
     6: ["ALTER TABLE runs ADD COLUMN device_memory_method TEXT"],
+    7: ["ALTER TABLE epochs ADD COLUMN call_seconds REAL"],
 }
 
 
@@ -252,11 +254,11 @@ class Store:
                                                      event.get("flops_per_sample"), run_id))
                 elif kind == "epoch":
                     self.db.execute(
-                        "INSERT INTO epochs (run_id, epoch, warmup, train_seconds, input_seconds, eval_seconds, "
-                        "samples_per_second, loss, accuracy, val_loss, val_accuracy) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO epochs (run_id, epoch, warmup, train_seconds, input_seconds, call_seconds, "
+                        "eval_seconds, samples_per_second, loss, accuracy, val_loss, val_accuracy) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (run_id, event["epoch"], int(event["warmup"]), event["train_seconds"],
-                         event.get("input_seconds"), event.get("eval_seconds"),
+                         event.get("input_seconds"), event.get("call_seconds"), event.get("eval_seconds"),
                          event.get("samples_per_second"), event.get("loss"), event.get("accuracy"),
                          event.get("val_loss"), event.get("val_accuracy")))
                 elif kind == "sample":

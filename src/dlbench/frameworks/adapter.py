@@ -62,6 +62,9 @@ class Trainer(object):
     # training set lives while it trains ("device": copied there once; "host": batches are copied per step).
     tuning = None
     data_placement = "host"
+    # (begin, end) clock reads of the last epoch itself, taken inside a train_epoch call that does more than the epoch
+    # (Keras's fit sets up its data adapter and callbacks on every call); None: the call is the epoch.
+    epoch_window = None
 
     def param_counts(self):
         """(total, trainable): Keras's count_params() rule, non-trainable state (BatchNorm statistics) included."""

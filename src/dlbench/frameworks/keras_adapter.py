@@ -17,6 +17,7 @@ as the Keras mixed-precision guide advises: the probabilities the loss takes the
 the last layer's matmul is therefore float32 too: a small share of any workload's FLOPs.
 """
 import os
+import time
 
 import numpy as np
 
@@ -96,6 +97,23 @@ def augmented_batches(keras, pipeline, split, batch_size, rng):
     return Batches()
 
 
+def epoch_window_callback(keras, trainer):
+    """A callback that reads the clock as fit's epoch begins and, after a device sync, as it ends: fit(epochs=1) per
+    epoch pays Keras's per-call setup (data adapter, callbacks) every epoch, where a user's fit(epochs=N) pays it
+    once; the worker counts the window (Trainer.epoch_window). Measured on mnist_mlp, 2 threads: the setup is about
+    0.05 s of a 0.45 s epoch on tensorflow, 0.01 s of 0.21 s on jax."""
+
+    class EpochWindow(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.begin = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            trainer.sync()
+            trainer.epoch_window = (self.begin, time.perf_counter())
+
+    return EpochWindow()
+
+
 class KerasTrainer(BaseTrainer):
     def __init__(self, module, hp, pipeline, tuned=False, precision="fp32"):
         import keras
@@ -115,6 +133,7 @@ class KerasTrainer(BaseTrainer):
         # The accuracy to report: "accuracy", or for a model with several outputs its main head's (e.g.
         # "main_accuracy"), as the workload's keras.py names it.
         self.accuracy = getattr(module, "ACCURACY", "accuracy")
+        self.window = epoch_window_callback(keras, self)
 
     def param_counts(self):
         trainable = sum(int(np.prod(w.shape)) for w in self.model.trainable_weights)
@@ -125,12 +144,12 @@ class KerasTrainer(BaseTrainer):
             self.model.steps_per_execution = -(-split.n // batch_size)
         if self.pipeline.augment is not None:
             history = self.model.fit(augmented_batches(self.keras, self.pipeline, split, batch_size, rng), epochs=1,
-                                     verbose=0)
+                                     verbose=0, callbacks=[self.window])
         else:
             # In-memory arrays, as a Keras user fits them: Keras shuffles every sample each epoch itself (its own
             # seeded generator) and keeps the last partial batch.
             history = self.model.fit(_one_or_list(split.inputs), _one_or_list(split.targets), batch_size=batch_size,
-                                     epochs=1, shuffle=True, verbose=0)
+                                     epochs=1, shuffle=True, verbose=0, callbacks=[self.window])
         logs = history.history
         return logs["loss"][-1], logs[self.accuracy][-1]
 
