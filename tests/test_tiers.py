@@ -1,6 +1,9 @@
-"""Tiers: `default` and `tuned` are trial settings that both run in one suite, and the tuned forms keep the
-workload's semantics (every sample once per epoch, in the default tier's shuffled order, the last partial batch
-kept), so a tuned run trains the same model as a default one."""
+"""Tiers and compile modes: `default` and `tuned` are trial settings that both run in one suite, and the tuned
+forms keep the workload's semantics (every sample once per epoch, in the default tier's shuffled order, the last
+partial batch kept), so a tuned run trains the same model as a default one. Compile modes and the GPU settings
+(tf32, cudnn_autotune) are trial settings too, each in the trial key."""
+import json
+
 import numpy as np
 import pytest
 
@@ -8,7 +11,7 @@ from dlbench import data, suite as suites, workloads
 from dlbench.frameworks import load_adapter
 from dlbench.frameworks.adapter import InputPipeline
 from dlbench.suite import SuiteError
-from conftest import require_framework
+from conftest import MODERN, dlbench, require_framework
 
 
 def test_both_tiers_in_one_suite_are_separate_trials_with_their_own_keys():
@@ -50,3 +53,95 @@ def test_the_jax_whole_epoch_scan_trains_exactly_as_the_step_loop():
     assert loss_scan == pytest.approx(loss_loop, rel=1e-4)
     assert accuracy_scan == pytest.approx(accuracy_loop, abs=2 / n)
     assert accuracy_loop > 0.3  # it learned something: the comparison is not of two untrained models
+
+
+def planned(**values):
+    trials = suites.plan(suites.build({}, {"workloads": ["mnist_mlp"], "frameworks": list(MODERN), "repeats": 1,
+                                           **values}))
+    return sorted((t.framework, t.settings["tier"], t.settings["compile"]) for t in trials)
+
+
+def test_compile_unset_takes_each_frameworks_default_or_its_tuned_tiers_pick():
+    assert planned(tier=["default", "tuned"]) == [
+        ("jax", "default", "jit"), ("jax", "tuned", "jit"),  # JAX is always jitted: its one mode
+        ("keras-jax", "default", "jit"), ("keras-jax", "tuned", "jit"),
+        ("keras-tensorflow", "default", "none"), ("keras-tensorflow", "tuned", "none"),  # "auto": no XLA on a CPU
+        ("keras-torch", "default", "none"), ("keras-torch", "tuned", "none"),
+        ("tensorflow", "default", "none"), ("tensorflow", "tuned", "jit"),  # XLA is TensorFlow's tuned form
+        ("torch", "default", "none"), ("torch", "tuned", "none")]  # torch.compile: tuned on a GPU only
+    # On a GPU the tuned tier compiles torch (CUDA graphs) and keras-tensorflow (XLA, as "auto" does there).
+    assert suites.compile_modes("mnist_mlp", "torch", None, "tuned", "gpu") == ["jit"]
+    assert suites.compile_modes("mnist_mlp", "keras-tensorflow", None, "tuned", "gpu") == ["jit"]
+    assert suites.compile_modes("mnist_mlp", "torch", None, "default", "gpu") == ["none"]
+
+
+def test_asked_compile_modes_are_separate_trials_and_a_one_mode_framework_runs_its_mode():
+    both = planned(compile=["none", "jit"])
+    assert [c for f, _, c in both if f == "torch"] == ["jit", "none"]
+    assert [c for f, _, c in both if f == "jax"] == ["jit"]  # not two identical trials under two names
+    assert [c for f, _, c in planned(compile="none") if f == "keras-jax"] == ["jit"]
+    assert suites.compile_modes("mnist_mlp", "cntk", ["jit"]) == ["none"]  # the legacy frameworks' own executor
+
+
+def test_gpu_settings_are_checked_and_in_the_key_only_when_a_suite_sets_them():
+    base = {"workloads": ["mnist_mlp"], "frameworks": ["torch"], "repeats": 1}
+    (plain,) = suites.plan(suites.build({}, base))
+    (set_,) = suites.plan(suites.build({"tf32": False}, dict(base, cudnn_autotune=True)))
+    assert "tf32" not in json.loads(plain.key)["settings"]
+    assert json.loads(set_.key)["settings"]["tf32"] is False and set_.settings["cudnn_autotune"] is True
+    with pytest.raises(SuiteError, match="tf32 = 'yes' is not valid: expected true or false"):
+        suites.build({}, dict(base, tf32="yes"))
+    with pytest.raises(SuiteError, match="repeats = True is not valid"):  # a bool is still no integer
+        suites.build({}, dict(base, repeats=True))
+
+
+def test_the_tuned_tier_and_both_compile_modes_run_and_learn_in_every_framework(tmp_path):
+    """The real CLI: mnist_mlp in the tuned tier with compile none and jit (torch.compile with Inductor, XLA for
+    TensorFlow, Keras's jit_compile), every trial ok, learning, and the executor it ran read back."""
+    for framework in MODERN:
+        require_framework(framework)
+    store_path = tmp_path / "s.sqlite"
+    result = dlbench("run", "--workloads", "mnist_mlp", "--frameworks", ",".join(MODERN), "--tier", "tuned",
+                     "--compile", "none,jit", "--data", "small", "--samples", 2000, "--epochs", 2, "--repeats", 1,
+                     "--threads", 2, "--store", store_path, "--json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    from dlbench.store import Store
+    runs = Store(store_path).runs()
+    used = {(r["framework"], r["settings"]["compile"]): r["env"]["compile_used"] for r in runs}
+    assert used == {
+        ("keras-jax", "jit"): "jit_compile=True", ("keras-tensorflow", "none"): "jit_compile=False",
+        ("keras-tensorflow", "jit"): "jit_compile=True", ("keras-torch", "none"): "jit_compile=False",
+        ("keras-torch", "jit"): "jit_compile=True", ("torch", "none"): "eager",
+        ("torch", "jit"): "torch.compile(mode='default')", ("jax", "jit"): "nnx.jit: one XLA program per step",
+        ("tensorflow", "none"): "tf.function(jit_compile=False)", ("tensorflow", "jit"): "tf.function(jit_compile=True)"}
+    for run in runs:
+        assert run["status"] == "ok", (run["framework"], run["error"])
+        assert run["env"]["tuning"], "a tuned run says what was tuned, or that nothing was"
+    summary = {(row["framework"], row["settings"]["compile"]): row for row in json.loads(result.stdout)}
+    assert set(summary) == set(used)  # the two compile modes are told apart in the results
+    # Learning, compiled or not: chance is 10%; two epochs on 2000 real digits reach about 85%.
+    assert all(row["val_accuracy"] > 0.7 for row in summary.values()), summary
+
+
+def test_layout_is_a_setting_each_framework_honours_or_refuses(tmp_path):
+    """mnist_cnn with an asked layout: torch keeps NCHW tensors in its channels_last memory format, Keras on torch
+    builds the model channels-last, and a framework whose workload files are written for one layout (JAX's Flax
+    convolutions are NHWC) is recorded skipped with the reason, never run in another layout."""
+    for framework in ("torch", "keras-torch", "jax"):
+        require_framework(framework)
+    with pytest.raises(SuiteError, match="layout = 'nhwc' is not valid: expected one of channels_first, channels_last"):
+        suites.build({}, {"workloads": ["mnist_cnn"], "layout": "nhwc"})
+    store_path = tmp_path / "s.sqlite"
+    common = ("--workloads", "mnist_cnn", "--data", "small", "--samples", 600, "--epochs", 1, "--repeats", 1,
+              "--threads", 2, "--store", store_path, "--json")
+    assert dlbench("run", "--frameworks", "torch,keras-torch", "--layout", "channels_last", *common).returncode == 0
+    refused = dlbench("run", "--frameworks", "jax", "--layout", "channels_first", *common)
+    from dlbench.store import Store
+    runs = {r["framework"]: r for r in Store(store_path).runs()}
+    assert runs["torch"]["status"] == runs["keras-torch"]["status"] == "ok"
+    assert runs["torch"]["env"]["memory_format"] == "channels_last"
+    assert runs["keras-torch"]["env"]["layout"] == "channels_last"  # read back from keras.config
+    assert runs["torch"]["params_total"] == runs["keras-torch"]["params_total"] == 1199882
+    assert runs["torch"]["settings"]["layout"] == "channels_last"
+    assert runs["jax"]["status"] == "skipped" and refused.returncode == 0  # skipped, as a refused precision is
+    assert "written for channels_last only, not layout = channels_first" in runs["jax"]["error"]

@@ -64,8 +64,15 @@ def run(
     samples: Optional[int] = typer.Option(None, help="Limit the training samples (validation in proportion)."),
     batch_size: Optional[int] = typer.Option(None, help="Override the workload's batch size (inference: time this "
                                                           "one batch size instead of the sweep)."),
-    compile_modes: Optional[List[str]] = typer.Option(None, "--compile", help="none, jit or none,jit (default: none "
-                                                      "for training; every mode that differs for inference)."),
+    compile_modes: Optional[List[str]] = typer.Option(None, "--compile", help="none, jit or none,jit (default: the "
+                                                      "tier's: none, jit for JAX, the tuned tier's pick; every mode "
+                                                      "that differs for inference)."),
+    tf32: Optional[bool] = typer.Option(None, "--tf32/--no-tf32", help="TF32 for float32 matmuls and convolutions "
+                                        "on a GPU (default: each framework's own default)."),
+    cudnn_autotune: Optional[bool] = typer.Option(None, "--cudnn-autotune/--no-cudnn-autotune", help="cuDNN/XLA "
+                                                  "autotuning on a GPU (default: on, as TensorFlow and JAX have it)."),
+    layout: Optional[str] = typer.Option(None, help="channels_first or channels_last for image workloads (default: "
+                                         "each framework's own; torch: its channels_last memory format)."),
     threads: Optional[int] = typer.Option(None, help="CPU threads for every framework (default: all available)."),
     tier: Optional[List[str]] = typer.Option(None, help="default, tuned or default,tuned (see the README's Tiers)."),
     precision: Optional[List[str]] = typer.Option(None, help="fp32 (default), bf16, fp16-mixed or a list such as "
@@ -87,7 +94,8 @@ def run(
     flags = {"workloads": names(workload_ids), "frameworks": names(framework_ids), "device": device, "epochs": epochs,
              "repeats": repeats, "data": data_variant, "samples": samples, "batch_size": batch_size,
              "threads": threads, "timeout": timeout, "seed": seed, "target": target, "compile": names(compile_modes),
-             "tier": names(tier), "precision": names(precision)}
+             "tier": names(tier), "precision": names(precision), "tf32": tf32, "cudnn_autotune": cudnn_autotune,
+             "layout": layout}
     flags.update(executor=executor_name, ray_address=ray_address)
     if suite_file is None and not flags["workloads"]:
         suite_file = "default"

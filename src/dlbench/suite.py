@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from itertools import product
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -22,7 +21,7 @@ DEVICES = ("cpu", "gpu", "auto")
 DATA_VARIANTS = ("real", "synthetic", "small")
 EXECUTORS = ("local", "ray")
 # none: eager / the framework's default executor; jit: its compiler (torch.compile, XLA's jit_compile for TensorFlow
-# and Keras; JAX is always jitted). Training workloads run "none" only, for now.
+# and Keras; JAX is always jitted). A framework with one mode runs that one whatever is asked (Framework.compile_modes).
 COMPILE_MODES = ("none", "jit")
 # default: what a typical user of each framework gets from its defaults; tuned: each framework's best practice for
 # speed with the workload's semantics kept (README, "Tiers"). Frameworks without a tuned form run their default one
@@ -32,6 +31,11 @@ TIERS = ("default", "tuned")
 # bfloat16 has float32's exponent range). fp16-mixed: float16 compute, float32 master weights, dynamic loss scaling.
 # What each framework does for each, and what it refuses, is in its adapter's docstring and the README ("Precision").
 PRECISIONS = frameworks.PRECISIONS
+# Settings that are part of a trial (and its key) only where a suite sets them. tf32 and cudnn_autotune change nothing
+# on a CPU (recorded there all the same); layout matters to convolutions. What each framework does with them is in
+# its adapter's configure and setup functions, read back into each run's environment.
+OPTIONAL_SETTINGS = ("tf32", "cudnn_autotune", "layout")
+LAYOUTS = ("channels_first", "channels_last")
 
 
 class SuiteError(ValueError):
@@ -52,9 +56,13 @@ class Suite:
     batch_size: int | None = None    # None: each workload's own
     threads: int | None = None       # None: every CPU this process may use, the same for every framework
     precision: str | tuple = "fp32"  # or several: each precision its own trials, told apart in every result
-    compile: str | tuple | None = None  # "none", "jit" or several; None: none for training, every mode that
-                                        # differs for inference (COMPILE_MODES)
+    compile: str | tuple | None = None  # "none", "jit" or several; None: training takes its tier's mode (the
+                                        # framework's default, or the tuned tier's pick), inference every mode
+                                        # that differs (COMPILE_MODES)
     tier: str | tuple = "default"     # or several: both tiers in one suite, told apart in every result
+    tf32: bool | None = None          # GPU only: TF32 for float32 matmuls/convolutions; None: each framework's default
+    cudnn_autotune: bool | None = None  # GPU only: cuDNN (torch, TF) / XLA (JAX) autotuning; None: on
+    layout: str | None = None         # image layout, channels_first or channels_last; None: each framework's own
     seed: int = 0
     timeout: float | None = None     # seconds per trial
     timeouts: dict = field(default_factory=dict)  # per workload: {workload id: seconds}, over `timeout`
@@ -87,6 +95,9 @@ CHECKS = {
     "precision": ((str, list), _one_or_more_of(PRECISIONS), "fp32, bf16 or fp16-mixed, or a list of them"),
     "compile": ((str, list), _one_or_more_of(COMPILE_MODES), "none or jit, or a list of them"),
     "tier": ((str, list), _one_or_more_of(TIERS), "default or tuned, or a list of them"),
+    "tf32": (bool, lambda v: True, "true or false"),
+    "cudnn_autotune": (bool, lambda v: True, "true or false"),
+    "layout": (str, lambda v: v in LAYOUTS, "one of " + ", ".join(LAYOUTS)),
     "seed": (int, lambda v: v >= 0, "a non-negative integer"),
     "timeout": ((int, float), _positive, "a positive number of seconds"),
     "timeouts": (dict, lambda v: all(not isinstance(s, bool) and isinstance(s, (int, float)) and s > 0
@@ -106,7 +117,7 @@ def check(values, origin):
         if key not in known:
             raise SuiteError(f"{origin}: unknown key {key!r}; valid keys: {', '.join(sorted(known))}")
         types, ok, wanted = CHECKS[key]
-        if isinstance(value, bool) or not isinstance(value, types) or not ok(value):
+        if (isinstance(value, bool) and types is not bool) or not isinstance(value, types) or not ok(value):
             raise SuiteError(f"{origin}: {key} = {value!r} is not valid: expected {wanted}")
         if isinstance(value, list):
             if not all(isinstance(item, str) for item in value):
@@ -201,21 +212,31 @@ def plan(suite):
         inference = spec.kind == "inference"
         for repeat in range(suite.repeats or (1 if inference else 3)):
             for framework_id in chosen:
-                for mode, tier, precision in product(compile_modes(workload_id, framework_id, suite.compile),
-                                                     tiers(workload_id, suite.tier),
-                                                     precisions(workload_id, suite.precision)):
+                for tier, mode, precision in modes(workload_id, framework_id, suite):
                     settings = {
                         "device": suite.device, "precision": precision, "compile": mode,
                         "tier": tier, "batch_size": suite.batch_size or spec.batch_size, "data": suite.data,
                         "samples": suite.samples, "epochs": suite.epochs or spec.epochs, "threads": suite.threads,
                         "seed": suite.seed + repeat, "target": suite.target or spec.target,
                     }
+                    # Only where a suite sets them: the keys of trials that leave them alone stay as they were
+                    # (--resume finds them).
+                    settings.update({name: getattr(suite, name) for name in OPTIONAL_SETTINGS
+                                     if getattr(suite, name) is not None})
                     if inference:  # the batch-size sweep and the images per pass; epochs: timed passes
                         sizes, images = workloads.get(workload_id).sweep(suite.device, suite.batch_size, suite.samples)
                         settings.update(batch_size=suite.batch_size, batch_sizes=sizes, samples=images)
                     timeout = suite.timeouts.get(workload_id, suite.timeout)
                     trials.append(Trial(workload_id, framework_id, settings, repeat, timeout))
     return trials
+
+
+def modes(workload_id, framework_id, suite):
+    """(tier, compile mode, precision) of each trial of one framework on one workload, in plan order."""
+    for tier in tiers(workload_id, suite.tier):
+        for mode in compile_modes(workload_id, framework_id, suite.compile, tier, suite.device):
+            for precision in precisions(workload_id, suite.precision):
+                yield tier, mode, precision
 
 
 def tiers(workload_id, requested):
@@ -245,16 +266,21 @@ def precision_refusal(workload_id, framework_id, precision):
             f"{framework.precision_note or 'mixed precision is not implemented for it in dlbench'}")
 
 
-def compile_modes(workload_id, framework_id, requested):
-    """The compile modes a trial runs in. Training: "none" (jit is not implemented for training yet). Inference:
-    the workload's own mapping (every mode that differs when none was asked; one where a mode means nothing)."""
+def compile_modes(workload_id, framework_id, requested, tier="default", device="cpu"):
+    """The compile modes a trial runs in. Training: those asked for, mapped onto the modes the framework has (one
+    mode: that one, whatever was asked); none asked: the framework's default mode, or in the tuned tier the mode
+    its best practice on this device uses. Inference: the workload's own mapping (every mode that differs when none
+    was asked; one where a mode means nothing)."""
     requested = (requested,) if isinstance(requested, str) else requested
-    if not workloads.is_inference(workload_id):
-        if requested and "jit" in requested:
-            raise SuiteError(f"compile = jit is not implemented for training workloads yet ({workload_id}): "
-                             "use compile none")
-        return ["none"]
-    return workloads.get(workload_id).compile_modes(framework_id, requested)
+    if workloads.is_inference(workload_id):
+        return workloads.get(workload_id).compile_modes(framework_id, requested)
+    framework = frameworks.get(framework_id)
+    have = framework.compile_modes
+    if len(have) == 1:
+        return list(have)
+    if not requested:
+        return [framework.tuned_compile.get(device, have[0]) if tier == "tuned" else have[0]]
+    return [mode for mode in COMPILE_MODES if mode in requested]
 
 
 def as_config(suite):

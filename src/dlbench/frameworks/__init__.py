@@ -23,7 +23,7 @@ LEGACY_PRECISION_NOTE = ("a legacy framework in its own environment: dlbench tra
 
 class Framework(object):
     def __init__(self, id, title, packages, distributions, extras, adapter, keras_backend=None, inference_only=False,
-                 environment=None, precisions=None, precision_note=None):
+                 environment=None, precisions=None, precision_note=None, compile_modes=("none",), tuned_compile=None):
         self.id = id
         self.title = title
         self.packages = packages          # import names that must be importable (checked without importing)
@@ -36,6 +36,10 @@ class Framework(object):
         # The precisions its adapter implements (a trial asking another is recorded skipped with precision_note)
         self.precisions = tuple(precisions) if precisions else ("fp32",)
         self.precision_note = precision_note or (LEGACY_PRECISION_NOTE if environment is not None else None)
+        # The compile modes its training adapter implements (dlbench.suite.COMPILE_MODES), the first being what a
+        # user gets by default; and per device, the mode the tuned tier picks when a suite leaves compile unset.
+        self.compile_modes = tuple(compile_modes)
+        self.tuned_compile = dict(tuned_compile or {})
 
     def missing(self):
         """The packages that are not installed, found without importing them (in its own environment: all of
@@ -69,18 +73,28 @@ class Framework(object):
 
 TF = ["tensorflow-cpu", "tensorflow"]
 
+# Training compile modes: none = eager PyTorch, TensorFlow's graph executor, Keras's jit_compile=False; jit =
+# torch.compile (Inductor), XLA (jit_compile=True). JAX is always jitted, and so is Keras on JAX by default.
+EAGER_OR_JIT = ("none", "jit")
+JIT_ONLY = ("jit",)
+
 FRAMEWORKS = dict((f.id, f) for f in [
     Framework("keras-jax", "Keras 3 on JAX", ["keras", "jax"], ["keras", "jax", "jaxlib"], ["keras", "jax"],
-              "keras_adapter", "jax", precisions=MIXED),
+              "keras_adapter", "jax", precisions=MIXED, compile_modes=JIT_ONLY),
+    # Keras's jit_compile="auto" is XLA on a GPU, not on a CPU: its tuned tier asks for what auto gives.
     Framework("keras-tensorflow", "Keras 3 on TensorFlow", ["keras", "tensorflow"], ["keras"] + TF,
-              ["keras", "tensorflow"], "keras_adapter", "tensorflow", precisions=MIXED),
+              ["keras", "tensorflow"], "keras_adapter", "tensorflow", precisions=MIXED, compile_modes=EAGER_OR_JIT,
+              tuned_compile={"gpu": "jit"}),
     Framework("keras-torch", "Keras 3 on PyTorch", ["keras", "torch"], ["keras", "torch"], ["keras", "torch"],
-              "keras_adapter", "torch", precisions=MIXED),
-    Framework("torch", "PyTorch", ["torch"], ["torch"], ["torch"], "torch_adapter", precisions=MIXED),
+              "keras_adapter", "torch", precisions=MIXED, compile_modes=EAGER_OR_JIT),
+    # torch.compile's gain is launch overhead, which a GPU has and a CPU hardly does (torch_adapter).
+    Framework("torch", "PyTorch", ["torch"], ["torch"], ["torch"], "torch_adapter", precisions=MIXED,
+              compile_modes=EAGER_OR_JIT, tuned_compile={"gpu": "jit"}),
     Framework("jax", "JAX (Flax NNX + optax)", ["jax", "flax", "optax"], ["jax", "jaxlib", "flax", "optax"], ["jax"],
-              "jax_adapter", precisions=MIXED),
+              "jax_adapter", precisions=MIXED, compile_modes=JIT_ONLY),
     Framework("tensorflow", "TensorFlow (tf.Module, GradientTape, tf.function)", ["tensorflow"], TF, ["tensorflow"],
-              "tensorflow_adapter", precisions=("fp32",),
+              "tensorflow_adapter", precisions=("fp32",), compile_modes=EAGER_OR_JIT,
+              tuned_compile={"cpu": "jit", "gpu": "jit"},
               precision_note="native TensorFlow has no autocast outside Keras: its models (tf.Module with float32 "
                              "tf.Variables and float32 constants inside, e.g. an LSTM's zero state) would each need a "
                              "compute dtype written in; keras-tensorflow runs bf16 and fp16-mixed"),

@@ -23,19 +23,29 @@ SUBNORMAL = np.array([1e-40], dtype=np.float32)
 ONE = np.array([1.0], dtype=np.float32)
 
 
-class PrecisionUnsupported(Exception):
-    """An adapter cannot honour the trial's precision for this workload on this device (e.g. a kernel with no
-    float16 form on the CPU): the trial ends `skipped` with this message, never run in another precision."""
+class SettingUnsupported(Exception):
+    """An adapter cannot honour one of the trial's settings for this workload on this device: the trial ends
+    `skipped` with this message, never run under other settings than its key says."""
+
+
+class PrecisionUnsupported(SettingUnsupported):
+    """The trial's precision, e.g. a kernel with no float16 form on the CPU."""
 
 
 class Adapter(object):
     # The image layout this framework's fast path prefers; workloads lay their arrays out once, at load time.
     layout = "channels_last"
+    # The layouts a suite's `layout` setting may ask of it (None: only `layout`).
+    layouts = None
 
     def __init__(self, framework):
         self.framework = framework
 
     def configure(self, settings):
+        requested = settings.get("layout")
+        if requested is not None and requested not in (self.layouts or (self.layout,)):
+            raise SettingUnsupported("%s's workloads are written for %s only, not layout = %s"
+                                     % (self.framework.id, " and ".join(self.layouts or (self.layout,)), requested))
         threads = str(settings["threads"])
         for name in THREAD_VARIABLES:
             os.environ[name] = threads
@@ -48,6 +58,9 @@ class Adapter(object):
             # be that, whatever the model needs. Both allocate as they go instead, as PyTorch does.
             os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
             os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"
+            if settings.get("cudnn_autotune") is False:  # both read at import; torch's flag is set in its setup
+                os.environ["TF_CUDNN_USE_AUTOTUNE"] = "0"
+                os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_gpu_autotune_level=0").strip()
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     def load(self, settings):
@@ -87,6 +100,11 @@ class Trainer(object):
         """The names of the ops the framework runs for one training batch (profiled or traced), from which
         dlbench.frameworks.kernels reads the recurrent kernel. Called after training: it may disturb state."""
         return []
+
+    def compile_mode(self):
+        """What executes the training step, read from the framework where it can be (e.g. "torch.compile(mode=
+        'default')", "jit_compile=True"); None: the framework's one executor."""
+        return None
 
     def sync(self):
         """Wait until every queued device computation is done, so that a clock read after it is honest."""

@@ -14,6 +14,8 @@ touching its code (MixedPrecision below):
               whose gradients are not all finite is undone (parameters and optimizer state kept) and halves the
               scale; 2000 finite steps in a row double it.
 """
+import os
+
 import numpy as np
 
 from dlbench.frameworks.adapter import Adapter as BaseAdapter
@@ -31,10 +33,14 @@ def setup_jax(settings):
     if settings["device"] == "gpu" and device.platform != "gpu":
         raise RuntimeError("--device gpu, but JAX %s runs on %s: install jax[cuda12] (or cuda13), or use --device "
                            "cpu" % (jax.__version__, device.platform))
+    if device.platform == "gpu" and settings.get("tf32") is not None:  # XLA's default lets float32 dots use TF32
+        jax.config.update("jax_default_matmul_precision", "tensorfloat32" if settings["tf32"] else "float32")
     return {
         "threads": {"intra_op": None, "inter_op": None, "note": "XLA CPU uses the process's CPU affinity"},
         "denormals_flushed": flushes_denormals(jax.jit(lambda a, b: a * b)),
-        "device": {"kind": device.platform, "name": getattr(device, "device_kind", str(device))},
+        "device": {"kind": device.platform, "name": getattr(device, "device_kind", str(device)),
+                   "xla_autotune": "--xla_gpu_autotune_level=0" not in os.environ.get("XLA_FLAGS", "")
+                   if device.platform == "gpu" else None},
         # None is XLA's default precision, which on a GPU may compute float32 matmuls and convolutions in TF32.
         "tf32": {"default_matmul_precision": jax.config.jax_default_matmul_precision}
         if device.platform == "gpu" else None,
@@ -245,6 +251,9 @@ class JaxTrainer(BaseTrainer):
         self.model.eval()
         return np.asarray(self.predict_step(self.model, inputs))
 
+    def compile_mode(self):
+        return "nnx.jit: one XLA program per step"
+
     def sync(self):
         self.jax.block_until_ready(self.nnx.state(self.model))
 
@@ -333,6 +342,9 @@ class JaxScanTrainer(JaxTrainer):
         self.nnx.update(self.objects, self.state)  # evaluation and prediction read the model
         loss_sum, correct_sum = np.sum(jax.device_get(sums), axis=0)
         return float(loss_sum) / split.n, float(correct_sum) / split.n
+
+    def compile_mode(self):
+        return "jax.jit of a lax.scan over the epoch's full batches, plus one partial-batch step"
 
     def sync(self):
         self.jax.block_until_ready(self.state)

@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 from dlbench.frameworks.adapter import Adapter as BaseAdapter
-from dlbench.frameworks.adapter import PrecisionUnsupported
+from dlbench.frameworks.adapter import PrecisionUnsupported, SettingUnsupported
 from dlbench.frameworks.adapter import Trainer as BaseTrainer
 
 # Each backend runs in the layout its fast path prefers: Keras's torch backend transposes channels-last convolutions
@@ -31,12 +31,16 @@ IMAGE_DATA_FORMAT = {"jax": "channels_last", "tensorflow": "channels_last", "tor
 
 
 class Adapter(BaseAdapter):
+    layouts = ("channels_first", "channels_last")  # every workload's keras.py follows image_data_format
+    requested_layout = None
+
     @property
     def layout(self):
-        return IMAGE_DATA_FORMAT[self.framework.keras_backend]
+        return self.requested_layout or IMAGE_DATA_FORMAT[self.framework.keras_backend]
 
     def configure(self, settings):
         BaseAdapter.configure(self, settings)
+        self.requested_layout = settings.get("layout")
         os.environ["KERAS_BACKEND"] = self.framework.keras_backend
 
     def load(self, settings):
@@ -62,7 +66,7 @@ class Adapter(BaseAdapter):
 
     def trainer(self, workload_module, spec, settings, pipeline):
         return KerasTrainer(workload_module, spec.hp, pipeline, tuned=settings["tier"] == "tuned",
-                            precision=settings.get("precision", "fp32"))
+                            precision=settings.get("precision", "fp32"), compile=settings.get("compile", "none"))
 
 
 POLICIES = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16-mixed": "mixed_float16"}
@@ -115,7 +119,7 @@ def epoch_window_callback(keras, trainer):
 
 
 class KerasTrainer(BaseTrainer):
-    def __init__(self, module, hp, pipeline, tuned=False, precision="fp32"):
+    def __init__(self, module, hp, pipeline, tuned=False, precision="fp32", compile="none"):
         import keras
 
         self.keras, self.module, self.pipeline = keras, module, pipeline
@@ -126,6 +130,11 @@ class KerasTrainer(BaseTrainer):
         if precision != "fp32":
             for layer in output_layers(self.model):  # probabilities in float32 (module docstring)
                 layer.dtype_policy = "float32"
+        if keras.backend.backend() != "jax":  # jax: always jitted (its one compile mode), as Keras's "auto" has it
+            self.model.jit_compile = compile == "jit"
+            if self.model.jit_compile != (compile == "jit"):  # Keras turns it off, with a warning, for some models
+                raise SettingUnsupported("keras-%s: Keras refused jit_compile=True for this model"
+                                         % keras.backend.backend())
         # Keras's torch backend refuses steps_per_execution > 1: its tuned tier is its default.
         self.tuned = tuned and keras.backend.backend() != "torch"
         if self.tuned:

@@ -6,6 +6,8 @@ tf.Variables, and float32 tensors made inside, e.g. an LSTM's zero state) would 
 its code. A bf16 or fp16-mixed trial of this framework is recorded skipped with that reason (the registry's
 precision_note, before any process starts; this adapter refuses too if asked directly). keras-tensorflow runs both.
 """
+import os
+
 import numpy as np
 
 from dlbench.frameworks import FRAMEWORKS
@@ -26,6 +28,8 @@ def setup_tensorflow(settings):
     if settings["device"] == "gpu" and not gpus:
         raise RuntimeError("--device gpu, but TensorFlow %s sees no GPU: install tensorflow[and-cuda], or use "
                            "--device cpu" % tf.__version__)
+    if gpus and settings.get("tf32") is not None:
+        tf.config.experimental.enable_tensor_float_32_execution(settings["tf32"])
     build = tf.sysconfig.get_build_info()
     return {
         "threads": {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
@@ -33,7 +37,8 @@ def setup_tensorflow(settings):
         "denormals_flushed": flushes_denormals(tf.function(lambda x, y: x * y)),
         "device": {"kind": "gpu" if gpus else "cpu",
                    "name": tf.config.experimental.get_device_details(gpus[0]).get("device_name") if gpus else "cpu",
-                   "cuda": build.get("cuda_version"), "cudnn": build.get("cudnn_version")},
+                   "cuda": build.get("cuda_version"), "cudnn": build.get("cudnn_version"),
+                   "cudnn_autotune": os.environ.get("TF_CUDNN_USE_AUTOTUNE", "1") != "0" if gpus else None},
         "tf32": {"enabled": bool(tf.config.experimental.tensor_float_32_execution_enabled())} if gpus else None,
     }
 
@@ -59,16 +64,19 @@ class Adapter(BaseAdapter):
     def trainer(self, workload_module, spec, settings, pipeline):
         if settings.get("precision", "fp32") != "fp32":
             raise PrecisionUnsupported("tensorflow runs fp32 only: " + FRAMEWORKS["tensorflow"].precision_note)
-        return TensorFlowTrainer(workload_module, spec.hp, settings["seed"], pipeline,
-                                 tuned=settings["tier"] == "tuned")
+        trainer = TensorFlowTrainer(workload_module, spec.hp, settings["seed"], pipeline,
+                                    jit=settings.get("compile", "none") == "jit")
+        if settings["tier"] == "tuned":
+            trainer.tuning = ("tf.function(jit_compile=True): XLA compiles the training step" if trainer.jit else
+                              "none: compile = none was asked, and XLA is TensorFlow's tuned form")
+        return trainer
 
 
 class TensorFlowTrainer(BaseTrainer):
-    def __init__(self, module, hp, seed, pipeline, tuned=False):
+    def __init__(self, module, hp, seed, pipeline, jit=False):
         import tensorflow as tf
 
-        self.tf, self.pipeline = tf, pipeline
-        self.tuning = "tf.function(jit_compile=True): XLA compiles the training step" if tuned else None
+        self.tf, self.pipeline, self.jit = tf, pipeline, jit
         self.model, self.optimizer = module.build(hp, tf.random.Generator.from_seed(seed))
         model, optimizer = self.model, self.optimizer
         # The epoch's sums live in variables that the steps add to inside their graphs: adding them up in eager
@@ -79,7 +87,7 @@ class TensorFlowTrainer(BaseTrainer):
             self.loss_sum.assign_add(loss * tf.cast(tf.shape(targets[0])[0], tf.float32))
             self.correct_sum.assign_add(tf.cast(correct, tf.float32))
 
-        @tf.function(jit_compile=tuned)
+        @tf.function(jit_compile=jit)
         def train_step(inputs, targets):
             with tf.GradientTape() as tape:
                 outputs = model(*inputs, training=True)
@@ -125,6 +133,9 @@ class TensorFlowTrainer(BaseTrainer):
 
     def predict(self, inputs):
         return self.predict_step([self.tf.constant(a) for a in inputs]).numpy()
+
+    def compile_mode(self):
+        return "tf.function(jit_compile=%s)" % self.jit
 
     def sync(self):
         # TensorFlow has no device-wide barrier in eager mode: reading a value back waits for what produced it.

@@ -37,7 +37,11 @@ def setup_torch(settings):
         if not torch.cuda.is_available():
             raise RuntimeError("--device gpu, but torch %s sees no CUDA GPU: install a CUDA build of torch, or use "
                                "--device cpu" % torch.__version__)
-        torch.backends.cudnn.benchmark = True
+        # Autotuning on unless a suite turns it off: TensorFlow and JAX autotune by default, and the seed's
+        # PyTorch notebooks set cudnn.benchmark = True. TF32 is left at PyTorch's defaults unless a suite sets it.
+        torch.backends.cudnn.benchmark = settings.get("cudnn_autotune") is not False
+        if settings.get("tf32") is not None:
+            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = settings["tf32"]
     device = torch.device("cuda" if gpu else "cpu")
     return device, {
         "threads": {"intra_op": torch.get_num_threads(), "inter_op": torch.get_num_interop_threads()},
@@ -48,7 +52,7 @@ def setup_torch(settings):
                    "cuda": torch.version.cuda if gpu else None,
                    "cudnn": torch.backends.cudnn.version() if gpu else None,
                    "cudnn_benchmark": bool(torch.backends.cudnn.benchmark)},
-        # PyTorch's defaults: TF32 off for matmuls, on for cuDNN convolutions and RNNs (recorded, not changed).
+        # PyTorch's defaults: TF32 off for matmuls, on for cuDNN convolutions and RNNs (unless the suite sets tf32).
         "tf32": {"matmul": bool(torch.backends.cuda.matmul.allow_tf32),
                  "cudnn": bool(torch.backends.cudnn.allow_tf32)} if gpu else None,
     }
@@ -71,27 +75,36 @@ def profiled_ops(torch, run):
 
 class Adapter(BaseAdapter):
     layout = "channels_first"  # NCHW: PyTorch's convolutions take it natively
+    # channels_last: the same NCHW tensors stored NHWC in memory (torch.channels_last), the form cuDNN's tensor-core
+    # convolutions and oneDNN prefer; the arrays stay NCHW, only the model's and the batches' strides change.
+    layouts = ("channels_first", "channels_last")
 
     def load(self, settings):
         self.device, info = setup_torch(settings)
+        info["memory_format"] = "channels_last" if settings.get("layout") == "channels_last" else "contiguous"
         return info
 
     def trainer(self, workload_module, spec, settings, pipeline):
         return TorchTrainer(workload_module, spec.hp, self.device, pipeline, tuned=settings["tier"] == "tuned",
-                            precision=settings.get("precision", "fp32"))
+                            precision=settings.get("precision", "fp32"), compile=settings.get("compile", "none"),
+                            channels_last=settings.get("layout") == "channels_last")
 
 
 class TorchTrainer(BaseTrainer):
-    """Eager PyTorch. On a GPU, a training set without augmentation is copied to the device once and batches are
-    gathered there (the seeds' in-memory comparison, without a host-to-device copy per batch). The tuned tier
-    compiles the model on a GPU with torch.compile in "reduce-overhead" mode (CUDA graphs)."""
+    """Eager PyTorch, or with compile = jit the model under torch.compile (Inductor; the tuned tier on a GPU uses its
+    "reduce-overhead" mode: CUDA graphs). On a GPU, a training set without augmentation is copied to the device once
+    and batches are gathered there (the seeds' in-memory comparison, without a host-to-device copy per batch)."""
 
-    def __init__(self, module, hp, device, pipeline, tuned=False, precision="fp32"):
+    def __init__(self, module, hp, device, pipeline, tuned=False, precision="fp32", compile="none",
+                 channels_last=False):
         import torch
 
         self.torch, self.module, self.device, self.pipeline = torch, module, device, pipeline
         parts = module.build(hp)
         self.model, self.optimizer = parts[0].to(device), parts[1]
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        if channels_last:  # 4-d weights only; the rest stay as they are
+            self.model = self.model.to(memory_format=self.memory_format)
         self.precision = precision
         self.compute_dtype = getattr(torch, COMPUTE_DTYPES[precision]) if COMPUTE_DTYPES[precision] else None
         recurrent = [type(m).__name__ for m in self.model.modules() if isinstance(m, torch.nn.RNNBase)]
@@ -105,11 +118,16 @@ class TorchTrainer(BaseTrainer):
         self.resident = device.type == "cuda" and pipeline.augment is None
         self.on_device = {}
         self.forward = self.model
-        if tuned and device.type == "cuda":
-            self.forward = torch.compile(self.model, mode="reduce-overhead")
-            self.tuning = "torch.compile(mode='reduce-overhead'): CUDA graphs"
-        elif tuned:  # torch.compile's gain is launch overhead, which a CPU hardly has; eager stays
-            self.tuning = "none on a CPU: eager (torch.compile removes GPU launch overhead; on a CPU it was slower)"
+        self.compile = "eager"
+        if compile == "jit":
+            mode = "reduce-overhead" if tuned and device.type == "cuda" else "default"
+            self.forward = torch.compile(self.model, mode=mode)
+            self.compile = "torch.compile(mode=%r)" % mode
+        if tuned:
+            self.tuning = {"torch.compile(mode='reduce-overhead')": "torch.compile(mode='reduce-overhead'): CUDA graphs",
+                           "eager": "none: eager (the tuned tier compiles on a GPU only: torch.compile removes launch "
+                                    "overhead, which a CPU hardly has, and on a CPU it was slower)"
+                           }.get(self.compile, self.compile)
         self.data_placement = "device" if self.resident else "host"
 
     def _batches(self, split, batch_size, rng):
@@ -126,7 +144,7 @@ class TorchTrainer(BaseTrainer):
         order = self.torch.from_numpy(rng.permutation(split.n)).to(self.device)
         for start in range(0, split.n, batch_size):
             index = order[start:start + batch_size]
-            yield [a[index] for a in inputs], [a[index] for a in targets]
+            yield [self._strided(a[index]) for a in inputs], [a[index] for a in targets]
 
     def param_counts(self):
         # Parameters that a native primitive has and the spec's math lacks (nn.LSTM's second bias b_hh, held at zero
@@ -137,7 +155,11 @@ class TorchTrainer(BaseTrainer):
         return total, sum(p.numel() for p in params if p.requires_grad)
 
     def _tensors(self, arrays):
-        return [self.torch.from_numpy(np.ascontiguousarray(a)).to(self.device) for a in arrays]
+        return [self._strided(self.torch.from_numpy(np.ascontiguousarray(a)).to(self.device)) for a in arrays]
+
+    def _strided(self, tensor):
+        """An image batch in the trial's memory format (a gather on the device returns the default one)."""
+        return tensor.contiguous(memory_format=self.memory_format) if tensor.dim() == 4 else tensor
 
     def train_epoch(self, split, batch_size, rng):
         torch = self.torch
@@ -218,6 +240,9 @@ class TorchTrainer(BaseTrainer):
                 if self.compute_dtype is not None else "none",
                 "loss_scale": "dynamic: torch.amp.GradScaler(%r), initial scale %g" % (
                     self.device.type, self.scaler.get_scale()) if self.scaler is not None else None}
+
+    def compile_mode(self):
+        return self.compile
 
     def sync(self):
         if self.device.type == "cuda":

@@ -13,7 +13,7 @@ import traceback
 import numpy as np
 
 from dlbench import data, flops, frameworks, machine, workloads
-from dlbench.frameworks.adapter import InputPipeline, PrecisionUnsupported
+from dlbench.frameworks.adapter import InputPipeline, SettingUnsupported
 from dlbench.frameworks.kernels import rnn_kernel
 from dlbench.worker.memory import DeviceMemory, peak_host_bytes, visible_index
 
@@ -113,7 +113,7 @@ def run_trial(trial, events, memory):
         "denormal_policy": "flush", "seed": settings["seed"], "load_average": load_average,
         "cpu_count": os.cpu_count(),
         "augmentation": getattr(workload, "augment", None) is not None, "hyperparameters": spec.hp.as_dict(),
-        "data_placement": trainer.data_placement,
+        "data_placement": trainer.data_placement, "compile_used": trainer.compile_mode(),
         "tuning": (trainer.tuning or "none: no tuned form for this framework yet, its default loop ran")
         if settings["tier"] == "tuned" else None,
     })
@@ -151,9 +151,8 @@ def run_trial(trial, events, memory):
             events.end("diverged", error="training loss became %r in epoch %d" % (loss, epoch))
             return
     after_training(workload, spec, dataset, train, trainer, settings, events)
-    compile_mode = getattr(trainer, "compile_mode", None)
     memory.emit(events)
-    events.end("ok", compile=compile_mode() if compile_mode else None)
+    events.end("ok")
 
 
 def epoch_seconds(trainer, warmup, started, trained):
@@ -198,7 +197,7 @@ def main(events, trial):
         run_trial(trial, events, memory)
     except KeyboardInterrupt:
         events.end("interrupted", error="interrupted by a signal")
-    except PrecisionUnsupported as exc:  # never run in another precision than the one asked
+    except SettingUnsupported as exc:  # never run in another precision or compile mode than the one asked
         events.end("skipped", error=str(exc))
     except BaseException as exc:  # a worker must always end with its final event
         try:

@@ -66,7 +66,8 @@ def describe(run):
         "cpu": env.get("cpu_model") or "-", "python": env.get("python") or "-",
         "versions": ", ".join(f"{k} {v}" for k, v in own_versions(run).items()) or "-",
         "threads": threads_text(run) if env else f"{s.get('threads')} requested",
-        "precision": f"{s.get('precision')}, compile {s.get('compile')}, {s.get('device')}",
+        "precision": f"{s.get('precision')}, compile {s.get('compile')}"
+                     + (f" ({env['compile_used']})" if env.get("compile_used") else "") + f", {s.get('device')}",
         "notes": "; ".join(extras) or "-",
     }
 
