@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from dlbench import data, suite as suites, workloads
+from dlbench import data, frameworks, suite as suites, workloads
 from dlbench.frameworks import load_adapter
 from dlbench.frameworks.adapter import InputPipeline
 from dlbench.suite import SuiteError
@@ -61,18 +61,20 @@ def planned(**values):
     return sorted((t.framework, t.settings["tier"], t.settings["compile"]) for t in trials)
 
 
-def test_compile_unset_takes_each_frameworks_default_or_its_tuned_tiers_pick():
-    assert planned(tier=["default", "tuned"]) == [
-        ("jax", "default", "jit"), ("jax", "tuned", "jit"),  # JAX is always jitted: its one mode
-        ("keras-jax", "default", "jit"), ("keras-jax", "tuned", "jit"),
-        ("keras-tensorflow", "default", "none"), ("keras-tensorflow", "tuned", "none"),  # "auto": no XLA on a CPU
-        ("keras-torch", "default", "none"), ("keras-torch", "tuned", "none"),
-        ("tensorflow", "default", "none"), ("tensorflow", "tuned", "jit"),  # XLA is TensorFlow's tuned form
-        ("torch", "default", "none"), ("torch", "tuned", "none")]  # torch.compile: tuned on a GPU only
+def test_compile_unset_is_auto_and_each_tier_resolves_it_per_framework():
+    """Unset, every trial records compile "auto" (so a default suite compares all frameworks in one table), and the
+    worker runs the framework's default mode, or in the tuned tier its best practice's on that device."""
+    assert {c for _, _, c in planned(tier=["default", "tuned"])} == {"auto"}
+
+    def resolved(framework, tier, device="cpu"):
+        return frameworks.get(framework).compile_for({"compile": "auto", "tier": tier, "device": device})
+    assert [resolved(f, "default") for f in MODERN] == ["jit", "none", "none", "none", "jit", "none"]
+    # Tuned on a CPU: XLA for TensorFlow; torch stays eager, keras-tensorflow gets what jit_compile="auto" gives.
+    assert [resolved(f, "tuned") for f in MODERN] == ["jit", "none", "none", "none", "jit", "jit"]
     # On a GPU the tuned tier compiles torch (CUDA graphs) and keras-tensorflow (XLA, as "auto" does there).
-    assert suites.compile_modes("mnist_mlp", "torch", None, "tuned", "gpu") == ["jit"]
-    assert suites.compile_modes("mnist_mlp", "keras-tensorflow", None, "tuned", "gpu") == ["jit"]
-    assert suites.compile_modes("mnist_mlp", "torch", None, "default", "gpu") == ["none"]
+    assert [resolved(f, "tuned", "gpu") for f in MODERN] == ["jit", "jit", "none", "jit", "jit", "jit"]
+    assert resolved("torch", "default", "gpu") == "none"
+    assert frameworks.get("torch").compile_for({"compile": "jit", "tier": "default", "device": "cpu"}) == "jit"
 
 
 def test_asked_compile_modes_are_separate_trials_and_a_one_mode_framework_runs_its_mode():

@@ -43,8 +43,12 @@ def status(row):
 
 def settings_label(settings):
     samples = f", {settings['samples']} samples" if settings.get("samples") else ""
+    # Asked-for settings only: a compile mode other than the tier's own, and the GPU and layout settings a suite set.
+    asked = [f"compile {settings['compile']}"] if settings.get("compile") not in (None, "auto") else []
+    asked += [f"{key} {settings[key]}" for key in ("tf32", "cudnn_autotune", "layout") if settings.get(key) is not None]
     return (f"{settings['device']}, data {settings['data']}{samples}, batch {settings['batch_size']}, "
-            f"{settings['threads']} threads, {settings['precision']}, {settings['tier']} tier")
+            f"{settings['threads']} threads, {settings['precision']}, {settings['tier']} tier"
+            + "".join(f", {a}" for a in asked))
 
 
 def summary_tables(rows):

@@ -22,6 +22,8 @@ DATA_VARIANTS = ("real", "synthetic", "small")
 EXECUTORS = ("local", "ray")
 # none: eager / the framework's default executor; jit: its compiler (torch.compile, XLA's jit_compile for TensorFlow
 # and Keras; JAX is always jitted). A framework with one mode runs that one whatever is asked (Framework.compile_modes).
+# A training trial of a suite that leaves compile unset records "auto": its tier decides (Framework.compile_for),
+# so that every framework of a default suite is compared in one table; what ran is in the run's compile_used.
 COMPILE_MODES = ("none", "jit")
 # default: what a typical user of each framework gets from its defaults; tuned: each framework's best practice for
 # speed with the workload's semantics kept (README, "Tiers"). Frameworks without a tuned form run their default one
@@ -56,9 +58,9 @@ class Suite:
     batch_size: int | None = None    # None: each workload's own
     threads: int | None = None       # None: every CPU this process may use, the same for every framework
     precision: str | tuple = "fp32"  # or several: each precision its own trials, told apart in every result
-    compile: str | tuple | None = None  # "none", "jit" or several; None: training takes its tier's mode (the
-                                        # framework's default, or the tuned tier's pick), inference every mode
-                                        # that differs (COMPILE_MODES)
+    compile: str | tuple | None = None  # "none", "jit" or several; None: training runs "auto" (the tier's mode:
+                                        # the framework's default, or the tuned tier's pick), inference every
+                                        # mode that differs (COMPILE_MODES)
     tier: str | tuple = "default"     # or several: both tiers in one suite, told apart in every result
     tf32: bool | None = None          # GPU only: TF32 for float32 matmuls/convolutions; None: each framework's default
     cudnn_autotune: bool | None = None  # GPU only: cuDNN (torch, TF) / XLA (JAX) autotuning; None: on
@@ -234,7 +236,7 @@ def plan(suite):
 def modes(workload_id, framework_id, suite):
     """(tier, compile mode, precision) of each trial of one framework on one workload, in plan order."""
     for tier in tiers(workload_id, suite.tier):
-        for mode in compile_modes(workload_id, framework_id, suite.compile, tier, suite.device):
+        for mode in compile_modes(workload_id, framework_id, suite.compile):
             for precision in precisions(workload_id, suite.precision):
                 yield tier, mode, precision
 
@@ -266,21 +268,17 @@ def precision_refusal(workload_id, framework_id, precision):
             f"{framework.precision_note or 'mixed precision is not implemented for it in dlbench'}")
 
 
-def compile_modes(workload_id, framework_id, requested, tier="default", device="cpu"):
+def compile_modes(workload_id, framework_id, requested):
     """The compile modes a trial runs in. Training: those asked for, mapped onto the modes the framework has (one
-    mode: that one, whatever was asked); none asked: the framework's default mode, or in the tuned tier the mode
-    its best practice on this device uses. Inference: the workload's own mapping (every mode that differs when none
-    was asked; one where a mode means nothing)."""
+    mode: that one, whatever was asked); none asked: "auto". Inference: the workload's own mapping (every mode that
+    differs when none was asked; one where a mode means nothing)."""
     requested = (requested,) if isinstance(requested, str) else requested
     if workloads.is_inference(workload_id):
         return workloads.get(workload_id).compile_modes(framework_id, requested)
-    framework = frameworks.get(framework_id)
-    have = framework.compile_modes
-    if len(have) == 1:
-        return list(have)
     if not requested:
-        return [framework.tuned_compile.get(device, have[0]) if tier == "tuned" else have[0]]
-    return [mode for mode in COMPILE_MODES if mode in requested]
+        return ["auto"]
+    have = frameworks.get(framework_id).compile_modes
+    return list(have) if len(have) == 1 else [mode for mode in COMPILE_MODES if mode in requested]
 
 
 def as_config(suite):

@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass, field
 from dlbench import flops, stats, workloads
 
 # Runs are compared only when these settings agree: a different data set or thread count is another benchmark.
-COMPARED_ON = ("device", "data", "samples", "batch_size", "threads", "precision", "compile", "tier")
+COMPARED_ON = ("device", "data", "samples", "batch_size", "threads", "precision", "compile", "tier", "tf32",
+               "cudnn_autotune", "layout")
 
 
 @dataclass

@@ -41,6 +41,15 @@ class Framework(object):
         self.compile_modes = tuple(compile_modes)
         self.tuned_compile = dict(tuned_compile or {})
 
+    def compile_for(self, settings):
+        """The compile mode a training trial runs: the one asked for, or for "auto" (a suite that left compile
+        unset) the framework's default mode, or in the tuned tier the one its best practice on this device uses."""
+        if settings.get("compile", "auto") != "auto":
+            return settings["compile"]
+        if settings.get("tier") == "tuned":
+            return self.tuned_compile.get(settings["device"], self.compile_modes[0])
+        return self.compile_modes[0]
+
     def missing(self):
         """The packages that are not installed, found without importing them (in its own environment: all of
         them until `dlbench setup` has made it)."""
