@@ -147,3 +147,26 @@ def test_layout_is_a_setting_each_framework_honours_or_refuses(tmp_path):
     assert runs["torch"]["settings"]["layout"] == "channels_last"
     assert runs["jax"]["status"] == "skipped" and refused.returncode == 0  # skipped, as a refused precision is
     assert "written for channels_last only, not layout = channels_first" in runs["jax"]["error"]
+
+
+def test_the_tuned_tier_runs_cifar10_cnn_with_its_augmentation_in_every_framework(tmp_path):
+    """The issue's second workload: augmentation keeps each tuned form on its host pipeline, and every framework
+    still runs, says what it tuned (or why nothing), and measures the pipeline's share."""
+    for framework in MODERN:
+        require_framework(framework)
+    store_path = tmp_path / "s.sqlite"
+    result = dlbench("run", "--workloads", "cifar10_cnn", "--frameworks", ",".join(MODERN), "--tier", "tuned",
+                     "--data", "synthetic", "--samples", 256, "--epochs", 2, "--repeats", 1, "--threads", 2,
+                     "--store", store_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    from dlbench.store import Store
+    store = Store(store_path)
+    runs = store.runs()
+    assert sorted(r["framework"] for r in runs) == sorted(MODERN)
+    for run in runs:
+        assert run["status"] == "ok", (run["framework"], run["error"])
+        assert run["params_total"] == workloads.get("cifar10_cnn").SPEC.params
+        assert run["env"]["tuning"] and run["env"]["augmentation"] is True
+        assert all(0 < e["input_seconds"] < e["train_seconds"] for e in store.epochs([run["id"]])[run["id"]])
+    (tf_run,) = [r for r in runs if r["framework"] == "tensorflow"]
+    assert tf_run["env"]["compile_used"] == "tf.function(jit_compile=True)"  # XLA: TensorFlow's tuned form

@@ -1,5 +1,6 @@
-"""mnist_mlp in plain PyTorch, as a user would write it (Keras's RMSprop rule written inline). On a GPU the training
-set is copied there once and batches are gathered on the device."""
+"""mnist_mlp in plain PyTorch, as a user would write it (Keras's RMSprop rule written inline), the epoch's loss and
+accuracy summed as it trains (what Keras's fit reports). On a GPU the training set is copied there once and batches
+are gathered on the device."""
 from common import GPU, arguments, clock, mnist_small, pin, report
 
 epochs, threads, _ = arguments()
@@ -29,17 +30,22 @@ times = []
 for epoch in range(epochs):
     start = clock()
     model.train()
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device)
     order = torch.from_numpy(rng.permutation(len(x_train))).to(device)
     for i in range(0, len(order), 128):
         index = order[i:i + 128]
         x, y = x_train[index], y_train[index]
-        loss = F.cross_entropy(model(x), y)
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)
         model.zero_grad(set_to_none=True)
         loss.backward()
         with torch.no_grad():
             for p, v in zip(model.parameters(), velocity):
                 v.mul_(0.9).addcmul_(p.grad, p.grad, value=0.1)
                 p.addcdiv_(p.grad, (v + 1e-7).sqrt_(), value=-1e-3)
-    loss.item()
+            loss_sum += loss * len(y)
+            correct += (logits.argmax(dim=1) == y).sum()
+    loss_sum.item(), correct.item()
     times.append(clock() - start)
 report(times)

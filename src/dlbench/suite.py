@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import product
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -214,15 +215,17 @@ def plan(suite):
         inference = spec.kind == "inference"
         for repeat in range(suite.repeats or (1 if inference else 3)):
             for framework_id in chosen:
-                for tier, mode, precision in modes(workload_id, framework_id, suite):
+                for mode, tier, precision in product(compile_modes(workload_id, framework_id, suite.compile),
+                                                     tiers(workload_id, suite.tier),
+                                                     precisions(workload_id, suite.precision)):
                     settings = {
                         "device": suite.device, "precision": precision, "compile": mode,
                         "tier": tier, "batch_size": suite.batch_size or spec.batch_size, "data": suite.data,
                         "samples": suite.samples, "epochs": suite.epochs or spec.epochs, "threads": suite.threads,
                         "seed": suite.seed + repeat, "target": suite.target or spec.target,
                     }
-                    # Only where a suite sets them: the keys of trials that leave them alone stay as they were
-                    # (--resume finds them).
+                    # Only where a suite sets them: a trial that leaves them at the frameworks' defaults says so
+                    # by their absence, and its key stays short.
                     settings.update({name: getattr(suite, name) for name in OPTIONAL_SETTINGS
                                      if getattr(suite, name) is not None})
                     if inference:  # the batch-size sweep and the images per pass; epochs: timed passes
@@ -231,14 +234,6 @@ def plan(suite):
                     timeout = suite.timeouts.get(workload_id, suite.timeout)
                     trials.append(Trial(workload_id, framework_id, settings, repeat, timeout))
     return trials
-
-
-def modes(workload_id, framework_id, suite):
-    """(tier, compile mode, precision) of each trial of one framework on one workload, in plan order."""
-    for tier in tiers(workload_id, suite.tier):
-        for mode in compile_modes(workload_id, framework_id, suite.compile):
-            for precision in precisions(workload_id, suite.precision):
-                yield tier, mode, precision
 
 
 def tiers(workload_id, requested):

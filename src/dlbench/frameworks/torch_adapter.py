@@ -120,14 +120,13 @@ class TorchTrainer(BaseTrainer):
         self.forward = self.model
         self.compile = "eager"
         if compile == "jit":
-            mode = "reduce-overhead" if tuned and device.type == "cuda" else "default"
-            self.forward = torch.compile(self.model, mode=mode)
-            self.compile = "torch.compile(mode=%r)" % mode
-        if tuned:
-            self.tuning = {"torch.compile(mode='reduce-overhead')": "torch.compile(mode='reduce-overhead'): CUDA graphs",
-                           "eager": "none: eager (the tuned tier compiles on a GPU only: torch.compile removes launch "
-                                    "overhead, which a CPU hardly has, and on a CPU it was slower)"
-                           }.get(self.compile, self.compile)
+            graphs = tuned and device.type == "cuda"  # CUDA graphs: the tuned tier's form on a GPU
+            self.forward = torch.compile(self.model, mode="reduce-overhead" if graphs else "default")
+            self.compile = "torch.compile(mode=%r)" % ("reduce-overhead" if graphs else "default")
+            self.tuning = self.compile + (": CUDA graphs" if graphs else "")
+        elif tuned:
+            self.tuning = ("none: eager (the tuned tier compiles on a GPU only: torch.compile removes launch overhead, "
+                           "which a CPU hardly has, and on a CPU it was slower)")
         self.data_placement = "device" if self.resident else "host"
 
     def _batches(self, split, batch_size, rng):
