@@ -73,11 +73,11 @@ def test_asked_compile_modes_map_onto_the_modes_a_framework_has():
     assert spec.sweep("gpu") == ([1, 8, 32, 64], 1280)
 
 
-def test_compile_is_checked_and_jit_is_refused_for_training_for_now():
+def test_compile_is_checked_and_training_trials_keep_their_settings():
     with pytest.raises(suites.SuiteError, match="compile = 'fast' is not valid: expected none or jit"):
         build(workloads=["resnet50_features"], compile="fast")
-    with pytest.raises(suites.SuiteError, match="compile = jit is not implemented for training workloads yet"):
-        suites.plan(build(workloads=["mnist_mlp"], compile=["none", "jit"]))
+    both = suites.plan(build(workloads=["mnist_mlp"], frameworks=["torch"], compile=["none", "jit"], repeats=1))
+    assert [t.settings["compile"] for t in both] == ["none", "jit"]  # training compile modes (tests/test_tiers.py)
     (trial,) = suites.plan(build(workloads=["mnist_mlp"], frameworks=["torch"], compile="none", repeats=1))
     assert trial.settings["compile"] == "none" and trial.settings["batch_size"] == 128
     assert "batch_sizes" not in trial.settings  # training trials keep their settings
