@@ -66,10 +66,6 @@ class Adapter(object):
     def load(self, settings):
         raise NotImplementedError
 
-    def compile_mode(self, settings):
-        """none or jit: what this trial compiles with ("auto" resolved: frameworks.Framework.compile_for)."""
-        return self.framework.compile_for(settings)
-
     def trainer(self, workload_module, spec, settings, pipeline):
         raise NotImplementedError
 

@@ -66,7 +66,7 @@ class Adapter(BaseAdapter):
 
     def trainer(self, workload_module, spec, settings, pipeline):
         return KerasTrainer(workload_module, spec.hp, pipeline, tuned=settings["tier"] == "tuned",
-                            precision=settings.get("precision", "fp32"), compile=self.compile_mode(settings))
+                            precision=settings.get("precision", "fp32"), compile=self.framework.compile_for(settings))
 
 
 POLICIES = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16-mixed": "mixed_float16"}

@@ -65,7 +65,7 @@ class Adapter(BaseAdapter):
         if settings.get("precision", "fp32") != "fp32":
             raise PrecisionUnsupported("tensorflow runs fp32 only: " + FRAMEWORKS["tensorflow"].precision_note)
         trainer = TensorFlowTrainer(workload_module, spec.hp, settings["seed"], pipeline,
-                                    jit=self.compile_mode(settings) == "jit")
+                                    jit=self.framework.compile_for(settings) == "jit")
         if settings["tier"] == "tuned":
             trainer.tuning = ("tf.function(jit_compile=True): XLA compiles the training step" if trainer.jit else
                               "none: compile = none was asked, and XLA is TensorFlow's tuned form")

@@ -86,7 +86,7 @@ class Adapter(BaseAdapter):
 
     def trainer(self, workload_module, spec, settings, pipeline):
         return TorchTrainer(workload_module, spec.hp, self.device, pipeline, tuned=settings["tier"] == "tuned",
-                            precision=settings.get("precision", "fp32"), compile=self.compile_mode(settings),
+                            precision=settings.get("precision", "fp32"), compile=self.framework.compile_for(settings),
                             channels_last=settings.get("layout") == "channels_last")
 
 
