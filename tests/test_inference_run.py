@@ -8,6 +8,9 @@ About 3-5 minutes on two cores, nearly all of it the real run (12 worker process
 import json
 import sqlite3
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 
 from dlbench import executor, frameworks, inference_summary, workloads
@@ -102,27 +105,36 @@ def inference_trial(framework, mode="none"):
     return trial
 
 
-def test_summary_gives_images_per_second_with_cis_and_ratios_to_the_fastest(tmp_path):
+def test_summary_gives_images_per_second_with_intervals_and_verdicts(tmp_path):
     store = Store(tmp_path / "s.sqlite")
     suite_id = store.begin_suite("s", {})
+    speeds = (1.0, 1.1, 0.95)  # each repeat (process) its own speed
     passes = {"torch": [0.4, 0.5, 0.6], "onnxruntime": [0.8, 1.0, 1.2]}
-    for framework, seconds in passes.items():
-        run_id = store.start_run(suite_id, inference_trial(framework), NODE)
-        store.apply_events(run_id, [
-            {"event": "first_result", "runtime": framework, "compile": "eager", "first_result_seconds": 3.0},
-            {"event": "inference", "batch_size": 2, "images": 4, "passes": 3, "pass_seconds": seconds,
-             "latency_p50": 0.25, "latency_p90": 0.3, "latency_p99": 0.35},
-            {"event": "check", "images": 2, "max_relative_error": 3e-6, "tolerance": 1e-4, "ok": True},
-            {"event": "end", "status": "ok"}])
+    for repeat, speed in enumerate(speeds):
+        for framework, seconds in passes.items():
+            run_id = store.start_run(suite_id, replace(inference_trial(framework), repeat=repeat), NODE)
+            store.apply_events(run_id, [
+                {"event": "first_result", "runtime": framework, "compile": "eager", "first_result_seconds": 3.0},
+                {"event": "inference", "batch_size": 2, "images": 4, "passes": 3,
+                 "pass_seconds": [speed * s for s in seconds], "latency_p50": 0.25, "latency_p90": 0.3,
+                 "latency_p99": 0.35},
+                {"event": "check", "images": 2, "max_relative_error": 3e-6, "tolerance": 1e-4, "ok": True},
+                {"event": "end", "status": "ok"}])
     rows = inference_summary.summarize(store.runs(), store.inference([r["id"] for r in store.runs()]))
     torch_row, ort_row = rows
-    assert torch_row.items_per_second.estimate == pytest.approx(4 / 0.5)
-    assert ort_row.items_per_second.estimate == pytest.approx(4 / 1.0)
-    low, high = torch_row.items_per_second.low, torch_row.items_per_second.high
-    assert 4 / 0.6 <= low < 8 < high <= 4 / 0.4  # the bounds of the mean pass time, inverted
+    typical = np.exp(np.mean(np.log([0.5 * s for s in speeds])))  # geometric mean of the repeats' mean pass
+    assert torch_row.items_per_second.estimate == pytest.approx(4 / typical)
+    assert ort_row.items_per_second.estimate == pytest.approx(2 / typical)
+    seconds = torch_row.pass_seconds
+    assert (torch_row.items_per_second.low, torch_row.items_per_second.high) == pytest.approx(
+        (4 / seconds.high, 4 / seconds.low))  # the bounds of the pass time, inverted
     assert torch_row.fastest and not ort_row.fastest and ort_row.ratio.estimate == pytest.approx(2.0)
-    assert ort_row.ratio.low > 1 and not ort_row.tie_with_fastest
-    assert torch_row.check_ok and torch_row.first_result_seconds == 3.0 and torch_row.latency_p99 == 0.35
+    assert ort_row.ratio.low > 1 and ort_row.verdict == "slower"
+    assert torch_row.check_ok and torch_row.first_result_seconds == 3.0 and torch_row.latency_p99 == pytest.approx(0.35)
+    # One repeat: an interval over its passes, within-process only, and no verdict.
+    (one_torch, one_ort) = inference_summary.summarize(
+        [r for r in store.runs() if r["repeat"] == 0], store.inference([r["id"] for r in store.runs()]))
+    assert not one_torch.items_per_second.across_repeats and one_ort.verdict == "inconclusive"
 
 
 def test_a_missing_runtime_is_recorded_skipped_with_the_install_hint(tmp_path, monkeypatch):

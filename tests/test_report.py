@@ -70,14 +70,17 @@ def test_markdown_says_who_is_fastest_and_why_cells_are_empty(written):
     root, _ = written
     md = (root / "out" / "report.md").read_text()
     assert re.search(r"- torch is \d+\.\d\dx \[\d+\.\d\d, \d+\.\d\d\] faster than jax on mnist_mlp\.", md)
-    assert re.search(r"- torch and keras-jax are tied on mnist_mlp: keras-jax takes", md)
+    assert re.search(r"- torch and keras-jax are equal within ±5% on mnist_mlp: torch is 1\.00x \[0\.\d\d, 1\.\d\d\] "
+                     r"faster, an interval inside the margin\.", md)
+    # A shared first place is never headlined as one framework's win.
+    assert "On mnist_mlp, torch, keras-jax share first place" in md
     assert re.search(r"- jax is 1\.\d\dx \[\d\.\d\d, \d\.\d\d\] faster than torch on toy_cnn\.", md)
-    assert "Fastest in 2 comparisons: " in md and "mnist_mlp (tied for first)" in md
+    assert "Fastest in 2 comparisons: " in md and "mnist_mlp (shared)" in md
     # The matrix row of mnist_mlp: failed and skipped cells say why, with the stored error.
     matrix_row = next(line for line in md.splitlines() if line.startswith("| mnist_mlp |"))
     assert f"failed ({FAIL_REASON})" in matrix_row
     assert f"skipped ({SKIP_REASON})" in matrix_row
-    assert "1.00 fastest" in matrix_row and " tie;" in matrix_row
+    assert "1.00 (fastest)" in matrix_row and " equal ±5%;" in matrix_row
     cifar_row = next(line for line in md.splitlines() if line.startswith("| toy_cnn |"))
     assert cifar_row.count("not run") == 3  # keras-jax, tensorflow and keras-tensorflow have no toy_cnn runs
     assert f"tensorflow has no result on mnist_mlp: failed ({FAIL_REASON})." in md
@@ -94,31 +97,32 @@ def test_matrix_cells_in_html_carry_status_and_reason(written):
     assert skipped and "is not installed" in skipped.group(1)
 
 
-def test_fastest_claims_use_ratio_ci_on_the_stored_epochs(tmp_path):
+def test_fastest_claims_use_the_ratio_interval_on_the_stored_epochs(tmp_path):
     path = fixture_store(tmp_path / "s.sqlite")
     data = load(path)
-    found = {(c.group.workload, c.faster, c.slower): c for g in data.groups for c in fastest.claims(data, g)}
+    found = {(c.group.workload, c.faster, c.slower): c for g in data.groups for c in fastest.claims(g)}
     for (workload, faster, slower), claim in found.items():
         if claim.kind == "no_result":
             continue
-        ratio = stats.ratio_ci(steady_from_sqlite(path, workload, slower), steady_from_sqlite(path, workload, faster))
+        ratio = stats.ratio_interval(steady_from_sqlite(path, workload, slower),
+                                     steady_from_sqlite(path, workload, faster))
         assert claim.ratio == ratio
-        assert claim.kind == ("tie" if stats.is_tie(ratio) else "faster")
+        assert claim.kind == {"slower": "faster"}.get(stats.verdict(ratio), stats.verdict(ratio))
     assert found[("mnist_mlp", "torch", "jax")].kind == "faster"
-    assert found[("mnist_mlp", "torch", "keras-jax")].kind == "tie"
+    assert found[("mnist_mlp", "torch", "keras-jax")].kind == "equivalent"
     assert found[("toy_cnn", "jax", "torch")].kind == "faster"
     assert {k[1] for k in found if found[k].kind == "no_result"} == {"tensorflow", "keras-tensorflow"}
 
 
-def test_a_single_steady_epoch_makes_no_call(tmp_path):
+def test_a_single_repeat_makes_no_call(tmp_path):
     store = Store(tmp_path / "s.sqlite")
     suite = store.begin_suite("t", {})
-    add_run(store, suite, "mnist_mlp", "torch", 0, [3.0, 1.0])
-    add_run(store, suite, "mnist_mlp", "jax", 0, [3.0, 2.0])
+    add_run(store, suite, "mnist_mlp", "torch", 0, [3.0, 1.0, 1.1, 0.9])
+    add_run(store, suite, "mnist_mlp", "jax", 0, [3.0, 2.0, 2.1, 1.9])
     store.close()
     data = load(tmp_path / "s.sqlite")
-    (claim,) = fastest.claims(data, data.groups[0])
-    assert claim.kind == "no_ci" and "no call" in claim.text
+    (claim,) = fastest.claims(data.groups[0])
+    assert claim.kind == "inconclusive" and "no verdict: one repeat on a side" in claim.text
 
 
 def test_environment_warnings_where_compared_runs_differ(tmp_path):
@@ -160,7 +164,7 @@ def test_price_table_arithmetic(tmp_path):
     assert torch_entry["cost"].estimate == pytest.approx(epoch.estimate * 1.80 / 3600)
     assert torch_entry["cost"].low == pytest.approx(epoch.low * 1.80 / 3600)
     assert torch_entry["relative"].estimate == pytest.approx(1.0)
-    ratio = stats.ratio_ci(steady_from_sqlite(path, "mnist_mlp", "jax"), steady_from_sqlite(path, "mnist_mlp", "torch"))
+    ratio = stats.ratio_interval(steady_from_sqlite(path, "mnist_mlp", "jax"), steady_from_sqlite(path, "mnist_mlp", "torch"))
     assert tuple(jax_entry["relative"])[:3] == pytest.approx(tuple(ratio)[:3])  # same device: cost ratio = time ratio
     # A dearer device scales the relative cost by the price ratio.
     store = Store(path)
@@ -173,7 +177,7 @@ def test_price_table_arithmetic(tmp_path):
     entries, _ = cost.entries(data, "mnist_mlp")
     gpu = next(e for e in entries if e["device"] == "NVIDIA H100")
     cheapest = entries[0]
-    time_ratio = stats.ratio_ci(gpu["steady"], cheapest["steady"])
+    time_ratio = stats.ratio_interval(gpu["steady"], cheapest["steady"])
     assert gpu["relative"].estimate == pytest.approx(time_ratio.estimate * 3.60 / cheapest["per_hour"])
     with pytest.raises(prices.PriceError, match="non-negative number"):
         bad = tmp_path / "bad.toml"
@@ -225,25 +229,32 @@ def compare_json(*args):
     return json.loads(result.stdout)
 
 
-def test_compare_two_stores_says_faster_slower_and_tie(tmp_path):
+def test_compare_two_stores_says_faster_slower_and_equal(tmp_path):
     old = fixture_store(tmp_path / "old.sqlite")
-    # New: torch 2x faster, jax 1.5x slower, keras-jax unchanged (a tie).
+    # New: torch 2x faster, jax 1.5x slower, keras-jax unchanged (equal within the margin).
     new = fixture_store(tmp_path / "new.sqlite", scale={"torch": 0.5, "jax": 1.5})
     found = compare_json(old, new)
     verdicts = {(r["workload"], r["framework"]): r for r in found["rows"]}
     assert verdicts[("mnist_mlp", "torch")]["verdict"] == "faster"
     assert verdicts[("toy_cnn", "torch")]["verdict"] == "faster"
     assert verdicts[("mnist_mlp", "jax")]["verdict"] == "slower"
-    assert verdicts[("mnist_mlp", "keras-jax")]["verdict"] == "tie"
+    assert verdicts[("mnist_mlp", "keras-jax")]["verdict"] == "equivalent"
     torch_row = verdicts[("mnist_mlp", "torch")]
-    ratio = stats.ratio_ci(steady_from_sqlite(new, "mnist_mlp", "torch"), steady_from_sqlite(old, "mnist_mlp", "torch"))
+    ratio = stats.ratio_interval(steady_from_sqlite(new, "mnist_mlp", "torch"), steady_from_sqlite(old, "mnist_mlp", "torch"))
     assert torch_row["ratio"]["estimate"] == pytest.approx(ratio.estimate)
     assert torch_row["ratio"]["high"] < 1 and torch_row["text"].startswith(f"{1 / ratio.estimate:.2f}x [")
-    assert found["counts"] == {"faster": 2, "slower": 2, "tie": 1, "no CI": 0}
+    assert found["counts"] == {"faster": 2, "slower": 2, "equivalent": 1, "tie": 0, "inconclusive": 0}
     # Failed and skipped runs are not compared (status ok by default).
     assert ("mnist_mlp", "tensorflow") not in verdicts
     text = dlbench("compare", old, new)
-    assert text.returncode == 0 and "B is faster on 2, slower on 2, tied on 1" in text.stdout
+    assert text.returncode == 0 and "B is faster on 2, slower on 2, equal within ±5% on 1, tied on 0" in text.stdout
+    # A regression gate for CI: B is decidedly 1.5x slower on jax, in both workloads.
+    gate = dlbench("compare", old, new, "--fail-slower", "1.2")
+    assert gate.returncode == 1 and "2 row(s) of B are slower than A by more than 1.2x" in gate.stderr
+    assert dlbench("compare", old, new, "--fail-slower", "1.6").returncode == 0
+    # A side that matches nothing is an error, not an empty comparison.
+    empty = dlbench("compare", old, f"{new}@framework=nothing")
+    assert empty.returncode == 2 and "side B" in empty.stderr and "matched no runs" in empty.stderr
 
 
 def test_compare_two_filters_on_one_store(tmp_path):

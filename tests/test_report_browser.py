@@ -3,7 +3,7 @@
 
 Checks: no console errors and nothing fetched but the page itself; every framework in the store appears in the
 charts; the numbers in the "who is fastest" sentences are what this test recomputes from the SQLite file with
-stats.ratio_ci; failed and skipped cells say why; the feature matrix is there. The screenshot is kept in the test's
+stats.ratio_interval; failed and skipped cells say why; the feature matrix is there. The screenshot is kept in the test's
 temporary folder (and copied to $DLBENCH_SCREENSHOT_DIR when that is set)."""
 import json
 import os
@@ -23,9 +23,11 @@ from dlbench.store import Store
 
 FAST = r"(?P<faster>[\w-]+) is (?P<ratio>\d+\.\d\d)x \[(?P<low>\d+\.\d\d), (?P<high>\d+\.\d\d)\] faster than " \
        r"(?P<slower>[\w-]+) on (?P<workload>\w+)\."
-TIE = r"(?P<faster>[\w-]+) and (?P<slower>[\w-]+) are tied on (?P<workload>\w+): [\w-]+ takes (?P<ratio>\d+\.\d\d)x " \
-      r"\[(?P<low>\d+\.\d\d), (?P<high>\d+\.\d\d)\] the time of [\w-]+, a CI that contains 1\."
-NO_CI = r"(?P<faster>[\w-]+) looks (?P<ratio>\d+\.\d\d)x faster than (?P<slower>[\w-]+) on (?P<workload>\w+), but"
+SAME = r"(?P<faster>[\w-]+) and (?P<slower>[\w-]+) are (tied|equal within ±5%) on (?P<workload>\w+): [\w-]+ is " \
+       r"(?P<ratio>\d+\.\d\d)x \[(?P<low>\d+\.\d\d), (?P<high>\d+\.\d\d)\] faster, an interval (that contains 1|inside " \
+       r"the margin)\."
+NO_VERDICT = r"(?P<faster>[\w-]+) looks (?P<ratio>\d+\.\d\d)x.* faster than (?P<slower>[\w-]+) on (?P<workload>\w+), " \
+             r"but there is no verdict"
 
 KERAS_JAX_SKIPPED = "keras-jax is not installed (missing keras): pip install 'dlbench[keras,jax]'"
 
@@ -58,7 +60,7 @@ def report(tmp_path_factory):
     root = tmp_path_factory.mktemp("browser")
     store_path = root / "s.sqlite"
     run = dlbench("run", "--workloads", "mnist_mlp", "--frameworks", "torch,jax", "--data", "small", "--samples",
-                  "1000", "--epochs", "3", "--repeats", "2", "--store", store_path, timeout=600)
+                  "1000", "--epochs", "3", "--repeats", "3", "--store", store_path, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     # A failed and a skipped run in the same comparison (same settings), as the executor records them.
     store = Store(store_path)
@@ -128,20 +130,20 @@ def test_fastest_sentences_match_the_store(report):
     claims = report["facts"]["claims"]
     compared = [c for c in claims if c["kind"] != "no_result"]
     assert len(compared) == 1  # torch against jax: the only two with results
-    means = {f: stats.hierarchical_ci(steady_from_sqlite(path, "mnist_mlp", f)).estimate for f in ("torch", "jax")}
+    means = {f: stats.mean_interval(steady_from_sqlite(path, "mnist_mlp", f)).estimate for f in ("torch", "jax")}
     for claim in compared:
-        pattern = {"faster": FAST, "tie": TIE, "no_ci": NO_CI}[claim["kind"]]
-        found = re.fullmatch(pattern, claim["text"].strip()) if claim["kind"] != "no_ci" else \
+        pattern = {"faster": FAST, "tie": SAME, "equivalent": SAME, "inconclusive": NO_VERDICT}[claim["kind"]]
+        found = re.fullmatch(pattern, claim["text"].strip()) if claim["kind"] != "inconclusive" else \
             re.match(pattern, claim["text"].strip())
         assert found, claim["text"]
         faster, slower = found["faster"], found["slower"]
         assert means[faster] <= means[slower]
-        ratio = stats.ratio_ci(steady_from_sqlite(path, "mnist_mlp", slower),
-                               steady_from_sqlite(path, "mnist_mlp", faster))
+        ratio = stats.ratio_interval(steady_from_sqlite(path, "mnist_mlp", slower),
+                                     steady_from_sqlite(path, "mnist_mlp", faster))
         assert found["ratio"] == f"{ratio.estimate:.2f}"
-        if claim["kind"] != "no_ci":
+        if claim["kind"] != "inconclusive":
             assert (found["low"], found["high"]) == (f"{ratio.low:.2f}", f"{ratio.high:.2f}")
-            assert (claim["kind"] == "tie") == stats.is_tie(ratio)
+        assert claim["kind"] == {"slower": "faster"}.get(stats.verdict(ratio), stats.verdict(ratio))
     no_result = {c["text"].split(" ")[0]: c["text"] for c in claims if c["kind"] == "no_result"}
     assert FAIL_REASON in no_result["tensorflow"] and KERAS_JAX_SKIPPED in no_result["keras-jax"]
 

@@ -1,219 +1,223 @@
-"""Tests for dlbench.stats: bootstrap CIs checked against scipy and against exact cases."""
-
-from types import SimpleNamespace
+"""dlbench.stats, tested for what it claims: simulations under a two-level noise model with known truth (coverage of
+the 95% intervals, the false-verdict rate of an A/A comparison, with and without adaptive stopping), the
+confidence sequence's Bayes factor against numerical integration, and the exact cases."""
+import math
 
 import numpy as np
 import pytest
+import scipy.integrate
 import scipy.stats
 
-from dlbench.stats import (
-    Interval,
-    _resampled_means,
-    bootstrap_ci,
-    hierarchical_ci,
-    is_tie,
-    ratio_ci,
-    steady_state,
-)
+from dlbench import stats
+from dlbench.stats import Interval
 
-# Skewed data (lognormal, sigma=1): BCa and percentile differ clearly here, by about
-# 5% of the interval width at the low end and 8% at the high end.
-SKEWED = np.random.default_rng(0).lognormal(0.0, 1.0, 30)
-
-# Monte Carlo tolerance for comparing against scipy with independent random streams.
-# Measured over 100 x 100 seed pairs on SKEWED: at 100_000 resamples the standard
-# deviation of an endpoint is at most 0.4% of the width per side (0.55% for the
-# difference of two runs), so 2% is about 3.7 standard deviations; no seed pair
-# exceeded it. At 20_000 resamples the upper BCa endpoint varies by about 1% of the
-# width per side and 12% of seed pairs exceed 2%, hence the larger count.
-N_SCIPY = 100_000
-REL_TOL = 0.02
+# The two-level model of a benchmark (the issue's measurements on a 2-core VM): each process draws its own speed
+# (between-process SD 10%), each of its 4 steady epochs varies about it (within-process SD 2%).
+BETWEEN, WITHIN, EPOCHS = 0.10, 0.02, 4
+SUITES = 4000
 
 
-def _scipy_ci(data, method, n_resamples=N_SCIPY, seed=12345):
-    res = scipy.stats.bootstrap(
-        (data,), np.mean, method=method, confidence_level=0.95,
-        n_resamples=n_resamples, rng=np.random.default_rng(seed),
-    )
-    return res.confidence_interval
+def suites(rng, n, k, mu=1.0, between=BETWEEN, within=WITHIN, epochs=EPOCHS):
+    """n simulated rows of k repeats each: epoch times, shape (n, k, epochs)."""
+    b = rng.normal(0.0, between, (n, k, 1))
+    w = rng.normal(0.0, within, (n, k, epochs))
+    return mu * np.exp(b + w)
 
 
-def _rel_diff(ours, ref):
-    width = ref.high - ref.low
-    return max(abs(ours.low - ref.low), abs(ours.high - ref.high)) / width
+def true_typical(between=BETWEEN, within=WITHIN, epochs=EPOCHS):
+    """What the estimate targets, exp(E[log of a repeat's mean epoch time]) for mu = 1, by a large independent draw
+    (its Monte Carlo error is about 1e-5, far below the intervals' widths)."""
+    return float(np.exp(np.log(suites(np.random.default_rng(99), 1_000_000, 1, 1.0, between, within,
+                                      epochs).mean(axis=2)).mean()))
 
 
-@pytest.mark.parametrize("method,other", [("BCa", "percentile"), ("percentile", "BCa")])
-def test_bootstrap_matches_scipy(method, other):
-    ref = _scipy_ci(SKEWED, method)
-    ours = bootstrap_ci(SKEWED, n_resamples=N_SCIPY, method=method, seed=7)
-    assert ours.method == method
-    assert ours.estimate == pytest.approx(SKEWED.mean(), rel=1e-12)
-    assert _rel_diff(ours, ref) < REL_TOL
-    # The comparison can tell the methods apart: the other method misses the tolerance.
-    wrong = bootstrap_ci(SKEWED, n_resamples=N_SCIPY, method=other, seed=7)
-    assert _rel_diff(wrong, ref) > 2 * REL_TOL
+def coverage(intervals, truth):
+    return np.mean([iv.low <= truth <= iv.high for iv in intervals])
 
 
-@pytest.mark.parametrize("method", ["BCa", "percentile"])
-def test_bootstrap_formula_matches_scipy_on_same_distribution(method):
-    # Free of Monte Carlo noise: scipy computes its interval from our own bootstrap
-    # distribution, so z0, the jackknife acceleration and the quantiles must agree exactly.
-    means = _resampled_means([SKEWED], 5000, np.random.default_rng(3))
-    ref = scipy.stats.bootstrap(
-        (SKEWED,), np.mean, method=method, n_resamples=0,
-        bootstrap_result=SimpleNamespace(bootstrap_distribution=means),
-    ).confidence_interval
-    ours = bootstrap_ci(SKEWED, n_resamples=5000, method=method, seed=3)
-    assert ours.low == pytest.approx(ref.low, rel=1e-12)
-    assert ours.high == pytest.approx(ref.high, rel=1e-12)
+@pytest.mark.parametrize("k", [2, 3, 4, 5, 7, 10])
+def test_mean_interval_covers_the_truth_95_percent_at_every_repeat_count(k):
+    rng = np.random.default_rng(k)
+    rows = suites(rng, SUITES, k, mu=2.0)
+    truth = 2.0 * true_typical()
+    found = coverage([stats.mean_interval(list(r)) for r in rows], truth)
+    assert 0.93 <= found <= 0.97, f"{k} repeats: {found:.3f}"
 
 
-def test_deterministic_for_seed_and_seeds_differ_slightly():
-    a = bootstrap_ci(SKEWED, seed=1)
-    assert a == bootstrap_ci(list(SKEWED), seed=1)
-    b = bootstrap_ci(SKEWED, seed=2)
-    assert (a.low, a.high) != (b.low, b.high)
-    width = a.high - a.low
-    assert abs(a.low - b.low) < 0.1 * width and abs(a.high - b.high) < 0.1 * width
-    assert all(type(v) is float for v in (a.estimate, a.low, a.high))
+@pytest.mark.parametrize("k_a,k_b,between_b", [(3, 3, BETWEEN), (3, 3, 0.03), (4, 4, BETWEEN), (5, 5, 0.04),
+                                               (3, 5, 0.05), (7, 7, BETWEEN), (10, 10, 0.03)])
+def test_ratio_interval_covers_the_true_ratio_95_percent(k_a, k_b, between_b):
+    rng = np.random.default_rng(10 * k_a + k_b)
+    a = suites(rng, SUITES, k_a, mu=1.3)
+    b = suites(rng, SUITES, k_b, mu=1.0, between=between_b)
+    truth = 1.3 * true_typical() / true_typical(between=between_b)
+    found = coverage([stats.ratio_interval(list(x), list(y)) for x, y in zip(a, b)], truth)
+    assert 0.93 <= found <= 0.97, f"{k_a} and {k_b} repeats: {found:.3f}"
 
 
-def test_too_few_values_equal_values_and_empty():
-    one = bootstrap_ci([2.5])
-    assert one == Interval(2.5, None, None, "none", 1, 1)
-    assert not is_tie(one)
-    assert bootstrap_ci(np.full(10, 3.0)) == Interval(3.0, 3.0, 3.0, "percentile", 10, 1)
+@pytest.mark.parametrize("k", [3, 5])
+def test_a_a_comparison_calls_identical_rows_different_at_the_stated_rate(k):
+    rng = np.random.default_rng(100 + k)
+    a, b = suites(rng, SUITES, k), suites(rng, SUITES, k)
+    verdicts = [stats.verdict(stats.ratio_interval(list(x), list(y))) for x, y in zip(a, b)]
+    different = np.mean([v in ("faster", "slower") for v in verdicts])
+    assert 0.03 <= different <= 0.07, different
+
+
+def test_two_repeats_a_side_are_never_a_verdict():
+    # Welch's interval at 2 repeats a side covers about 97.6% under equal variances: more than it claims.
+    rng = np.random.default_rng(2)
+    a, b = suites(rng, 200, 2), suites(rng, 200, 2, mu=3.0)
+    assert {stats.verdict(stats.ratio_interval(list(x), list(y))) for x, y in zip(a, b)} == {"inconclusive"}
+
+
+# -- the confidence sequence (adaptive repeats) --------------------------------------------------------------------
+
+def test_mixture_bayes_factor_is_the_integral_it_stands_for():
+    """The closed form against the integral it comes from: N(x; delta sigma, sigma^2) mixed over delta ~ N(0, g)
+    and over sigma with the right-Haar density 1/sigma, over the same without the effect."""
+    x = np.random.default_rng(3).normal(0.4, 1.0, 5)
+    for g in (stats.MIXTURE_G,):
+        def with_effect(sigma):
+            inner = scipy.integrate.quad(lambda d: np.exp(scipy.stats.norm.logpdf(x, d * sigma, sigma).sum())
+                                         * scipy.stats.norm.pdf(d, 0, math.sqrt(g)), -40, 40, limit=200)[0]
+            return inner / sigma
+        null = scipy.integrate.quad(lambda s: np.exp(scipy.stats.norm.logpdf(x, 0, s).sum()) / s, 1e-3, 50,
+                                    limit=200)[0]
+        numeric = scipy.integrate.quad(with_effect, 1e-3, 50, limit=200)[0] / null
+        t = x.mean() / (x.std(ddof=1) / math.sqrt(x.size))
+        assert stats.mixture_bayes_factor(t, x.size, g) == pytest.approx(numeric, rel=1e-5)
+
+
+@pytest.mark.parametrize("k", [3, 4, 6, 10, 30])
+def test_sequence_factor_is_where_the_bayes_factor_reaches_one_over_alpha(k):
+    factor = stats.sequence_factor(k)
+    assert math.isfinite(factor) and factor > stats.t_factor(k)  # wider than the fixed-k interval
+    assert stats.mixture_bayes_factor(factor, k) == pytest.approx(1 / 0.05, rel=1e-9)
+    assert stats.sequence_factor(2) == math.inf  # two repeats: still unbounded
+
+
+def time_uniform_miss(rows_a, rows_b=None, truth=1.0, until=20):
+    """The share of simulated sequences whose interval excludes the truth at some count from 2 to `until`."""
+    missed = 0
+    for i in range(len(rows_a)):
+        for k in range(2, until + 1):
+            if rows_b is None:
+                iv = stats.mean_interval(list(rows_a[i, :k]), anytime=True)
+            else:
+                iv = stats.ratio_interval(list(rows_a[i, :k]), list(rows_b[i, :k]), anytime=True)
+            if iv.low is not None and not iv.low <= truth <= iv.high:
+                missed += 1
+                break
+    return missed / len(rows_a)
+
+
+def test_confidence_sequence_covers_at_every_repeat_count_at_once():
+    rng = np.random.default_rng(5)
+    rows = suites(rng, 800, 20)
+    assert time_uniform_miss(rows, truth=true_typical()) <= 0.05
+    a, b = suites(rng, 800, 20, mu=1.2), suites(rng, 800, 20, between=0.04)
+    assert time_uniform_miss(a, b, truth=1.2 * true_typical() / true_typical(between=0.04)) <= 0.05
+
+
+def adaptive_a_a(rng, anytime, n=800, start=3, most=20):
+    """Two identical rows, a repeat added to both until the verdict is decided or `most` repeats: the share of
+    identical pairs called faster or slower."""
+    a, b = suites(rng, n, most), suites(rng, n, most)
+    different = 0
+    for x, y in zip(a, b):
+        for k in range(start, most + 1):
+            kind = stats.verdict(stats.ratio_interval(list(x[:k]), list(y[:k]), anytime=anytime))
+            if kind in stats.DECIDED:
+                different += kind in ("faster", "slower")
+                break
+    return different / n
+
+
+def test_adaptive_stopping_keeps_the_false_verdict_rate_with_the_sequence():
+    assert adaptive_a_a(np.random.default_rng(6), anytime=True) <= 0.05
+    # The same stopping rule on the fixed-k interval: peeking after every repeat inflates the error many times,
+    # which is why a budget switches to the sequence.
+    assert adaptive_a_a(np.random.default_rng(6), anytime=False) > 0.15
+
+
+# -- exact cases ---------------------------------------------------------------------------------------------------
+
+def test_one_repeat_is_within_process_only_and_never_a_verdict():
+    iv = stats.mean_interval([[1.0, 1.1, 0.9, 1.0]])
+    assert not iv.across_repeats and iv.method.startswith("within-process only")
+    assert iv.estimate == pytest.approx(1.0)
+    half = scipy.stats.t.ppf(0.975, 3) * np.std([1.0, 1.1, 0.9, 1.0], ddof=1) / 2
+    assert (iv.low, iv.high) == pytest.approx((1.0 - half, 1.0 + half))
+    ratio = stats.ratio_interval([[2.0, 2.1, 2.05]], [[1.0, 1.01, 0.99]])
+    assert ratio.low > 1 and stats.verdict(ratio) == "inconclusive"
+    assert "within-process" in stats.why_inconclusive(ratio)
+    assert stats.mean_interval([[2.5]]).low is None
+
+
+def test_t_interval_on_log_repeat_means():
+    groups = [[1.0, 1.2], [2.0], [1.5, 1.5, 1.5]]
+    logs = np.log([1.1, 2.0, 1.5])
+    iv = stats.mean_interval(groups)
+    half = scipy.stats.t.ppf(0.975, 2) * logs.std(ddof=1) / math.sqrt(3)
+    assert iv.estimate == pytest.approx(math.exp(logs.mean()))
+    assert (iv.low, iv.high) == pytest.approx((math.exp(logs.mean() - half), math.exp(logs.mean() + half)))
+    assert (iv.n, iv.groups, iv.method) == (6, 3, "t over 3 repeats")
+    assert stats.mean_interval([[], [1.0, 1.2], []]).groups == 1  # repeats without steady epochs drop out
     with pytest.raises(ValueError):
-        bootstrap_ci([])
+        stats.mean_interval([[], []])
     with pytest.raises(ValueError):
-        bootstrap_ci([1.0, float("nan")])
-    with pytest.raises(ValueError):
-        bootstrap_ci([1.0, 2.0], method="basic")
+        stats.mean_interval([[1.0, float("nan")]])
 
 
-def test_interval_contains_estimate_and_reports_counts():
-    ci = bootstrap_ci(SKEWED)
-    assert ci.low < ci.estimate < ci.high
-    assert (ci.n, ci.groups, ci.method) == (30, 1, "BCa")
+def test_ratio_estimate_is_the_ratio_of_the_two_estimates():
+    a, b = [[2.0, 2.2], [2.4], [2.1]], [[1.0], [1.1], [0.9, 1.0]]
+    ratio = stats.ratio_interval(a, b)
+    assert ratio.estimate == pytest.approx(stats.mean_interval(a).estimate / stats.mean_interval(b).estimate)
+    assert ratio.low < ratio.estimate < ratio.high and ratio.groups == 3
+    assert stats.invert(ratio).estimate == pytest.approx(1 / ratio.estimate)
+    assert stats.invert(ratio).low == pytest.approx(1 / ratio.high)
 
 
-def test_hierarchical_one_group_is_bootstrap_ci():
-    assert hierarchical_ci([SKEWED], seed=4) == bootstrap_ci(SKEWED, method="BCa", seed=4)
-    # Empty repeats are dropped before counting groups.
-    assert hierarchical_ci([[], SKEWED, []], seed=4) == bootstrap_ci(SKEWED, seed=4)
-    assert hierarchical_ci([[], [1.5]]).method == "none"
-    with pytest.raises(ValueError):
-        hierarchical_ci([[], []])
+@pytest.mark.parametrize("low,high,kind", [(1.1, 1.3, "slower"), (0.7, 0.9, "faster"), (0.97, 1.04, "equivalent"),
+                                           (0.9, 1.2, "tie"), (0.96, 1.051, "tie")])
+def test_verdicts(low, high, kind):
+    assert stats.verdict(Interval(1.0, low, high, "t", 10, 3)) == kind
+    assert stats.verdict(Interval(1.0, low, high, "t", 10, 2)) == "inconclusive"
+    assert stats.verdict(Interval(1.0, None, None, "t", 10, 3)) == "inconclusive"
 
 
-def _repeats(means, per_group=20, noise=0.01, seed=0):
-    rng = np.random.default_rng(seed)
-    return [m + noise * rng.standard_normal(per_group) for m in means]
-
-
-@pytest.mark.parametrize("means,method", [
-    ([1.0, 1.3], "hierarchical-percentile"),
-    ([1.0, 1.3, 0.9, 1.2], "hierarchical-BCa"),
-])
-def test_hierarchical_wider_than_flat_when_repeats_differ(means, method):
-    groups = _repeats(means)
-    pooled = np.concatenate(groups)
-    ci = hierarchical_ci(groups, seed=5)
-    assert ci.method == method
-    assert ci.estimate == pytest.approx(pooled.mean(), rel=1e-12)
-    assert (ci.n, ci.groups) == (pooled.size, len(means))
-    assert ci.low <= ci.estimate <= ci.high
-    flat = bootstrap_ci(pooled, seed=5)
-    # The spread between repeats dominates: the flat interval ignores it.
-    assert ci.high - ci.low > 3 * (flat.high - flat.low)
-
-
-def test_hierarchical_estimate_is_pooled_mean_for_unequal_groups():
-    groups = [[1.0, 2.0], [3.0, 4.0, 5.0, 6.0], [10.0]]
-    ci = hierarchical_ci(groups)
-    assert ci.estimate == pytest.approx(31.0 / 7.0)
-    assert ci.low <= ci.estimate <= ci.high
-
-
-def test_two_level_resampling_pools_unequal_groups_correctly():
-    # Constant groups of sizes 2 and 8: a resample holds both copies of one group
-    # (mean 1 or 5) or one of each (pooled mean (2*1 + 8*5) / 10 = 4.2). Padding
-    # leaking into the mean would produce other values.
-    means = _resampled_means([np.ones(2), np.full(8, 5.0)], 4000, np.random.default_rng(0))
-    values, counts = np.unique(np.round(means, 12), return_counts=True)
-    assert values.tolist() == [1.0, 4.2, 5.0]
-    assert counts / counts.sum() == pytest.approx([0.25, 0.5, 0.25], abs=0.03)
-
-
-def test_two_level_resampling_variance_matches_theory():
-    # Equal group sizes m, G groups: Var* = (between + mean within / m) / G, with
-    # population (1/G, 1/m) variances, for the two-stage bootstrap.
-    groups = [np.random.default_rng(i).normal(i, 1.0, 10) for i in range(4)]
-    means = _resampled_means(groups, 200_000, np.random.default_rng(1))
-    g_means = np.array([g.mean() for g in groups])
-    within = np.mean([g.var() for g in groups])
-    expected = (g_means.var() + within / 10) / 4
-    assert means.mean() == pytest.approx(g_means.mean(), abs=0.01)
-    assert means.var() == pytest.approx(expected, rel=0.02)
-
-
-def test_ratio_estimate_and_clear_difference():
+def test_spread_recovers_the_two_levels():
     rng = np.random.default_rng(8)
-    a = 1.0 + 0.02 * rng.standard_normal(20)
-    b = 2.0 + 0.02 * rng.standard_normal(20)
-    ci = ratio_ci([a], [b])
-    assert ci.estimate == pytest.approx(a.mean() / b.mean(), rel=1e-12)
-    assert ci.method == "percentile"
-    assert (ci.n, ci.groups) == (40, 2)
-    assert ci.low < ci.estimate < ci.high < 1.0
-    assert not is_tie(ci)
+    rows = suites(rng, 1, 400, between=0.05, within=0.02, epochs=6)[0]
+    found = stats.spread(list(rows))
+    assert found.between == pytest.approx(0.05, rel=0.15) and found.within == pytest.approx(0.02, rel=0.05)
+    assert stats.spread([[1.0, 1.1]]).between is None
 
 
-def test_ratio_same_distribution_is_tie():
+def test_an_outlying_repeat_is_flagged_and_ordinary_noise_is_not():
     rng = np.random.default_rng(9)
-    a, b = 1.0 + 0.05 * rng.standard_normal((2, 30))
-    ci = ratio_ci([a], [b], seed=3)
-    assert ci.low < 1.0 < ci.high
-    assert is_tie(ci)
+    rows = list(suites(rng, 1, 6, between=0.02)[0])
+    assert stats.outlying_repeats(rows) == []
+    rows[3] = rows[3] * 1.4
+    assert stats.outlying_repeats(rows) == [3]
+    assert stats.outlying_repeats(rows[:2]) == []  # two repeats cannot say which one is odd
 
 
-def test_ratio_matches_scipy_two_sample_percentile():
-    rng = np.random.default_rng(10)
-    a, b = rng.lognormal(0.0, 0.5, 25), rng.lognormal(0.2, 0.5, 35)
-    ref = scipy.stats.bootstrap(
-        (a, b), lambda x, y, axis=-1: x.mean(axis=axis) / y.mean(axis=axis),
-        method="percentile", n_resamples=N_SCIPY, rng=np.random.default_rng(11),
-    ).confidence_interval
-    ours = ratio_ci([a], [b], n_resamples=N_SCIPY, seed=12)
-    assert _rel_diff(ours, ref) < REL_TOL
+@pytest.mark.parametrize("times,used,steady", [
+    ([3.0, 1.0, 1.02, 0.98, 1.01], 1, True),      # the first epoch compiles: the declared warm-up is enough
+    ([3.0, 1.6, 1.0, 1.02, 0.99], 2, True),       # the second still compiles (a new shape): extended
+    ([3.0, 1.6, 1.5, 1.0, 1.01], 2, False),       # slow for longer than the run allows: not steady
+    ([3.0, 1.04, 1.0, 1.02, 0.98], 1, True),      # 4% is noise
+    ([3.0, 1.0], 1, True),
+])
+def test_warmup_is_detected_not_assumed(times, used, steady):
+    assert stats.warmup_epochs(times, 1) == (used, steady)
 
 
-def test_ratio_hierarchical_and_too_few_values():
-    slow = _repeats([2.0, 2.2, 1.9], seed=1)
-    fast = _repeats([1.0], seed=2)
-    ci = ratio_ci(fast, slow)
-    assert ci.method == "hierarchical-percentile"
-    pooled = np.concatenate(slow)
-    assert ci.estimate == pytest.approx(fast[0].mean() / pooled.mean(), rel=1e-12)
-    assert ci.low <= ci.estimate <= ci.high < 1.0
-    none = ratio_ci([[1.0]], slow)
-    assert (none.low, none.high, none.method) == (None, None, "none")
-    assert not is_tie(none)
+def test_steady_epochs_leave_out_the_detected_warmup():
+    times, used, steady = stats.steady_epochs([3.0, 1.6, 1.0, 1.02, 0.99], [True, False, False, False, False])
+    assert times == [1.0, 1.02, 0.99] and used == 2 and steady
+    assert stats.steady_epochs([1.0, 2.0, 3.0], [False, True, False])[0] == [1.0, 3.0]
     with pytest.raises(ValueError):
-        ratio_ci([], slow)
-
-
-def test_is_tie_bounds_inclusive():
-    assert is_tie(Interval(1.0, 0.9, 1.0, "percentile", 10, 1))
-    assert not is_tie(Interval(0.9, 0.8, 0.99, "percentile", 10, 1))
-    assert not is_tie(Interval(1.2, 1.01, 1.3, "percentile", 10, 1))
-
-
-def test_steady_state_filters_warmup():
-    times = np.array([5.0, 1.1, 1.0, 1.2])
-    assert steady_state(times, [True, False, False, False]) == [1.1, 1.0, 1.2]
-    assert steady_state([3.0, 1.0, 2.0], np.array([False, True, False])) == [3.0, 2.0]
-    assert steady_state([], []) == []
-    with pytest.raises(ValueError):
-        steady_state([1.0, 2.0], [False])
+        stats.steady_epochs([1.0, 2.0], [False])

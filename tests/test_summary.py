@@ -1,3 +1,7 @@
+import numpy as np
+import pytest
+import scipy.stats
+
 from dlbench.store import Store
 from dlbench.summary import summarize
 
@@ -20,20 +24,62 @@ def rows_by_framework(store):
 
 def test_fastest_ratio_and_steady_state(tmp_path):
     store = Store(tmp_path / "s.sqlite")
-    for repeat in range(2):
-        fill(store, "torch", repeat, [9.0, 1.00, 1.02, 0.98, 1.01])
-        fill(store, "jax", repeat, [30.0, 2.00, 2.04, 1.96, 2.02])
+    scales = (1.0, 1.04, 0.97)  # each process has its own speed
+    for repeat, scale in enumerate(scales):
+        fill(store, "torch", repeat, [9.0] + [scale * t for t in (1.00, 1.02, 0.98, 1.01)])
+        fill(store, "jax", repeat, [30.0] + [scale * t for t in (2.00, 2.04, 1.96, 2.02)][::-1])
     rows = rows_by_framework(store)
     torch, jax = rows["torch"], rows["jax"]
-    assert torch.fastest and not jax.fastest
-    # The warm-up epoch (9 s, 30 s) is out of the steady-state mean but is the time to first epoch.
-    assert abs(torch.epoch_seconds.estimate - 1.0025) < 1e-9
+    assert torch.fastest and not jax.fastest and torch.verdict == "fastest"
+    # The warm-up epoch (9 s, 30 s) is out: each repeat's figure is its steady mean, the estimate their geometric
+    # mean, the interval Student's t on their logs (recomputed here with scipy).
+    logs = np.log([1.0025 * s for s in scales])
+    half = scipy.stats.t.ppf(0.975, 2) * logs.std(ddof=1) / np.sqrt(3)
+    assert torch.epoch_seconds.estimate == pytest.approx(np.exp(logs.mean()))
+    assert (torch.epoch_seconds.low, torch.epoch_seconds.high) == pytest.approx(np.exp([logs.mean() - half,
+                                                                                         logs.mean() + half]))
     assert torch.first_epoch_seconds == 9.0 and jax.first_epoch_seconds == 30.0
-    assert torch.epoch_seconds.low < 1.0025 < torch.epoch_seconds.high
-    assert torch.epoch_seconds.groups == 2 and torch.epoch_seconds.n == 8
-    assert 1.9 < jax.ratio.estimate < 2.1 and jax.ratio.low > 1.0 and not jax.tie_with_fastest
+    assert torch.epoch_seconds.groups == 3 and torch.epoch_seconds.n == 12
+    assert jax.ratio.estimate == pytest.approx(2.0)  # jax's repeats are torch's, twice as slow
+    assert jax.ratio.low > 1.0 and jax.verdict == "slower"
     assert torch.ratio.estimate == 1.0
-    assert torch.params == 669706 and torch.val_accuracy == 0.6 and torch.statuses == {"ok": 2}
+    assert torch.params == 669706 and torch.val_accuracy == 0.6 and torch.statuses == {"ok": 3}
+    assert torch.spread.within == pytest.approx(np.log([1.00, 1.02, 0.98, 1.01]).std(ddof=1), rel=0.05)
+
+
+def test_two_repeats_give_an_interval_but_no_verdict(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    for repeat, scale in enumerate((1.0, 1.03)):
+        fill(store, "torch", repeat, [9.0] + [scale * t for t in (1.00, 1.02, 0.98, 1.01)])
+        fill(store, "jax", repeat, [30.0] + [scale * t for t in (2.00, 2.04, 1.96, 2.02)])
+    jax = rows_by_framework(store)["jax"]
+    assert jax.epoch_seconds.low is not None and jax.ratio.low is not None
+    assert jax.verdict == "inconclusive" and "a verdict needs 3" in jax.verdict_reason
+
+
+def test_samples_per_second_follows_the_epoch_estimate(tmp_path):
+    """The table must never rank a framework slower yet show it with more samples/s: both come from one estimate."""
+    store = Store(tmp_path / "s.sqlite")
+    suite_id = store.begin_suite("t", {})
+    for repeat, times in enumerate(([5.0, 1.0, 3.0], [5.0, 2.0, 2.0])):
+        run_id = store.start_run(suite_id, trial("torch", repeat), NODE)
+        store.apply_events(run_id, [{"event": "env", "n_train": 1000}]
+                           + [epoch(i + 1, s, warmup=(i == 0)) for i, s in enumerate(times)]
+                           + [{"event": "end", "status": "ok", "error": None, "detail": None}])
+    row = rows_by_framework(store)["torch"]
+    assert row.samples_per_second == pytest.approx(1000 / row.epoch_seconds.estimate)
+    assert row.epoch_seconds.estimate == pytest.approx(2.0)
+
+
+def test_an_outlying_repeat_and_a_long_warmup_are_flagged(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    for repeat, scale in enumerate((1.0, 1.01, 0.99, 1.5)):
+        fill(store, "torch", repeat, [9.0] + [scale * t for t in (1.00, 1.02, 0.98, 1.01)])
+    fill(store, "torch", 4, [9.0, 1.8, 1.0, 1.02, 0.99])
+    row = rows_by_framework(store)["torch"]
+    assert any(w.startswith("repeat 4 is an outlier") for w in row.warnings)
+    assert any("warm-up extended past the first epoch in 1 of 5 runs (#5: 2 epochs)" in w for w in row.warnings)
+    assert row.epoch_seconds.groups == 5  # flagged, not dropped
 
 
 def test_no_ci_from_a_single_steady_value(tmp_path):
@@ -60,6 +106,7 @@ def test_different_settings_are_not_compared(tmp_path):
     fill(store, "jax", 0, [5.0, 3.0, 3.0], settings={"threads": 2})
     rows = summarize(store.runs(), store.epochs([r["id"] for r in store.runs()]))
     assert len(rows) == 2 and all(row.fastest for row in rows)
+    assert all(row.epoch_seconds.across_repeats is False for row in rows)  # one repeat: within-process only
 
 
 def test_time_to_target_and_input_share():

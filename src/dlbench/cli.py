@@ -208,19 +208,18 @@ def show_summary(rows, as_json, store_path=None, inference=()):
     for line in dict.fromkeys(render.problems(inference)):  # once per framework and mode, not per batch size
         err.print(f"[yellow]{escape(line)}[/yellow]", highlight=False, soft_wrap=True)
     if inference:
-        out.print("images/s: images over the mean timed pass (after one untimed warm-up pass per batch size), with "
-                  "bootstrap 95% CIs over the passes; 'x fastest': pass time relative to the fastest at that batch "
-                  "size ('tie': its CI contains 1); p50/p99: per-batch latency; 1st result: load + compile + first "
-                  "batch; check: features against the NumPy float64 reference (relative error <= 1e-4)." +
-                  (f" Store: {store_path}" if store_path and not rows else ""))
+        out.print("images/s: images over a timed pass (after one untimed warm-up pass per batch size); 'x fastest': "
+                  "pass time relative to the fastest at that batch size; p50/p99: per-batch latency; 1st result: "
+                  "load + compile + first batch; check: features against the NumPy float64 reference (relative "
+                  "error <= 1e-4)." + (f" Store: {store_path}" if store_path and not rows else ""))
     for table in render.summary_tables(rows):
         out.print(table)
     for line in render.problems(rows):  # escaped: an install hint's [extras] is not markup
         err.print(f"[yellow]{escape(line)}[/yellow]", highlight=False, soft_wrap=True)
     if rows:
-        out.print("Epoch times are steady-state means (the warm-up epoch excluded) with bootstrap 95% CIs; "
-                  "'tie': the ratio's CI contains 1; 's to' is the training time until validation first reached "
-                  "the target (runs that did / ok runs)." + (f" Store: {store_path}" if store_path else ""))
+        out.print("epoch s: steady-state epoch time (warm-up excluded); 's to' is the training time until validation "
+                  "first reached the target (runs that did / ok runs)." +
+                  (f" Store: {store_path}" if store_path else ""))
 
 
 @app.command(name="list")

@@ -1,14 +1,15 @@
 """From stored inference runs to the summary people read (the inference counterpart of summary.py): one row per
-(workload, compared settings, framework, compile mode, batch size) with images/s and its bootstrap 95% CI over the
-timed passes (hierarchical over repeats), the time ratio to the fastest runtime at that batch size with its own CI,
-latency percentiles, time to first result, peak memory and the feature check. Pure: no printing, no store writes."""
+(workload, compared settings, framework, compile mode, batch size) with images/s and its 95% interval over repeats
+(each repeat's figure: the mean of its timed passes), the time ratio to the fastest runtime at that batch size with
+its own interval and verdict, latency percentiles, time to first result, peak memory and the feature check. Pure: no
+printing, no store writes."""
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
 
 from dlbench import stats
-from dlbench.summary import _mean
+from dlbench.summary import _mean, adaptive, rank
 
 # Inference runs are compared (one table) when these agree; compile mode and batch size are rows of the table.
 COMPARED_ON = ("device", "samples", "threads", "precision", "tier", "epochs", "batch_sizes")
@@ -23,10 +24,12 @@ class InferenceRow:
     batch_size: int | None                    # None: the runs have no result (skipped, failed)
     runs: int
     statuses: dict
-    items_per_second: stats.Interval | None = None  # images / mean pass seconds, CI from the passes' bootstrap CI
-    ratio: stats.Interval | None = None       # mean pass seconds / the fastest runtime's at this batch size
+    pass_seconds: stats.Interval | None = None  # a timed pass over the images: geometric mean over repeats
+    items_per_second: stats.Interval | None = None  # images over pass_seconds (its interval, inverted)
+    ratio: stats.Interval | None = None       # pass seconds / the fastest runtime's at this batch size
     fastest: bool = False
-    tie_with_fastest: bool = False
+    verdict: str | None = None                # against the fastest runtime (stats.verdict), "fastest" on it
+    verdict_reason: str | None = None
     seconds_per_1000: float | None = None
     latency_p50: float | None = None          # seconds per batch (mean over runs)
     latency_p90: float | None = None
@@ -44,24 +47,23 @@ class InferenceRow:
     def label(self):
         return self.framework if self.compile == "none" else f"{self.framework} ({self.compile})"
 
+    time_unit = "passes"  # what a repeat's figure averages
+
+    @property
+    def time(self):
+        """The interval the ranking and verdicts use (lower is better)."""
+        return self.pass_seconds
+
     def to_json(self):
         row = asdict(self)
         row["kind"] = "inference"
-        for key in ("items_per_second", "ratio"):
+        for key in ("pass_seconds", "items_per_second", "ratio"):
             interval = getattr(self, key)
             row[key] = interval._asdict() if interval is not None else None
         return row
 
 
-def throughput(images, seconds_ci):
-    """images/s from a CI of the mean pass seconds: the bounds swap (a longer pass is a lower throughput)."""
-    flip = (lambda s: images / s if s else None)
-    return stats.Interval(flip(seconds_ci.estimate), flip(seconds_ci.high) if seconds_ci.high is not None else None,
-                          flip(seconds_ci.low) if seconds_ci.low is not None else None, seconds_ci.method,
-                          seconds_ci.n, seconds_ci.groups)
-
-
-def summarize(runs, inference_by_run, n_resamples=1000, seed=0):
+def summarize(runs, inference_by_run):
     """Rows for every inference run among `runs` (Store.inference gives `inference_by_run`), in the order first
     seen, batch sizes ascending within each framework and mode."""
     groups = {}
@@ -100,29 +102,14 @@ def summarize(runs, inference_by_run, n_resamples=1000, seed=0):
         for size in sizes:
             batches = [b for r in results for b in r["batches"] if b["batch_size"] == size]
             seconds = [b["pass_seconds"] for b in batches if b["pass_seconds"]]
-            images = batches[0]["images"]
-            seconds_ci = stats.hierarchical_ci(seconds, n_resamples=n_resamples, seed=seed)
+            seconds_ci = stats.mean_interval(seconds, anytime=adaptive(ok))
             rows.append(InferenceRow(
-                batch_size=size, items_per_second=throughput(images, seconds_ci),
+                batch_size=size, pass_seconds=seconds_ci,
+                items_per_second=stats.scale(stats.invert(seconds_ci), batches[0]["images"]),
                 seconds_per_1000=_mean([b["seconds_per_1000"] for b in batches]),
                 latency_p50=_mean([b["latency_p50"] for b in batches]),
                 latency_p90=_mean([b["latency_p90"] for b in batches]),
                 latency_p99=_mean([b["latency_p99"] for b in batches]), **common))
-            passes.append(seconds)
-    _add_ratios(rows, passes, n_resamples, seed)
+            passes.append((seconds, adaptive(ok)))
+    rank(rows, passes, key=lambda row: (row.workload, json.dumps(row.settings, sort_keys=True), row.batch_size))
     return rows
-
-
-def _add_ratios(rows, passes, n_resamples, seed):
-    """Each runtime's mean pass time relative to the fastest one at the same batch size and compared settings."""
-    by_group = {}
-    for row, seconds in zip(rows, passes):
-        if row.items_per_second is not None:
-            key = (row.workload, json.dumps(row.settings, sort_keys=True), row.batch_size)
-            by_group.setdefault(key, []).append((row, seconds))
-    for members in by_group.values():
-        fastest, fastest_seconds = max(members, key=lambda member: member[0].items_per_second.estimate)
-        for row, seconds in members:
-            row.fastest = row is fastest
-            row.ratio = stats.ratio_ci(seconds, fastest_seconds, n_resamples=n_resamples, seed=seed)
-            row.tie_with_fastest = not row.fastest and stats.is_tie(row.ratio)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
+from dlbench import stats
+
 
 def seconds(value):
     if value is None:
@@ -18,13 +20,48 @@ def interval(iv, fmt=seconds):
     return f"[{fmt(iv.low)}, {fmt(iv.high)}]"
 
 
+# The verdict of a row against the fastest, in a word (stats.verdict: the method note under each table says what
+# each means).
+VERDICT_WORDS = {"faster": "faster", "slower": "slower", "equivalent": f"equal ±{stats.MARGIN:.0%}", "tie": "tie",
+                 "inconclusive": "?"}
+
+
+def two(value):
+    return f"{value:.2f}"
+
+
 def ratio(row):
+    """The ratio to the fastest with its interval and verdict, as text: '1.27 [1.23, 1.30] slower'."""
     if row.ratio is None:
         return "-"
     if row.fastest:
         return "1.00 (fastest)"
-    tie = " tie" if row.tie_with_fastest else ""
-    return f"{row.ratio.estimate:.2f} {interval(row.ratio, lambda v: f'{v:.2f}')}{tie}"
+    bounds = interval(row.ratio, two)
+    return f"{row.ratio.estimate:.2f}{'' if bounds == '-' else ' ' + bounds} {VERDICT_WORDS[row.verdict]}"
+
+
+def noise(row):
+    """Between- and within-process relative SDs in percent, 'between/within'."""
+    if row.spread is None:
+        return "-"
+    between, within = (f"{100 * v:.1f}" if v is not None else "-" for v in row.spread)
+    return f"{between}/{within}"
+
+
+def method_note(rows):
+    """What the intervals and verdicts of a table are, in two sentences a reader can check."""
+    methods = sorted({r.time.method for r in rows if r.time})
+    if not methods:
+        return None
+    note = (f"95% intervals: {'; '.join(methods)} (each repeat a fresh process, its figure the mean of its timed "
+            f"{rows[0].time_unit}; geometric means). Verdicts against the "
+            f"fastest: slower when the ratio's interval excludes 1, 'equal ±{stats.MARGIN:.0%}' when it lies within "
+            f"±{stats.MARGIN:.0%}, tie when it contains 1 but is wider, '?' with fewer than {stats.MIN_REPEATS} "
+            "repeats a side.")
+    few = sorted({r.framework for r in rows if r.verdict == "inconclusive"})
+    if few:
+        note += f" No verdict yet for {', '.join(few)}: more repeats (--repeats) or a --budget decide."
+    return note
 
 
 def milliseconds(value):
@@ -63,8 +100,8 @@ def summary_tables(rows):
         show_kernel = any(r.rnn_kernel for r in members)
         show_text = any(r.text_bigram_share is not None for r in members)
         columns = [("framework", "left"), ("runs", "left"), ("epoch s [95% CI]", "right"),
-                   ("x fastest [95% CI]", "right"), ("1st epoch s", "right"), ("samples/s", "right"),
-                   ("ms/step", "right"), ("val acc", "right")]
+                   ("x fastest [95% CI]", "right"), ("noise %", "right"), ("1st epoch s", "right"),
+                   ("samples/s", "right"), ("ms/step", "right"), ("val acc", "right")]
         if targets:
             columns.append((f"s to {'/'.join(f'{t:g}' for t in targets)}", "right"))
         if show_input:
@@ -86,7 +123,7 @@ def summary_tables(rows):
         for row in sorted(members, key=lambda r: (r.epoch_seconds is None, r.ratio.estimate if r.ratio else 0)):
             epoch = row.epoch_seconds
             cells = [row.framework, status(row), f"{seconds(epoch.estimate)} {interval(epoch)}" if epoch else "-",
-                     ratio(row), seconds(row.first_epoch_seconds),
+                     ratio(row), noise(row), seconds(row.first_epoch_seconds),
                      f"{row.samples_per_second:,.0f}" if row.samples_per_second else "-", milliseconds(row.step_ms),
                      percent(row.val_accuracy)]
             if targets:
@@ -105,8 +142,8 @@ def summary_tables(rows):
             peak = row.peak_device_bytes if on_gpu else row.peak_host_bytes
             cells.append(f"{peak / 1e6:,.0f}" if peak is not None else "-")
             table.add_row(*cells)
-        methods = sorted({r.epoch_seconds.method for r in members if r.epoch_seconds})
-        notes = [f"CI method: {', '.join(methods)}"] if methods else []
+        note = method_note(members)
+        notes = [note + " noise %: between-process / within-process relative SD."] if note else []
         nodes = sorted({node for r in members for node in r.nodes})
         if len(nodes) > 1:  # a suite spread over a cluster (--executor ray) or results of several machines
             notes.append(f"[yellow]warning: these runs come from {len(nodes)} nodes ({escape('; '.join(nodes))}): "
@@ -159,7 +196,6 @@ def inference_tables(rows):
                 seconds(row.first_result_seconds),
                 (f"{row.peak_host_bytes / 2**20:,.0f}" if row.peak_host_bytes else "-") +
                 (f" / {row.allocator_peak_bytes / 2**20:,.0f} dev" if row.allocator_peak_bytes else ""), check)
-        methods = sorted({r.items_per_second.method for r in members if r.items_per_second})
-        table.caption = f"CI method: {', '.join(methods)}" if methods else None
+        table.caption = method_note(members)
         tables.append(table)
     return tables

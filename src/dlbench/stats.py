@@ -1,177 +1,274 @@
-"""Confidence intervals for benchmark epoch times.
+"""Intervals, verdicts and noise checks for benchmark times. Pure functions: no store, no printing.
 
-Methods:
+The process (a repeat) is the unit of replication: epochs of one process share its luck (memory layout, neighbours
+on the machine), so they cannot stand in for repeats. Each repeat contributes one figure, the mean of its
+steady-state epoch times, and intervals are built on the logs of those figures: an estimate is their geometric
+mean, and a ratio's interval is an interval for a difference of logs.
 
-* ``bootstrap_ci``: bootstrap CI of the mean of one sample, either the plain
-  percentile interval or the bias-corrected and accelerated (BCa) interval of
-  Efron & Tibshirani, *An Introduction to the Bootstrap* (1993), ch. 14.3:
-  bias correction z0 from the share of resampled means below the estimate,
-  acceleration from the jackknife.
-* ``hierarchical_ci``: two-level bootstrap for several repeats (processes):
-  resample the repeats, then the epoch times within each chosen repeat, so that
-  the spread between repeats widens the interval. BCa (acceleration from a
-  leave-one-group-out jackknife) with at least 3 repeats, percentile otherwise.
-* ``ratio_ci``: percentile CI of mean(a) / mean(b), each side resampled
-  independently (hierarchically when it has several repeats).
+* Fixed repeats: Student's t interval on the log repeat means (k - 1 degrees of freedom); a ratio: Welch's t with
+  the Welch-Satterthwaite degrees of freedom. Exact under a normal two-level model for one mean at every k >= 2;
+  tests/test_stats.py checks the coverage of both by simulation.
+* Adaptive repeats (a budget adds repeats until the verdicts are decided): a confidence sequence, valid at every
+  number of repeats at once, so that stopping when it decides keeps its error rate. It inverts the scale-invariant
+  normal-mixture Bayes factor (Gaussian mixture over the standardised effect, right-Haar prior over the scale;
+  Lai 1976; Wang & Ramdas 2023, "Anytime-valid t-tests and confidence sequences for Gaussian means with unknown
+  variance"), a nonnegative martingale under the null, so Ville's inequality bounds the chance that it ever excludes
+  the truth by alpha. A ratio's sequence works on the differences of the two rows' log repeat means, paired by repeat
+  index (independent rows: the pairs are independent draws).
+* One repeat: a t interval over its epochs, labelled within-process only. No verdict is drawn from it.
 
-No interval is invented from fewer than two values: ``low``/``high`` are None.
+Verdicts need an interval across repeats with at least MIN_REPEATS per side: "faster" or "slower" when the ratio's
+interval excludes 1; "equivalent" when it lies within the margin around 1; "tie" when it contains 1 but is wider;
+"inconclusive" otherwise.
 """
-
 from __future__ import annotations
 
-from statistics import NormalDist
+import math
+import statistics
 from typing import NamedTuple
 
 import numpy as np
+from scipy import stats as scipy_stats
 
-_NORMAL = NormalDist()
+CONFIDENCE = 0.95
+MARGIN = 0.05        # "equivalent": a ratio interval inside [1 / 1.05, 1.05]
+MIN_REPEATS = 3      # per side, for a verdict: Welch's interval at 2 repeats a side covers more than it claims
+MIXTURE_G = 10.0     # the confidence sequence's prior variance of the standardised effect: tightest at 4-10 repeats
+VERDICTS = ("faster", "slower", "equivalent", "tie", "inconclusive")
+DECIDED = ("faster", "slower", "equivalent")
 
 
 class Interval(NamedTuple):
     estimate: float
-    low: float | None
+    low: float | None            # None: no interval (too few values, or a confidence sequence still unbounded)
     high: float | None
-    method: str
-    n: int
-    groups: int
+    method: str                  # in words, e.g. "t over 5 repeats"
+    n: int                       # the values behind it (epochs, or timed passes)
+    groups: int                  # the repeats behind it; a ratio: the smaller side's
+    across_repeats: bool = True  # False: within one process only, no verdict is drawn from it
 
 
-def _as_sample(values) -> np.ndarray:
+class Spread(NamedTuple):
+    """The noise of one row, as relative standard deviations (SD of the logs)."""
+    between: float | None        # between processes, beyond what the within-process noise explains
+    within: float | None         # between the steady epochs of one process, pooled over its repeats
+
+
+def _sample(values) -> np.ndarray:
     x = np.asarray(values, dtype=float)
     if x.ndim != 1:
         raise ValueError(f"expected a 1-D sample, got shape {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("sample contains NaN or infinite values")
+    if not np.all(np.isfinite(x)) or np.any(x <= 0):
+        raise ValueError("times must be finite and positive")
     return x
 
 
-def _as_groups(groups) -> list[np.ndarray]:
-    # Empty repeats (all epochs were warm-up) carry no information: drop them.
-    out = [g for g in (_as_sample(g) for g in groups) if g.size]
+def _groups(groups) -> list[np.ndarray]:
+    """Each repeat's steady-state values; repeats without any (every epoch was warm-up) carry nothing."""
+    out = [g for g in (_sample(g) for g in groups) if g.size]
     if not out:
         raise ValueError("no values")
     return out
 
 
-def _check_args(n_resamples: int, confidence: float) -> None:
-    if int(n_resamples) < 1:
-        raise ValueError("n_resamples must be >= 1")
+def _alpha(confidence):
     if not 0.0 < confidence < 1.0:
         raise ValueError("confidence must be in (0, 1)")
+    return 1.0 - confidence
 
 
-def _resampled_means(groups: list[np.ndarray], n_resamples: int, rng) -> np.ndarray:
-    """Pooled mean of each bootstrap resample (one group: plain resampling)."""
-    if len(groups) == 1:
-        x = groups[0]
-        return x[rng.integers(0, x.size, size=(n_resamples, x.size))].mean(axis=1)
-    # Pad the groups into one matrix so both levels are drawn in one go; the mask
-    # drops the padding slots beyond each chosen group's own size.
-    sizes = np.array([g.size for g in groups])
-    padded = np.zeros((len(groups), sizes.max()))
-    for i, g in enumerate(groups):
-        padded[i, : g.size] = g
-    chosen = rng.integers(0, len(groups), size=(n_resamples, len(groups)))
-    n_chosen = sizes[chosen][..., None]
-    pos = rng.integers(0, n_chosen, size=(*chosen.shape, sizes.max()))
-    mask = np.arange(sizes.max()) < n_chosen
-    total = np.where(mask, padded[chosen[..., None], pos], 0.0).sum(axis=(1, 2))
-    return total / n_chosen[..., 0].sum(axis=1)
+def t_factor(k, confidence=CONFIDENCE):
+    """The multiple of the standard error that a fixed-k t interval (k - 1 df) spans on each side."""
+    return float(scipy_stats.t.ppf(1.0 - _alpha(confidence) / 2.0, k - 1))
 
 
-def _bca_bounds(means, estimate, jackknife, alpha):
-    """BCa percentile levels (Efron & Tibshirani eq. 14.10), or None if undefined."""
-    # Mid-rank share of resampled means below the estimate (as scipy does) so that
-    # ties with the estimate do not bias z0.
-    share = (np.count_nonzero(means < estimate) + np.count_nonzero(means <= estimate)) / (
-        2 * means.size
-    )
-    if not 0.0 < share < 1.0:
-        return None  # z0 would be infinite
-    z0 = _NORMAL.inv_cdf(share)
-    d = jackknife.mean() - jackknife
-    den = 6.0 * np.sum(d**2) ** 1.5
-    if den == 0.0:
-        return None  # acceleration 0/0
-    a = np.sum(d**3) / den
-    levels = []
-    for z in (_NORMAL.inv_cdf(alpha), _NORMAL.inv_cdf(1.0 - alpha)):
-        levels.append(_NORMAL.cdf(z0 + (z0 + z) / (1.0 - a * (z0 + z))))
-    return levels if all(np.isfinite(levels)) else None
+def sequence_factor(k, confidence=CONFIDENCE, g=MIXTURE_G):
+    """The multiple of the standard error that the confidence sequence spans on each side after k values, or inf
+    while it is still unbounded. From the mixture Bayes factor B = (1 + kg)^(-1/2) * ((1 + t^2/v) /
+    (1 + t^2/((1 + kg)v)))^((v + 1)/2), v = k - 1: the sequence is {t : B < 1/alpha}."""
+    if k < 2:
+        return math.inf
+    v, alpha = k - 1, _alpha(confidence)
+    r = (math.sqrt(1.0 + k * g) / alpha) ** (2.0 / (v + 1))
+    if r >= 1.0 + k * g:
+        return math.inf
+    return math.sqrt(v * (r - 1.0) / (1.0 - r / (1.0 + k * g)))
 
 
-def _interval(groups, n_resamples, confidence, seed, use_bca, prefix) -> Interval:
-    _check_args(n_resamples, confidence)
-    pooled = np.concatenate(groups)
-    estimate = float(pooled.mean())
-    n, k = pooled.size, len(groups)
-    if n < 2:
-        return Interval(estimate, None, None, "none", n, k)
-    if np.all(pooled == pooled[0]):
-        # Every resample has the same mean: the interval is exact, BCa is 0/0.
-        return Interval(estimate, estimate, estimate, prefix + "percentile", n, k)
-    means = _resampled_means(groups, int(n_resamples), np.random.default_rng(seed))
-    alpha = (1.0 - confidence) / 2.0
-    levels = None
-    if use_bca:
-        if k == 1:  # leave one value out
-            jack = (pooled.sum() - pooled) / (n - 1)
-        else:  # leave one group out
-            jack = np.array([(pooled.sum() - g.sum()) / (n - g.size) for g in groups])
-        levels = _bca_bounds(means, estimate, jack, alpha)
-    method = prefix + ("BCa" if levels is not None else "percentile")
-    low, high = np.quantile(means, levels if levels is not None else [alpha, 1 - alpha])
-    return Interval(estimate, float(low), float(high), method, n, k)
+def mixture_bayes_factor(t, k, g=MIXTURE_G):
+    """The scale-invariant normal-mixture Bayes factor of a one-sample t statistic from k values (tested against
+    numerical integration in tests/test_stats.py)."""
+    v = k - 1
+    return (1.0 + k * g) ** -0.5 * ((1.0 + t * t / v) / (1.0 + t * t / ((1.0 + k * g) * v))) ** ((v + 1) / 2.0)
 
 
-def bootstrap_ci(values, *, n_resamples=1000, confidence=0.95, method="BCa", seed=0) -> Interval:
-    """Bootstrap CI of the mean of a 1-D sample; method "BCa" or "percentile"."""
-    if method not in ("BCa", "percentile"):
-        raise ValueError(f"unknown method {method!r}")
-    x = _as_sample(values)
-    if x.size == 0:
-        raise ValueError("no values")
-    return _interval([x], n_resamples, confidence, seed, method == "BCa", "")
+def repeat_means(groups) -> np.ndarray:
+    """One figure per repeat: the mean of its steady-state values."""
+    return np.array([g.mean() for g in _groups(groups)])
 
 
-def hierarchical_ci(groups, *, n_resamples=1000, confidence=0.95, seed=0) -> Interval:
-    """Two-level bootstrap CI of the pooled mean of several repeats."""
-    gs = _as_groups(groups)
-    if len(gs) == 1:
-        return bootstrap_ci(gs[0], n_resamples=n_resamples, confidence=confidence, seed=seed)
-    # With 2 groups the leave-one-group-out jackknife is too crude for BCa.
-    return _interval(gs, n_resamples, confidence, seed, len(gs) >= 3, "hierarchical-")
+def _symmetric(center, se, factor, method, n, k, across=True, log=True):
+    if not math.isfinite(factor):
+        return Interval(math.exp(center) if log else center, None, None, method, n, k, across)
+    half = factor * se
+    if log:
+        return Interval(math.exp(center), math.exp(center - half), math.exp(center + half), method, n, k, across)
+    return Interval(center, center - half, center + half, method, n, k, across)
 
 
-def ratio_ci(groups_a, groups_b, *, n_resamples=1000, confidence=0.95, seed=0) -> Interval:
-    """Percentile CI of mean(a) / mean(b) (pooled means), sides resampled independently."""
-    _check_args(n_resamples, confidence)
-    ga, gb = _as_groups(groups_a), _as_groups(groups_b)
-    a, b = np.concatenate(ga), np.concatenate(gb)
-    if b.mean() == 0.0:
-        raise ValueError("mean of the denominator is zero")
-    estimate = float(a.mean() / b.mean())
-    n, k = a.size + b.size, len(ga) + len(gb)
-    if a.size < 2 or b.size < 2:
-        return Interval(estimate, None, None, "none", n, k)
-    rng = np.random.default_rng(seed)
-    ratios = _resampled_means(ga, int(n_resamples), rng) / _resampled_means(gb, int(n_resamples), rng)
-    alpha = (1.0 - confidence) / 2.0
-    low, high = np.quantile(ratios, [alpha, 1.0 - alpha])
-    method = "hierarchical-percentile" if max(len(ga), len(gb)) > 1 else "percentile"
-    return Interval(estimate, float(low), float(high), method, n, k)
+def mean_interval(groups, *, confidence=CONFIDENCE, anytime=False) -> Interval:
+    """The typical steady-state time of a process (geometric mean of the repeat means) and its interval; with one
+    repeat, the mean of its epochs with a within-process interval."""
+    gs = _groups(groups)
+    k, n = len(gs), sum(g.size for g in gs)
+    if k == 1:
+        x = gs[0]
+        if x.size < 2:
+            return Interval(float(x.mean()), None, None, "none: one value", n, 1, False)
+        return _symmetric(float(x.mean()), x.std(ddof=1) / math.sqrt(x.size), t_factor(x.size, confidence),
+                          f"within-process only: t over the {x.size} epochs of 1 repeat", n, 1, False, log=False)
+    logs = np.log([g.mean() for g in gs])
+    se = logs.std(ddof=1) / math.sqrt(k)
+    if anytime:
+        return _symmetric(float(logs.mean()), se, sequence_factor(k, confidence),
+                          f"anytime-valid t over {k} repeats", n, k)
+    return _symmetric(float(logs.mean()), se, t_factor(k, confidence), f"t over {k} repeats", n, k)
 
 
-def is_tie(interval: Interval) -> bool:
-    """True when the CI contains 1.0; False when there is no CI."""
-    if interval.low is None or interval.high is None:
-        return False
-    return interval.low <= 1.0 <= interval.high
+def ratio_interval(groups_a, groups_b, *, confidence=CONFIDENCE, anytime=False) -> Interval:
+    """a's typical time over b's, with its interval: Welch's t on the log repeat means; a confidence sequence on
+    their paired differences when `anytime`; within-process only (Welch over log epoch times) when a side has one
+    repeat."""
+    ga, gb = _groups(groups_a), _groups(groups_b)
+    ka, kb = len(ga), len(gb)
+    n = sum(g.size for g in ga) + sum(g.size for g in gb)
+    if min(ka, kb) == 1:
+        xa, xb = np.log(np.concatenate(ga)), np.log(np.concatenate(gb))
+        estimate = math.log(np.concatenate(ga).mean() / np.concatenate(gb).mean())
+        if xa.size < 2 or xb.size < 2:
+            return Interval(math.exp(estimate), None, None, "none: one value on a side", n, 1, False)
+        se, df = _welch(xa, xb)
+        return _symmetric(estimate, se, float(scipy_stats.t.ppf(1 - _alpha(confidence) / 2, df)),
+                          "within-process only: Welch's t over epochs (a side has 1 repeat)", n, 1, False)
+    la = np.log([g.mean() for g in ga])
+    lb = np.log([g.mean() for g in gb])
+    if anytime:
+        pairs = min(ka, kb)
+        d = la[:pairs] - lb[:pairs]
+        return _symmetric(float(d.mean()), d.std(ddof=1) / math.sqrt(pairs), sequence_factor(pairs, confidence),
+                          f"anytime-valid t over {pairs} paired repeats", n, pairs)
+    se, df = _welch(la, lb)
+    return _symmetric(float(la.mean() - lb.mean()), se, float(scipy_stats.t.ppf(1 - _alpha(confidence) / 2, df)),
+                      f"Welch's t over {ka} and {kb} repeats", n, min(ka, kb))
 
 
-def steady_state(epoch_times, warmup_flags) -> list[float]:
-    """The epoch times whose warm-up flag is false, in order."""
-    times, flags = list(epoch_times), list(warmup_flags)
+def _welch(xa, xb):
+    """Standard error of mean(xa) - mean(xb) and its Welch-Satterthwaite degrees of freedom."""
+    va, vb = xa.var(ddof=1) / xa.size, xb.var(ddof=1) / xb.size
+    se2 = va + vb
+    if se2 == 0.0:
+        return 0.0, float(xa.size + xb.size - 2)
+    return math.sqrt(se2), se2 ** 2 / (va ** 2 / (xa.size - 1) + vb ** 2 / (xb.size - 1))
+
+
+def invert(interval: Interval) -> Interval:
+    """The interval of the reciprocal (a time ratio read as a speed ratio, seconds as items per second)."""
+    flip = (lambda v: None if v is None else 1.0 / v)
+    return interval._replace(estimate=1.0 / interval.estimate, low=flip(interval.high), high=flip(interval.low))
+
+
+def scale(interval: Interval, factor: float) -> Interval:
+    """The interval of a constant times the quantity (a price per hour, images per pass)."""
+    times = (lambda v: None if v is None else v * factor)
+    return interval._replace(estimate=interval.estimate * factor, low=times(interval.low), high=times(interval.high))
+
+
+def verdict(ratio: Interval | None, margin=MARGIN, min_repeats=MIN_REPEATS) -> str:
+    """What a ratio (this time / the reference's) says: faster, slower, equivalent, tie or inconclusive."""
+    if ratio is None or ratio.low is None or not ratio.across_repeats or ratio.groups < min_repeats:
+        return "inconclusive"
+    if ratio.high < 1.0:
+        return "faster"
+    if ratio.low > 1.0:
+        return "slower"
+    if ratio.low >= 1.0 / (1.0 + margin) and ratio.high <= 1.0 + margin:
+        return "equivalent"
+    return "tie"
+
+
+def why_inconclusive(ratio: Interval | None, min_repeats=MIN_REPEATS) -> str:
+    if ratio is None:
+        return "no result on a side"
+    if not ratio.across_repeats:
+        return "one repeat on a side: its interval is within-process only"
+    if ratio.groups < min_repeats:
+        return f"{ratio.groups} repeats on a side, a verdict needs {min_repeats}"
+    return f"the interval is still unbounded after {ratio.groups} repeats"
+
+
+def spread(groups) -> Spread:
+    """Between- and within-process relative SDs: the within part pools each repeat's epochs about its own mean;
+    the between part is what the repeat means vary beyond the within part's share of them."""
+    gs = _groups(groups)
+    logs = [np.log(g) for g in gs]
+    dof = sum(x.size - 1 for x in logs)
+    within = math.sqrt(sum(((x - x.mean()) ** 2).sum() for x in logs) / dof) if dof else None
+    if len(gs) < 2:
+        return Spread(None, within)
+    means = np.log([g.mean() for g in gs])
+    per_repeat = statistics.fmean(1.0 / g.size for g in gs)  # the within variance left in a repeat's mean
+    between2 = means.var(ddof=1) - (within ** 2 * per_repeat if within is not None else 0.0)
+    return Spread(math.sqrt(max(between2, 0.0)), within)
+
+
+OUTLIER_Z = 3.5       # Iglewicz & Hoaglin's modified z-score cut-off
+OUTLIER_FLOOR = 0.10  # and at least 10% from the median: smaller differences are ordinary process noise
+
+
+def outlying_repeats(groups) -> list[int]:
+    """Indices (among the repeats with values) of repeats whose mean lies far from the others: a modified z-score
+    (0.6745 |x - median| / MAD) above 3.5 on the log means, and at least 10% away. Needs 3 repeats; flagged, never
+    dropped."""
+    gs = _groups(groups)
+    if len(gs) < 3:
+        return []
+    logs = np.log([g.mean() for g in gs])
+    deviation = np.abs(logs - np.median(logs))
+    mad = np.median(deviation)
+    limit = max(OUTLIER_Z * mad / 0.6745, math.log1p(OUTLIER_FLOOR))
+    return [i for i, d in enumerate(deviation) if d > limit]
+
+
+WARMUP_FLOOR = 0.05   # an epoch still warming up is more than 5% slower than the median of the ones after it
+
+
+def warmup_epochs(times, declared=1) -> tuple[int, bool]:
+    """(how many leading epochs are warm-up, whether the rest look steady). The declared warm-up (the first epoch)
+    is extended while the next epoch is slower than the median of the epochs after it by more than 5% and by more
+    than 3.5 robust SDs of them; at least two steady epochs stay. The rest are not steady when the extension stops
+    at that limit with the next epoch still slow."""
+    times = [float(t) for t in times]
+    n = min(declared, len(times))
+    while True:
+        later = times[n + 1:]
+        if n >= len(times) or len(later) < 2:
+            return n, True
+        median = statistics.median(later)
+        mad = statistics.median(abs(t - median) for t in later)
+        slow = times[n] > median * (1 + WARMUP_FLOOR) and times[n] - median > OUTLIER_Z * mad / 0.6745
+        if not slow:
+            return n, True
+        if len(later) < 3:  # extending would leave fewer than two steady epochs
+            return n, False
+        n += 1
+
+
+def steady_epochs(epoch_times, warmup_flags) -> tuple[list[float], int, bool]:
+    """(steady-state epoch times, warm-up epochs used, steady): the declared warm-up is the leading run of flagged
+    epochs, extended by warmup_epochs; flagged epochs later in the run stay out too."""
+    times, flags = [float(t) for t in epoch_times], [bool(w) for w in warmup_flags]
     if len(times) != len(flags):
         raise ValueError("epoch_times and warmup_flags differ in length")
-    return [float(t) for t, w in zip(times, flags) if not w]
+    declared = next((i for i, w in enumerate(flags) if not w), len(flags))
+    used, steady = warmup_epochs(times, declared)
+    return [t for i, (t, w) in enumerate(zip(times, flags)) if i >= used and not w], used, steady

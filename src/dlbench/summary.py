@@ -1,5 +1,6 @@
 """From stored runs to the summary people read: per (workload, settings, framework), the steady-state epoch time
-with its bootstrap CI and the ratio to the fastest framework with its own CI. Pure: no printing, no store writes."""
+with its interval over repeats, and the ratio to the fastest framework with its own interval and verdict (stats).
+Pure: no printing, no store writes."""
 from __future__ import annotations
 
 import json
@@ -21,12 +22,15 @@ class Row:
     settings: dict
     runs: int
     statuses: dict                        # status -> count
-    epoch_seconds: stats.Interval | None  # steady-state epoch time (warm-up epochs excluded)
-    ratio: stats.Interval | None = None   # epoch time / the fastest framework's, with its CI
+    epoch_seconds: stats.Interval | None  # steady-state epoch time: geometric mean over repeats, with its interval
+    ratio: stats.Interval | None = None   # epoch time / the fastest framework's, with its interval
     fastest: bool = False
-    tie_with_fastest: bool = False
+    verdict: str | None = None            # against the fastest row: slower, equivalent, tie, inconclusive (stats);
+                                          # "fastest" on the fastest row itself
+    verdict_reason: str | None = None     # why a verdict is inconclusive
+    spread: stats.Spread | None = None    # between- and within-process relative SDs
     first_epoch_seconds: float | None = None  # time to first epoch: compilation and autotuning show here
-    samples_per_second: float | None = None
+    samples_per_second: float | None = None   # training samples over the epoch_seconds estimate
     step_ms: float | None = None          # steady-state time per training step: epoch time / batches per epoch
     val_accuracy: float | None = None
     val_loss: float | None = None
@@ -44,13 +48,21 @@ class Row:
     nodes: list = field(default_factory=list)     # "host (device)" of the ok runs: one table from several nodes
                                                   # compares machines, not only frameworks (the render warns)
     errors: list = field(default_factory=list)
-    warnings: list = field(default_factory=list)  # ok runs whose result is suspect (generated text that is garbage)
+    warnings: list = field(default_factory=list)  # what makes an ok result suspect: garbage text, an outlying
+                                                  # repeat, a warm-up that did not settle, a busy machine
+
+    time_unit = "epochs"  # what a repeat's figure averages
+
+    @property
+    def time(self):
+        """The interval the ranking and verdicts use (lower is better)."""
+        return self.epoch_seconds
 
     def to_json(self):
         row = asdict(self)
-        for key in ("epoch_seconds", "ratio"):
-            interval = getattr(self, key)
-            row[key] = interval._asdict() if interval is not None else None
+        for key in ("epoch_seconds", "ratio", "spread"):
+            value = getattr(self, key)
+            row[key] = value._asdict() if value is not None else None
         return row
 
 
@@ -59,15 +71,14 @@ def _mean(values):
     return statistics.fmean(values) if values else None
 
 
-def efficiency(ok, epochs_by_run):
-    """Achieved TFLOP/s of the steady-state epochs and, on a known GPU, MFU. An fp32 run is measured against the
+def efficiency(ok, samples_per_second):
+    """Achieved TFLOP/s at the row's samples/s and, on a known GPU, MFU. An fp32 run is measured against the
     TF32 tensor-core peak: the frameworks' GPU defaults use TF32 for convolutions (and JAX for matmuls), so that
     is the ceiling the hardware offers them."""
-    rates = [r["flops_per_sample"] * e["samples_per_second"] for r in ok if r.get("flops_per_sample")
-             for e in epochs_by_run[r["id"]] if not e["warmup"] and e["samples_per_second"]]
-    if not rates:
+    per_sample = next((r["flops_per_sample"] for r in ok if r.get("flops_per_sample")), None)
+    if not per_sample or not samples_per_second:
         return {}
-    rate = statistics.fmean(rates)
+    rate = per_sample * samples_per_second
     device = ok[0]["env"].get("device") or {}
     precision = {"fp32": "tf32"}.get(ok[0]["settings"].get("precision"), ok[0]["settings"].get("precision"))
     on_gpu = ok[0]["settings"].get("device") == "gpu"
@@ -109,7 +120,42 @@ def input_share(epochs):
     return sum(e["input_seconds"] for e in steady) / sum(e["train_seconds"] for e in steady)
 
 
-def summarize(runs, epochs_by_run, samples_by_run=None, n_resamples=1000, seed=0):
+def steady_runs(ok, epochs_by_run):
+    """Per ok run with steady-state epochs: (run, its steady epoch times, warm-up epochs used, steady or not)."""
+    out = []
+    for run in ok:
+        epochs = epochs_by_run[run["id"]]
+        times, used, steady = stats.steady_epochs([e["train_seconds"] for e in epochs], [e["warmup"] for e in epochs])
+        if times:
+            out.append((run, times, used, steady))
+    return out
+
+
+def noise_warnings(steady):
+    """What makes a row's figures suspect: a repeat far from the others, a warm-up longer than declared, epochs that
+    never settled. Flagged, never dropped."""
+    out = []
+    if not steady:
+        return out
+    groups = [times for _, times, _, _ in steady]
+    means = [statistics.fmean(times) for times in groups]
+    median = statistics.median(means)
+    for i in stats.outlying_repeats(groups):
+        run = steady[i][0]
+        out.append(f"repeat {run['repeat'] + 1} is an outlier: {means[i]:.3g} s per epoch against the others' "
+                   f"median {median:.3g} s (kept in the figures)")
+    extended = [f"#{run['repeat'] + 1}: {used} epochs" for run, _, used, _ in steady if used > 1]
+    if extended:
+        out.append(f"warm-up extended past the first epoch in {len(extended)} of {len(steady)} runs "
+                   f"({', '.join(extended)}): those epochs were still slower than the later ones")
+    unsteady = [f"#{run['repeat'] + 1}" for run, _, _, settled in steady if not settled]
+    if unsteady:
+        out.append(f"not steady after the warm-up in {len(unsteady)} run(s) ({', '.join(unsteady)}): "
+                   "run more epochs")
+    return out
+
+
+def summarize(runs, epochs_by_run, samples_by_run=None):
     """Rows for every (workload, compared settings, framework) among `runs`, in the order first seen.
     `samples_by_run`: the generated texts of text workloads (Store.samples)."""
     samples_by_run = samples_by_run or {}
@@ -125,23 +171,24 @@ def summarize(runs, epochs_by_run, samples_by_run=None, n_resamples=1000, seed=0
         for run in group:
             statuses[run["status"]] = statuses.get(run["status"], 0) + 1
         ok = [run for run in group if run["status"] == "ok"]
-        steady = [stats.steady_state([e["train_seconds"] for e in epochs_by_run[r["id"]]],
-                                     [e["warmup"] for e in epochs_by_run[r["id"]]]) for r in ok]
-        steady = [times for times in steady if times]
+        steady = steady_runs(ok, epochs_by_run)
+        times = [t for _, t, _, _ in steady]
         last = [epochs_by_run[r["id"]][-1] for r in ok if epochs_by_run[r["id"]]]
         target = group[0]["settings"].get("target")
         metric = workloads.get(workload).SPEC.metric if workload in workloads.WORKLOAD_IDS else "accuracy"
         reached = [t for t in (time_to_target(epochs_by_run[r["id"]], target, metric) for r in ok) if t is not None]
         samples = [samples_by_run[r["id"]] for r in ok if r["id"] in samples_by_run]
         kernels = sorted({r["rnn_kernel"] for r in ok if r.get("rnn_kernel")})
-        epoch_seconds = stats.hierarchical_ci(steady, n_resamples=n_resamples, seed=seed) if steady else None
+        epoch_seconds = stats.mean_interval(times, anytime=adaptive(ok)) if times else None
+        n_train = (ok[0].get("env") or {}).get("n_train") if ok else None
+        per_second = n_train / epoch_seconds.estimate if epoch_seconds and n_train else None
         rows.append(Row(
             workload=workload, framework=framework, settings=compared, runs=len(group), statuses=statuses,
             epoch_seconds=epoch_seconds, step_ms=step_ms(epoch_seconds, ok),
+            spread=stats.spread(times) if times else None,
             first_epoch_seconds=_mean([epochs_by_run[r["id"]][0]["train_seconds"] for r in ok
                                        if epochs_by_run[r["id"]] and epochs_by_run[r["id"]][0]["warmup"]]),
-            samples_per_second=_mean([e["samples_per_second"] for r in ok for e in epochs_by_run[r["id"]]
-                                      if not e["warmup"]]),
+            samples_per_second=per_second,
             val_accuracy=_mean([e["val_accuracy"] for e in last]),
             val_loss=_mean([e["val_loss"] for e in last]),
             input_share=_mean([input_share(epochs_by_run[r["id"]]) for r in ok]),
@@ -149,28 +196,41 @@ def summarize(runs, epochs_by_run, samples_by_run=None, n_resamples=1000, seed=0
             params=ok[0]["params_total"] if ok else None,
             rnn_kernel="; ".join(kernels) or None,
             text_bigram_share=_mean([sample["bigram_share"] for sample in samples]),
-            **efficiency(ok, epochs_by_run),
+            **efficiency(ok, per_second),
             peak_host_bytes=_max([r.get("peak_host_bytes") for r in ok]),
             peak_device_bytes=_max([r.get("peak_device_bytes") for r in ok]),
             nodes=sorted({f"{r['node_host']} ({r['node_device']})" for r in ok if r.get("node_host")}),
             errors=sorted({run["error"] for run in group if run["status"] != "ok" and run["error"]}),
             warnings=sorted({f"generated text looks broken: {sample['reason']}" for sample in samples
-                             if not sample["ok"]}),
+                             if not sample["ok"]}) + noise_warnings(steady),
         ))
-        steady_times.append(steady)
-    _add_ratios(rows, steady_times, n_resamples, seed)
+        steady_times.append((times, adaptive(ok)))
+    rank(rows, steady_times, key=lambda row: (row.workload, json.dumps(row.settings, sort_keys=True)))
     return rows
 
 
-def _add_ratios(rows, steady_times, n_resamples, seed):
-    """Each framework's epoch time relative to the fastest one of its comparison group."""
+def adaptive(runs):
+    """Whether any of these runs came from a suite whose repeats a budget decided: then every interval and ratio
+    involving them is the anytime-valid one (stats), which stopping on the data leaves valid."""
+    return any(run["settings"].get("adaptive") for run in runs)
+
+
+def rank(rows, samples, key):
+    """Within each comparison (rows with the same `key`), the fastest row by its `time` (an interval of seconds)
+    and every row's ratio to it, with its verdict. `samples`: per row, (its time values per repeat, adaptive)."""
     by_group = {}
-    for row, steady in zip(rows, steady_times):
-        if row.epoch_seconds is not None:
-            by_group.setdefault((row.workload, json.dumps(row.settings, sort_keys=True)), []).append((row, steady))
+    for row, sample in zip(rows, samples):
+        if row.time is not None:
+            by_group.setdefault(key(row), []).append((row, sample))
     for members in by_group.values():
-        fastest, fastest_steady = min(members, key=lambda member: member[0].epoch_seconds.estimate)
-        for row, steady in members:
+        fastest, (fastest_times, fastest_adaptive) = min(members, key=lambda member: member[0].time.estimate)
+        for row, (times, row_adaptive) in members:
             row.fastest = row is fastest
-            row.ratio = stats.ratio_ci(steady, fastest_steady, n_resamples=n_resamples, seed=seed)
-            row.tie_with_fastest = not row.fastest and stats.is_tie(row.ratio)
+            if row.fastest:
+                row.ratio = stats.Interval(1.0, 1.0, 1.0, "reference", row.time.n, row.time.groups)
+                row.verdict = "fastest"
+                continue
+            row.ratio = stats.ratio_interval(times, fastest_times, anytime=row_adaptive or fastest_adaptive)
+            row.verdict = stats.verdict(row.ratio)
+            if row.verdict == "inconclusive":
+                row.verdict_reason = stats.why_inconclusive(row.ratio)

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from dlbench import frameworks as framework_registry
+from dlbench import render
 
 RC = {"svg.hashsalt": "dlbench", "svg.fonttype": "none", "font.size": 9, "axes.spines.top": False,
       "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3, "figure.dpi": 100}
@@ -131,7 +132,7 @@ def epoch_time_bars(group, colors):
         axes.set_yticks(range(len(names)), names)
         axes.set_ylim(-0.6, len(names) - 0.4)
         axes.set_xlim(0, largest * 1.3)
-        axes.set_xlabel("steady-state seconds per epoch (mean, 95% CI)")
+        axes.set_xlabel("steady-state seconds per epoch (geometric mean over repeats, 95% interval)")
         axes.set_title(f"{group.title}: epoch time", loc="left", fontsize=10)
         axes.grid(axis="y", visible=False)
     return figure
@@ -186,7 +187,7 @@ def ratio_matrix(groups, framework_ids):
                 elif ratio is None:
                     text = ", ".join(s for s in sorted(row.statuses) if s != "ok") or "no result"
                 else:
-                    text = f"{ratio:.2f}" + (" tie" if row.tie_with_fastest else "")
+                    text = f"{ratio:.2f}" + ("" if row.fastest else f" {render.VERDICT_WORDS[row.verdict]}")
                 axes.text(x, y, text, ha="center", va="center", fontsize=8)
         axes.set_xlim(-0.5, len(framework_ids) - 0.5)
         axes.set_ylim(len(groups) - 0.5, -0.5)

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from dlbench import frameworks as framework_registry
+from dlbench import stats
 from dlbench.console import DEFAULT_STORE, EXIT_FAILED, err, fail, names, open_store, out, select_runs
 
 DEFAULT_OUT = Path("results") / "report"
@@ -95,12 +97,16 @@ def register(app):
         framework_ids: Optional[List[str]] = typer.Option(None, "--frameworks", help="Only these frameworks."),
         store_path: Optional[Path] = typer.Option(None, "--store", help="The store that filters apply to "
                                                                         f"(default {DEFAULT_STORE})."),
+        fail_slower: Optional[float] = typer.Option(None, "--fail-slower", metavar="RATIO", help="Exit 1 when a row "
+                                                    "of B is decidedly slower than A by more than RATIO (e.g. 1.05: "
+                                                    "the lower end of B / A's interval above 1.05): a CI gate."),
         as_json: bool = json_option,
     ):
-        """Compare two result sets: what got faster or slower from A to B, with CIs.
+        """Compare two result sets: what got faster or slower from A to B, with 95% intervals and verdicts.
 
         Rows match by workload, framework and compared settings; B / A is the ratio of steady-state epoch times
-        with its bootstrap CI, and a CI that contains 1 is a tie. Examples: `dlbench compare old.sqlite
+        with its interval over repeats: slower or faster when it excludes 1, a tie when it contains 1, equal when it
+        lies within ±5%, no verdict with fewer than 3 repeats a side. Examples: `dlbench compare old.sqlite
         new.sqlite`; `dlbench compare suite=3 suite=5 --store s.sqlite`; `dlbench compare torch=2.12 torch=2.13`.
         """
         from dlbench.report import compare as comparing
@@ -117,10 +123,18 @@ def register(app):
             result = comparing.compare(*sides, ignore=names(ignore) or ())
         except comparing.CompareError as exc:
             fail(str(exc))
+        if fail_slower is not None and fail_slower <= 0:
+            fail(f"--fail-slower takes a ratio such as 1.05, not {fail_slower:g}")
         if as_json:
             print(json.dumps(result, indent=2))
-            return
-        show_comparison(result)
+        else:
+            show_comparison(result)
+        regressions = comparing.slower_than(result, fail_slower) if fail_slower is not None else []
+        if regressions:
+            err.print(f"[red]{len(regressions)} row(s) of B are slower than A by more than {fail_slower:g}x[/red]: "
+                      + "; ".join(escape(f"{r.get('workload')} / {r.get('framework')}: {r['text']}")
+                                  for r in regressions), highlight=False)
+            raise typer.Exit(EXIT_FAILED)
 
     @app.command(name="frameworks")
     def frameworks_(
@@ -191,14 +205,16 @@ def show_comparison(result):
         ratio_text = "-" if ratio is None else (
             f"{ratio['estimate']:.2f}" + (f" [{ratio['low']:.2f}, {ratio['high']:.2f}]"
                                           if ratio["low"] is not None else ""))
-        colour = {"faster": "green", "slower": "red", "tie": "yellow"}.get(row["verdict"], "white")
+        colour = {"faster": "green", "slower": "red", "equivalent": "cyan", "tie": "yellow"}.get(row["verdict"],
+                                                                                               "white")
         table.add_row(workload, framework, settings, secs(row["a"]), secs(row["b"]), ratio_text,
                       f"[{colour}]{row['text']}[/{colour}]")
     if result["rows"]:
         out.print(table)
     counts = result["counts"]
-    out.print(f"B is faster on {counts['faster']}, slower on {counts['slower']}, tied on {counts['tie']}"
-              + (f", no call on {counts['no CI']}" if counts["no CI"] else "") +
+    out.print(f"B is faster on {counts['faster']}, slower on {counts['slower']}, equal within "
+              f"±{stats.MARGIN:.0%} on {counts['equivalent']}, tied on {counts['tie']}"
+              + (f", no verdict on {counts['inconclusive']}" if counts["inconclusive"] else "") +
               f"; only in A: {len(result['only_a'])}, only in B: {len(result['only_b'])}.", highlight=False)
     for label, only in (("only in A", result["only_a"]), ("only in B", result["only_b"])):
         for ident in only:

@@ -1,5 +1,5 @@
-"""Compare two result sets: what got faster or slower from A to B, with the ratio of steady-state epoch times and its
-bootstrap CI (a CI that contains 1 is a tie).
+"""Compare two result sets: what got faster or slower from A to B, with the ratio of steady-state epoch times, its
+95% interval over repeats and its verdict (dlbench.stats: the same rules as the run table and the reports).
 
 A side is a store, filters on a store, or both:
     old.sqlite                     every run in that store
@@ -151,21 +151,30 @@ def _groups(side, on):
 
 
 def verdict(ratio):
-    """B time / A time -> ("faster" | "slower" | "tie" | "no CI", the change as a reader says it)."""
-    if ratio.low is None:
-        return "no CI", f"{ratio.estimate:.2f}x the time, no CI (fewer than two steady-state epochs on a side)"
-    if stats.is_tie(ratio):
-        return "tie", f"tie: {ratio.estimate:.2f}x the time [{ratio.low:.2f}, {ratio.high:.2f}], the CI contains 1"
-    if ratio.high < 1.0:
-        return "faster", f"{1 / ratio.estimate:.2f}x [{1 / ratio.high:.2f}, {1 / ratio.low:.2f}] faster"
-    return "slower", f"{ratio.estimate:.2f}x [{ratio.low:.2f}, {ratio.high:.2f}] slower"
+    """B time / A time -> (stats.verdict's word for B, the change as a reader says it)."""
+    kind = stats.verdict(ratio)
+    if ratio.low is None or kind == "inconclusive":
+        shown = f"{ratio.estimate:.2f}x the time" + (f" [{ratio.low:.2f}, {ratio.high:.2f}]" if ratio.low else "")
+        return kind, f"no verdict: {shown} ({stats.why_inconclusive(ratio)})"
+    bounds = f"[{ratio.low:.2f}, {ratio.high:.2f}]"
+    if kind == "faster":
+        return kind, f"{1 / ratio.estimate:.2f}x [{1 / ratio.high:.2f}, {1 / ratio.low:.2f}] faster"
+    if kind == "slower":
+        return kind, f"{ratio.estimate:.2f}x {bounds} slower"
+    if kind == "equivalent":
+        return kind, f"equal within ±{stats.MARGIN:.0%}: {ratio.estimate:.2f}x the time {bounds}"
+    return kind, f"tie: {ratio.estimate:.2f}x the time {bounds}, the interval contains 1"
 
 
 def _interval(iv):
     return None if iv is None else iv._asdict()
 
 
-def compare(a, b, ignore=(), n_resamples=report_data.N_RESAMPLES, seed=report_data.SEED):
+def compare(a, b, ignore=()):
+    for side in (a, b):
+        if not side.runs:
+            raise CompareError(f"side {side.name} ({side.spec}) matched no runs: check its store and filters "
+                               "(`dlbench results --runs` lists what a store holds)")
     for key in ignore:
         if key not in summary.COMPARED_ON:
             raise CompareError(f"--ignore takes compared settings ({', '.join(summary.COMPARED_ON)}), not {key!r}")
@@ -195,9 +204,10 @@ def compare(a, b, ignore=(), n_resamples=report_data.N_RESAMPLES, seed=report_da
                         "text": "no steady-state epochs on " + ("A" if not steady_a else "B")})
             rows.append(row)
             continue
-        ia = stats.hierarchical_ci(steady_a, n_resamples=n_resamples, seed=seed)
-        ib = stats.hierarchical_ci(steady_b, n_resamples=n_resamples, seed=seed)
-        ratio = stats.ratio_ci(steady_b, steady_a, n_resamples=n_resamples, seed=seed)
+        anytime = summary.adaptive(groups_a[key]) or summary.adaptive(groups_b[key])
+        ia = stats.mean_interval(steady_a, anytime=anytime)
+        ib = stats.mean_interval(steady_b, anytime=anytime)
+        ratio = stats.ratio_interval(steady_b, steady_a, anytime=anytime)
         kind, text = verdict(ratio)
         row.update({"a": _interval(ia), "b": _interval(ib), "ratio": _interval(ratio), "verdict": kind,
                     "text": text})
@@ -205,7 +215,12 @@ def compare(a, b, ignore=(), n_resamples=report_data.N_RESAMPLES, seed=report_da
     return {"a": a.describe(), "b": b.describe(), "matched_on": on, "left_out": left_out, "rows": rows,
             "only_a": only_a, "only_b": only_b, "environment": environment_differences(a, b),
             "differing_settings": differing_settings(only_a, only_b),
-            "counts": {k: sum(1 for r in rows if r["verdict"] == k) for k in ("faster", "slower", "tie", "no CI")}}
+            "counts": {k: sum(1 for r in rows if r["verdict"] == k) for k in stats.VERDICTS}}
+
+
+def slower_than(result, threshold):
+    """Rows that are decidedly slower in B by more than `threshold` (B / A): the interval's lower end above it."""
+    return [row for row in result["rows"] if row["verdict"] == "slower" and row["ratio"]["low"] > threshold]
 
 
 def differing_settings(only_a, only_b):

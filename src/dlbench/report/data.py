@@ -10,11 +10,8 @@ import statistics
 from dataclasses import dataclass, field
 
 from dlbench import frameworks as framework_registry
-from dlbench import render, stats, summary, workloads
+from dlbench import render, summary, workloads
 from dlbench.report import charts as charts_module
-
-N_RESAMPLES = 1000  # the same as summary.summarize's defaults, so a report's ratios are the `results` table's
-SEED = 0
 
 
 @dataclass
@@ -27,7 +24,7 @@ class Group:
     metric: str                     # "accuracy" or "loss": what the learning curves show
     rows: list                      # summary.Row, fastest first, rows without a result last
     runs: dict                      # framework -> its runs in this group (every status)
-    steady: dict                    # framework -> steady-state epoch times, one list per ok run (ratio_ci's input)
+    steady: dict                    # framework -> steady-state epoch times, one list per ok run (the intervals' input)
     curves: dict = field(default_factory=dict)  # framework -> [{"epoch", "value", "elapsed", "n"}]
 
     @property
@@ -66,8 +63,6 @@ class ReportData:
     verify: list = field(default_factory=list)  # `dlbench verify` rows (Store.verify_results(); see sections.verify)
     generated_at: str = ""
     filters: dict = field(default_factory=dict)
-    n_resamples: int = N_RESAMPLES
-    seed: int = SEED
     charts: object = None           # dlbench.report.charts.ChartSet: sections add the charts they draw
     colors: dict = field(default_factory=dict)  # framework -> colour, the same in every chart
 
@@ -102,16 +97,8 @@ def group_key(workload, settings):
 
 
 def steady_times(runs, epochs_by_run):
-    """One list of steady-state epoch times per ok run with any (summary.summarize's input to the CIs)."""
-    out = []
-    for run in runs:
-        if run["status"] != "ok":
-            continue
-        epochs = epochs_by_run.get(run["id"]) or []
-        times = stats.steady_state([e["train_seconds"] for e in epochs], [e["warmup"] for e in epochs])
-        if times:
-            out.append(times)
-    return out
+    """One list of steady-state epoch times per ok run with any (summary.summarize's input to the intervals)."""
+    return [times for _, times, _, _ in summary.steady_runs([r for r in runs if r["status"] == "ok"], epochs_by_run)]
 
 
 def learning_curve(runs, epochs_by_run, metric):
@@ -149,9 +136,9 @@ def _labels(workload_groups):
 
 
 def assemble(runs, epochs_by_run, suites=(), store_path="", features=None, prices=None, inference=None,
-             filters=None, n_resamples=N_RESAMPLES, seed=SEED, now=None, samples=None):
+             filters=None, now=None, samples=None):
     training = [run for run in runs if not workloads.is_inference(run["workload"])]  # inference: data.inference
-    rows = summary.summarize(training, epochs_by_run, samples, n_resamples=n_resamples, seed=seed)
+    rows = summary.summarize(training, epochs_by_run, samples)
     runs_by_key = {}
     for run in runs:
         runs_by_key.setdefault(group_key(run["workload"], compared(run)), {}).setdefault(
@@ -182,8 +169,7 @@ def assemble(runs, epochs_by_run, suites=(), store_path="", features=None, price
                       suites=list(suites), frameworks=ids, charts=charts_module.ChartSet(),
                       colors=charts_module.framework_colors(ids),
                       features=features, prices=prices, inference=list(inference or []),
-                      generated_at=now.strftime("%Y-%m-%d %H:%M UTC"), filters=dict(filters or {}),
-                      n_resamples=n_resamples, seed=seed)
+                      generated_at=now.strftime("%Y-%m-%d %H:%M UTC"), filters=dict(filters or {}))
 
 
 def suites_of(store, runs):
@@ -203,18 +189,17 @@ def suites_of(store, runs):
     return out
 
 
-def inference_results(store, runs, n_resamples=N_RESAMPLES, seed=SEED):
+def inference_results(store, runs):
     """Inference results of these runs (dlbench.inference_summary rows, the ones `dlbench results` prints), as dicts:
     workload, framework (the framework and its compile mode, e.g. "torch (jit)"), settings (in words), batch_size,
-    items_per_second with ci_low / ci_high, ratio (x fastest) with its CI, latency_p50/p90/p99 (s),
+    items_per_second with ci_low / ci_high, ratio (x fastest) with its interval and verdict, latency_p50/p90/p99 (s),
     first_result_seconds, peak_host_bytes, check_ok, max_relative_error. Runs without a result are left out."""
     from dlbench import inference_summary
     inference = [r for r in runs if workloads.is_inference(r["workload"])]
     if not inference:
         return []
     out = []
-    for row in inference_summary.summarize(inference, store.inference([r["id"] for r in inference]),
-                                           n_resamples=n_resamples, seed=seed):
+    for row in inference_summary.summarize(inference, store.inference([r["id"] for r in inference])):
         if row.items_per_second is None:
             continue
         ips, ratio = row.items_per_second, row.ratio
@@ -222,7 +207,7 @@ def inference_results(store, runs, n_resamples=N_RESAMPLES, seed=SEED):
                     "batch_size": row.batch_size, "items_per_second": ips.estimate, "ci_low": ips.low,
                     "ci_high": ips.high, "ratio": ratio.estimate if ratio else None,
                     "ratio_low": ratio.low if ratio else None, "ratio_high": ratio.high if ratio else None,
-                    "fastest": row.fastest, "tie": row.tie_with_fastest, "latency_p50": row.latency_p50,
+                    "fastest": row.fastest, "verdict": row.verdict, "latency_p50": row.latency_p50,
                     "latency_p90": row.latency_p90, "latency_p99": row.latency_p99,
                     "first_result_seconds": row.first_result_seconds, "peak_host_bytes": row.peak_host_bytes,
                     "check_ok": row.check_ok, "max_relative_error": row.max_relative_error})

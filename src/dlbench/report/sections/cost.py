@@ -1,18 +1,13 @@
 """Cost, with a price table (--prices FILE, see dlbench.report.prices): steady-state epoch time x the device's price
 per hour = cost per epoch, and cost relative to the cheapest (framework, device) for the workload, with CIs.
 
-Across devices the relative cost is ratio_ci(epoch times) x (price ratio): the price is a constant, so its CI is
-the time ratio's, scaled. Within one device it equals the time ratio."""
+Across devices the relative cost is the epoch-time ratio (stats.ratio_interval) x the price ratio: the price is a
+constant, so its interval is the time ratio's, scaled. Within one device it equals the time ratio."""
 from __future__ import annotations
 
-from dlbench import stats
+from dlbench import render, stats, summary
 from dlbench.report import charts, markup
 from dlbench.report.markup import Section, esc, interval
-
-
-def scale(iv, factor):
-    return stats.Interval(iv.estimate * factor, None if iv.low is None else iv.low * factor,
-                          None if iv.high is None else iv.high * factor, iv.method, iv.n, iv.groups)
 
 
 def entries(data, workload):
@@ -27,15 +22,16 @@ def entries(data, workload):
                 continue
             out.append({"group": group, "row": row, "framework": row.framework, "device": key,
                         "node_device": devices[0], "mixed_devices": len(devices) > 1, "per_hour": per_hour,
-                        "cost": scale(row.epoch_seconds, per_hour / 3600.0),
+                        "cost": stats.scale(row.epoch_seconds, per_hour / 3600.0),
                         "to_target": data.prices.cost(row.time_to_target, per_hour),
-                        "steady": group.steady[row.framework]})
+                        "steady": group.steady[row.framework], "runs": group.runs[row.framework]})
     out.sort(key=lambda e: e["cost"].estimate)
     if out and out[0]["per_hour"] > 0:
         cheapest = out[0]
         for entry in out:
-            ratio = stats.ratio_ci(entry["steady"], cheapest["steady"], n_resamples=data.n_resamples, seed=data.seed)
-            entry["relative"] = scale(ratio, entry["per_hour"] / cheapest["per_hour"])
+            anytime = summary.adaptive(entry["runs"]) or summary.adaptive(cheapest["runs"])
+            ratio = stats.ratio_interval(entry["steady"], cheapest["steady"], anytime=anytime)
+            entry["relative"] = stats.scale(ratio, entry["per_hour"] / cheapest["per_hour"])
     return out, unpriced
 
 
@@ -61,8 +57,9 @@ def build(data):
                 elif e is found[0]:
                     rel = "1.00 (cheapest)"
                 else:
-                    rel = f"{relative.estimate:.2f} {interval(relative, lambda v: f'{v:.2f}')}" + (
-                        " tie" if stats.is_tie(relative) else "")
+                    kind = stats.verdict(relative)
+                    word = {"slower": "costlier", "faster": "cheaper"}.get(kind, render.VERDICT_WORDS[kind])
+                    rel = f"{relative.estimate:.2f} {interval(relative, lambda v: f'{v:.2f}')} {word}"
                 device = e["device"] + (" (mixed devices)" if e["mixed_devices"] else "")
                 rows.append([e["framework"], e["group"].label or "-", device, prices.money(e["per_hour"]),
                              f"{markup.seconds(e['row'].epoch_seconds.estimate)} {interval(e['row'].epoch_seconds)}",

@@ -1,6 +1,7 @@
 """Who is fastest where, in words generated from the numbers: for each comparison, the fastest framework against
-every other one, with the ratio of their steady-state epoch times and its bootstrap CI (stats.ratio_ci on the
-stored epochs). A CI that contains 1 is called a tie; a ratio without a CI makes no call."""
+every other one, with the ratio of their steady-state epoch times, its 95% interval and its verdict (the summary
+rows': stats.ratio_interval and stats.verdict, the same as the terminal table's). Only a decided verdict is said as
+"faster"; a tie, an equivalence or too few repeats is said as such."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,9 +13,10 @@ from dlbench.report.markup import Section, esc, interval, two
 
 @dataclass
 class Claim:
-    kind: str            # "faster", "tie", "no_ci" or "no_result"
+    kind: str            # a stats.verdict of `slower` against `faster` ("faster", "equivalent", "tie",
+                         # "inconclusive"), or "no_result"
     group: object
-    faster: str          # the framework with the smaller mean (the subject of the sentence)
+    faster: str          # the framework with the smaller time (the subject of the sentence)
     slower: str | None
     ratio: stats.Interval | None  # slower's time / faster's time
     text: str
@@ -32,33 +34,37 @@ class Claim:
         return attrs
 
 
-def claims(data, group):
+def claim(group, fastest, row):
+    """The sentence for one row against the fastest: the row's own ratio and verdict, said in one form ("A is N x
+    faster than B": the slower one's time over the faster one's)."""
+    faster, slower, ratio, where = fastest, row.framework, row.ratio, group.title
+    shown = f"{two(ratio.estimate)}x {interval(ratio, two)}".rstrip(" -")
+    if row.verdict == "slower":
+        return Claim("faster", group, faster, slower, ratio, f"{faster} is {shown} faster than {slower} on {where}.")
+    if row.verdict == "faster":  # the interval disagrees with the means' order: say what it says
+        inverted = stats.invert(ratio)
+        return Claim("faster", group, slower, faster, inverted,
+                     f"{slower} is {two(inverted.estimate)}x {interval(inverted, two)} faster than {faster} on "
+                     f"{where}.")
+    if row.verdict == "equivalent":
+        text = (f"{faster} and {slower} are equal within ±{stats.MARGIN:.0%} on {where}: {faster} is {shown} "
+                "faster, an interval inside the margin.")
+    elif row.verdict == "tie":
+        text = (f"{faster} and {slower} are tied on {where}: {faster} is {shown} faster, an interval that "
+                "contains 1.")
+    else:
+        text = (f"{faster} looks {shown} faster than {slower} on {where}, but there is no verdict: "
+                f"{row.verdict_reason}.")
+    return Claim(row.verdict, group, faster, slower, ratio, text)
+
+
+def claims(group):
     """The sentences for one comparison group, fastest first."""
     ranked = group.ranked
     out = []
     if ranked:
         fastest = ranked[0].framework
-        for row in ranked[1:]:
-            ratio = stats.ratio_ci(group.steady[row.framework], group.steady[fastest],
-                                   n_resamples=data.n_resamples, seed=data.seed)
-            faster, slower = fastest, row.framework
-            if ratio.low is not None and ratio.high < 1.0:  # the bootstrap disagrees with the means: say what it says
-                faster, slower = slower, faster
-                ratio = stats.Interval(1 / ratio.estimate, 1 / ratio.high, 1 / ratio.low, ratio.method, ratio.n,
-                                       ratio.groups)
-            where = group.title
-            if ratio.low is None:
-                kind = "no_ci"
-                text = (f"{faster} looks {two(ratio.estimate)}x faster than {slower} on {where}, but without a CI "
-                        f"(fewer than two steady-state epochs on one side): no call.")
-            elif stats.is_tie(ratio):
-                kind = "tie"
-                text = (f"{faster} and {slower} are tied on {where}: {slower} takes {two(ratio.estimate)}x "
-                        f"{interval(ratio, two)} the time of {faster}, a CI that contains 1.")
-            else:
-                kind = "faster"
-                text = f"{faster} is {two(ratio.estimate)}x {interval(ratio, two)} faster than {slower} on {where}."
-            out.append(Claim(kind, group, faster, slower, ratio, text))
+        out += [claim(group, fastest, row) for row in ranked[1:]]
     for row in group.rows:
         if row.epoch_seconds is None:
             out.append(Claim("no_result", group, row.framework, None, None,
@@ -83,28 +89,30 @@ def why_not(group, framework):
     return "; ".join(parts)
 
 
-def headline(data, group):
+def headline(group):
+    """One sentence: the fastest, or the frameworks that cannot be told apart from it. A three-way tie is never
+    headlined as one framework's win."""
     ranked = group.ranked
     if not ranked:
         return f"No framework finished {group.title}."
     best = ranked[0]
-    tied = [c.slower for c in claims(data, group) if c.kind == "tie"]
-    text = (f"On {group.title}, {best.framework} is fastest: {markup.seconds(best.epoch_seconds.estimate)} s per "
-            f"steady-state epoch {interval(best.epoch_seconds)}")
+    level = [row.framework for row in ranked[1:] if row.verdict in ("tie", "equivalent", "inconclusive")]
+    time = f"{markup.seconds(best.epoch_seconds.estimate)} s per steady-state epoch {interval(best.epoch_seconds)}"
     if len(ranked) == 1:
-        text += ", the only framework with a result"
-    elif tied:
-        text += f", statistically tied with {', '.join(tied)}"
-    return text + "."
+        return f"On {group.title}, {best.framework} is the only framework with a result: {time}."
+    if level:
+        return (f"On {group.title}, {', '.join([best.framework] + level)} share first place: the data cannot tell "
+                f"them apart ({best.framework} {time}).")
+    return f"On {group.title}, {best.framework} is fastest: {time}, decidedly faster than every other framework."
 
 
 def tally(data):
-    """Fastest per comparison, counted per framework (a tie for first place counts as one, with a note)."""
+    """Fastest per comparison, counted per framework (a shared first place counts as one, with a note)."""
     wins = {}
     for group in data.groups:
         if group.ranked and len(group.ranked) > 1:
-            tie = any(c.kind in ("tie", "no_ci") for c in claims(data, group))
-            wins.setdefault(group.ranked[0].framework, []).append(group.title + (" (tied for first)" if tie else ""))
+            shared = any(row.verdict in ("tie", "equivalent", "inconclusive") for row in group.ranked[1:])
+            wins.setdefault(group.ranked[0].framework, []).append(group.title + (" (shared)" if shared else ""))
     compared = sum(1 for g in data.groups if len(g.ranked) > 1)
     if not wins:
         return None
@@ -122,8 +130,8 @@ def build(data):
         html.append(f'<p class="tally">{esc(summary)}</p>')
         md.append(summary)
     for group in data.groups:
-        title = headline(data, group)
-        items = [(c.text, c.attrs) for c in claims(data, group)]
+        title = headline(group)
+        items = [(c.text, c.attrs) for c in claims(group)]
         html.append(f'<div class="claims" data-group="{esc(group.slug)}"><p class="headline">{esc(title)}</p>')
         md.append(f"**{title}**")
         if items:
@@ -131,8 +139,8 @@ def build(data):
             html.append(list_html)
             md.append(list_md)
         html.append("</div>")
-    note = ("Ratios are steady-state epoch time of the slower over the faster framework, with a 95% bootstrap CI "
-            "(repeats resampled, then epochs within each); a CI that contains 1 is a tie.")
+    note = ("Ratios are steady-state epoch time of the slower over the faster framework with a 95% interval over "
+            "repeats; 'faster' only when the interval excludes 1 (see 'How these numbers were made').")
     html.append(f'<p class="note">{esc(note)}</p>')
     md.append(f"*{note}*")
     return Section("fastest", "Who is fastest where", "\n".join(html), "\n\n".join(md))

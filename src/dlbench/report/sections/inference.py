@@ -8,6 +8,7 @@ max_relative_error, settings) are shown where present.
 """
 from __future__ import annotations
 
+from dlbench import render
 from dlbench.report import charts, markup
 from dlbench.report.markup import Section, esc
 
@@ -29,7 +30,7 @@ def _ratio(r):
     text = f"{r['ratio']:.2f}"
     if r.get("ratio_low") is not None:
         text += f" [{r['ratio_low']:.2f}, {r['ratio_high']:.2f}]"
-    return text + (" tie" if r.get("tie") else "")
+    return f"{text} {render.VERDICT_WORDS.get(r.get('verdict'), '')}".rstrip()
 
 
 def _check(r):

@@ -2,8 +2,9 @@
 with the ratio and its CI; a cell without a result says why (the stored error)."""
 from __future__ import annotations
 
+from dlbench import render
 from dlbench.report import charts, markup
-from dlbench.report.markup import Cell, Section, esc, interval, two
+from dlbench.report.markup import Cell, Section, esc
 from dlbench.report.sections.fastest import why_not
 
 
@@ -20,10 +21,7 @@ def matrix_cell(group, framework):
         return Cell(why, style=f"background:{charts.ratio_color(None)}", title=why, cls="cell-failed",
                     html=f'<span class="why">{esc(short)}</span>', attrs=attrs)
     ratio = row.ratio
-    if row.fastest:
-        head = "1.00 fastest"
-    else:
-        head = f"{two(ratio.estimate)} {interval(ratio, two)}" + (" tie" if row.tie_with_fastest else "")
+    head = render.ratio(row)
     epoch = f"{markup.seconds(row.epoch_seconds.estimate)} s/epoch"
     text = f"{head}; {epoch}"
     html = f'<span class="ratio">{esc(head)}</span><br><span class="sub">{esc(epoch)}</span>'
@@ -45,9 +43,9 @@ def build(data):
     chart = data.charts.add("matrix", charts.ratio_matrix(data.groups, columns),
                             "Epoch time relative to the fastest framework, per workload", columns)
     figure_html, figure_md = markup.figure(chart)
-    legend = (f"Each cell: steady-state epoch time / the workload's fastest framework's, with its 95% CI; 'tie': the "
-              f"CI contains 1. Green is the fastest, red {charts.MAX_RATIO:g}x or slower; grey cells have no "
-              f"result and say why.")
+    legend = (f"Each cell: steady-state epoch time / the workload's fastest framework's, with its 95% interval and "
+              f"verdict (see 'How these numbers were made'). Green is the fastest, red {charts.MAX_RATIO:g}x or "
+              f"slower; grey cells have no result and say why.")
     html = (f"{table_html}<p class=\"note\">{esc(legend)}</p>"
             f"<details><summary>The matrix as a chart</summary>{figure_html}</details>")
     md = f"{table_md}\n\n*{legend}*\n\n{figure_md}"

@@ -1,6 +1,7 @@
 """How the numbers were made, so that a reader can judge them."""
 from __future__ import annotations
 
+from dlbench import stats
 from dlbench.report import markup
 from dlbench.report.markup import Section
 
@@ -10,13 +11,20 @@ def build(data):
         return None
     methods = sorted({row.epoch_seconds.method for row in data.rows if row.epoch_seconds is not None})
     lines = [
-        "Every run (repeat) is a fresh process; the first epoch carries compilation and autotuning, is flagged as "
-        "warm-up and kept out of the steady-state mean (it is shown as '1st epoch s').",
-        "Steady-state epoch time: the mean over the steady epochs of all ok runs, with a 95% bootstrap CI: repeats "
-        "resampled, then epochs within each (hierarchical); BCa with three or more repeats, percentile otherwise; "
-        f"{data.n_resamples} resamples, seed {data.seed}. Methods used here: {', '.join(methods) or '-'}.",
-        "Ratios between frameworks: mean(a) / mean(b) with a percentile bootstrap CI, each side resampled on its "
-        "own; a CI that contains 1 is a tie. Fewer than two steady values give no CI ('-'), never an invented one.",
+        "Every run (repeat) is a fresh process, and the process is the unit: each repeat's figure is the mean of "
+        "its steady-state epochs, and the table's epoch time is the geometric mean of those figures over the "
+        "repeats. The first epoch carries compilation and autotuning: it is warm-up, kept out and shown as "
+        "'1st epoch s'; a later epoch still slower than the ones after it extends the warm-up, with a warning.",
+        "95% intervals are t intervals on the logs of the repeat figures (a ratio: Welch's t); when a budget added "
+        "repeats until the verdicts were decided, they are anytime-valid confidence sequences, which stay valid "
+        "under that stopping. One repeat gives an interval over its epochs only, labelled within-process, and no "
+        f"verdict. Methods used here: {', '.join(methods) or '-'}.",
+        f"Verdicts against the fastest: slower when the ratio's interval excludes 1; equal within "
+        f"±{stats.MARGIN:.0%} when it lies inside that margin; a tie when it contains 1 but is wider; no verdict "
+        f"with fewer than {stats.MIN_REPEATS} repeats a side. Each verdict's chance of calling identical frameworks "
+        "different is at most 5% (tested by simulation in tests/test_stats.py).",
+        "Noise %: the between-process and within-process relative standard deviations. A repeat far from the "
+        "others is flagged as an outlier and kept.",
         "Frameworks are compared only when device, data, samples, batch size, threads, precision, compile mode and "
         "tier agree; other settings make another comparison.",
         "Validation is timed apart from training; the input pipeline share is the part of the steady-state "

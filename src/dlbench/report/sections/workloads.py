@@ -2,24 +2,20 @@
 validation accuracy (or loss) per epoch, one line per framework, and time to accuracy."""
 from __future__ import annotations
 
+from dlbench import render
 from dlbench.render import milliseconds
 from dlbench.report import charts, markup
 from dlbench.report.data import settings_text
-from dlbench.report.markup import Section, esc, interval, two
+from dlbench.report.markup import Section, esc, interval
 
 
 def row_cells(group, row):
     epoch = row.epoch_seconds
     ok = row.statuses.get("ok", 0)
     metric = row.val_loss if group.metric == "loss" else row.val_accuracy
-    if row.ratio is None:
-        ratio = "-"
-    elif row.fastest:
-        ratio = "1.00 (fastest)"
-    else:
-        ratio = f"{two(row.ratio.estimate)} {interval(row.ratio, two)}" + (" tie" if row.tie_with_fastest else "")
     cells = [row.framework, ", ".join(f"{n} {s}" for s, n in sorted(row.statuses.items())),
-             f"{markup.seconds(epoch.estimate)} {interval(epoch)}" if epoch else "-", ratio,
+             f"{markup.seconds(epoch.estimate)} {interval(epoch)}" if epoch else "-", render.ratio(row),
+             render.noise(row),
              markup.seconds(row.first_epoch_seconds),
              f"{row.samples_per_second:,.0f}" if row.samples_per_second else "-", milliseconds(row.step_ms),
              "-" if metric is None else (f"{metric:.4f}" if group.metric == "loss" else markup.percent(metric))]
@@ -47,7 +43,8 @@ def build_group(data, group):
     parts = [markup.paragraph(f"Settings: {settings_text(group.settings)}.", cls="settings")]
     targets = sorted({r.target for r in group.rows if r.target is not None})
     metric = "val loss" if group.metric == "loss" else "val acc"
-    headers = ["framework", "runs", "epoch s [95% CI]", "x fastest [95% CI]", "1st epoch s", "samples/s",
+    headers = ["framework", "runs", "epoch s [95% CI]", "x fastest [95% CI]",
+               "noise % (between / within processes)", "1st epoch s", "samples/s",
                "ms per step (steady)", f"{metric} (last epoch)"]
     if targets:
         headers.append(f"s to {metric} {'/'.join(f'{t:g}' for t in targets)} (runs that did / ok)")
