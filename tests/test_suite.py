@@ -12,9 +12,10 @@ def build(**flags):
 
 def test_bundled_default_suite_is_the_readme_one():
     suite = suites.build(suites.load_file("default"), {})
-    assert suite.workloads == ("mnist_mlp",) and suite.data == "small" and suite.repeats == 2
+    assert suite.workloads == ("mnist_mlp",) and suite.data == "small" and suite.repeats == 3
+    assert suite.budget == 300.0 and suite.max_repeats == 20  # repeats added until decided, within 5 minutes
     trials = suites.plan(suite)
-    assert len(trials) == 12
+    assert len(trials) == 18 and all(t.settings["adaptive"] for t in trials)
     assert {t.framework for t in trials} == {"keras-jax", "keras-tensorflow", "keras-torch", "torch", "jax",
                                                "tensorflow"}
 
@@ -55,12 +56,32 @@ def test_unknown_names_list_the_valid_ones():
         build()
 
 
-def test_plan_expands_repeats_interleaved_with_workload_defaults():
-    suite = build(workloads=["mnist_mlp"], frameworks=["torch", "jax"], repeats=2, threads=1)
+def test_plan_expands_repeats_in_rounds_with_workload_defaults():
+    suite = build(workloads=["mnist_mlp"], frameworks=["torch", "jax", "tensorflow"], repeats=8, threads=1)
     trials = suites.plan(suite)
-    assert [(t.framework, t.repeat) for t in trials] == [("torch", 0), ("jax", 0), ("torch", 1), ("jax", 1)]
+    rounds = [trials[i:i + 3] for i in range(0, 24, 3)]
+    for repeat, members in enumerate(rounds):  # each round: every trial once, with that repeat's seed
+        assert sorted(t.framework for t in members) == ["jax", "tensorflow", "torch"]
+        assert {t.repeat for t in members} == {repeat} and {t.settings["seed"] for t in members} == {repeat}
+    # A seeded random order within each round: not the same order every round, the same plan every time.
+    assert len({tuple(t.framework for t in members) for members in rounds}) > 1
+    assert [t.key for t in suites.plan(suite)] == [t.key for t in trials]
     assert all(t.settings["epochs"] == 20 and t.settings["batch_size"] == 128 for t in trials)
-    assert [t.settings["seed"] for t in trials] == [0, 0, 1, 1]
+    assert "adaptive" not in trials[0].settings  # fixed repeats: no budget
+
+
+@pytest.mark.parametrize("given, seconds", [("10m", 600.0), ("90", 90.0), ("90s", 90.0), (300, 300.0),
+                                            ("1.5h", 5400.0)])
+def test_budget_is_a_duration(given, seconds):
+    assert build(workloads=["mnist_mlp"], budget=given).budget == seconds
+
+
+@pytest.mark.parametrize("values, message", [({"budget": "ten minutes"}, "budget = 'ten minutes' is not valid"),
+                                             ({"budget": 0}, "budget = 0 is not valid"),
+                                             ({"max_repeats": 1}, "max_repeats = 1 is not valid")])
+def test_bad_budgets_are_one_line_errors(values, message):
+    with pytest.raises(SuiteError, match=message):
+        build(workloads=["mnist_mlp"], **values)
 
 
 def test_threads_default_to_the_cpus_available():

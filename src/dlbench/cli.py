@@ -14,8 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import dlbench
-from dlbench import data, environments, executor, export as exporting, frameworks, inference_summary, machine
-from dlbench import render, summary, workloads
+from dlbench import data, environments, executor, export as exporting, frameworks, machine, render, runner, workloads
 from dlbench import ray_executor
 from dlbench import suite as suites
 from dlbench.console import DEFAULT_STORE, EXIT_FAILED, err, fail, names, open_store, out, select_runs
@@ -58,8 +57,14 @@ def run(
     device: Optional[str] = typer.Option(None, help="cpu, gpu or auto."),
     epochs: Optional[int] = typer.Option(None, help="Epochs per trial (default: the workload's); for inference "
                                                      "workloads, timed passes per batch size (default 3)."),
-    repeats: Optional[int] = typer.Option(None, help="Trials per framework, each a fresh process (default 3; 1 for "
-                                                      "inference workloads, whose CI is over the timed passes)."),
+    repeats: Optional[int] = typer.Option(None, help="Trials per framework, each a fresh process (default 3, the "
+                                                      "fewest a verdict is drawn from); with --budget, the first "
+                                                      "rounds."),
+    budget: Optional[str] = typer.Option(None, help="Time for the suite, e.g. 10m: after the planned repeats, add "
+                                                     "repeats to the rows whose verdict is undecided until every one "
+                                                     "is decided or the time is spent (anytime-valid intervals)."),
+    max_repeats: Optional[int] = typer.Option(None, "--max-repeats", help="With --budget: the most repeats a row "
+                                                                            "gets (default 20)."),
     data_variant: Optional[str] = typer.Option(None, "--data", help="real, synthetic or small."),
     samples: Optional[int] = typer.Option(None, help="Limit the training samples (validation in proportion)."),
     batch_size: Optional[int] = typer.Option(None, help="Override the workload's batch size (inference: time this "
@@ -95,12 +100,12 @@ def run(
              "repeats": repeats, "data": data_variant, "samples": samples, "batch_size": batch_size,
              "threads": threads, "timeout": timeout, "seed": seed, "target": target, "compile": names(compile_modes),
              "tier": names(tier), "precision": names(precision), "tf32": tf32, "cudnn_autotune": cudnn_autotune,
-             "layout": layout}
+             "layout": layout, "budget": budget, "max_repeats": max_repeats}
     flags.update(executor=executor_name, ray_address=ray_address)
     if suite_file is None and not flags["workloads"]:
         suite_file = "default"
-        err.print("No --workloads or --suite given: running the bundled default suite "
-                  "(mnist_mlp, six frameworks, small real data, 5 epochs, 2 repeats).")
+        err.print("No --workloads or --suite given: running the bundled default suite (mnist_mlp, six frameworks, "
+                  "small real data, 5 epochs, repeats added until the verdicts are decided, within 5 minutes).")
     try:
         file_values = suites.load_file(suite_file) if suite_file else {}
         suite = suites.build(file_values, flags)
@@ -131,59 +136,33 @@ def run(
     if abandoned:
         err.print(f"{abandoned} trial(s) left running by a dlbench process that no longer exists: recorded as "
                   "interrupted.")
-    done = store.completed(t.key for t in trials) if resume else {}
+    done = store.completed(t.key for t in resumable(suite, trials)) if resume else {}
     if resume:
-        trials = suites.pending(trials, done)
-        err.print(f"--resume: {len(done)} trial(s) already have a result; running the other {len(trials)}.")
+        err.print(f"--resume: {len(done)} trial(s) already have a result; running the other "
+                  f"{len(suites.pending(trials, done))} planned" + (", then the budget's rounds." if suite.budget else
+                                                                   "."))
     suite_id = store.begin_suite(suite.name, suites.as_config(suite), command=shlex.join(sys.argv),
                                  dlbench_version=dlbench.__version__, git_revision=git_revision())
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops a suite the way Ctrl-C does
-    node = node_of(suite)
-    interrupted = False
+    interrupted, outcome = False, None
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=as_json) as progress:
-        overall = progress.add_task(f"suite {suite.name}", total=len(trials))
-
-        def progress_for(trial):  # a line per trial as it starts (several at once on Ray)
-            label = f"{trial.workload} / {trial.framework} #{trial.repeat + 1}"
-            if workloads.is_inference(trial.workload):
-                label += f" ({trial.settings['compile']})"
-            if trial.settings.get("precision", "fp32") != "fp32":
-                label += f" ({trial.settings['precision']})"
-            epochs_task = progress.add_task(f"  {label}", total=len(trial.settings.get("batch_sizes") or [])
-                                            or trial.settings["epochs"])
-
-            def on_event(event, task=epochs_task, label=label):
-                if event["event"] == "epoch":
-                    progress.update(task, advance=1, description=f"  {label}  loss {event['loss']:.4f}")
-                elif event["event"] == "inference":
-                    progress.update(task, advance=1, description=f"  {label}  batch {event['batch_size']}: "
-                                                                 f"{event['items_per_second']:.1f} images/s")
-                elif event["event"] == "end":
-                    colour = "green" if event["status"] == "ok" else "red"
-                    progress.update(task, description=f"  {label}  [{colour}]{event['status']}[/{colour}]")
-            return on_event
-
+        watcher = ProgressWatcher(progress, f"suite {suite.name}", len(suites.pending(trials, done)))
         try:
-            if cluster is not None:
-                ray_executor.run_trials(cluster, trials, store, suite_id, progress_for,
-                                        on_done=lambda trial: progress.update(overall, advance=1))
-            else:
-                for trial in trials:
-                    try:
-                        executor.run_trial(trial, store, suite_id, node, on_event=progress_for(trial))
-                    finally:
-                        progress.update(overall, advance=1)
+            outcome = runner.SuiteRun(suite, store, suite_id, node_of(suite), cluster, watcher).run(trials, done)
         except (executor.Interrupted, KeyboardInterrupt):  # in a trial, or between two
             interrupted = True
+        finally:
+            if cluster is not None:
+                cluster.shutdown()
     store.finish_suite(suite_id)
 
     runs = store.runs(suite_id=suite_id)
     everything = list(done.values()) + runs  # with --resume, the summary covers the whole suite
-    ids = [r["id"] for r in everything]
-    training = [r for r in everything if not workloads.is_inference(r["workload"])]
-    rows = summary.summarize(training, store.epochs(ids), store.samples(ids))
-    show_summary(rows, as_json, store_path, inference_rows(store, everything))
+    rows, inference = runner.summaries(store, everything)
+    show_summary(rows, inference, as_json, store_path)
+    if outcome is not None and suite.budget is not None:
+        show_outcome(outcome, suite)
     if interrupted:
         err.print("Interrupted: finished trials are kept; the running one is recorded as interrupted. "
                   "`dlbench run --resume` with the same options runs the rest.")
@@ -194,12 +173,65 @@ def run(
         raise typer.Exit(EXIT_FAILED)
 
 
-def inference_rows(store, runs):
-    inference = [r for r in runs if workloads.is_inference(r["workload"])]
-    return inference_summary.summarize(inference, store.inference([r["id"] for r in inference])) if inference else []
+def resumable(suite, trials):
+    """The trials --resume looks up: the planned ones, and with a budget every repeat it may have added."""
+    if suite.budget is None:
+        return trials
+    firsts = {runner.identity(t): t for t in trials}.values()
+    return [t.again(repeat) for t in firsts for repeat in range(suite.max_repeats)]
 
 
-def show_summary(rows, as_json, store_path=None, inference=()):
+class ProgressWatcher(runner.Watcher):
+    """A line per trial as it starts (several at once on Ray), and the suite's bar."""
+
+    def __init__(self, progress, title, total):
+        self.progress = progress
+        self.overall = progress.add_task(title, total=total)
+
+    def trial(self, trial):
+        label = f"{trial.workload} / {trial.framework} #{trial.repeat + 1}"
+        if workloads.is_inference(trial.workload):
+            label += f" ({trial.settings['compile']})"
+        if trial.settings.get("precision", "fp32") != "fp32":
+            label += f" ({trial.settings['precision']})"
+        task = self.progress.add_task(f"  {label}", total=len(trial.settings.get("batch_sizes") or [])
+                                      or trial.settings["epochs"])
+
+        def on_event(event):
+            if event["event"] == "epoch":
+                self.progress.update(task, advance=1, description=f"  {label}  loss {event['loss']:.4f}")
+            elif event["event"] == "inference":
+                self.progress.update(task, advance=1, description=f"  {label}  batch {event['batch_size']}: "
+                                                                  f"{event['items_per_second']:.1f} images/s")
+            elif event["event"] == "end":
+                colour = "green" if event["status"] == "ok" else "red"
+                self.progress.update(task, description=f"  {label}  [{colour}]{event['status']}[/{colour}]")
+        return on_event
+
+    def done(self, trial):
+        self.progress.update(self.overall, advance=1)
+
+    def planned(self, count):
+        task = self.progress.tasks[self.overall]
+        self.progress.update(self.overall, total=task.total + count)
+
+
+def show_outcome(outcome, suite):
+    """What the budget did: the rounds it added, the time, and which verdicts it left undecided (and why)."""
+    minutes = f"{outcome.seconds / 60:.1f} min"
+    head = (f"--budget {suite.budget / 60:g} min: {outcome.trials} trials in {minutes}, "
+            f"{outcome.rounds} adaptive round{'s' if outcome.rounds != 1 else ''} after the planned ones.")
+    if outcome.stopped == "decided":
+        err.print(head + " Every verdict is decided.", highlight=False)
+        return
+    why = {"budget": "the budget is spent", "max_repeats": f"the rows reached max_repeats = {suite.max_repeats}"}
+    left = "; ".join(f"{row.workload} / {row.framework} ({render.ratio(row)} after {row.time.groups} repeats)"
+                     for row in outcome.undecided)
+    err.print(f"[yellow]{escape(head)} Left undecided ({why[outcome.stopped]}): {escape(left)}.[/yellow]",
+              highlight=False)
+
+
+def show_summary(rows, inference=(), as_json=False, store_path=None):
     if as_json:
         print(json.dumps([row.to_json() for row in list(rows) + list(inference)], indent=2))
         return
@@ -368,9 +400,7 @@ def results(
                 out.print(f"{r['id']:>5} suite {r['suite_id']:<4} {r['workload']:<12} {r['framework']:<17} "
                           f"#{r['repeat'] + 1} {r['status']:<11} {r['error'] or ''}", highlight=False)
         return
-    training = [r for r in runs if not workloads.is_inference(r["workload"])]
-    show_summary(summary.summarize(training, epochs_by_run, store.samples(epochs_by_run)), as_json, store_path,
-                 inference_rows(store, runs))
+    show_summary(*runner.summaries(store, runs), as_json=as_json, store_path=store_path)
 
 
 def show_texts(runs, samples, as_json):

@@ -54,6 +54,11 @@ class InferenceRow:
         """The interval the ranking and verdicts use (lower is better)."""
         return self.pass_seconds
 
+    @property
+    def comparison(self):
+        """The rows with the same comparison are one table: ranked together, each against the fastest."""
+        return (self.workload, json.dumps(self.settings, sort_keys=True), self.batch_size)
+
     def to_json(self):
         row = asdict(self)
         row["kind"] = "inference"
@@ -111,5 +116,5 @@ def summarize(runs, inference_by_run):
                 latency_p90=_mean([b["latency_p90"] for b in batches]),
                 latency_p99=_mean([b["latency_p99"] for b in batches]), **common))
             passes.append((seconds, adaptive(ok)))
-    rank(rows, passes, key=lambda row: (row.workload, json.dumps(row.settings, sort_keys=True), row.batch_size))
+    rank(rows, passes)
     return rows

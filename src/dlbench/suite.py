@@ -5,6 +5,7 @@ Every mistake in a suite is found here, before any trial starts, and reported in
 from __future__ import annotations
 
 import json
+import random
 import re
 from itertools import product
 from dataclasses import dataclass, field, fields, replace
@@ -15,7 +16,7 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib
 
-from dlbench import frameworks, machine, workloads
+from dlbench import frameworks, machine, stats, workloads
 
 BUNDLED = Path(__file__).parent / "suites"
 DEVICES = ("cpu", "gpu", "auto")
@@ -52,8 +53,11 @@ class Suite:
     frameworks: tuple = ("all",)
     device: str = "cpu"
     epochs: int | None = None        # None: each workload's own (WORKLOADS.md)
-    repeats: int | None = None       # separate processes, fresh initialisation each; None: 3, or 1 for inference
-                                     # workloads (their CI is over the timed passes of one process)
+    repeats: int | None = None       # separate processes, fresh initialisation each; None: 3 (stats.MIN_REPEATS,
+                                     # the fewest a verdict is drawn from). With a budget: the first rounds
+    budget: float | None = None      # seconds: keep adding repeats to the rows whose verdict is undecided, until
+                                     # every one is decided or the time is spent (dlbench.runner); None: fixed repeats
+    max_repeats: int = 20            # with a budget: no row gets more repeats than this
     data: str = "real"
     samples: int | None = None       # limit the training set (validation in proportion)
     batch_size: int | None = None    # None: each workload's own
@@ -79,6 +83,21 @@ def _positive(v):
     return v > 0
 
 
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def duration(value):
+    """Seconds from a number of seconds or a string such as "90", "90s", "10m" or "1.5h"; None if it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if value > 0 else None
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", str(value))
+    if not match or float(match[1]) <= 0:
+        return None
+    return float(match[1]) * DURATION_UNITS[match[2] or "s"]
+
+
 def _one_or_more_of(allowed):
     """A check for a value given as one name or a non-empty list of names, each in `allowed`."""
     return lambda v: bool(v) and all(name in allowed for name in ([v] if isinstance(v, str) else v))
@@ -91,6 +110,9 @@ CHECKS = {
     "device": (str, lambda v: v in DEVICES, "one of " + ", ".join(DEVICES)),
     "epochs": (int, _positive, "a positive integer"),
     "repeats": (int, _positive, "a positive integer"),
+    "budget": ((int, float, str), lambda v: duration(v) is not None, "a duration such as 300, \"90s\", \"10m\" or "
+               "\"1h\""),
+    "max_repeats": (int, lambda v: v >= 2, "an integer of at least 2"),
     "data": (str, lambda v: v in DATA_VARIANTS, "one of " + ", ".join(DATA_VARIANTS)),
     "samples": (int, _positive, "a positive integer"),
     "batch_size": (int, _positive, "a positive integer"),
@@ -126,7 +148,7 @@ def check(values, origin):
             if not all(isinstance(item, str) for item in value):
                 raise SuiteError(f"{origin}: {key} must be a list of strings")
             value = tuple(value)
-        checked[key] = value
+        checked[key] = duration(value) if key == "budget" else value
     return checked
 
 
@@ -196,15 +218,21 @@ class Trial:
         return json.dumps({"workload": self.workload, "framework": self.framework, "settings": settings,
                            "repeat": self.repeat}, sort_keys=True, separators=(",", ":"))
 
+    def again(self, repeat):
+        """The same trial as repeat `repeat`: its own process and seed (the suite's seed + the repeat)."""
+        seed = self.settings["seed"] - self.repeat + repeat
+        return replace(self, repeat=repeat, settings={**self.settings, "seed": seed})
+
     def for_worker(self):
         return {"key": self.key, "workload": self.workload, "framework": self.framework, "settings": self.settings,
                 "repeat": self.repeat}
 
 
 def plan(suite):
-    """Expand workloads x frameworks x repeats into trials, repeats interleaved (round-robin over frameworks), so
-    that a drift of the machine during the suite spreads over every framework instead of landing on one."""
-    trials = []
+    """Expand workloads x frameworks x settings into trials, one round per repeat. Each round holds every trial once,
+    in a seeded random order of its own, so that a drift of the machine during the suite spreads over every
+    framework instead of landing on one, and no framework always runs first or after the same neighbour."""
+    first = []  # repeat 0 of every trial
     for workload_id in suite.workloads:
         spec = workloads.get(workload_id).SPEC
         implemented = workloads.implementations(workload_id)
@@ -212,28 +240,37 @@ def plan(suite):
         for framework_id in chosen:
             if framework_id not in implemented:
                 raise SuiteError(f"{workload_id} has no {framework_id} version: it has {', '.join(implemented)}")
-        inference = spec.kind == "inference"
-        for repeat in range(suite.repeats or (1 if inference else 3)):
-            for framework_id in chosen:
-                for mode, tier, precision in product(compile_modes(workload_id, framework_id, suite.compile),
-                                                     tiers(workload_id, suite.tier),
-                                                     precisions(workload_id, suite.precision)):
-                    settings = {
-                        "device": suite.device, "precision": precision, "compile": mode,
-                        "tier": tier, "batch_size": suite.batch_size or spec.batch_size, "data": suite.data,
-                        "samples": suite.samples, "epochs": suite.epochs or spec.epochs, "threads": suite.threads,
-                        "seed": suite.seed + repeat, "target": suite.target or spec.target,
-                    }
-                    # Only where a suite sets them: a trial that leaves them at the frameworks' defaults says so
-                    # by their absence, and its key stays short.
-                    settings.update({name: getattr(suite, name) for name in OPTIONAL_SETTINGS
-                                     if getattr(suite, name) is not None})
-                    if inference:  # the batch-size sweep and the images per pass; epochs: timed passes
-                        sizes, images = workloads.get(workload_id).sweep(suite.device, suite.batch_size, suite.samples)
-                        settings.update(batch_size=suite.batch_size, batch_sizes=sizes, samples=images)
-                    timeout = suite.timeouts.get(workload_id, suite.timeout)
-                    trials.append(Trial(workload_id, framework_id, settings, repeat, timeout))
-    return trials
+        for framework_id in chosen:
+            for mode, tier, precision in product(compile_modes(workload_id, framework_id, suite.compile),
+                                                 tiers(workload_id, suite.tier),
+                                                 precisions(workload_id, suite.precision)):
+                settings = {
+                    "device": suite.device, "precision": precision, "compile": mode,
+                    "tier": tier, "batch_size": suite.batch_size or spec.batch_size, "data": suite.data,
+                    "samples": suite.samples, "epochs": suite.epochs or spec.epochs, "threads": suite.threads,
+                    "seed": suite.seed, "target": suite.target or spec.target,
+                }
+                # Only where a suite sets them: a trial that leaves them at the frameworks' defaults says so
+                # by their absence, and its key stays short.
+                settings.update({name: getattr(suite, name) for name in OPTIONAL_SETTINGS
+                                 if getattr(suite, name) is not None})
+                if suite.budget is not None:  # its intervals are the anytime-valid ones (dlbench.stats)
+                    settings["adaptive"] = True
+                if spec.kind == "inference":  # the batch-size sweep and the images per pass; epochs: timed passes
+                    sizes, images = workloads.get(workload_id).sweep(suite.device, suite.batch_size, suite.samples)
+                    settings.update(batch_size=suite.batch_size, batch_sizes=sizes, samples=images)
+                timeout = suite.timeouts.get(workload_id, suite.timeout)
+                first.append(Trial(workload_id, framework_id, settings, 0, timeout))
+    return [trial for repeat in range(suite.repeats or stats.MIN_REPEATS)
+            for trial in shuffled([t.again(repeat) for t in first], suite.seed, repeat)]
+
+
+def shuffled(trials, seed, round_index):
+    """The trials of one round in a random order drawn from the suite's seed and the round: the same every time the
+    suite is planned (--resume finds the same plan), different from round to round."""
+    order = list(trials)
+    random.Random(f"dlbench round {seed}:{round_index}").shuffle(order)
+    return order
 
 
 def tiers(workload_id, requested):

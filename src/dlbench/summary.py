@@ -58,6 +58,11 @@ class Row:
         """The interval the ranking and verdicts use (lower is better)."""
         return self.epoch_seconds
 
+    @property
+    def comparison(self):
+        """The rows with the same comparison are one table: ranked together, each against the fastest."""
+        return (self.workload, json.dumps(self.settings, sort_keys=True))
+
     def to_json(self):
         row = asdict(self)
         for key in ("epoch_seconds", "ratio", "spread"):
@@ -205,7 +210,7 @@ def summarize(runs, epochs_by_run, samples_by_run=None):
                              if not sample["ok"]}) + noise_warnings(steady),
         ))
         steady_times.append((times, adaptive(ok)))
-    rank(rows, steady_times, key=lambda row: (row.workload, json.dumps(row.settings, sort_keys=True)))
+    rank(rows, steady_times)
     return rows
 
 
@@ -215,13 +220,13 @@ def adaptive(runs):
     return any(run["settings"].get("adaptive") for run in runs)
 
 
-def rank(rows, samples, key):
-    """Within each comparison (rows with the same `key`), the fastest row by its `time` (an interval of seconds)
-    and every row's ratio to it, with its verdict. `samples`: per row, (its time values per repeat, adaptive)."""
+def rank(rows, samples):
+    """Within each comparison, the fastest row by its `time` (an interval of seconds) and every row's ratio to it,
+    with its verdict. `samples`: per row, (its time values per repeat, adaptive)."""
     by_group = {}
     for row, sample in zip(rows, samples):
         if row.time is not None:
-            by_group.setdefault(key(row), []).append((row, sample))
+            by_group.setdefault(row.comparison, []).append((row, sample))
     for members in by_group.values():
         fastest, (fastest_times, fastest_adaptive) = min(members, key=lambda member: member[0].time.estimate)
         for row, (times, row_adaptive) in members:
@@ -234,3 +239,18 @@ def rank(rows, samples, key):
             row.verdict = stats.verdict(row.ratio)
             if row.verdict == "inconclusive":
                 row.verdict_reason = stats.why_inconclusive(row.ratio)
+
+
+def undecided(rows):
+    """The rows that need more repeats for a decided verdict: in each comparison with a row whose verdict against
+    the fastest is not decided (stats.DECIDED), those rows and the fastest. Rows without a result are left alone."""
+    by_group = {}
+    for row in rows:
+        if row.time is not None:
+            by_group.setdefault(row.comparison, []).append(row)
+    out = []
+    for members in by_group.values():
+        open_rows = [row for row in members if not row.fastest and row.verdict not in stats.DECIDED]
+        if open_rows:
+            out += [row for row in members if row.fastest] + open_rows
+    return out

@@ -1,0 +1,159 @@
+"""A run of a suite: its planned trials through one executor (local: one at a time on this machine; ray: spread over
+a cluster), then, when the suite has a budget, more rounds of repeats for the rows whose verdict is undecided.
+
+Adaptive repeats decide each ranking in the least time: after the planned rounds, every row whose verdict against
+its comparison's fastest is not decided (dlbench.stats: faster, slower or equal within the margin), and that
+fastest row, get one more repeat, in a seeded random order, until every verdict is decided, the budget is spent or
+the rows reach the suite's max_repeats. The intervals of such a suite are anytime-valid confidence sequences, so
+stopping when the data decide keeps their error rate (tests/test_stats.py simulates it).
+"""
+from __future__ import annotations
+
+import datetime
+import statistics
+import time
+from dataclasses import dataclass, field
+
+from dlbench import executor, inference_summary, summary, workloads
+from dlbench import suite as suites
+
+
+class Watcher:
+    """What the command line shows while trials run; this one shows nothing."""
+
+    def trial(self, trial):
+        """A trial starts: returns the callback for its events (or None)."""
+        return None
+
+    def done(self, trial):
+        pass
+
+    def planned(self, count):
+        """`count` more trials were added (a round of adaptive repeats)."""
+
+
+@dataclass
+class Outcome:
+    rounds: int = 0                  # adaptive rounds added after the planned ones
+    trials: int = 0                  # trials run in all (this invocation)
+    seconds: float = 0.0
+    stopped: str = "planned"         # planned (no budget), decided, budget or max_repeats
+    undecided: list = field(default_factory=list)  # rows still undecided at the end (summary rows)
+
+
+def summaries(store, runs):
+    """(training rows, inference rows) of these runs: what the table shows and what the budget decides on."""
+    ids = [r["id"] for r in runs]
+    training = [r for r in runs if not workloads.is_inference(r["workload"])]
+    inference = [r for r in runs if workloads.is_inference(r["workload"])]
+    rows = summary.summarize(training, store.epochs([r["id"] for r in training]), store.samples(ids))
+    rows_inference = inference_summary.summarize(inference, store.inference([r["id"] for r in inference])) \
+        if inference else []
+    return rows, rows_inference
+
+
+def identity(trial):
+    """What makes the repeats of one trial the same trial: its key without the repeat."""
+    return trial.again(0).key
+
+
+def row_trials(row, first_trials):
+    """The planned trials whose runs make up a summary row."""
+    return [t for t in first_trials
+            if t.workload == row.workload and t.framework == row.framework
+            and all(t.settings.get(k) == v for k, v in row.settings.items())
+            and getattr(row, "compile", t.settings.get("compile")) == t.settings.get("compile")]
+
+
+class SuiteRun:
+    """One invocation of `dlbench run`: its store, suite row and node, and the executor that runs its trials."""
+
+    def __init__(self, suite, store, suite_id, node, cluster=None, watcher=None, clock=time.monotonic):
+        self.suite, self.store, self.suite_id, self.node = suite, store, suite_id, node
+        self.cluster, self.watcher, self.clock = cluster, watcher or Watcher(), clock
+
+    def execute(self, trials):
+        """Run one batch of trials to their end through the suite's executor."""
+        if self.cluster is not None:
+            from dlbench import ray_executor
+            ray_executor.RayExecutor(self.cluster, self.store, self.suite_id, self.watcher.trial,
+                                     self.watcher.done).run(trials)
+            return
+        for trial in trials:
+            try:
+                executor.run_trial(trial, self.store, self.suite_id, self.node, on_event=self.watcher.trial(trial))
+            finally:
+                self.watcher.done(trial)
+
+    def run(self, planned, done=None):
+        """The planned trials (those without a result in `done`, {key: run}, for --resume), then the adaptive
+        rounds when the suite has a budget."""
+        started = self.clock()
+        done = done or {}
+        pending = suites.pending(planned, done)
+        self.execute(pending)
+        outcome = Outcome(trials=len(pending))
+        if self.suite.budget is not None:
+            self.adapt(planned, done, outcome, started)
+        outcome.seconds = self.clock() - started
+        return outcome
+
+    def adapt(self, planned, done, outcome, started):
+        """Rounds of one more repeat for every undecided row (and its comparison's fastest), each trial started only
+        while its expected time fits the budget."""
+        firsts = [t.again(0) for t in {identity(t): t for t in planned}.values()]
+        while True:
+            runs = list(done.values()) + self.store.runs(suite_id=self.suite_id)
+            open_rows = summary.undecided([row for rows in summaries(self.store, runs) for row in rows])
+            outcome.undecided = [row for row in open_rows if not row.fastest]
+            if not outcome.undecided:
+                outcome.stopped = "decided"
+                return
+            by_trial = {}
+            for run in runs:
+                by_trial.setdefault(identity(suites.Trial(run["workload"], run["framework"], run["settings"],
+                                                          run["repeat"])), []).append(run)
+            wanted = {identity(t): t for row in open_rows for t in row_trials(row, firsts)}
+            more = [t.again(next_repeat(by_trial.get(key, []))) for key, t in wanted.items()]
+            more = [t for t in more if t.repeat < self.suite.max_repeats]
+            if not more:
+                outcome.stopped = "max_repeats"
+                return
+            outcome.rounds += 1
+            order = suites.shuffled(more, self.suite.seed, f"adaptive {outcome.rounds}")
+            self.watcher.planned(len(order))
+            if self.cluster is not None:  # a cluster runs the round at once, if the round's longest trial fits
+                if self.clock() - started + max(expected_seconds(by_trial.get(identity(t)), runs)
+                                                for t in order) > self.suite.budget:
+                    outcome.stopped = "budget"
+                    return
+                self.execute(order)
+                outcome.trials += len(order)
+                continue
+            for trial in order:
+                if self.clock() - started + expected_seconds(by_trial.get(identity(trial)), runs) > self.suite.budget:
+                    outcome.stopped = "budget"
+                    return
+                self.execute([trial])
+                outcome.trials += 1
+
+
+def next_repeat(runs):
+    """The repeat index after the last one these runs of a trial used (a failed repeat used its index too)."""
+    return max((run["repeat"] for run in runs), default=-1) + 1
+
+
+def run_seconds(run):
+    if not run.get("finished_at"):
+        return None
+    return (datetime.datetime.fromisoformat(run["finished_at"]) -
+            datetime.datetime.fromisoformat(run["started_at"])).total_seconds()
+
+
+def expected_seconds(own, every):
+    """How long the next repeat of a trial will take: the mean of its earlier repeats (else of every run)."""
+    for runs in (own or [], every):
+        seconds = [s for s in map(run_seconds, runs) if s is not None]
+        if seconds:
+            return statistics.fmean(seconds)
+    return 0.0
