@@ -292,7 +292,30 @@ def test_env_differences_in_report_source_line_is_present(written):
 
 
 def test_a_busy_machine_is_detected_from_the_recorded_load():
-    from dlbench.report.sections.environment import busy_machine
-    assert busy_machine({"load_average": [5.2, 3.0, 1.0], "cpu_count": 2})
-    assert not busy_machine({"load_average": [2.1, 2.0, 1.0], "cpu_count": 2})  # the previous trial's own load
-    assert not busy_machine({"cpu_count": 2}) and not busy_machine({})
+    from dlbench.report.sections.environment import busy_at_start
+    assert busy_at_start({"env": {"load_average": [5.2, 3.0, 1.0], "cpu_count": 2}}, [])
+    assert not busy_at_start({"env": {"load_average": [2.1, 2.0, 1.0], "cpu_count": 2}}, [])  # the previous trial
+    assert not busy_at_start({"env": {"cpu_count": 2}}, []) and not busy_at_start({"env": {}}, [])
+    # Where the worker sampled other processes around every epoch, that evidence replaces the load at the start.
+    assert not busy_at_start({"env": {"load_average": [5.2, 3.0, 1.0], "cpu_count": 2}}, [{"other_cpus": 0.0}])
+
+
+def test_other_processes_during_timed_epochs_are_a_warning_in_the_table_and_the_report(tmp_path):
+    from dlbench import summary
+    store = Store(tmp_path / "s.sqlite")
+    suite = store.begin_suite("t", {})
+    for repeat in range(3):
+        run_id = add_run(store, suite, "mnist_mlp", "torch", repeat, jitter(1.0, repeat),
+                         env={"cpu_count": 2, "threads_requested": 2})
+        busy = 1.4 if repeat == 1 else 0.05
+        store.db.execute("UPDATE epochs SET other_cpus = ?, steal = 0.01 WHERE run_id = ? AND epoch > 2",
+                         (busy, run_id))
+    store.close()
+    data = load(tmp_path / "s.sqlite")
+    (row,) = data.rows
+    assert ("the machine was busy: other processes used up to 1.4 CPUs during 3 of 12 timed epochs, competing with "
+            "the trial") in row.warnings
+    assert any("mnist_mlp / torch: the machine was busy" in w for w in environment.warnings(data))
+    # Beside the trial's 2 threads on a 16-CPU machine the same 1.4 CPUs compete with nothing.
+    assert summary.busy_epochs({"env": {"cpu_count": 16, "threads_requested": 2}}, [{"other_cpus": 1.4}]) == []
+

@@ -10,6 +10,7 @@ import pytest
 SRC = Path(__file__).resolve().parent.parent / "src" / "dlbench"
 WORKER_SIDE = [
     "__init__.py", "machine.py", "worker/__init__.py", "worker/__main__.py", "worker/protocol.py", "worker/run.py",
+    "worker/noise.py", "worker/memory.py",
     "data/__init__.py", "data/mnist.py", "workloads/__init__.py", "workloads/spec.py",
     "workloads/mnist_mlp/__init__.py", "workloads/mnist_cnn/__init__.py", "workloads/mnist_hrnn/__init__.py",
     "workloads/cifar10_cnn/__init__.py", "workloads/cifar10_vgg/__init__.py", "data/cifar10.py",

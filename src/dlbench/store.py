@@ -14,7 +14,7 @@ import sqlite3
 
 from dlbench.worker.protocol import STATUSES
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 RUNNING = "running"  # the state of a trial in flight; every trial ends in one of STATUSES
 
 # Inference workloads (schema v5): one row per run and batch size, and one per run for what is measured once.
@@ -33,6 +33,8 @@ CREATE TABLE inference (
     latency_p50 REAL,                 -- per-batch latency percentiles over the timed passes (seconds)
     latency_p90 REAL,
     latency_p99 REAL,
+    other_cpus REAL,                  -- CPUs other processes kept busy during the timed passes, on average
+    steal REAL,                       -- the share of CPU time the hypervisor stole meanwhile
     PRIMARY KEY (run_id, batch_size)
 )"""
 INFERENCE_RUNS_TABLE = """
@@ -48,6 +50,9 @@ CREATE TABLE inference_runs (
     check_ok INTEGER,                 -- 1: within the tolerance
     check_precision TEXT              -- the precision the check ran in (TF32 off on a GPU)
 )"""
+# The inference table as schema v5 made it: v9 added the noise columns.
+INFERENCE_TABLE_V5 = "\n".join(line for line in INFERENCE_TABLE.splitlines()
+                               if not line.lstrip().startswith(("other_cpus", "steal")))
 # dlbench verify (schema v6): one row per pair of frameworks, workload and phase; the rows of one invocation share
 # verified_at. reference is the pair's earlier framework, the one compared against.
 VERIFY_TABLE = """
@@ -122,6 +127,8 @@ CREATE TABLE epochs (
     accuracy REAL,
     val_loss REAL,
     val_accuracy REAL,
+    other_cpus REAL,                  -- CPUs other processes kept busy during the epoch's training, on average
+    steal REAL,                       -- the share of CPU time the hypervisor stole meanwhile
     PRIMARY KEY (run_id, epoch)
 );
 CREATE TABLE samples (
@@ -144,10 +151,12 @@ MIGRATIONS = {
         "bigram_share REAL, ok INTEGER NOT NULL, reason TEXT)"],
     3: ["ALTER TABLE runs ADD COLUMN peak_host_bytes INTEGER", "ALTER TABLE runs ADD COLUMN peak_device_bytes INTEGER",
         "ALTER TABLE runs ADD COLUMN allocator_peak_bytes INTEGER", "ALTER TABLE runs ADD COLUMN flops_per_sample REAL"],
-    4: [INFERENCE_TABLE, INFERENCE_RUNS_TABLE],
+    4: [INFERENCE_TABLE_V5, INFERENCE_RUNS_TABLE],
     5: [VERIFY_TABLE],
     6: ["ALTER TABLE runs ADD COLUMN device_memory_method TEXT"],
     7: ["ALTER TABLE epochs ADD COLUMN call_seconds REAL"],
+    8: ["ALTER TABLE epochs ADD COLUMN other_cpus REAL", "ALTER TABLE epochs ADD COLUMN steal REAL",
+        "ALTER TABLE inference ADD COLUMN other_cpus REAL", "ALTER TABLE inference ADD COLUMN steal REAL"],
 }
 
 
@@ -255,12 +264,13 @@ class Store:
                 elif kind == "epoch":
                     self.db.execute(
                         "INSERT INTO epochs (run_id, epoch, warmup, train_seconds, input_seconds, call_seconds, "
-                        "eval_seconds, samples_per_second, loss, accuracy, val_loss, val_accuracy) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "eval_seconds, samples_per_second, loss, accuracy, val_loss, val_accuracy, other_cpus, steal) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (run_id, event["epoch"], int(event["warmup"]), event["train_seconds"],
                          event.get("input_seconds"), event.get("call_seconds"), event.get("eval_seconds"),
                          event.get("samples_per_second"), event.get("loss"), event.get("accuracy"),
-                         event.get("val_loss"), event.get("val_accuracy")))
+                         event.get("val_loss"), event.get("val_accuracy"), event.get("other_cpus"),
+                         event.get("steal")))
                 elif kind == "sample":
                     self.db.execute("INSERT OR REPLACE INTO samples (run_id, text, seconds, bigram_share, ok, reason) "
                                     "VALUES (?, ?, ?, ?, ?, ?)",
@@ -278,12 +288,13 @@ class Store:
                     self.db.execute(
                         "INSERT OR REPLACE INTO inference (run_id, batch_size, images, passes, pass_seconds, "
                         "warmup_seconds, first_batch_seconds, batches, items_per_second, seconds_per_1000, "
-                        "latency_p50, latency_p90, latency_p99) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "latency_p50, latency_p90, latency_p99, other_cpus, steal) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (run_id, event["batch_size"], event["images"], event["passes"],
                          json.dumps(event["pass_seconds"]), event.get("warmup_seconds"),
                          event.get("first_batch_seconds"), event.get("batches"), event.get("items_per_second"),
                          event.get("seconds_per_1000"), event.get("latency_p50"), event.get("latency_p90"),
-                         event.get("latency_p99")))
+                         event.get("latency_p99"), event.get("other_cpus"), event.get("steal")))
                 elif kind == "first_result":
                     self.db.execute(
                         "INSERT INTO inference_runs (run_id, runtime, compile, load_seconds, first_result_seconds) "

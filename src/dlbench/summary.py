@@ -136,12 +136,33 @@ def steady_runs(ok, epochs_by_run):
     return out
 
 
-def noise_warnings(steady):
+BUSY_CPUS = 0.25  # other processes' CPUs beyond the ones the trial left free: more than this, and it competed
+
+
+def busy_epochs(run, epochs):
+    """The epochs during which other processes wanted more CPU than the machine had left beside the trial (the
+    worker samples /proc/stat around each epoch; None where it could not)."""
+    env = run.get("env") or {}
+    spare = (env.get("cpu_count") or 0) - (env.get("threads_requested") or 0)
+    return [e for e in epochs if e.get("other_cpus") is not None and e["other_cpus"] - max(spare, 0) > BUSY_CPUS]
+
+
+def noise_warnings(steady, epochs_by_run):
     """What makes a row's figures suspect: a repeat far from the others, a warm-up longer than declared, epochs that
-    never settled. Flagged, never dropped."""
+    never settled, a machine busy with other work or a hypervisor stealing time. Flagged, never dropped."""
     out = []
     if not steady:
         return out
+    timed = {run["id"]: [e for i, e in enumerate(epochs_by_run[run["id"]]) if i >= used and not e["warmup"]]
+             for run, _, used, _ in steady}
+    busy = [e for run, _, _, _ in steady for e in busy_epochs(run, timed[run["id"]])]
+    if busy:
+        out.append(f"the machine was busy: other processes used up to {max(e['other_cpus'] for e in busy):.1f} CPUs "
+                   f"during {len(busy)} of {sum(len(t) for t in timed.values())} timed epochs, competing with the "
+                   "trial")
+    steal = [e["steal"] for epochs in timed.values() for e in epochs if e.get("steal")]
+    if steal and max(steal) > 0.05:
+        out.append(f"the hypervisor stole up to {max(steal):.0%} of the CPU time during timed epochs")
     groups = [times for _, times, _, _ in steady]
     means = [statistics.fmean(times) for times in groups]
     median = statistics.median(means)
@@ -207,7 +228,7 @@ def summarize(runs, epochs_by_run, samples_by_run=None):
             nodes=sorted({f"{r['node_host']} ({r['node_device']})" for r in ok if r.get("node_host")}),
             errors=sorted({run["error"] for run in group if run["status"] != "ok" and run["error"]}),
             warnings=sorted({f"generated text looks broken: {sample['reason']}" for sample in samples
-                             if not sample["ok"]}) + noise_warnings(steady),
+                             if not sample["ok"]}) + noise_warnings(steady, epochs_by_run),
         ))
         steady_times.append((times, adaptive(ok)))
     rank(rows, steady_times)

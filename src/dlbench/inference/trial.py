@@ -35,6 +35,7 @@ import numpy as np
 
 from dlbench import machine, workloads
 from dlbench.worker.memory import peak_host_bytes
+from dlbench.worker.noise import Sampler
 from dlbench.worker.run import imported_frameworks
 
 EXTRA_MODULES = ("onnx", "onnxruntime", "openvino")
@@ -254,14 +255,17 @@ def run_trial(trial, events, load_average=None):
                 first_batch_seconds=first_batch_seconds, first_result_seconds=first_result_seconds,
                 batch_size=sizes[0])
 
+    noise = Sampler()
     for batch_size in sizes:
+        noise.start()
         warmup, first_batch, pass_seconds, latencies = timed_passes(predict, x, batch_size, passes, sync)
+        busy = noise.stop()
         p50, p90, p99 = percentiles(latencies)
         total = sum(pass_seconds)
         events.emit("inference", batch_size=batch_size, images=n_images, passes=passes, pass_seconds=pass_seconds,
                     warmup_seconds=warmup, first_batch_seconds=first_batch, batches=len(latencies),
                     items_per_second=n_images * passes / total, seconds_per_1000=1000.0 * total / (n_images * passes),
-                    latency_p50=p50, latency_p90=p90, latency_p99=p99)
+                    latency_p50=p50, latency_p90=p90, latency_p99=p99, **busy)
 
     check_batch = min(sizes)
     with check_precision(runtime, device) as precision:

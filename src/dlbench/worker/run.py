@@ -16,6 +16,7 @@ from dlbench import data, flops, frameworks, machine, workloads
 from dlbench.frameworks.adapter import InputPipeline, SettingUnsupported
 from dlbench.frameworks.kernels import rnn_kernel
 from dlbench.worker.memory import DeviceMemory, peak_host_bytes, visible_index
+from dlbench.worker.noise import Sampler
 
 # Modules whose presence in sys.modules shows which frameworks a worker really imported (Keras can pull in
 # frameworks other than its backend; DESIGN.md asks to measure it, not assume it).
@@ -129,13 +130,16 @@ def run_trial(trial, events, memory):
 
     rng = np.random.RandomState(settings["seed"])
     batch_size = settings["batch_size"]
+    noise = Sampler()
     for epoch in range(1, settings["epochs"] + 1):
         trainer.sync()
         input_seconds, input_batches = pipeline.seconds, pipeline.batches
+        noise.start()
         started = time.perf_counter()
         loss, accuracy = trainer.train_epoch(train, batch_size, rng)
         trainer.sync()
         trained = time.perf_counter()
+        busy = noise.stop()
         val_loss, val_accuracy = trainer.evaluate(val, batch_size)
         trainer.sync()
         evaluated = time.perf_counter()
@@ -145,7 +149,7 @@ def run_trial(trial, events, memory):
                     # the share of train_seconds spent gathering and augmenting batches (None: the framework's own)
                     input_seconds=pipeline.seconds - input_seconds if pipeline.batches > input_batches else None,
                     samples_per_second=train.n / train_seconds,
-                    loss=loss, accuracy=accuracy, val_loss=val_loss, val_accuracy=val_accuracy)
+                    loss=loss, accuracy=accuracy, val_loss=val_loss, val_accuracy=val_accuracy, **busy)
         if not math.isfinite(loss):
             memory.emit(events)
             events.end("diverged", error="training loss became %r in epoch %d" % (loss, epoch))

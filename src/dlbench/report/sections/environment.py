@@ -77,9 +77,12 @@ def _where(values):
     return "; ".join(f"{v} ({', '.join(dict.fromkeys(fs))})" for v, fs in values.items())
 
 
-def busy_machine(env):
-    """More runnable work than CPUs when the trial began (1-minute load average), as the worker recorded it."""
-    load, cpus = env.get("load_average"), env.get("cpu_count")
+def busy_at_start(run, epochs):
+    """More runnable work than CPUs when the trial began (1-minute load average): the only evidence of a busy machine
+    in runs recorded before the worker sampled other processes' CPU around every epoch (summary.busy_epochs)."""
+    if any(e.get("other_cpus") is not None for e in epochs):
+        return False
+    load, cpus = run["env"].get("load_average"), run["env"].get("cpu_count")
     return bool(load and cpus and load[0] > cpus + 0.5)
 
 
@@ -109,11 +112,16 @@ def warnings(data):
                                          else len(r["env"]["cpu_affinity"]), with_env)),
             ("denormal handling", spread(lambda r: None if "denormals_flushed" not in r["env"] else
                                          ("flushed" if r["env"]["denormals_flushed"] else "not flushed"), with_env)),
+            ("data placement", spread(lambda r: r["env"].get("data_placement"), with_env)),
+            ("matmul precision", spread(lambda r: r["env"].get("matmul_precision"), with_env)),
         ]
         for what, values in checks:
             if len(values) > 1:
                 out.append(f"{group.title}: the compared runs differ in {what}: {_where(values)}.")
-        busy = spread(lambda r: "busy" if busy_machine(r["env"]) else None, with_env).get("busy")
+        for row in group.rows:
+            out += [f"{group.title} / {row.framework}: {warning}." for warning in row.warnings]
+        busy = spread(lambda r: "busy" if busy_at_start(r, data.epochs_by_run.get(r["id"]) or []) else None,
+                      with_env).get("busy")
         if busy:
             out.append(f"{group.title}: the machine was busy (load average above its CPU count) when "
                        f"{len(busy)} run(s) began: {', '.join(dict.fromkeys(busy))}. Their times may be inflated.")
