@@ -319,3 +319,26 @@ def test_other_processes_during_timed_epochs_are_a_warning_in_the_table_and_the_
     # Beside the trial's 2 threads on a 16-CPU machine the same 1.4 CPUs compete with nothing.
     assert summary.busy_epochs({"env": {"cpu_count": 16, "threads_requested": 2}}, [{"other_cpus": 1.4}]) == []
 
+
+
+def test_what_the_runs_read_back_is_in_the_title_and_a_mismatch_is_a_warning(tmp_path):
+    from rich.console import Console
+    from dlbench import render
+    store = Store(tmp_path / "s.sqlite")
+    suite = store.begin_suite("t", {})
+    for repeat in range(3):
+        add_run(store, suite, "mnist_mlp", "torch", repeat, jitter(1.0, repeat),
+                env={"data_placement": "device", "matmul_precision": "fp32"})
+        add_run(store, suite, "mnist_mlp", "jax", repeat, jitter(2.0, repeat),
+                env={"data_placement": "host", "matmul_precision": "fp32"})
+    store.close()
+    data = load(tmp_path / "s.sqlite")
+    console = Console(width=400, record=True)
+    for table in render.summary_tables(data.rows):
+        console.print(table)
+    text = console.export_text()
+    assert "default tier, compile none, matmul fp32)" in text  # the one they share, in the title
+    assert "warning: the frameworks of this table did different work: data torch device; jax host" in text
+    section = next(s for s in (build(data) for build in SECTIONS) if s and s.id == "workloads")
+    assert "Warning: the frameworks of this table did different work: data torch device; jax host." in section.markdown
+    assert any("differ in data placement" in w for w in environment.warnings(data))

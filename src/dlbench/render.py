@@ -88,13 +88,31 @@ def settings_label(settings):
             + "".join(f", {a}" for a in asked))
 
 
+READ_BACK = (("data", "data_placement"), ("matmul", "matmul_precision"))
+
+
+def read_back_label(rows):
+    """What the runs of one table did, as they read it back: ', data host, matmul fp32' when every row agrees, and
+    the disagreements (which make the table compare different work) as warnings."""
+    label, differ = "", []
+    for name, attr in READ_BACK:
+        values = {getattr(r, attr): r.framework for r in rows if getattr(r, attr)}
+        if len(values) == 1:
+            label += f", {name} {next(iter(values))}"
+        elif values:
+            differ.append(f"{name} " + "; ".join(f"{r.framework} {getattr(r, attr)}" for r in rows
+                                                  if getattr(r, attr)))
+    return label, [f"the frameworks of this table did different work: {d}" for d in differ]
+
+
 def summary_tables(rows):
     """One table per (workload, compared settings) group."""
     tables, groups = [], {}
     for row in rows:
         groups.setdefault((row.workload, settings_label(row.settings)), []).append(row)
     for (workload, label), members in groups.items():
-        table = Table(title=f"{workload}  ({label})", title_justify="left")
+        did, differ = read_back_label(members)
+        table = Table(title=f"{workload}  ({label}{did})", title_justify="left")
         targets = sorted({r.target for r in members if r.target is not None})
         show_input = any(r.input_share is not None for r in members)
         show_kernel = any(r.rnn_kernel for r in members)
@@ -144,6 +162,7 @@ def summary_tables(rows):
             table.add_row(*cells)
         note = method_note(members)
         notes = [note + " noise %: between-process / within-process relative SD."] if note else []
+        notes += [f"[yellow]warning: {escape(d)}[/yellow]" for d in differ]
         nodes = sorted({node for r in members for node in r.nodes})
         if len(nodes) > 1:  # a suite spread over a cluster (--executor ray) or results of several machines
             notes.append(f"[yellow]warning: these runs come from {len(nodes)} nodes ({escape('; '.join(nodes))}): "

@@ -40,6 +40,8 @@ class Row:
     reached_target: int = 0               # how many of the ok runs reached it
     params: int | None = None
     rnn_kernel: str | None = None         # the recurrent kernel(s) the ok runs' frameworks ran, read from their ops
+    data_placement: str | None = None     # where the ok runs' training data lived (host / device), read back
+    matmul_precision: str | None = None   # the float32 matmul precision the ok runs used (fp32 / tf32), read back
     text_bigram_share: float | None = None  # generated text: the share of its character bigrams found in the corpus
     tflops: float | None = None           # achieved: FLOPs per training sample (dlbench.flops) x samples per second
     mfu: float | None = None              # tflops over the GPU's dense peak (fp32 runs: its TF32 peak); None on a CPU
@@ -221,6 +223,7 @@ def summarize(runs, epochs_by_run, samples_by_run=None):
             target=target, time_to_target=_mean(reached), reached_target=len(reached),
             params=ok[0]["params_total"] if ok else None,
             rnn_kernel="; ".join(kernels) or None,
+            data_placement=read_back(ok, "data_placement"), matmul_precision=read_back(ok, "matmul_precision"),
             text_bigram_share=_mean([sample["bigram_share"] for sample in samples]),
             **efficiency(ok, per_second),
             peak_host_bytes=_max([r.get("peak_host_bytes") for r in ok]),
@@ -233,6 +236,11 @@ def summarize(runs, epochs_by_run, samples_by_run=None):
         steady_times.append((times, adaptive(ok)))
     rank(rows, steady_times)
     return rows
+
+
+def read_back(runs, key):
+    """What the runs' environments say for `key`, their distinct values joined (None where none says)."""
+    return "; ".join(sorted({str(r["env"][key]) for r in runs if r.get("env") and r["env"].get(key)})) or None
 
 
 def adaptive(runs):

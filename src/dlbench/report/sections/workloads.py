@@ -40,7 +40,9 @@ def on_gpu(group):
 
 
 def build_group(data, group):
-    parts = [markup.paragraph(f"Settings: {settings_text(group.settings)}.", cls="settings")]
+    did, differ = render.read_back_label(group.rows)
+    parts = [markup.paragraph(f"Settings: {settings_text(group.settings)}{did}." + "".join(
+        f" Warning: {d}." for d in differ), cls="settings")]
     targets = sorted({r.target for r in group.rows if r.target is not None})
     metric = "val loss" if group.metric == "loss" else "val acc"
     headers = ["framework", "runs", "epoch s [95% CI]", "x fastest [95% CI]",
