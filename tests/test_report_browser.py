@@ -153,7 +153,7 @@ def test_failed_and_skipped_cells_say_why(report):
     assert cells["tensorflow"]["status"] == "failed" and FAIL_REASON in cells["tensorflow"]["text"]
     assert cells["keras-jax"]["status"] == "skipped" and "is not installed" in cells["keras-jax"]["text"]
     assert cells["torch"]["status"] == cells["jax"]["status"] == "ok"
-    assert "1.00 fastest" in (cells["torch"]["text"] + cells["jax"]["text"])
+    assert "1.00 (fastest)" in (cells["torch"]["text"] + cells["jax"]["text"])
 
 
 def test_feature_matrix_is_in_the_page(report):
@@ -166,6 +166,6 @@ def test_feature_matrix_is_in_the_page(report):
 def test_first_screen(report):
     text = report["facts"]["firstScreen"]
     assert text.startswith("dlbench report")
-    assert "runs (4 ok, 1 failed, 1 skipped)" in text and "Who is fastest where" in text
+    assert "runs (6 ok, 1 failed, 1 skipped)" in text and "Who is fastest where" in text
     shot = (report["root"] / "first-screen.png").read_bytes()
     assert shot.startswith(b"\x89PNG") and len(shot) > 20000
