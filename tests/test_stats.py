@@ -210,6 +210,7 @@ def test_an_outlying_repeat_is_flagged_and_ordinary_noise_is_not():
     ([3.0, 1.6, 1.5, 1.0, 1.01], 2, False),       # slow for longer than the run allows: not steady
     ([3.0, 1.04, 1.0, 1.02, 0.98], 1, True),      # 4% is noise
     ([3.0, 1.0], 1, True),
+    ([3.6, 0.107, 0.096, 0.099], 1, True),       # two later epochs are too few to judge the second by
 ])
 def test_warmup_is_detected_not_assumed(times, used, steady):
     assert stats.warmup_epochs(times, 1) == (used, steady)

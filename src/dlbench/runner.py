@@ -119,23 +119,22 @@ class SuiteRun:
             if not more:
                 outcome.stopped = "max_repeats"
                 return
-            outcome.rounds += 1
-            order = suites.shuffled(more, self.suite.seed, f"adaptive {outcome.rounds}")
-            self.watcher.planned(len(order))
-            if self.cluster is not None:  # a cluster runs the round at once, if the round's longest trial fits
-                if self.clock() - started + max(expected_seconds(by_trial.get(identity(t)), runs)
-                                                for t in order) > self.suite.budget:
+            order = suites.shuffled(more, self.suite.seed, f"adaptive {outcome.rounds + 1}")
+
+            def fits(trials):
+                return self.clock() - started + max(expected_seconds(by_trial.get(identity(t)), runs)
+                                                    for t in trials) <= self.suite.budget
+            # a cluster runs a round at once; here the trials go one at a time, each while it fits
+            batches = [order] if self.cluster is not None else [[t] for t in order]
+            for batch in batches:
+                if not fits(batch):
                     outcome.stopped = "budget"
                     return
-                self.execute(order)
-                outcome.trials += len(order)
-                continue
-            for trial in order:
-                if self.clock() - started + expected_seconds(by_trial.get(identity(trial)), runs) > self.suite.budget:
-                    outcome.stopped = "budget"
-                    return
-                self.execute([trial])
-                outcome.trials += 1
+                if batch is batches[0]:
+                    outcome.rounds += 1
+                    self.watcher.planned(len(order))
+                self.execute(batch)
+                outcome.trials += len(batch)
 
 
 def next_repeat(runs):

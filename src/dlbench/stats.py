@@ -244,23 +244,23 @@ WARMUP_FLOOR = 0.05   # an epoch still warming up is more than 5% slower than th
 
 def warmup_epochs(times, declared=1) -> tuple[int, bool]:
     """(how many leading epochs are warm-up, whether the rest look steady). The declared warm-up (the first epoch)
-    is extended while the next epoch is slower than the median of the epochs after it by more than 5% and by more
-    than 3.5 robust SDs of them; at least two steady epochs stay. The rest are not steady when the extension stops
-    at that limit with the next epoch still slow."""
+    is extended while the next epoch is slower than the median of the three or more epochs after it by more than
+    5% and by more than 3.5 robust SDs of them. Once too few epochs are left to judge, an extended warm-up whose
+    next epoch is still slower than the rest marks the run as not steady."""
     times = [float(t) for t in times]
     n = min(declared, len(times))
-    while True:
-        later = times[n + 1:]
-        if n >= len(times) or len(later) < 2:
-            return n, True
+
+    def slow(i):
+        later = times[i + 1:]
         median = statistics.median(later)
         mad = statistics.median(abs(t - median) for t in later)
-        slow = times[n] > median * (1 + WARMUP_FLOOR) and times[n] - median > OUTLIER_Z * mad / 0.6745
-        if not slow:
+        return times[i] > median * (1 + WARMUP_FLOOR) and times[i] - median > OUTLIER_Z * mad / 0.6745
+
+    while len(times) - n - 1 >= 3:
+        if not slow(n):
             return n, True
-        if len(later) < 3:  # extending would leave fewer than two steady epochs
-            return n, False
         n += 1
+    return n, n == declared or len(times) - n - 1 < 2 or not slow(n)
 
 
 def steady_epochs(epoch_times, warmup_flags) -> tuple[list[float], int, bool]:
