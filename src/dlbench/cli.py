@@ -26,6 +26,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                        "the same thing?")
 StoreOption = typer.Option(DEFAULT_STORE, "--store", help="The SQLite results store.")
 JsonOption = typer.Option(False, "--json", help="Machine-readable output on stdout.")
+WideOption = typer.Option(False, "--wide", help="Every column: noise, step time, input share, RNN kernel, FLOP/s "
+                                                "and peak memory beside the verdict's figures.")
 
 
 def git_revision():
@@ -94,6 +96,7 @@ def run(
                                               "(default) or host:port of its head node."),
     store_path: Path = StoreOption,
     as_json: bool = JsonOption,
+    wide: bool = WideOption,
 ):
     """Run a suite: every trial in a fresh process, results into the store, a summary at the end."""
     flags = {"workloads": names(workload_ids), "frameworks": names(framework_ids), "device": device, "epochs": epochs,
@@ -160,7 +163,7 @@ def run(
     runs = store.runs(suite_id=suite_id)
     everything = list(done.values()) + runs  # with --resume, the summary covers the whole suite
     rows, inference = runner.summaries(store, everything)
-    show_summary(rows, inference, as_json, store_path)
+    show_summary(rows, inference, as_json, store_path, wide)
     if outcome is not None and suite.budget is not None:
         show_outcome(outcome, suite)
     if interrupted:
@@ -231,7 +234,7 @@ def show_outcome(outcome, suite):
               highlight=False)
 
 
-def show_summary(rows, inference=(), as_json=False, store_path=None):
+def show_summary(rows, inference=(), as_json=False, store_path=None, wide=False):
     if as_json:
         print(json.dumps([row.to_json() for row in list(rows) + list(inference)], indent=2))
         return
@@ -244,7 +247,7 @@ def show_summary(rows, inference=(), as_json=False, store_path=None):
                   "pass time relative to the fastest at that batch size; p50/p99: per-batch latency; 1st result: "
                   "load + compile + first batch; check: features against the NumPy float64 reference (relative "
                   "error <= 1e-4)." + (f" Store: {store_path}" if store_path and not rows else ""))
-    for table in render.summary_tables(rows):
+    for table in render.summary_tables(rows, wide):
         out.print(table)
     for line in render.problems(rows):  # escaped: an install hint's [extras] is not markup
         err.print(f"[yellow]{escape(line)}[/yellow]", highlight=False, soft_wrap=True)
@@ -380,8 +383,9 @@ def results(
                                                                 "after training, and its check."),
     store_path: Path = StoreOption,
     as_json: bool = JsonOption,
+    wide: bool = WideOption,
 ):
-    """The summary of what the store holds: epoch times with CIs and ratios to the fastest framework."""
+    """The summary of what the store holds: epoch times with intervals and verdicts against the fastest."""
     store = open_store(store_path, must_exist=True)
     runs, epochs_by_run, _ = select_runs(store, workload_ids, framework_ids, status, suite)
     if not runs:
@@ -400,7 +404,7 @@ def results(
                 out.print(f"{r['id']:>5} suite {r['suite_id']:<4} {r['workload']:<12} {r['framework']:<17} "
                           f"#{r['repeat'] + 1} {r['status']:<11} {r['error'] or ''}", highlight=False)
         return
-    show_summary(*runner.summaries(store, runs), as_json=as_json, store_path=store_path)
+    show_summary(*runner.summaries(store, runs), as_json=as_json, store_path=store_path, wide=wide)
 
 
 def show_texts(runs, samples, as_json):

@@ -1,6 +1,7 @@
 """Terminal rendering of summaries and listings (rich). Formatting only: the numbers come from summary.py."""
 from __future__ import annotations
 
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -105,69 +106,76 @@ def read_back_label(rows):
     return label, [f"the frameworks of this table did different work: {d}" for d in differ]
 
 
-def summary_tables(rows):
+def summary_columns(members, wide):
+    """(header, justify, cell) of the columns a table shows: the verdict's figures (and the RNN kernel that ran,
+    where there is one) by default, in about 100 characters; noise, step time, input share, FLOP/s and memory with
+    `wide`."""
+    targets = sorted({r.target for r in members if r.target is not None})
+    on_gpu = any(r.peak_device_bytes is not None for r in members)
+
+    def to_target(row):
+        ok_runs = row.statuses.get("ok", 0)
+        return f"{seconds(row.time_to_target)} ({row.reached_target}/{ok_runs})" if ok_runs else "-"
+
+    def peak(row):
+        value = row.peak_device_bytes if on_gpu else row.peak_host_bytes
+        return f"{value / 1e6:,.0f}" if value is not None else "-"
+
+    columns = [
+        ("framework", "left", lambda r: r.framework, True),
+        ("runs", "left", status, True),
+        ("epoch s\n[95% CI]", "right", lambda r: f"{seconds(r.epoch_seconds.estimate)} {interval(r.epoch_seconds)}"
+         if r.epoch_seconds else "-", True),
+        ("x fastest\n[95% CI]", "right", ratio, True),
+        ("1st\nepoch s", "right", lambda r: seconds(r.first_epoch_seconds), True),
+        ("samples/s", "right", lambda r: f"{r.samples_per_second:,.0f}" if r.samples_per_second else "-", True),
+        ("val acc", "right", lambda r: percent(r.val_accuracy), True),
+        # an unreachable target (no run reached it) only in the wide table
+        (f"s to {'/'.join(f'{t:g}' for t in targets)}", "right", to_target,
+         targets and (wide or any(r.reached_target for r in members))),
+        ("text bigrams %", "right", lambda r: percent(r.text_bigram_share),  # broken text is a result too
+         any(r.text_bigram_share is not None for r in members)),
+        ("MFU", "right", lambda r: f"{r.mfu:.2%}" if r.mfu is not None else "-",
+         any(r.mfu is not None for r in members)),
+        ("noise %", "right", noise, wide),
+        ("ms/step", "right", lambda r: milliseconds(r.step_ms), wide),
+        ("input %", "right", lambda r: percent(r.input_share), wide and any(r.input_share is not None
+                                                                            for r in members)),
+        ("RNN kernel", "left", lambda r: r.rnn_kernel or "-", any(r.rnn_kernel for r in members)),  # what ran
+        ("TFLOP/s", "right", lambda r: f"{r.tflops:.3g}" if r.tflops else "-", wide and any(r.tflops
+                                                                                            for r in members)),
+        ("peak GPU MB" if on_gpu else "peak RSS MB", "right", peak, wide),
+    ]
+    return [(header, justify, cell) for header, justify, cell, shown in columns if shown]
+
+
+def summary_tables(rows, wide=False):
     """One table per (workload, compared settings) group."""
     tables, groups = [], {}
     for row in rows:
         groups.setdefault((row.workload, settings_label(row.settings)), []).append(row)
     for (workload, label), members in groups.items():
         did, differ = read_back_label(members)
-        table = Table(title=f"{workload}  ({label}{did})", title_justify="left")
-        targets = sorted({r.target for r in members if r.target is not None})
-        show_input = any(r.input_share is not None for r in members)
-        show_kernel = any(r.rnn_kernel for r in members)
-        show_text = any(r.text_bigram_share is not None for r in members)
-        columns = [("framework", "left"), ("runs", "left"), ("epoch s [95% CI]", "right"),
-                   ("x fastest [95% CI]", "right"), ("noise %", "right"), ("1st epoch s", "right"),
-                   ("samples/s", "right"), ("ms/step", "right"), ("val acc", "right")]
-        if targets:
-            columns.append((f"s to {'/'.join(f'{t:g}' for t in targets)}", "right"))
-        if show_input:
-            columns.append(("input %", "right"))
-        if show_text:
-            columns.append(("text bigrams %", "right"))
-        if show_kernel:
-            columns.append(("RNN kernel", "left"))
-        show_tflops = any(r.tflops for r in members)
-        show_mfu = any(r.mfu is not None for r in members)
-        if show_tflops:
-            columns.append(("TFLOP/s", "right"))
-        if show_mfu:
-            columns.append(("MFU", "right"))
-        on_gpu = any(r.peak_device_bytes is not None for r in members)
-        columns.append(("peak GPU MB" if on_gpu else "peak RSS MB", "right"))
-        for column, justify in columns:
-            table.add_column(column, justify=justify)
-        for row in sorted(members, key=lambda r: (r.epoch_seconds is None, r.ratio.estimate if r.ratio else 0)):
-            epoch = row.epoch_seconds
-            cells = [row.framework, status(row), f"{seconds(epoch.estimate)} {interval(epoch)}" if epoch else "-",
-                     ratio(row), noise(row), seconds(row.first_epoch_seconds),
-                     f"{row.samples_per_second:,.0f}" if row.samples_per_second else "-", milliseconds(row.step_ms),
-                     percent(row.val_accuracy)]
-            if targets:
-                ok_runs = row.statuses.get("ok", 0)
-                cells.append(f"{seconds(row.time_to_target)} ({row.reached_target}/{ok_runs})" if ok_runs else "-")
-            if show_input:
-                cells.append(percent(row.input_share))
-            if show_text:
-                cells.append(percent(row.text_bigram_share))
-            if show_kernel:
-                cells.append(row.rnn_kernel or "-")
-            if show_tflops:
-                cells.append(f"{row.tflops:.3g}" if row.tflops else "-")
-            if show_mfu:
-                cells.append(f"{row.mfu:.2%}" if row.mfu is not None else "-")
-            peak = row.peak_device_bytes if on_gpu else row.peak_host_bytes
-            cells.append(f"{peak / 1e6:,.0f}" if peak is not None else "-")
-            table.add_row(*cells)
+        table = Table(title=f"{workload}  ({label}{did})", title_justify="left", box=box.SIMPLE_HEAD,
+                      collapse_padding=True, pad_edge=False)
+        ordered = sorted(members, key=lambda r: (r.epoch_seconds is None, r.ratio.estimate if r.ratio else 0))
+        columns = summary_columns(members, wide)
+        cells = [[cell(row) for _, _, cell in columns] for row in ordered]
+        for i, (header, justify, _) in enumerate(columns):  # a figure is never cut: the caption and kernels wrap
+            widest = max(len(line) for line in [*header.split("\n"), *(c[i] for c in cells)])
+            table.add_column(header, justify=justify, min_width=None if header == "RNN kernel" else widest)
+        for row_cells in cells:
+            table.add_row(*row_cells)
         note = method_note(members)
-        notes = [note + " noise %: between-process / within-process relative SD."] if note else []
+        notes = [note + (" noise %: between-process / within-process relative SD." if wide else
+                         " --wide adds noise, step time, input share, FLOP/s and memory.")] if note else []
         notes += [f"[yellow]warning: {escape(d)}[/yellow]" for d in differ]
         nodes = sorted({node for r in members for node in r.nodes})
         if len(nodes) > 1:  # a suite spread over a cluster (--executor ray) or results of several machines
             notes.append(f"[yellow]warning: these runs come from {len(nodes)} nodes ({escape('; '.join(nodes))}): "
                          "timings from different machines are not comparable[/yellow]")
         table.caption = "\n".join(notes) or None
+        table.caption_justify = "left"
         tables.append(table)
     return tables
 
