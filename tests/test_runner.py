@@ -95,3 +95,13 @@ def test_run_with_a_budget_end_to_end(tmp_path):
     assert all(row["epoch_seconds"]["method"].startswith("anytime-valid") for row in rows)
     runs = Store(store).runs()
     assert 4 <= len(runs) <= 6 and all(r["settings"]["adaptive"] for r in runs)
+
+
+def test_resume_of_a_budget_suite_looks_up_every_repeat_it_may_have_added():
+    from dlbench.cli import resumable
+    fixed = suites.build({}, {"workloads": ["mnist_mlp"], "frameworks": ["torch", "jax"], "repeats": 3})
+    assert resumable(fixed, suites.plan(fixed)) == suites.plan(fixed)
+    adaptive = suites.build({}, {"workloads": ["mnist_mlp"], "frameworks": ["torch", "jax"], "repeats": 3,
+                                 "budget": "1m", "max_repeats": 7})
+    keys = {json.loads(t.key)["repeat"] for t in resumable(adaptive, suites.plan(adaptive))}
+    assert keys == set(range(7)) and len(resumable(adaptive, suites.plan(adaptive))) == 14
