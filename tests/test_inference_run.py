@@ -157,8 +157,8 @@ def tiny_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("r50")
     store = folder / "r50.sqlite"
     result = dlbench("run", "--workloads", "resnet50_features", "--frameworks", "all", "--device", "cpu",
-                     "--samples", "2", "--batch-size", "1", "--epochs", "2", "--threads", "2", "--store", store,
-                     timeout=1500)
+                     "--samples", "2", "--batch-size", "1", "--epochs", "2", "--threads", "2", "--repeats", "1",
+                     "--store", store, timeout=1500)
     return result, store, folder
 
 
