@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -43,6 +44,18 @@ def test_broken_suite_files_are_one_line_errors(tmp_path, text, message):
     with pytest.raises(SuiteError, match=message.replace("[", r"\[")) as info:
         suites.load_file(str(path))
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("flags, message", [
+    ({"frameworks": ["torch", "torch"]}, "frameworks: torch listed more than once"),
+    ({"workloads": ["mnist_mlp", "mnist_mlp"]}, "workloads: mnist_mlp listed more than once"),
+    ({"repeats": 10 ** 20}, "repeats = 100000000000000000000 is not valid: expected a positive integer of at most 1000"),
+    ({"seed": 5_000_000_000}, "seed = 5000000000 is not valid: expected a non-negative integer below 2"),
+    ({"threads": 1000}, "threads = 1000: this machine lets dlbench use"),
+])
+def test_impossible_suites_are_refused_before_any_trial(flags, message):
+    with pytest.raises(SuiteError, match=re.escape(message)):
+        build(**{"workloads": ["mnist_mlp"], **flags})
 
 
 def test_unknown_names_list_the_valid_ones():

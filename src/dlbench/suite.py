@@ -78,6 +78,8 @@ class Suite:
     ray_address: str | None = None   # the cluster for executor ray: auto, or host:port of its head (None: auto)
 
 
+MOST_REPEATS = 1000  # a suite of more repeats than this is a typo, not a plan
+
 # key -> (accepted types, check, what a valid value is)
 def _positive(v):
     return v > 0
@@ -109,10 +111,10 @@ CHECKS = {
     "frameworks": (list, bool, "a non-empty list of framework ids, or [\"all\"]"),
     "device": (str, lambda v: v in DEVICES, "one of " + ", ".join(DEVICES)),
     "epochs": (int, _positive, "a positive integer"),
-    "repeats": (int, _positive, "a positive integer"),
+    "repeats": (int, lambda v: 1 <= v <= MOST_REPEATS, f"a positive integer of at most {MOST_REPEATS}"),
     "budget": ((int, float, str), lambda v: duration(v) is not None, "a duration such as 300, \"90s\", \"10m\" or "
                "\"1h\""),
-    "max_repeats": (int, lambda v: v >= 2, "an integer of at least 2"),
+    "max_repeats": (int, lambda v: 2 <= v <= MOST_REPEATS, f"an integer from 2 to {MOST_REPEATS}"),
     "data": (str, lambda v: v in DATA_VARIANTS, "one of " + ", ".join(DATA_VARIANTS)),
     "samples": (int, _positive, "a positive integer"),
     "batch_size": (int, _positive, "a positive integer"),
@@ -123,7 +125,8 @@ CHECKS = {
     "tf32": (bool, lambda v: True, "true or false"),
     "cudnn_autotune": (bool, lambda v: True, "true or false"),
     "layout": (str, lambda v: v in LAYOUTS, "one of " + ", ".join(LAYOUTS)),
-    "seed": (int, lambda v: v >= 0, "a non-negative integer"),
+    # every framework's seed takes it, plus the repeat: NumPy's RandomState stops at 2**32 - 1
+    "seed": (int, lambda v: 0 <= v < 2 ** 31, "a non-negative integer below 2**31"),
     "timeout": ((int, float), _positive, "a positive number of seconds"),
     "timeouts": (dict, lambda v: all(not isinstance(s, bool) and isinstance(s, (int, float)) and s > 0
                                      for s in v.values()), "a table of workload ids to positive seconds"),
@@ -178,6 +181,14 @@ def build(file_values, flag_values):
         raise SuiteError(f"ray_address = {suite.ray_address!r} needs executor = 'ray' (--executor ray)")
     if not suite.workloads:
         raise SuiteError("no workloads given: use --workloads (see `dlbench list`) or --suite")
+    for key in ("workloads", "frameworks"):  # a name twice would count one trial as two repeats
+        twice = sorted({name for name in getattr(suite, key) if getattr(suite, key).count(name) > 1})
+        if twice:
+            raise SuiteError(f"{key}: {', '.join(twice)} listed more than once: name each once")
+    available = machine.available_cpus()
+    if suite.executor == "local" and suite.threads and suite.threads > available:
+        raise SuiteError(f"threads = {suite.threads}: this machine lets dlbench use {available} CPUs: ask for at most "
+                         f"{available}")
     for workload_id in list(suite.workloads) + list(suite.timeouts):
         try:
             workloads.get(workload_id)
@@ -189,7 +200,7 @@ def build(file_values, flag_values):
                 frameworks.get(framework_id)
             except frameworks.UnknownFramework as exc:
                 raise SuiteError(str(exc)) from exc
-    return replace(suite, device=resolve_device(suite.device), threads=suite.threads or machine.available_cpus())
+    return replace(suite, device=resolve_device(suite.device), threads=suite.threads or available)
 
 
 def resolve_device(device):
