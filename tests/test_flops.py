@@ -334,8 +334,9 @@ def test_the_peak_matches_what_ran():
     assert flops.peak(h100, "fp32", None) is None  # a run that recorded no matmul precision: unknown, not guessed
     assert flops.peak("cpu", "fp32", "fp32") is None
     assert flops.peak("Tesla V100-SXM2-16GB", "fp32", "tf32") is None  # Volta has no TF32 path
+    assert flops.peak(h100, "fp32", "tf32 for matmuls only") is None  # split: no one peak applies
     with pytest.raises(ValueError):
-        flops.peak(h100, "fp32", "highest")
+        flops.peak(h100, "int8", "tf32")
     rate = flops.model_flops_per_sample("mnist_mlp") * 100000
     assert flops.mfu(rate, h100, "fp32", "fp32") == pytest.approx(rate / 66.9e12)
     assert flops.mfu(rate, h100, "fp32", "tf32") == pytest.approx(rate / 494.7e12)

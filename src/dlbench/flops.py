@@ -356,7 +356,8 @@ def peak_precision(precision, matmul_precision):
     """The peak table's column for what a run computed in: its precision setting (fp32, bf16, fp16-mixed) and, for
     fp32, the float32 matmul precision it read back (env["matmul_precision"]: "tf32" or "fp32"). bf16 and
     fp16-mixed run their matmuls in the half type, whatever the float32 setting. None: an fp32 run that recorded
-    no matmul precision (a store from before it was recorded): which peak applies is unknown, never guessed."""
+    no matmul precision (a store from before it was recorded) or a split one (dlbench.frameworks.adapter.
+    matmul_precision): which peak applies is unknown, never guessed."""
     precision = _PRECISION_ALIASES.get(precision, precision)
     if precision in ("bf16", "fp16"):
         return precision
@@ -364,11 +365,8 @@ def peak_precision(precision, matmul_precision):
         raise ValueError("precision must be fp32, bf16 or fp16-mixed, not %r" % (precision,))
     if precision == "tf32":  # the peak's own name, as callers of peak_flops have passed it
         return "tf32"
-    if matmul_precision is None:
-        return None
-    if matmul_precision not in MATMUL_PRECISIONS:
-        raise ValueError("matmul_precision must be one of %s, not %r" % (", ".join(MATMUL_PRECISIONS),
-                                                                       matmul_precision))
+    if matmul_precision not in MATMUL_PRECISIONS:  # None, or a framework that reported matmuls and convolutions
+        return None                                # apart ("tf32 for matmuls only"): no one peak applies
     return matmul_precision
 
 
