@@ -171,6 +171,8 @@ def test_every_runtime_runs_through_the_cli_with_a_passing_check(tiny_run):
         env = run["env"]
         assert env["threads_requested"] == 2 and len(env["cpu_affinity"]) <= 2 and env["thread_settings"]
         assert env["compile_requested"] == run["settings"]["compile"] and env["compile"]
+        # One input rule (the runtime's own array on its device, placed once) and strict FP32 on a CPU.
+        assert env["input_placement"] == "device: resident" and env["matmul_precision"] == "fp32"
         measured = results[run["id"]]
         assert measured["check_ok"] == 1 and measured["max_relative_error"] <= spec.RELATIVE_TOLERANCE
         assert measured["first_result_seconds"] > 0
