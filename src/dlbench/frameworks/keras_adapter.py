@@ -128,8 +128,10 @@ def fit_placement(keras):
     if keras.backend.backend() != "jax":
         return HOST_PER_BATCH
     import jax
-    from keras.src.backend.jax.trainer import JAXEpochIterator
-
+    try:
+        from keras.src.backend.jax.trainer import JAXEpochIterator
+    except ImportError:  # a Keras laid out otherwise: host-fed per batch in any case, the look-ahead unknown
+        return HOST_PER_BATCH
     if hasattr(JAXEpochIterator, "_one_batch_ahead_iterator"):
         return HOST_PREFETCHED if jax.default_backend() != "cpu" else HOST_PER_BATCH
     return HOST_PREFETCHED if hasattr(JAXEpochIterator, "_prefetch_numpy_iterator") else HOST_PER_BATCH

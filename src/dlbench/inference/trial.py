@@ -122,8 +122,9 @@ def check_precision(runtime, device):
 def check_predictor(runtime, device, matmul_precision, build):
     """(predict, how) for the check where the timed predict cannot serve it: TF32 ran on a GPU in a runtime whose
     precision is fixed when its program is built (TensorFlow's traced and XLA-compiled functions, ONNX Runtime's
-    session), so build(tf32=False) makes a second predictor in strict FP32, untimed. (None, None): the timed one."""
-    if device == "gpu" and matmul_precision != "fp32" and THREAD_FAMILY[runtime] in ("tensorflow", "onnxruntime"):
+    session), so build(tf32=False) makes a second predictor in strict FP32, untimed. (None, None): the timed one
+    (also where the precision is unknown: an ONNX Runtime without the use_tf32 option could not be asked for it)."""
+    if device == "gpu" and matmul_precision == "tf32" and THREAD_FAMILY[runtime] in ("tensorflow", "onnxruntime"):
         return build(False)[0], "a second %s predictor built in strict FP32" % runtime
     return None, None
 
