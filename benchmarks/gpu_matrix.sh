@@ -5,15 +5,22 @@
 #
 #   benchmarks/gpu_matrix.sh [OUT_DIR] [STEPS]
 #
-# STEPS: a comma-separated subset of mnist_mlp,mnist_cnn,cifar10_cnn,imdb_bilstm,resnet50_features,faithful
+# STEPS: a comma-separated subset of fairness,mnist_mlp,mnist_cnn,cifar10_cnn,imdb_bilstm,resnet50_features,faithful
 # (default: all of them; about 20 minutes on an H100, so a 10-minute slot takes it in two or three parts).
+# fairness (about 2 minutes) is the default tier's check alone: mnist_mlp and mnist_cnn on 10,000 samples, both
+# tiers with TF32 allowed (the default) and the default tier again with --no-tf32.
+#
+# The last table (benchmarks/fairness.py) reads back, for every run in the store, where its batches came from
+# (data_placement; input_placement for inference) and the float32 matmul precision it ran (matmul_precision), and
+# says per table whether the rows followed dlbench's one rule: host-fed default tier, device-resident tuned tier
+# where the framework can, inference inputs on the device, one matmul precision (tf32, or fp32 under --no-tf32).
 #
 # Run it from the repository root on a machine with an NVIDIA GPU and the frameworks installed. dlbench runs from
 # the source tree (PYTHONPATH=src): no install needed. Keras, if missing, is installed from wheels in .whl/ (the
 # device machine has no network; see DESIGN.md). Frameworks that are not installed are recorded as skipped.
 set -uo pipefail
 OUT_DIR=${1:-${OUT:-results/gpu}}
-STEPS=",${2:-mnist_mlp,mnist_cnn,cifar10_cnn,imdb_bilstm,resnet50_features,faithful},"
+STEPS=",${2:-fairness,mnist_mlp,mnist_cnn,cifar10_cnn,imdb_bilstm,resnet50_features,faithful},"
 mkdir -p "$OUT_DIR"
 STORE="$OUT_DIR/gpu.sqlite"
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
@@ -31,6 +38,13 @@ train() {  # workload, then options; both tiers, 1 warm-up epoch + steady ones, 
 step() { [[ $STEPS == *",$1,"* ]]; }
 
 dl env >>"$OUT_DIR/log" 2>&1
+if step fairness; then
+    train mnist_mlp --epochs 3 --repeats 1 --samples 10000
+    train mnist_cnn --epochs 3 --repeats 1 --samples 10000
+    timeout 600 python3 -m dlbench.cli run --workloads mnist_mlp,mnist_cnn --frameworks "$FRAMEWORKS" --device gpu \
+        --tier default --no-tf32 --data synthetic --samples 10000 --epochs 3 --repeats 1 --timeout 240 \
+        --store "$STORE" >>"$OUT_DIR/log" 2>&1
+fi
 step mnist_mlp && train mnist_mlp --epochs 4 --repeats 2              # the full 60,000 samples: the frontier's unit
 step mnist_cnn && train mnist_cnn --epochs 3 --repeats 1 --samples 10000
 step cifar10_cnn && train cifar10_cnn --epochs 3 --repeats 1 --samples 10000
@@ -44,3 +58,4 @@ if step resnet50_features; then
         --store "$STORE" >>"$OUT_DIR/log" 2>&1
 fi
 dl results --store "$STORE" 2>&1 | tee "$OUT_DIR/results.txt"
+python3 benchmarks/fairness.py "$STORE" 2>&1 | tee "$OUT_DIR/fairness.txt"

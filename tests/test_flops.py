@@ -184,6 +184,25 @@ def test_mnist_mlp_by_hand():
     assert flops.forward_flops_per_sample("mnist_mlp") == forward == 1337344
     assert flops.backward_flops_per_sample("mnist_mlp") == backward
     assert flops.train_flops_per_sample("mnist_mlp") == forward + backward == 3209216
+    # MFU's model FLOPs: 3 x forward (the PaLM convention), the pixels' gradient counted as if it ran.
+    assert flops.model_flops_per_sample("mnist_mlp") == 3 * forward == 4012032
+    assert flops.train_flops_per_sample("mnist_mlp") / forward == pytest.approx(2.4, abs=0.01)
+
+
+def test_model_flops_are_three_forwards_and_never_below_what_executes():
+    for w in TRAINING:
+        hp = small_hp(w)
+        forward = flops.forward_flops_per_sample(w, hp)
+        assert flops.model_flops_per_sample(w, hp) == 3 * forward, w
+        assert 2 * forward <= flops.train_flops_per_sample(w, hp) <= flops.model_flops_per_sample(w, hp), w
+    assert flops.model_flops_per_sample("resnet50_features") is None
+
+
+def test_model_flops_take_a_runs_stored_hyperparameters():
+    # The summary has a run's env["hyperparameters"] (a dict), not the worker's Hyper object.
+    hp = small_hp("char_lstm")
+    assert flops.model_flops_per_sample("char_lstm", hp.as_dict()) == flops.model_flops_per_sample("char_lstm", hp)
+    assert flops.model_flops_per_sample("char_lstm", hp.as_dict()) < flops.model_flops_per_sample("char_lstm")
 
 
 def test_lstm_by_hand():
@@ -302,6 +321,25 @@ def test_peaks_are_dense_datasheet_figures():
         assert peaks[0] <= peaks[1] < peaks[2]  # tensor cores above the CUDA cores, half types twice TF32
     with pytest.raises(ValueError):
         flops.peak_flops("NVIDIA H100 80GB HBM3", "int8")
+
+
+def test_the_peak_matches_what_ran():
+    h100 = "NVIDIA H100 80GB HBM3"
+    # fp32 with TF32 allowed (the default tier on a GPU) against the TF32 peak; --no-tf32 against the FP32 cores.
+    assert flops.peak(h100, "fp32", "tf32") == pytest.approx(494.7e12)
+    assert flops.peak(h100, "fp32", "fp32") == pytest.approx(66.9e12)
+    # Mixed precision runs its matmuls in the half type whatever the float32 setting.
+    assert flops.peak(h100, "bf16", "fp32") == flops.peak(h100, "bf16", "tf32") == pytest.approx(989.4e12)
+    assert flops.peak(h100, "fp16-mixed", "tf32") == pytest.approx(989.4e12)
+    assert flops.peak(h100, "fp32", None) is None  # a run that recorded no matmul precision: unknown, not guessed
+    assert flops.peak("cpu", "fp32", "fp32") is None
+    assert flops.peak("Tesla V100-SXM2-16GB", "fp32", "tf32") is None  # Volta has no TF32 path
+    assert flops.peak(h100, "fp32", "tf32 for matmuls only") is None  # split: no one peak applies
+    with pytest.raises(ValueError):
+        flops.peak(h100, "int8", "tf32")
+    rate = flops.model_flops_per_sample("mnist_mlp") * 100000
+    assert flops.mfu(rate, h100, "fp32", "fp32") == pytest.approx(rate / 66.9e12)
+    assert flops.mfu(rate, h100, "fp32", "tf32") == pytest.approx(rate / 494.7e12)
 
 
 def test_mfu():

@@ -76,6 +76,28 @@ def test_asked_compile_modes_map_onto_the_modes_a_framework_has():
     assert spec.sweep("gpu") == ([1, 8, 32, 64], 1280)
 
 
+def test_the_gpu_check_runs_in_strict_fp32_through_a_second_predictor_where_precision_is_built_in():
+    """TensorFlow's traced programs and ONNX Runtime's sessions fix TF32 when built: on a GPU that ran TF32 their
+    feature check gets a second predictor built with tf32 = False; torch and jax switch their flags around the same
+    predict (check_precision); a CPU, an FP32 run or an unknown precision keep the timed predictor."""
+    from dlbench.inference.trial import check_predictor
+
+    built = []
+
+    def build(tf32):
+        built.append(tf32)
+        return "strict predict", "layout", {}
+    for runtime in ("tensorflow", "tensorflow-xla", "keras-tensorflow", "onnxruntime"):
+        assert check_predictor(runtime, "gpu", "tf32", build)[0] == "strict predict"
+    assert built == [False] * 4
+    assert check_predictor("torch", "gpu", "tf32", build) == (None, None)
+    assert check_predictor("tensorflow", "gpu", "fp32", build) == (None, None)
+    assert check_predictor("tensorflow", "cpu", "fp32", build) == (None, None)
+    assert check_predictor("onnxruntime", "gpu", "unknown: onnxruntime reports no use_tf32 option", build) == (None,
+                                                                                                          None)
+    assert len(built) == 4
+
+
 def test_compile_is_checked_and_training_trials_keep_their_settings():
     with pytest.raises(suites.SuiteError, match="compile = 'fast' is not valid: expected none or jit"):
         build(workloads=["resnet50_features"], compile="fast")
@@ -183,6 +205,8 @@ def test_every_runtime_runs_through_the_cli_with_a_passing_check(tiny_run):
         env = run["env"]
         assert env["threads_requested"] == 2 and len(env["cpu_affinity"]) <= 2 and env["thread_settings"]
         assert env["compile_requested"] == run["settings"]["compile"] and env["compile"]
+        # One input rule (the runtime's own array on its device, placed once) and strict FP32 on a CPU.
+        assert env["input_placement"] == "device: resident" and env["matmul_precision"] == "fp32"
         measured = results[run["id"]]
         assert measured["check_ok"] == 1 and measured["max_relative_error"] <= spec.RELATIVE_TOLERANCE
         assert measured["first_result_seconds"] > 0

@@ -48,3 +48,63 @@ def test_a_failed_inference_trial_still_reports_its_host_peak():
     kinds = [e["event"] for e in events.events]
     assert kinds[-2:] == ["memory", "end"] and events.events[-1]["status"] == "failed"
     assert events.events[-2]["peak_host_bytes"] > 10 * 2 ** 20 and events.events[-2]["peak_device_bytes"] is None
+
+
+class Driver(object):
+    """A stand-in for libnvidia-ml: the few functions DeviceMemory calls, as ctypes would pass them (pointers from
+    ctypes.byref, arrays of records). It exports only the process queries it is given, as an older driver exports
+    no `_v3` symbol; the others are looked up on it and missing."""
+
+    def __init__(self, used=1000, own=None, queries=()):
+        self.used, self.own = used, own
+        for name in queries:
+            setattr(self, name, self._processes)
+
+    def nvmlInit_v2(self):
+        return 0
+
+    def nvmlDeviceGetHandleByIndex_v2(self, index, handle):
+        return 0
+
+    def nvmlDeviceGetMemoryInfo(self, handle, info):
+        info._obj.used = self.used
+        return 0
+
+    def _processes(self, handle, count, infos):
+        import os
+        infos[0].pid, infos[0].usedGpuMemory = os.getpid(), self.own
+        count._obj.value = 1
+        return 0
+
+
+def test_an_older_driver_without_the_v3_process_query_falls_back():
+    from dlbench.worker import memory
+
+    v2 = Driver(own=5 * 2 ** 20, queries=["nvmlDeviceGetComputeRunningProcesses_v2"])
+    assert memory.process_query(v2)[0] == "nvmlDeviceGetComputeRunningProcesses_v2"
+    assert DeviceMemory(library=v2).peak() == (5 * 2 ** 20, "nvml per process")
+    # The oldest drivers' unversioned query fills the shorter v1 record.
+    v1 = Driver(own=7 * 2 ** 20, queries=["nvmlDeviceGetComputeRunningProcesses"])
+    assert memory.process_query(v1)[2] is memory._ProcessInfoV1
+    assert DeviceMemory(library=v1).peak() == (7 * 2 ** 20, "nvml per process")
+    # No process query at all: the device's rise above its baseline, with the reason, and the trial goes on.
+    bare = Driver(used=1000)
+    assert memory.process_query(bare) is None
+    sampler = DeviceMemory(library=bare)
+    bare.used = 3000
+    peak, method = sampler.peak()
+    assert peak == 2000 and "no process query" in method
+
+
+def test_a_failing_sample_keeps_the_figure_and_never_raises():
+    class Broken(Driver):
+        def nvmlDeviceGetMemoryInfo(self, handle, info):
+            if self.used > 1000:
+                raise OSError("the driver went away")
+            return Driver.nvmlDeviceGetMemoryInfo(self, handle, info)
+
+    driver = Broken(used=1000, own=2 ** 20, queries=["nvmlDeviceGetComputeRunningProcesses_v3"])
+    sampler = DeviceMemory(library=driver)
+    driver.used = 2000
+    peak, method = sampler.peak()
+    assert peak == 2 ** 20 and "the driver went away" in method

@@ -166,12 +166,12 @@ def test_jax_fp16_loss_scaling_undoes_a_step_whose_gradients_overflow():
     trainer.model.train()
     trainer.scale_state.scale[...] = np.float32(2.0 ** 40)
     start = snapshot()
-    trainer.train_step(trainer.model, trainer.optimizer, batch.inputs, batch.targets)
+    trainer.train_step(batch.inputs, batch.targets)  # the model, optimizer and scale bound (nnx.cached_partial)
     assert all(np.array_equal(a, b) for a, b in zip(start, snapshot()))  # optimizer step count included
     assert float(trainer.scale_state.scale[...]) == 2.0 ** 39
     assert int(trainer.scale_state.good_steps[...]) == 0
     trainer.scale_state.scale[...] = np.float32(2.0 ** 10)
-    trainer.train_step(trainer.model, trainer.optimizer, batch.inputs, batch.targets)
+    trainer.train_step(batch.inputs, batch.targets)  # the model, optimizer and scale bound (nnx.cached_partial)
     assert not all(np.array_equal(a, b) for a, b in zip(start, snapshot()))
     assert int(trainer.optimizer.step[...]) == 1 and int(trainer.scale_state.good_steps[...]) == 1
     assert float(trainer.scale_state.scale[...]) == 2.0 ** 10

@@ -200,3 +200,25 @@ def test_runtime_computes_the_reference_features(runtime, weights_file, referenc
     assert error <= spec.RELATIVE_TOLERANCE, "%s: relative error %.2e" % (runtime, error)
     if runtime in ("onnxruntime", "openvino"):
         assert "TorchScript" in info["exporter"]
+    # The images were the runtime's own array on its device, placed once (runtimes.place_inputs), as a timed trial
+    # feeds them.
+    assert info["input_placement"] == "device: resident"
+
+
+def test_onnxruntime_binds_a_torch_tensor_in_place(weights, tmp_path):
+    """A GPU trial gives ONNX Runtime its images as a torch tensor on the device, bound through IOBinding: the same
+    code path on the CPU's memory computes exactly what session.run computes from the NumPy array."""
+    require_framework("torch")
+    if runtimes.missing("onnxruntime"):
+        pytest.skip("onnxruntime is an optional extra: " + runtimes.OPTIONAL["onnxruntime"])
+    import torch
+
+    from dlbench.inference import onnx_export
+    from dlbench.inference.resnet50_features import torch as impl
+
+    path = str(tmp_path / "resnet50.onnx")
+    onnx_export.export(impl.load(impl.build(), weights), path)
+    predict, info = onnx_export.onnxruntime_predictor(path, 2)
+    x = spec.inputs(1, channels_first=True)
+    assert np.array_equal(predict(torch.from_numpy(x)), predict(x))
+    assert info["use_tf32"] is None  # no CUDA provider here

@@ -28,7 +28,7 @@ def test_an_unknown_tier_is_a_one_line_error():
         suites.build({}, {"workloads": ["mnist_mlp"], "tier": "fast"})
 
 
-def one_epoch(trainer_class, n):
+def one_epoch(trainer_class, n, **options):
     """Loss and accuracy of one epoch of mnist_mlp on n real MNIST samples (n not a multiple of the batch)."""
     settings = {"threads": 1, "device": "cpu", "seed": 0, "tier": "tuned"}
     adapter = load_adapter("jax")
@@ -37,7 +37,7 @@ def one_epoch(trainer_class, n):
     workload = workloads.get("mnist_mlp")
     train, _ = workload.splits(data.dataset_module("mnist").load("small", n, seed=0), adapter.layout)
     module = workloads.framework_module("mnist_mlp", "jax")
-    trainer = trainer_class(module, workload.SPEC.hp, 0, InputPipeline(None, adapter.layout))
+    trainer = trainer_class(module, workload.SPEC.hp, 0, InputPipeline(None, adapter.layout), **options)
     return trainer.train_epoch(train, 128, np.random.RandomState(0))
 
 
@@ -53,6 +53,47 @@ def test_the_jax_whole_epoch_scan_trains_exactly_as_the_step_loop():
     assert loss_scan == pytest.approx(loss_loop, rel=1e-4)
     assert accuracy_scan == pytest.approx(accuracy_loop, abs=2 / n)
     assert accuracy_loop > 0.3  # it learned something: the comparison is not of two untrained models
+    # The tuned tier's CPU form: the same resident arrays, one jitted step per batch instead of the scan.
+    loss_steps, accuracy_steps = one_epoch(JaxScanTrainer, n, scan=False)
+    assert loss_steps == pytest.approx(loss_loop, rel=1e-4)
+    assert accuracy_steps == pytest.approx(accuracy_loop, abs=2 / n)
+
+
+def both_placements(framework, n=1000):
+    """{tier: (data_placement, (loss, accuracy) of one epoch)} for mnist_mlp on n real samples, compile none, each
+    trainer built from the same seed: the default tier's host-fed loop against the tuned tier's resident one."""
+    settings = {"threads": 1, "device": "cpu", "seed": 0, "precision": "fp32", "compile": "none"}
+    adapter = load_adapter(framework)
+    adapter.configure(settings)
+    adapter.load(settings)
+    workload = workloads.get("mnist_mlp")
+    train, _ = workload.splits(data.dataset_module("mnist").load("small", n, seed=0), adapter.layout)
+    module = workloads.framework_module("mnist_mlp", framework)
+    found = {}
+    for tier in ("default", "tuned"):
+        if framework == "torch":
+            import torch
+            torch.manual_seed(0)
+        elif framework == "tensorflow":
+            import tensorflow as tf
+            tf.random.set_seed(0)
+        trainer = adapter.trainer(module, workload.SPEC, dict(settings, tier=tier), InputPipeline(None, adapter.layout))
+        found[tier] = (trainer.data_placement, trainer.train_epoch(train, 128, np.random.RandomState(0)))
+    return found
+
+
+@pytest.mark.parametrize("framework", ["torch", "tensorflow", "jax"])
+def test_the_default_tier_feeds_from_the_host_and_the_tuned_tier_keeps_the_set_on_the_device(framework):
+    """One data-placement rule (README "Tiers"): every native default loop takes NumPy batches from the host, every
+    tuned one the training set resident on the device (here the CPU's memory, the framework's own arrays), and the
+    two train the same model on the same batches: the same epoch to float32 rounding."""
+    require_framework(framework)
+    found = both_placements(framework)
+    assert found["default"][0] == "host: per batch" and found["tuned"][0] == "device: resident"
+    (loss_host, accuracy_host), (loss_device, accuracy_device) = found["default"][1], found["tuned"][1]
+    assert loss_device == pytest.approx(loss_host, rel=1e-4)
+    assert accuracy_device == pytest.approx(accuracy_host, abs=2 / 1000)
+    assert accuracy_host > 0.3
 
 
 def planned(**values):
@@ -114,11 +155,17 @@ def test_the_tuned_tier_and_both_compile_modes_run_and_learn_in_every_framework(
         ("keras-jax", "jit"): "jit_compile=True", ("keras-tensorflow", "none"): "jit_compile=False",
         ("keras-tensorflow", "jit"): "jit_compile=True", ("keras-torch", "none"): "jit_compile=False",
         ("keras-torch", "jit"): "jit_compile=True", ("torch", "none"): "eager",
-        ("torch", "jit"): "torch.compile(mode='default')", ("jax", "jit"): "nnx.jit: one XLA program per step",
+        ("torch", "jit"): "torch.compile(mode='default')",
+        ("jax", "jit"): "jax.jit: one XLA program per step over the resident arrays",
         ("tensorflow", "none"): "tf.function(jit_compile=False)", ("tensorflow", "jit"): "tf.function(jit_compile=True)"}
     for run in runs:
         assert run["status"] == "ok", (run["framework"], run["error"])
         assert run["env"]["tuning"], "a tuned run says what was tuned, or that nothing was"
+        # The tuned tier keeps the set on the device wherever the framework can; Keras's fit cannot. A CPU run
+        # computes strict FP32 (TF32 is a GPU tensor-core format).
+        native = run["framework"] in ("torch", "jax", "tensorflow")
+        assert run["env"]["data_placement"] == ("device: resident" if native else "host: per batch"), run["framework"]
+        assert run["env"]["matmul_precision"] == "fp32"
     summary = {(row["framework"], row["settings"]["compile"]): row for row in json.loads(result.stdout)}
     assert set(summary) == set(used)  # the two compile modes are told apart in the results
     # Learning, compiled or not: chance is 10%; two epochs on 2000 real digits reach about 85%.
@@ -170,3 +217,43 @@ def test_the_tuned_tier_runs_cifar10_cnn_with_its_augmentation_in_every_framewor
         assert all(0 < e["input_seconds"] < e["train_seconds"] for e in store.epochs([run["id"]])[run["id"]])
     (tf_run,) = [r for r in runs if r["framework"] == "tensorflow"]
     assert tf_run["env"]["compile_used"] == "tf.function(jit_compile=True)"  # XLA: TensorFlow's tuned form
+
+
+def test_one_tf32_policy_allowed_unless_a_suite_turns_it_off_and_never_on_a_cpu():
+    from dlbench.frameworks.adapter import matmul_precision, tf32_allowed
+
+    assert tf32_allowed({"device": "gpu"}) and tf32_allowed({"device": "gpu", "tf32": True})
+    assert not tf32_allowed({"device": "gpu", "tf32": False})
+    assert not tf32_allowed({"device": "cpu", "tf32": True})
+    assert matmul_precision(True, True, True, (9, 0)) == "tf32"
+    assert matmul_precision(True, False, False, (9, 0)) == "fp32"
+    assert matmul_precision(False, True, True) == "fp32"  # a CPU has no TF32 tensor cores
+    assert matmul_precision(True, True, True, (7, 0)) == "fp32"  # nor has a V100
+    assert matmul_precision(True, False, True, (8, 0)) == "tf32 for convolutions only"  # PyTorch's own default
+
+
+# Each framework's TF32 switches set and read back in a fresh process (they are process-wide), as its setup does on
+# a GPU: the flags exist in the CPU builds too, so only the device itself is not exercised here.
+TF32_READBACK = {
+    "torch": ("import torch; from dlbench.frameworks.torch_adapter import set_torch_tf32 as put, "
+              "torch_tf32_used as got; fw = torch"),
+    "tensorflow": ("import tensorflow as tf; from dlbench.frameworks.tensorflow_adapter import set_tensorflow_tf32 as "
+                   "put, tensorflow_tf32_used as got; fw = tf"),
+    "jax": ("import jax; from dlbench.frameworks.jax_adapter import set_jax_tf32 as put, jax_matmul_precision; "
+            "fw = jax; got = lambda jax, gpu, cap: (None, jax_matmul_precision("
+            "jax.config.jax_default_matmul_precision, gpu, cap))"),
+}
+
+
+@pytest.mark.parametrize("framework", sorted(TF32_READBACK))
+def test_each_framework_sets_and_reads_back_the_tf32_policy(framework):
+    import subprocess
+    import sys
+
+    require_framework(framework)
+    code = TF32_READBACK[framework] + "; " + "; ".join([
+        "put(fw, True); a = got(fw, True, (9, 0))[1]", "put(fw, False); b = got(fw, True, (9, 0))[1]",
+        "put(fw, True); c = got(fw, False, None)[1]", "print(a, b, c)"])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-3:] == ["tf32", "fp32", "fp32"]

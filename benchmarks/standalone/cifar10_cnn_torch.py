@@ -16,6 +16,9 @@ torch.set_flush_denormal(True)
 torch.manual_seed(0)
 device = torch.device("cuda" if GPU else "cpu")
 torch.backends.cudnn.benchmark = GPU
+if GPU:  # TF32 allowed, PyTorch's recommendation and dlbench's one TF32 policy
+    torch.set_float32_matmul_precision("high")
+    torch.backends.cudnn.allow_tf32 = True
 
 
 class CNN(nn.Module):

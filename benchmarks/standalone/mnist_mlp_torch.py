@@ -1,6 +1,8 @@
 """mnist_mlp in plain PyTorch, as a user would write it (Keras's RMSprop rule written inline), the epoch's loss and
-accuracy summed as it trains (what Keras's fit reports). On a GPU the training set is copied there once and batches
-are gathered on the device."""
+accuracy summed as it trains (what Keras's fit reports). Each batch is gathered from the NumPy arrays and copied to
+the device with .to(device), as PyTorch's tutorials do and as dlbench's default tier does; on a GPU float32 matmuls
+and convolutions may use TF32 (torch.set_float32_matmul_precision("high"), PyTorch's recommendation and dlbench's
+one TF32 policy)."""
 from common import GPU, arguments, clock, mnist_small, pin, report
 
 epochs, threads, _ = arguments()
@@ -15,8 +17,10 @@ torch.set_flush_denormal(True)
 torch.manual_seed(0)
 device = torch.device("cuda" if GPU else "cpu")
 torch.backends.cudnn.benchmark = GPU
+if GPU:
+    torch.set_float32_matmul_precision("high")
+    torch.backends.cudnn.allow_tf32 = True
 x_train, y_train, _, _ = mnist_small()
-x_train, y_train = torch.from_numpy(x_train).to(device), torch.from_numpy(y_train).long().to(device)
 model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Dropout(0.2),
                             torch.nn.Linear(512, 512), torch.nn.ReLU(), torch.nn.Dropout(0.2), torch.nn.Linear(512, 10))
 for layer in model:
@@ -32,10 +36,10 @@ for epoch in range(epochs):
     model.train()
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device)
-    order = torch.from_numpy(rng.permutation(len(x_train))).to(device)
+    order = rng.permutation(len(x_train))
     for i in range(0, len(order), 128):
         index = order[i:i + 128]
-        x, y = x_train[index], y_train[index]
+        x, y = torch.from_numpy(x_train[index]).to(device), torch.from_numpy(y_train[index]).to(device).long()
         logits = model(x)
         loss = F.cross_entropy(logits, y)
         model.zero_grad(set_to_none=True)

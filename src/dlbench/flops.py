@@ -1,7 +1,18 @@
 """FLOPs per training sample, computed from each workload's layers, and the peak table that turns an achieved
 FLOP rate into MFU (model FLOPs utilisation).
 
-Convention (the usual MFU accounting, as in the PaLM paper's appendix B):
+Two counts, both from the same layer lists:
+- **Model FLOPs** (model_flops_per_sample): 3 x the forward pass's matmul and convolution FLOPs, the standard MFU
+  convention (the PaLM paper's appendix B: backward = 2 x forward, whatever the implementation skips). Two
+  implementations of one model have the same model FLOPs, so MFU compares them fairly. This is what MFU divides.
+- **Executed FLOPs** (train_flops_per_sample): forward + the backward matmuls a framework really runs. It leaves
+  out the gradients nobody needs (below), so it is at most the model count: mnist_mlp executes 2.4 x its forward
+  (its first layer, 784 -> 512, is most of the work and needs no input gradient), char_lstm 2.68 x (its LSTM
+  reads one-hot data), the other workloads 2.96-3.0 x. It is what runs.flops_per_sample holds and what PyTorch's
+  FlopCounterMode and XLA's cost analysis count (tests/test_flops.py), so it is the figure for an achieved
+  hardware rate.
+
+What counts:
 - A multiply-add is 2 FLOPs. Only matrix multiplications and convolutions count: elementwise work (activations,
   bias adds, the LSTM/GRU gates' nonlinearities and products, dropout, BatchNorm), pooling, embedding lookups and
   their gradients' scatter-adds, the loss and the optimizer's update are left out. They are memory-bound, small
@@ -12,9 +23,9 @@ Convention (the usual MFU accounting, as in the PaLM paper's appendix B):
   step (the input and the recurrent projections of its four gates), a GRU 2 * 3u * (n_in + u) (three gates; the
   cuDNN-style reset-after GRU multiplies the same matrices). Bidirectional doubles its layer; TimeDistributed
   multiplies it by the number of slices it runs over.
-- Backward = 2 x forward: the gradient with respect to the weights and the one with respect to the layer's input
+- Executed backward: the gradient with respect to the weights and the one with respect to the layer's input
   each cost what the forward matmul did, except for gradients nobody needs, which frameworks do not compute and
-  this count leaves out too:
+  the executed count leaves out too:
     * the input gradient of a layer that reads the data (marked `data=True`: a first Dense or convolution, an LSTM
       over pixels or one-hot characters). A layer that reads an Embedding's output does need it: the embedding
       is trained through it.
@@ -22,8 +33,9 @@ Convention (the usual MFU accounting, as in the PaLM paper's appendix B):
       input gradient is needed at steps 2..T only, 2 * G*u * u * (T - 1) (G gates). The forward pass still
       multiplies the zero initial state (every framework does), and so does the weight gradient.
   PyTorch's FlopCounterMode and XLA's cost analysis skip exactly these (tests/test_flops.py checks it).
-So a training step of a batch costs batch_size * train_flops_per_sample(workload_id, hp); an achieved rate is
-that over the step's time, and MFU is the rate over the device's peak for the precision used (peak_flops).
+A training step of a batch costs batch_size times either count. MFU is model FLOPs per second over the device's
+dense peak for what ran (peak(): the trial's precision and the matmul precision its run read back, TF32 or strict
+FP32 for float32 work); an achieved hardware rate is executed FLOPs per second.
 
 Each workload lists its layers in its own __init__.py, beside its parameter arithmetic: `flops_layers(hp)`
 returns a list of the layer objects below, which this module walks. The workloads' __init__.py files run in the
@@ -196,12 +208,15 @@ def Bidirectional(layer):
 
 def layers(workload_id, hp=None):
     """The workload's layer list (its flops_layers(hp)), or None for a workload without one (the inference
-    workloads). hp defaults to the spec's; imdb_fasttext's spec leaves max_features to the data: pass
-    hyper(dataset) (the count does not depend on it)."""
+    workloads). hp defaults to the spec's; it may also be a plain dict (a run's stored env["hyperparameters"]).
+    imdb_fasttext's spec leaves max_features to the data: pass hyper(dataset) (the count does not depend on it)."""
     from dlbench import workloads
+    from dlbench.workloads.spec import Hyper
     module = workloads.get(workload_id)
     if not hasattr(module, "flops_layers"):
         return None
+    if isinstance(hp, dict):
+        hp = Hyper(**hp)
     return module.flops_layers(module.SPEC.hp if hp is None else hp)
 
 
@@ -216,16 +231,26 @@ def forward_flops_per_sample(workload_id, hp=None):
 
 
 def backward_flops_per_sample(workload_id, hp=None):
-    """Matmul and convolution FLOPs of one sample's backward pass (the weight gradients and the input gradients
-    that are needed); None for a workload without a layer list."""
+    """Matmul and convolution FLOPs of one sample's executed backward pass (the weight gradients and the input
+    gradients that are needed); None for a workload without a layer list."""
     return _total(workload_id, hp, lambda layer: layer.backward())
 
 
 def train_flops_per_sample(workload_id, hp=None):
-    """Forward + backward matmul and convolution FLOPs of one training sample (the optimizer excluded): what
-    runs.flops_per_sample holds; a step of a batch of n costs n times this. None for a workload without a layer
-    list (the inference workloads)."""
+    """Executed FLOPs of one training sample: forward + the backward matmuls and convolutions that run (the
+    optimizer excluded; unneeded input gradients left out, see the module docstring). What runs.flops_per_sample
+    holds and what FlopCounterMode / XLA's cost analysis count: the figure for an achieved hardware rate, not for
+    MFU (model_flops_per_sample). None for a workload without a layer list (the inference workloads)."""
     return _total(workload_id, hp, lambda layer: layer.forward() + layer.backward())
+
+
+def model_flops_per_sample(workload_id, hp=None):
+    """Model FLOPs of one training sample, the MFU convention: 3 x forward_flops_per_sample (backward = 2 x
+    forward, as the PaLM paper's appendix B counts it, whatever gradients an implementation skips). hp may be a
+    Hyper, a dict (a run's env["hyperparameters"]) or None (the spec's). None for a workload without a layer
+    list."""
+    forward = forward_flops_per_sample(workload_id, hp)
+    return None if forward is None else 3 * forward
 
 
 # --- Peak FLOP rates and MFU -----------------------------------------------------------------------------------
@@ -313,8 +338,8 @@ def device_model(device_name):
 
 def peak_flops(device_name, precision):
     """Dense peak FLOP/s of the device at a precision (fp32, tf32, bf16, fp16; fp16-mixed and bf16-mixed read
-    as fp16 and bf16), from NVIDIA's datasheets; None
-    when the device is unknown or has no such path (then MFU is unknown: never guessed)."""
+    as fp16 and bf16), from NVIDIA's datasheets; None when the device is unknown or has no such path (then MFU is
+    unknown: never guessed)."""
     precision = _PRECISION_ALIASES.get(precision, precision)
     if precision not in PRECISIONS:
         raise ValueError("precision must be one of %s, not %r" % (", ".join(PRECISIONS), precision))
@@ -324,10 +349,45 @@ def peak_flops(device_name, precision):
     return _PEAKS[model][precision]
 
 
-def mfu(flops_per_second, device_name, precision):
-    """Model FLOPs utilisation: the achieved rate (train_flops_per_sample * samples per second) over the device's
-    dense peak for the precision; None when the peak is unknown."""
-    peak = peak_flops(device_name, precision)
-    if peak is None or flops_per_second is None:
+MATMUL_PRECISIONS = ("tf32", "fp32")  # what a run records as env["matmul_precision"]
+
+
+def peak_precision(precision, matmul_precision):
+    """The peak table's column for what a run computed in: its precision setting (fp32, bf16, fp16-mixed) and, for
+    fp32, the float32 matmul precision it read back (env["matmul_precision"]: "tf32" or "fp32"). bf16 and
+    fp16-mixed run their matmuls in the half type, whatever the float32 setting. None: an fp32 run that recorded
+    no matmul precision (a store from before it was recorded) or a split one (dlbench.frameworks.adapter.
+    matmul_precision): which peak applies is unknown, never guessed."""
+    precision = _PRECISION_ALIASES.get(precision, precision)
+    if precision in ("bf16", "fp16"):
+        return precision
+    if precision not in ("fp32", "tf32"):
+        raise ValueError("precision must be fp32, bf16 or fp16-mixed, not %r" % (precision,))
+    if precision == "tf32":  # the peak's own name, as callers of peak_flops have passed it
+        return "tf32"
+    if matmul_precision not in MATMUL_PRECISIONS:  # None, or a framework that reported matmuls and convolutions
+        return None                                # apart ("tf32 for matmuls only"): no one peak applies
+    return matmul_precision
+
+
+def peak(device_name, precision, matmul_precision):
+    """Dense peak FLOP/s matching what a run executed: peak_flops for peak_precision(precision, matmul_precision).
+    An fp32 run with TF32 allowed (the default tier on a GPU) is set against the TF32 tensor-core peak, one with
+    --no-tf32 (strict FP32) against the CUDA cores' FP32 peak. None: an unknown device (every CPU), a precision the
+    device has no path for, or an fp32 run without a recorded matmul precision."""
+    column = peak_precision(precision, matmul_precision)
+    return None if column is None else peak_flops(device_name, column)
+
+
+def mfu(flops_per_second, device_name, precision, matmul_precision=None):
+    """Model FLOPs utilisation: the achieved model-FLOP rate (model_flops_per_sample * samples per second) over
+    the device's dense peak; None when the peak is unknown. With matmul_precision (a run's recorded "tf32" or
+    "fp32"), precision is the run's setting and peak() picks the column; without it, precision names the peak's
+    column itself (fp32, tf32, bf16, fp16)."""
+    if matmul_precision is not None:
+        top = peak(device_name, precision, matmul_precision)
+    else:
+        top = peak_flops(device_name, precision)
+    if top is None or flops_per_second is None:
         return None
-    return flops_per_second / peak
+    return flops_per_second / top

@@ -23,6 +23,46 @@ SUBNORMAL = np.array([1e-40], dtype=np.float32)
 ONE = np.array([1.0], dtype=np.float32)
 
 
+# Where a training run's batches come from (Trainer.data_placement, recorded as the run's env["data_placement"]),
+# in the same words for the same thing in every adapter (README "Tiers"):
+HOST_PER_BATCH = "host: per batch"  # NumPy batches from the host, handed to the framework every step (on a GPU
+#                                     each is copied there inside the step's time): the default tier everywhere
+HOST_PREFETCHED = "host: per batch, prefetched"  # the same through the framework's own fit, which starts the next
+#                                     batch's copy to the device while a step runs (Keras on JAX on a GPU)
+DEVICE_RESIDENT = "device: resident"  # the training set copied to the device once, before the first epoch; each
+#                                     step gathers its batch there: the tuned tier wherever the framework can
+DATA_PLACEMENTS = (HOST_PER_BATCH, HOST_PREFETCHED, DEVICE_RESIDENT)
+
+# The float32 matmul and convolution precision a run used, read back from its framework (env["matmul_precision"]):
+# "tf32" (TensorFloat-32 tensor cores: 10-bit mantissa inputs, float32 accumulation) or "fp32" (strict IEEE
+# float32). TF32 is a GPU tensor-core format (NVIDIA Ampere, compute capability 8.0, and later): a CPU run, or a
+# GPU without it, computes fp32 whatever is allowed.
+TF32, FP32 = "tf32", "fp32"
+TF32_CAPABILITY = (8, 0)
+
+
+def tf32_allowed(settings):
+    """The one TF32 policy of every framework: on a GPU TF32 is allowed for float32 matmuls and convolutions unless
+    the suite sets tf32 = false (--no-tf32: strict FP32 everywhere). Unset (None) means allowed, as JAX and
+    TensorFlow have it by default and as PyTorch recommends (torch.set_float32_matmul_precision("high")), so that
+    every framework in a table does the same arithmetic. Never on a CPU."""
+    return settings["device"] == "gpu" and settings.get("tf32") is not False
+
+
+def matmul_precision(gpu, matmuls_tf32, convolutions_tf32, capability=None):
+    """The run's env["matmul_precision"] from what its framework reports: "tf32" when float32 matmuls and
+    convolutions may both use TF32 on a GPU that has it, "fp32" when neither may (or on a CPU, or a GPU older than
+    compute capability 8.0). Every adapter sets both together; should a framework report them apart, the value
+    says so in words (and no MFU peak is guessed for it: dlbench.flops.peak)."""
+    if not gpu or (capability is not None and tuple(capability) < TF32_CAPABILITY):
+        return FP32
+    if matmuls_tf32 and convolutions_tf32:
+        return TF32
+    if not matmuls_tf32 and not convolutions_tf32:
+        return FP32
+    return "tf32 for %s only" % ("matmuls" if matmuls_tf32 else "convolutions")
+
+
 class SettingUnsupported(Exception):
     """An adapter cannot honour one of the trial's settings for this workload on this device: the trial ends
     `skipped` with this message, never run under other settings than its key says."""
@@ -72,9 +112,9 @@ class Adapter(object):
 
 class Trainer(object):
     # What the tuned tier changed, in words (None: nothing, the framework has no tuned form here), and where the
-    # training set lives while it trains ("device": copied there once; "host": batches are copied per step).
+    # training batches come from (one of DATA_PLACEMENTS).
     tuning = None
-    data_placement = "host"
+    data_placement = HOST_PER_BATCH
     # (begin, end) clock reads of the last epoch itself, taken inside a train_epoch call that does more than the epoch
     # (Keras's fit sets up its data adapter and callbacks on every call); None: the call is the epoch.
     epoch_window = None

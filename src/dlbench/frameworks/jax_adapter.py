@@ -1,5 +1,7 @@
-"""JAX with Flax NNX and optax: nnx.jit-compiled train and eval steps, the idiom of the Flax tutorials (the default
-tier), or one jitted lax.scan over each epoch's batches with the data on the device (the tuned tier).
+"""JAX with Flax NNX and optax: nnx.jit-compiled train and eval steps fed NumPy batches from the host, the idiom of
+the Flax tutorials (the default tier), called through nnx.cached_partial as Flax's performance guide advises (the
+model's graph is traversed once, not on every call); or, in the tuned tier, the training set on the device and one
+jitted lax.scan over each epoch's batches (on a CPU one jitted step per batch over the resident arrays).
 
 Precision (the trial's `precision` setting), written out as DeepMind's jmp library does it, for every model without
 touching its code (MixedPrecision below):
@@ -18,33 +20,67 @@ import os
 
 import numpy as np
 
+from dlbench.frameworks.adapter import DEVICE_RESIDENT
 from dlbench.frameworks.adapter import Adapter as BaseAdapter
 from dlbench.frameworks.adapter import PrecisionUnsupported
 from dlbench.frameworks.adapter import Trainer as BaseTrainer
-from dlbench.frameworks.adapter import flushes_denormals
+from dlbench.frameworks.adapter import flushes_denormals, matmul_precision, tf32_allowed
+
+# jax_default_matmul_precision's values by what they do to float32 dots and convolutions on an NVIDIA GPU (JAX's
+# "Matmul precision" guide): None and DEFAULT use TF32 where the GPU has it, HIGH ("tensorfloat32") TF32, HIGHEST
+# ("float32") true float32. The dot-algorithm presets name their format.
+JAX_TF32 = (None, "default", "fastest", "bfloat16", "high", "tensorfloat32", "bfloat16_3x", "TF32_TF32_F32")
+JAX_FP32 = ("highest", "float32", "F32_F32_F32")
+
+
+def jax_matmul_precision(value, gpu, capability=None):
+    """The run's "tf32" or "fp32" from jax_default_matmul_precision's value (adapter.matmul_precision), or the
+    value itself in words for a setting that is neither."""
+    if gpu and value not in JAX_TF32 + JAX_FP32:
+        return "jax_default_matmul_precision %s" % value
+    tf32 = value in JAX_TF32
+    return matmul_precision(gpu, tf32, tf32, capability)
+
+
+def set_jax_tf32(jax, allowed):
+    """dlbench's one TF32 policy (adapter.tf32_allowed) in JAX's terms, written out though XLA's default already
+    allows TF32: the default precision of every float32 dot and convolution that names none (Flax's layers name
+    none)."""
+    jax.config.update("jax_default_matmul_precision", "tensorfloat32" if allowed else "float32")
 
 
 def setup_jax(settings):
-    """Device and denormal probe for JAX; shared with Keras on the jax backend. XLA on the CPU sizes its thread
-    pool from the CPUs this process may use, which the worker has already pinned to `threads`."""
+    """Device, matmul precision and denormal probe for JAX; shared with Keras on the jax backend. XLA on the CPU
+    sizes its thread pool from the CPUs this process may use, which the worker has already pinned to `threads`."""
     import jax
 
     device = jax.devices()[0]
     if settings["device"] == "gpu" and device.platform != "gpu":
         raise RuntimeError("--device gpu, but JAX %s runs on %s: install jax[cuda12] (or cuda13), or use --device "
                            "cpu" % (jax.__version__, device.platform))
-    if device.platform == "gpu" and settings.get("tf32") is not None:  # XLA's default lets float32 dots use TF32
-        jax.config.update("jax_default_matmul_precision", "tensorfloat32" if settings["tf32"] else "float32")
+    gpu = device.platform == "gpu"
+    if gpu:
+        set_jax_tf32(jax, tf32_allowed(settings))
+    capability = getattr(device, "compute_capability", None) if gpu else None
     return {
         "threads": {"intra_op": None, "inter_op": None, "note": "XLA CPU uses the process's CPU affinity"},
         "denormals_flushed": flushes_denormals(jax.jit(lambda a, b: a * b)),
         "device": {"kind": device.platform, "name": getattr(device, "device_kind", str(device)),
                    "xla_autotune": "--xla_gpu_autotune_level=0" not in os.environ.get("XLA_FLAGS", "")
                    if device.platform == "gpu" else None},
-        # None is XLA's default precision, which on a GPU may compute float32 matmuls and convolutions in TF32.
-        "tf32": {"default_matmul_precision": jax.config.jax_default_matmul_precision}
-        if device.platform == "gpu" else None,
+        "tf32": {"default_matmul_precision": jax.config.jax_default_matmul_precision,
+                 "compute_capability": capability} if gpu else None,
+        "matmul_precision": jax_matmul_precision(jax.config.jax_default_matmul_precision, gpu,
+                                                 version_tuple(capability)),
     }
+
+
+def version_tuple(text):
+    """"9.0" -> (9, 0); None for anything else (then no capability check is made)."""
+    try:
+        return tuple(int(part) for part in str(text).split("."))
+    except ValueError:
+        return None
 
 
 def jax_allocator_peak(jax):
@@ -137,13 +173,14 @@ class Adapter(BaseAdapter):
     def trainer(self, workload_module, spec, settings, pipeline):
         tuned = settings["tier"] == "tuned"
         precision = settings.get("precision", "fp32")
-        if tuned and settings["device"] == "gpu" and pipeline.augment is None:
-            return JaxScanTrainer(workload_module, spec.hp, settings["seed"], pipeline, precision)
+        if tuned and pipeline.augment is None:
+            # The scan on a GPU only. Measured: mnist_cnn's two steps took 25-30 s as a scan on a CPU, 0.7 s as
+            # separate steps (XLA:CPU runs convolutions inside a scanned loop far slower).
+            return JaxScanTrainer(workload_module, spec.hp, settings["seed"], pipeline, precision,
+                                  scan=settings["device"] == "gpu")
         trainer = JaxTrainer(workload_module, spec.hp, settings["seed"], pipeline, precision)
-        if tuned and pipeline.augment is not None:
+        if tuned:
             trainer.tuning = "none: the augmentation runs in NumPy on the host, batch by batch"
-        elif tuned:  # measured: mnist_cnn's two steps took 25-30 s as a scan, 0.7 s as separate steps
-            trainer.tuning = "none on a CPU: XLA:CPU runs convolutions inside a scanned loop far slower"
         return trainer
 
 
@@ -180,6 +217,13 @@ def train_step(nnx, module, model, optimizer, inputs, targets, mixed=None, scale
 
 
 class JaxTrainer(BaseTrainer):
+    """The default tier: NumPy batches from the host into nnx.jit steps (host: per batch). Each step is called through
+    nnx.cached_partial with the model and the optimizer bound: plain nnx.jit traverses their object graph in Python
+    on every call (Flax's performance guide), a cost the other frameworks' steps do not pay and that shows on small
+    models. The partials hold clones of the model that share its Variables (every update reaches the model) and
+    keep the mode they were made in: the train step's clone is in training mode, the eval and predict steps' in
+    inference mode."""
+
     def __init__(self, module, hp, seed, pipeline, precision="fp32"):
         import jax
         from flax import nnx
@@ -197,13 +241,12 @@ class JaxTrainer(BaseTrainer):
             @nnx.jit
             def train(model, optimizer, inputs, targets):
                 return train_step(nnx, module, model, optimizer, inputs, targets, mixed)
+            bound = (self.model, self.optimizer)
         else:
             @nnx.jit
-            def scaled(model, optimizer, scale_state, inputs, targets):
+            def train(model, optimizer, scale_state, inputs, targets):
                 return train_step(nnx, module, model, optimizer, inputs, targets, mixed, scaler, scale_state)
-
-            def train(model, optimizer, inputs, targets):
-                return scaled(model, optimizer, self.scale_state, inputs, targets)
+            bound = (self.model, self.optimizer, self.scale_state)
 
         @nnx.jit
         def eval_step(model, inputs, targets):
@@ -214,7 +257,12 @@ class JaxTrainer(BaseTrainer):
         def predict_step(model, inputs):
             return module.probabilities(forward(model, inputs, mixed))
 
-        self.train_step, self.eval_step, self.predict_step = train, eval_step, predict_step
+        # Each partial's clone keeps the mode the model is in here (class docstring).
+        self.model.eval()
+        self.eval_step = nnx.cached_partial(eval_step, self.model)
+        self.predict_step = nnx.cached_partial(predict_step, self.model)
+        self.model.train()
+        self.train_step = nnx.cached_partial(train, *bound)
 
     def param_counts(self):
         def size(state):
@@ -232,13 +280,10 @@ class JaxTrainer(BaseTrainer):
         return float(loss_sum) / split.n, float(correct_sum) / split.n
 
     def train_epoch(self, split, batch_size, rng):
-        self.model.train()
-        return self._run(lambda x, y: self.train_step(self.model, self.optimizer, x, y),
-                         self.pipeline.epoch(split, batch_size, rng), split)
+        return self._run(self.train_step, self.pipeline.epoch(split, batch_size, rng), split)
 
     def evaluate(self, split, batch_size):
-        self.model.eval()
-        return self._run(lambda x, y: self.eval_step(self.model, x, y), self.pipeline.ordered(split, batch_size), split)
+        return self._run(self.eval_step, self.pipeline.ordered(split, batch_size), split)
 
     def rnn_evidence(self, inputs, targets):
         """The primitives of the model's forward pass in training mode, traced (nothing runs)."""
@@ -248,8 +293,7 @@ class JaxTrainer(BaseTrainer):
         return jaxpr_ops(self.jax, lambda state, *x: nnx.merge(graphdef, state)(*x), state, *inputs)
 
     def predict(self, inputs):
-        self.model.eval()
-        return np.asarray(self.predict_step(self.model, inputs))
+        return np.asarray(self.predict_step(inputs))
 
     def compile_mode(self):
         return "nnx.jit: one XLA program per step"
@@ -292,16 +336,22 @@ class JaxTrainer(BaseTrainer):
 
 
 class JaxScanTrainer(JaxTrainer):
-    """The tuned tier: the training set is put on the device once, and one jitted lax.scan runs every full batch of
-    an epoch in the default tier's shuffled order; the last partial batch is one more jitted step, not dropped. The
-    model and optimizer travel through the scan as one state pytree (nnx.split / nnx.merge). (Not donated: some
-    workloads' states hold one buffer twice, which donation refuses.)"""
+    """The tuned tier: the training set is put on the device once (jax.device_put), and each step gathers its batch
+    there in the default tier's shuffled order. With scan (a GPU) one jitted lax.scan runs every full batch of an
+    epoch; without it (a CPU, where XLA runs convolutions inside a scanned loop far slower) each batch is one jitted
+    step over the resident arrays. The last partial batch is one more jitted step, not dropped. The model and
+    optimizer travel through the steps as one state pytree (nnx.split / nnx.merge, Flax's functional training loop).
+    (Not donated: some workloads' states hold one buffer twice, which donation refuses.)"""
 
-    tuning = "per epoch one jitted lax.scan over the full batches + one partial-batch step"
-    data_placement = "device"
+    data_placement = DEVICE_RESIDENT
 
-    def __init__(self, module, hp, seed, pipeline, precision="fp32"):
+    def __init__(self, module, hp, seed, pipeline, precision="fp32", scan=True):
         JaxTrainer.__init__(self, module, hp, seed, pipeline, precision)
+        self.scan = scan
+        self.tuning = ("the training set resident on the device; per epoch one jitted lax.scan over the full batches "
+                       "+ one partial-batch step" if scan else
+                       "the training set resident on the device, one jitted step per batch gathering it there (no "
+                       "scan on a CPU: XLA:CPU runs convolutions inside a scanned loop far slower)")
         jax, nnx = self.jax, self.nnx
         mixed, scaler = self.mixed, self.scaler
         self.model.train()  # the mode is part of the graph definition traced below
@@ -332,10 +382,14 @@ class JaxScanTrainer(JaxTrainer):
         order = rng.permutation(split.n)  # the permutation shuffled_batches draws in the default tier
         full = split.n // batch_size
         sums = []
-        if full:
+        if full and self.scan:
             self.state, result = self.scan_epoch(self.state, inputs, targets,
                                                  order[:full * batch_size].reshape(full, batch_size))
             sums.append(result)
+        elif full:
+            for start in range(0, full * batch_size, batch_size):
+                self.state, result = self.step(self.state, inputs, targets, order[start:start + batch_size])
+                sums.append(result)
         if split.n % batch_size:
             self.state, result = self.step(self.state, inputs, targets, order[full * batch_size:])
             sums.append(result)
@@ -344,7 +398,9 @@ class JaxScanTrainer(JaxTrainer):
         return float(loss_sum) / split.n, float(correct_sum) / split.n
 
     def compile_mode(self):
-        return "jax.jit of a lax.scan over the epoch's full batches, plus one partial-batch step"
+        if self.scan:
+            return "jax.jit of a lax.scan over the epoch's full batches, plus one partial-batch step"
+        return "jax.jit: one XLA program per step over the resident arrays"
 
     def sync(self):
         self.jax.block_until_ready(self.state)

@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 
+from dlbench.frameworks.adapter import HOST_PER_BATCH, HOST_PREFETCHED
 from dlbench.frameworks.adapter import Adapter as BaseAdapter
 from dlbench.frameworks.adapter import PrecisionUnsupported, SettingUnsupported
 from dlbench.frameworks.adapter import Trainer as BaseTrainer
@@ -118,7 +119,29 @@ def epoch_window_callback(keras, trainer):
     return EpochWindow()
 
 
+def fit_placement(keras):
+    """Where Keras's fit on NumPy arrays (or a PyDataset) takes its batches from (adapter.DATA_PLACEMENTS): the
+    host, batch by batch, on every backend; Keras has no device-resident path for arrays (its JAX and torch
+    iterators slice NumPy arrays on the host; its TensorFlow one is a tf.data pipeline on the host). On JAX, fit
+    also starts the next batch's copy to the device while a step runs (read from the installed Keras: its
+    JAXEpochIterator goes one batch ahead on a GPU, not on a CPU; older versions two batches ahead on any device)."""
+    if keras.backend.backend() != "jax":
+        return HOST_PER_BATCH
+    import jax
+    try:
+        from keras.src.backend.jax.trainer import JAXEpochIterator
+    except ImportError:  # a Keras laid out otherwise: host-fed per batch in any case, the look-ahead unknown
+        return HOST_PER_BATCH
+    if hasattr(JAXEpochIterator, "_one_batch_ahead_iterator"):
+        return HOST_PREFETCHED if jax.default_backend() != "cpu" else HOST_PER_BATCH
+    return HOST_PREFETCHED if hasattr(JAXEpochIterator, "_prefetch_numpy_iterator") else HOST_PER_BATCH
+
+
 class KerasTrainer(BaseTrainer):
+    """model.fit on NumPy arrays (a PyDataset for an augmented set), as a Keras user trains, in both tiers: Keras
+    feeds fit from the host (fit_placement). Its tuned tier changes the executor (steps_per_execution), not the
+    data placement."""
+
     def __init__(self, module, hp, pipeline, tuned=False, precision="fp32", compile="none"):
         import keras
 
@@ -137,8 +160,13 @@ class KerasTrainer(BaseTrainer):
                                          % keras.backend.backend())
         # Keras's torch backend refuses steps_per_execution > 1: its tuned tier is its default.
         self.tuned = tuned and keras.backend.backend() != "torch"
+        self.data_placement = fit_placement(keras)
         if self.tuned:
-            self.tuning = "steps_per_execution = the batches of an epoch: one compiled call runs the whole epoch"
+            self.tuning = ("steps_per_execution = the batches of an epoch: one compiled call runs the whole epoch; "
+                           "batches still from the host (Keras's fit has no device-resident path for arrays)")
+        elif tuned:
+            self.tuning = ("none: Keras's torch backend refuses steps_per_execution > 1, and its fit has no "
+                           "device-resident path for arrays")
         # The accuracy to report: "accuracy", or for a model with several outputs its main head's (e.g.
         # "main_accuracy"), as the workload's keras.py names it.
         self.accuracy = getattr(module, "ACCURACY", "accuracy")

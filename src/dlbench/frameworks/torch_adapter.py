@@ -16,12 +16,30 @@ import contextlib
 
 import numpy as np
 
+from dlbench.frameworks.adapter import DEVICE_RESIDENT, HOST_PER_BATCH
 from dlbench.frameworks.adapter import Adapter as BaseAdapter
 from dlbench.frameworks.adapter import PrecisionUnsupported
 from dlbench.frameworks.adapter import Trainer as BaseTrainer
-from dlbench.frameworks.adapter import flushes_denormals
+from dlbench.frameworks.adapter import flushes_denormals, matmul_precision, tf32_allowed
 
 COMPUTE_DTYPES = {"fp32": None, "bf16": "bfloat16", "fp16-mixed": "float16"}
+
+
+def set_torch_tf32(torch, allowed):
+    """dlbench's one TF32 policy (adapter.tf32_allowed) in PyTorch's terms. PyTorch's own default leaves float32
+    matmuls in FP32 and lets cuDNN's convolutions use TF32; its recommended "high" float32 matmul precision plus
+    cuDNN's allow_tf32 make it what JAX and TensorFlow do by default, and "highest" with allow_tf32 off is strict
+    FP32. Both are process-wide flags, read when each op runs."""
+    torch.set_float32_matmul_precision("high" if allowed else "highest")
+    torch.backends.cudnn.allow_tf32 = allowed
+
+
+def torch_tf32_used(torch, gpu, capability=None):
+    """(the flags read back, env["matmul_precision"]): "high" (or "medium") lets cuBLAS use TF32 for float32
+    matmuls, allow_tf32 lets cuDNN's convolutions and RNNs."""
+    flags = {"float32_matmul_precision": torch.get_float32_matmul_precision(),
+             "matmul": bool(torch.backends.cuda.matmul.allow_tf32), "cudnn": bool(torch.backends.cudnn.allow_tf32)}
+    return flags, matmul_precision(gpu, flags["float32_matmul_precision"] != "highest", flags["cudnn"], capability)
 
 
 def setup_torch(settings):
@@ -38,11 +56,11 @@ def setup_torch(settings):
             raise RuntimeError("--device gpu, but torch %s sees no CUDA GPU: install a CUDA build of torch, or use "
                                "--device cpu" % torch.__version__)
         # Autotuning on unless a suite turns it off: TensorFlow and JAX autotune by default, and the seed's
-        # PyTorch notebooks set cudnn.benchmark = True. TF32 is left at PyTorch's defaults unless a suite sets it.
+        # PyTorch notebooks set cudnn.benchmark = True.
         torch.backends.cudnn.benchmark = settings.get("cudnn_autotune") is not False
-        if settings.get("tf32") is not None:
-            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = settings["tf32"]
+        set_torch_tf32(torch, tf32_allowed(settings))
     device = torch.device("cuda" if gpu else "cpu")
+    tf32, used = torch_tf32_used(torch, gpu, torch.cuda.get_device_capability(0) if gpu else None)
     return device, {
         "threads": {"intra_op": torch.get_num_threads(), "inter_op": torch.get_num_interop_threads()},
         "denormals_flushed": flushes_denormals(
@@ -52,9 +70,8 @@ def setup_torch(settings):
                    "cuda": torch.version.cuda if gpu else None,
                    "cudnn": torch.backends.cudnn.version() if gpu else None,
                    "cudnn_benchmark": bool(torch.backends.cudnn.benchmark)},
-        # PyTorch's defaults: TF32 off for matmuls, on for cuDNN convolutions and RNNs (unless the suite sets tf32).
-        "tf32": {"matmul": bool(torch.backends.cuda.matmul.allow_tf32),
-                 "cudnn": bool(torch.backends.cudnn.allow_tf32)} if gpu else None,
+        "tf32": tf32 if gpu else None,
+        "matmul_precision": used,
     }
 
 
@@ -92,8 +109,13 @@ class Adapter(BaseAdapter):
 
 class TorchTrainer(BaseTrainer):
     """Eager PyTorch, or with compile = jit the model under torch.compile (Inductor; the tuned tier on a GPU uses its
-    "reduce-overhead" mode: CUDA graphs). On a GPU, a training set without augmentation is copied to the device once
-    and batches are gathered there (the seeds' in-memory comparison, without a host-to-device copy per batch)."""
+    "reduce-overhead" mode: CUDA graphs).
+
+    Data placement (adapter.DATA_PLACEMENTS): the default tier feeds each batch from the host as PyTorch's tutorials
+    do (torch.from_numpy(batch).to(device) every step); the tuned tier copies a training set without augmentation
+    to the device once and gathers each batch there, in the same shuffled order (on a CPU the "device" is the
+    host's memory: the set becomes tensors once instead of a conversion per batch). An augmented set stays on the
+    host pipeline in both tiers: its augmentation is NumPy code."""
 
     def __init__(self, module, hp, device, pipeline, tuned=False, precision="fp32", compile="none",
                  channels_last=False):
@@ -115,7 +137,7 @@ class TorchTrainer(BaseTrainer):
         # Dynamic loss scaling for float16 (its range is too small for small gradients); bfloat16 needs none.
         self.scaler = torch.amp.GradScaler(device.type) if precision == "fp16-mixed" else None
         self.schedule = parts[2] if len(parts) > 2 else None  # a per-step learning-rate schedule, stepped every batch
-        self.resident = device.type == "cuda" and pipeline.augment is None
+        self.resident = tuned and pipeline.augment is None
         self.on_device = {}
         self.forward = self.model
         self.compile = "eager"
@@ -125,13 +147,16 @@ class TorchTrainer(BaseTrainer):
             self.compile = "torch.compile(mode=%r)" % ("reduce-overhead" if graphs else "default")
             self.tuning = self.compile + (": CUDA graphs" if graphs else "")
         elif tuned:
-            self.tuning = ("none: eager (the tuned tier compiles on a GPU only: torch.compile removes launch overhead, "
+            self.tuning = ("eager (the tuned tier compiles on a GPU only: torch.compile removes launch overhead, "
                            "which a CPU hardly has, and on a CPU it was slower)")
-        self.data_placement = "device" if self.resident else "host"
+        if tuned:
+            self.tuning += ("; the training set resident on the device, batches gathered there" if self.resident else
+                            "; batches from the host: the augmentation runs in NumPy, batch by batch")
+        self.data_placement = DEVICE_RESIDENT if self.resident else HOST_PER_BATCH
 
     def _batches(self, split, batch_size, rng):
-        """Training batches as device tensors: gathered on the device when the set lives there (the same shuffled
-        order as the pipeline's), else from the NumPy pipeline."""
+        """Training batches as device tensors: gathered on the device when the set lives there (the tuned tier; the
+        same shuffled order as the pipeline's), else from the NumPy pipeline, copied per batch."""
         if not self.resident:
             for inputs, targets in self.pipeline.epoch(split, batch_size, rng):
                 yield self._tensors(inputs), self._tensors(targets)

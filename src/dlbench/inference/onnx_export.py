@@ -8,7 +8,10 @@ convolution, which changes the rounding but not the function). Input "images" (N
 (N, 2048).
 
 ONNX Runtime: an InferenceSession on the CPUExecutionProvider (the CUDA provider where asked and installed), all
-graph optimisations on, intra-op threads = `threads`, inter-op 1, sequential execution.
+graph optimisations on, intra-op threads = `threads`, inter-op 1, sequential execution. Inputs: a NumPy array (ONNX
+Runtime's own input type in host memory), or a torch tensor already on the device, bound to the session in place
+through IOBinding (the inputs of a GPU trial are placed on the device once, as every runtime's are). TF32: the CUDA
+provider's use_tf32 option (on by default) is turned off when a suite asks for strict FP32.
 OpenVINO: openvino.convert_model on the ONNX file, compiled for "CPU" (or "GPU", an Intel GPU only) with
 INFERENCE_NUM_THREADS = `threads`, the LATENCY performance hint (one stream: the same parallelism as the other
 runtimes, which run one batch at a time) and INFERENCE_PRECISION_HINT f32: on CPUs with AVX512_BF16 or AMX,
@@ -33,8 +36,11 @@ def export(model, path, opset=OPSET):
     return "torch.onnx.export (TorchScript-based, dynamo=False), opset %d, torch %s" % (opset, torch.__version__)
 
 
-def onnxruntime_predictor(path, threads, device="cpu"):
-    """(predict, versions): predict maps numpy (N, 3, 224, 224) float32 to numpy (N, 2048)."""
+def onnxruntime_predictor(path, threads, device="cpu", tf32=None):
+    """(predict, versions): predict maps (N, 3, 224, 224) float32 images to numpy (N, 2048) features. The images are
+    a NumPy array, or a contiguous torch tensor on the session's device, which is bound in place (IOBinding: no copy
+    through the host). tf32=False on a GPU: the CUDA provider's use_tf32 = 0 (strict FP32); otherwise its default
+    (TF32 allowed)."""
     import onnxruntime as ort
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
@@ -43,12 +49,29 @@ def onnxruntime_predictor(path, threads, device="cpu"):
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     providers = ["CPUExecutionProvider"]
     if device == "gpu":
-        providers.insert(0, "CUDAExecutionProvider")
+        # use_tf32 is named only to turn TF32 off: an ONNX Runtime older than the option would refuse the name.
+        providers.insert(0, ("CUDAExecutionProvider", {"use_tf32": "0"}) if tf32 is False else "CUDAExecutionProvider")
     session = ort.InferenceSession(path, options, providers=providers)
 
     def predict(x):
-        return session.run([OUTPUT], {INPUT: np.ascontiguousarray(x, dtype=np.float32)})[0]
-    return predict, {"onnxruntime": ort.__version__, "providers": session.get_providers()}
+        if isinstance(x, np.ndarray):
+            return session.run([OUTPUT], {INPUT: np.ascontiguousarray(x, dtype=np.float32)})[0]
+        return bound_run(session, x)
+    cuda = session.get_provider_options().get("CUDAExecutionProvider", {})
+    return predict, {"onnxruntime": ort.__version__, "providers": session.get_providers(),
+                     "use_tf32": cuda.get("use_tf32")}
+
+
+def bound_run(session, x):
+    """One run with the torch tensor x bound as the input where it lies (IOBinding), the output bound to host
+    memory: the features come back as NumPy, which waits for the run, as every runtime's predict does."""
+    binding = session.io_binding()
+    x = x.contiguous()
+    binding.bind_input(name=INPUT, device_type=x.device.type, device_id=x.device.index or 0,
+                       element_type=np.float32, shape=tuple(x.shape), buffer_ptr=x.data_ptr())
+    binding.bind_output(OUTPUT, "cpu")
+    session.run_with_iobinding(binding)
+    return binding.copy_outputs_to_cpu()[0]
 
 
 def openvino_predictor(path, threads, device="cpu"):

@@ -4,8 +4,8 @@ protocol of forward passes, built on the workload's per-runtime code (its `runti
 Per trial (one framework in one compile mode, on one device):
   1. configure: the runtime's environment and threads before any framework is imported (the workload's
      runtimes.configure: CPU affinity = `threads` CPUs, which is also XLA's pool; OMP/MKL variables; then
-     torch.set_num_threads, TensorFlow intra-op / inter-op 1, ONNX Runtime intra_op_num_threads,
-     OpenVINO INFERENCE_NUM_THREADS, inside prepare);
+     torch.set_num_threads, TensorFlow intra-op = inter-op = `threads` as in training, ONNX Runtime
+     intra_op_num_threads, OpenVINO INFERENCE_NUM_THREADS, inside prepare);
   2. the canonical weights (generated into the cache once) and the NumPy float64 reference features of the check's
      images (cached beside them), both untimed;
   3. the framework imported, timed apart (import_seconds);
@@ -14,11 +14,17 @@ Per trial (one framework in one compile mode, on one device):
   5. for each batch size of the sweep: one untimed warm-up pass over the images (a new batch shape compiles here),
      then `epochs` timed passes, every batch timed on its own. Each predict returns the features in host memory,
      which waits for the device (np.asarray of a JAX array blocks until it is ready; torch's .cpu() syncs), and
-     torch additionally calls torch.cuda.synchronize() before every clock read on a GPU. On a GPU the images are
-     placed on the device once before the timed passes (torch, jax); Keras takes host arrays and copies each batch;
+     torch additionally calls torch.cuda.synchronize() before every clock read on a GPU. One input rule for every
+     runtime (runtimes.place_inputs, recorded as input_placement "device: resident"): the images become the
+     runtime's own array on its device once, before the timed passes (torch tensors, jax arrays, TensorFlow
+     tensors, Keras given its backend's; ONNX Runtime binds a torch tensor in place on a GPU), so no runtime copies
+     a batch from the host inside the timed region; each batch is sliced from them outside it;
   6. the feature check: the first CHECK_IMAGES images at the sweep's smallest batch size (a shape already compiled),
-     against the float64 reference, max |f - ref| / max |ref| <= RELATIVE_TOLERANCE; on a GPU with TF32 off for the
-     check only (torch allow_tf32 False, jax default_matmul_precision "highest"), timing keeps the defaults;
+     against the float64 reference, max |f - ref| / max |ref| <= RELATIVE_TOLERANCE; on a GPU in strict FP32 for
+     the check only (TF32's 10-bit inputs are 1e-3 off): torch's and jax's process flags around the same predict;
+     TensorFlow's and ONNX Runtime's compiled programs and sessions fix their precision when built, so they are
+     checked through a second predictor built in FP32. Timing runs under the suite's TF32 policy (allowed unless
+     tf32 = false: dlbench's one policy, recorded as matmul_precision);
   7. peak host memory (VmHWM) and the device allocator's peak where there is one.
 
 Events: env, model, first_result, inference (one per batch size), check, memory, then end (dlbench.worker.protocol).
@@ -42,8 +48,8 @@ EXTRA_MODULES = ("onnx", "onnxruntime", "openvino")
 TORCH_RUNTIMES = ("torch", "torch-compile", "keras-torch")
 JAX_RUNTIMES = ("jax", "keras-jax")
 THREAD_SETTINGS = {  # {n}: the trial's threads
-    "torch": "torch.set_num_threads({n}), set_num_interop_threads(1)",
-    "tensorflow": "tf.config.threading intra_op {n}, inter_op 1",
+    "torch": "torch.set_num_threads({n}), set_num_interop_threads({n})",
+    "tensorflow": "tf.config.threading intra_op {n}, inter_op {n}",
     "jax": "XLA sizes its pool from the CPU affinity ({n} CPUs)",
     "onnxruntime": "SessionOptions.intra_op_num_threads {n}, inter_op_num_threads 1, sequential",
     "openvino": "INFERENCE_NUM_THREADS {n}, PERFORMANCE_HINT LATENCY (one stream)",
@@ -72,57 +78,69 @@ def reference_features(module, canonical, weights_path, n):
 
 
 def synchronizer(runtime, device):
-    """What to call before every clock read: torch.cuda.synchronize on a GPU for the torch runtimes; elsewhere the
-    predict functions already return host arrays (which waits for the device)."""
-    if device == "gpu" and runtime in TORCH_RUNTIMES:
+    """What to call before every clock read: torch.cuda.synchronize on a GPU for the torch runtimes (and ONNX
+    Runtime, whose inputs torch placed there); elsewhere the predict functions already return host arrays (which
+    waits for the device)."""
+    if device == "gpu" and (runtime in TORCH_RUNTIMES or runtime == "onnxruntime"):
         import torch
         return torch.cuda.synchronize
     return lambda: None
 
 
-def on_device(runtime, device, x):
-    """The images placed on the GPU once, for the runtimes whose predict takes device arrays (torch, jax); else x."""
-    if device != "gpu":
-        return x, "host"
-    if runtime in ("torch", "torch-compile"):
-        import torch
-        return torch.from_numpy(x).cuda(), "device (torch.cuda)"
-    if runtime == "jax":
-        import jax
-        return jax.device_put(x), "device (jax.device_put)"
-    return x, "host (copied per batch by the runtime)"
-
-
 @contextlib.contextmanager
 def check_precision(runtime, device):
-    """Full float32 for the feature check on a GPU: TF32 off (torch) / matmul precision "highest" (jax)."""
-    if device != "gpu" or runtime not in TORCH_RUNTIMES + JAX_RUNTIMES:
+    """Strict FP32 for the feature check on a GPU, restored after: torch's float32 matmul precision "highest" and
+    cuDNN allow_tf32 off, jax's default matmul precision "float32", TensorFlow's TF32 execution off (a second
+    predictor is built under it: check_predictor)."""
+    family = THREAD_FAMILY[runtime]
+    if device != "gpu" or family not in ("torch", "jax", "tensorflow"):
         yield None
         return
-    if runtime in TORCH_RUNTIMES:
+    if family == "torch":
         import torch
-        saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
-        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+        from dlbench.frameworks.torch_adapter import set_torch_tf32
+        saved = torch.get_float32_matmul_precision(), torch.backends.cudnn.allow_tf32
+        set_torch_tf32(torch, False)
         try:
-            yield "torch allow_tf32 False (matmul and cudnn)"
+            yield 'torch float32 matmul precision "highest", cudnn allow_tf32 False'
         finally:
-            torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
-    else:
+            torch.set_float32_matmul_precision(saved[0])
+            torch.backends.cudnn.allow_tf32 = saved[1]
+    elif family == "jax":
         import jax
-        with jax.default_matmul_precision("highest"):
-            yield 'jax.default_matmul_precision("highest")'
+        with jax.default_matmul_precision("float32"):
+            yield 'jax.default_matmul_precision("float32")'
+    else:
+        import tensorflow as tf
+        saved = tf.config.experimental.tensor_float_32_execution_enabled()
+        tf.config.experimental.enable_tensor_float_32_execution(False)
+        try:
+            yield "tensorflow TF32 execution off"
+        finally:
+            tf.config.experimental.enable_tensor_float_32_execution(saved)
+
+
+def check_predictor(runtime, device, matmul_precision, build):
+    """(predict, how) for the check where the timed predict cannot serve it: TF32 ran on a GPU in a runtime whose
+    precision is fixed when its program is built (TensorFlow's traced and XLA-compiled functions, ONNX Runtime's
+    session), so build(tf32=False) makes a second predictor in strict FP32, untimed. (None, None): the timed one
+    (also where the precision is unknown: an ONNX Runtime without the use_tf32 option could not be asked for it)."""
+    if device == "gpu" and matmul_precision == "tf32" and THREAD_FAMILY[runtime] in ("tensorflow", "onnxruntime"):
+        return build(False)[0], "a second %s predictor built in strict FP32" % runtime
+    return None, None
 
 
 def gpu_settings(runtime, device):
-    """cuDNN autotune on for the fixed-size inputs (WORKLOADS.md rule 2) and the precision defaults timing runs with,
-    as recorded settings."""
+    """cuDNN autotune on for the fixed-size inputs (WORKLOADS.md rule 2) and the precision flags timing runs with
+    (runtimes.set_matmul_precision set them), as recorded settings."""
     if device != "gpu":
         return {}
     if runtime in TORCH_RUNTIMES:
         import torch
         torch.backends.cudnn.benchmark = True
-        return {"cudnn_benchmark": True, "timing_tf32": {"matmul": torch.backends.cuda.matmul.allow_tf32,
-                                                          "cudnn": torch.backends.cudnn.allow_tf32},
+        return {"cudnn_benchmark": True, "timing_tf32": {"float32_matmul_precision":
+                                                         torch.get_float32_matmul_precision(),
+                                                         "cudnn": torch.backends.cudnn.allow_tf32},
                 "gpu": torch.cuda.get_device_name(0), "cuda": torch.version.cuda,
                 "cudnn": torch.backends.cudnn.version()}
     if runtime in JAX_RUNTIMES:
@@ -214,12 +232,14 @@ def run_trial(trial, events, load_average=None):
         importlib.import_module(name)
     import_seconds = time.perf_counter() - started
 
+    tf32 = settings.get("tf32")
+    runtimes.set_matmul_precision(runtime, device, tf32)  # before the model is built and compiled
     started = time.perf_counter()
     predict, layout, info = runtimes.prepare(runtime, canonical.load(weights_path), threads, device, sizes[0],
-                                             jit_compile=jit_compile)
+                                             jit_compile=jit_compile, tf32=tf32)
     load_seconds = time.perf_counter() - started
-    x = runtimes.images(n_images, layout)
-    x, placement = on_device(runtime, device, x)
+    matmul_precision = runtimes.matmul_precision_used(runtime, device, info)
+    x, placement = runtimes.place_inputs(runtime, device, runtimes.images(n_images, layout))
     sync = synchronizer(runtime, device)
     extra = gpu_settings(runtime, device)
     sync()
@@ -238,7 +258,8 @@ def run_trial(trial, events, load_average=None):
         "threads": readback or {"note": THREAD_SETTINGS[THREAD_FAMILY[runtime]].format(n=threads)},
         "framework": trial["framework"], "runtime": runtime, "compile_requested": settings["compile"],
         "compile": describe_compile(runtime, jit_compile), "keras_jit_compile": jit_compile,
-        "layout": layout, "input_placement": placement, "imported": imported_frameworks(
+        "layout": layout, "input_placement": placement, "matmul_precision": matmul_precision,
+        "imported": imported_frameworks(
             ("keras", "tensorflow", "jax", "jaxlib", "flax", "torch") + EXTRA_MODULES),
         "import_seconds": import_seconds, "threads_requested": threads, "cpu_affinity": cpus,
         "thread_settings": THREAD_SETTINGS[THREAD_FAMILY[runtime]].format(n=threads),
@@ -269,7 +290,10 @@ def run_trial(trial, events, load_average=None):
 
     check_batch = min(sizes)
     with check_precision(runtime, device) as precision:
-        features = runtimes.features(predict, runtimes.images(check_images, layout), check_batch)
+        strict, how = check_predictor(runtime, device, matmul_precision, lambda tf32: runtimes.prepare(
+            runtime, canonical.load(weights_path), threads, device, check_batch, jit_compile=jit_compile, tf32=tf32))
+        features = runtimes.features(strict or predict, runtimes.images(check_images, layout), check_batch)
+    precision = "; ".join(p for p in (precision, how) if p) or None
     error = module.relative_error(features, reference)
     events.emit("check", images=check_images, batch_size=check_batch, max_relative_error=error,
                 tolerance=module.RELATIVE_TOLERANCE, ok=bool(error <= module.RELATIVE_TOLERANCE),

@@ -38,8 +38,31 @@ class _MemoryInfo(ctypes.Structure):
 
 
 class _ProcessInfo(ctypes.Structure):
+    """nvmlProcessInfo_t, which the _v3 and _v2 process queries fill."""
     _fields_ = [("pid", ctypes.c_uint), ("usedGpuMemory", ctypes.c_ulonglong), ("gpuInstanceId", ctypes.c_uint),
                 ("computeInstanceId", ctypes.c_uint)]
+
+
+class _ProcessInfoV1(ctypes.Structure):
+    """nvmlProcessInfo_v1_t, which the unversioned query of older drivers fills."""
+    _fields_ = [("pid", ctypes.c_uint), ("usedGpuMemory", ctypes.c_ulonglong)]
+
+
+# The per-process query, newest first: a driver exports the versions it knows (the _v3 symbol came with newer
+# drivers), and the record each fills differs (v1 has no instance ids).
+PROCESS_QUERIES = (("nvmlDeviceGetComputeRunningProcesses_v3", _ProcessInfo),
+                   ("nvmlDeviceGetComputeRunningProcesses_v2", _ProcessInfo),
+                   ("nvmlDeviceGetComputeRunningProcesses", _ProcessInfoV1))
+
+
+def process_query(library):
+    """(name, function, record type) of the newest per-process query the driver's library exports, or None: a
+    missing symbol is looked up with getattr, so an old driver costs the per-process figure, never the trial."""
+    for name, record in PROCESS_QUERIES:
+        function = getattr(library, name, None)
+        if function is not None:
+            return name, function, record
+    return None
 
 
 class DeviceMemory(object):
@@ -47,11 +70,12 @@ class DeviceMemory(object):
 
     INTERVAL = float(os.environ.get("DLBENCH_NVML_INTERVAL", "0.2"))
 
-    def __init__(self, index=0):
+    def __init__(self, index=0, library=None):
+        """library: the loaded libnvidia-ml (None: load it); tests pass a stand-in."""
         self.own, self.delta, self.method = None, 0, None
         self._stop = threading.Event()
         try:
-            self.nvml = ctypes.CDLL("libnvidia-ml.so.1")
+            self.nvml = library if library is not None else ctypes.CDLL("libnvidia-ml.so.1")
             if self.nvml.nvmlInit_v2() != 0:
                 raise OSError("nvmlInit failed")
             self.handle = ctypes.c_void_p()
@@ -60,6 +84,7 @@ class DeviceMemory(object):
         except (OSError, AttributeError) as exc:
             self.nvml, self.method = None, "unavailable: %s" % exc
             return
+        self.query = process_query(self.nvml)
         self.baseline = self._device_used()
         self._thread = threading.Thread(target=self._sample, name="dlbench-nvml")
         self._thread.daemon = True
@@ -73,9 +98,12 @@ class DeviceMemory(object):
 
     def _process_used(self):
         """This process's bytes on the device, or None if NVML does not list it (another pid namespace)."""
+        if self.query is None:
+            return None
+        _, function, record = self.query
         count = ctypes.c_uint(64)
-        infos = (_ProcessInfo * 64)()
-        if self.nvml.nvmlDeviceGetComputeRunningProcesses_v3(self.handle, ctypes.byref(count), infos) != 0:
+        infos = (record * 64)()
+        if function(self.handle, ctypes.byref(count), infos) != 0:
             return None
         for info in infos[:count.value]:
             if info.pid == os.getpid():
@@ -89,8 +117,11 @@ class DeviceMemory(object):
         self.delta = max(self.delta, self._device_used() - self.baseline)
 
     def _sample(self):
-        while not self._stop.wait(self.INTERVAL):
-            self.sample()
+        try:
+            while not self._stop.wait(self.INTERVAL):
+                self.sample()
+        except Exception as exc:  # a probe never fails the trial: the figure so far stands, with the reason
+            self.method = "sampling stopped: %s" % exc
 
     def peak(self):
         if self.nvml is None:
@@ -98,10 +129,15 @@ class DeviceMemory(object):
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
-        self.sample()
+        try:
+            self.sample()
+        except Exception as exc:
+            self.method = "last sample failed: %s" % exc
+        note = "" if self.method is None else " (%s)" % self.method
         if self.own is not None:
-            return self.own, "nvml per process"
-        return self.delta, "nvml device used minus the baseline before the trial (no per-process figure)"
+            return self.own, "nvml per process" + note
+        why = "no per-process figure" if self.query is not None else "this driver's NVML has no process query"
+        return self.delta, "nvml device used minus the baseline before the trial (%s)%s" % (why, note)
 
 
 def visible_index():

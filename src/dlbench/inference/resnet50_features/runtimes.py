@@ -14,7 +14,14 @@ batch size (sweep(): one untimed warm-up pass, then a timed one) over the --imag
 
 Threads: `threads` pins the process to that many CPUs (XLA sizes its pool from the affinity) and sets every
 runtime's intra-op pool to it (OMP/MKL variables, torch.set_num_threads, TensorFlow's threading config, ONNX
-Runtime's intra_op_num_threads, OpenVINO's INFERENCE_NUM_THREADS), inter-op pools to 1 where a runtime has one.
+Runtime's intra_op_num_threads, OpenVINO's INFERENCE_NUM_THREADS). Inter-op pools: TensorFlow's and PyTorch's as
+their training adapters set them (`threads`, TensorFlow's own default on that many cores: the same rule in training
+and inference, dlbench.frameworks.tensorflow_adapter.set_tensorflow_threads; PyTorch's eager forward never uses
+its pool); ONNX Runtime runs sequentially (its default) and OpenVINO one stream (its LATENCY hint).
+
+TF32 (`tf32`, dlbench's one policy, dlbench.frameworks.adapter.tf32_allowed): on a GPU float32 convolutions and
+matmuls may use TF32 unless tf32 is False (strict FP32), in every runtime: set_matmul_precision() before the model
+is built, ONNX Runtime's CUDA provider through its session options.
 """
 import argparse
 import json
@@ -53,7 +60,7 @@ def configure(runtime, threads, device="cpu"):
         raise ValueError("unknown runtime %r: one of %s" % (runtime, ", ".join(RUNTIMES)))
     for name in THREAD_VARIABLES:
         os.environ[name] = str(threads)
-    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    os.environ["TF_NUM_INTEROP_THREADS"] = str(threads)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if device == "cpu":
         os.environ["CUDA_VISIBLE_DEVICES"] = ""
@@ -66,10 +73,11 @@ def configure(runtime, threads, device="cpu"):
 
 
 def prepare(runtime, weights, threads=1, device="cpu", batch_size=spec.BATCH_SIZE, roundtrip=False,
-            jit_compile="auto"):
+            jit_compile="auto", tf32=None):
     """Build `runtime`'s model with the canonical `weights` (an OrderedDict) loaded. Returns (predict, layout,
-    info): predict maps a numpy batch in `layout` to numpy (N, 2048) features. configure() must have run first.
-    jit_compile: Keras's compile() setting for the keras-* runtimes ("auto", True: XLA, False)."""
+    info): predict maps a batch in `layout` (a numpy array, or the runtime's own array from place_inputs) to numpy
+    (N, 2048) features. configure() must have run first. jit_compile: Keras's compile() setting for the keras-*
+    runtimes ("auto", True: XLA, False). tf32: the suite's setting (None: allowed on a GPU, False: strict FP32)."""
     info = {"runtime": runtime, "threads": threads, "device": device}
     start = time.perf_counter()
     if runtime.startswith("keras-"):
@@ -91,7 +99,7 @@ def prepare(runtime, weights, threads=1, device="cpu", batch_size=spec.BATCH_SIZ
             path = os.path.join(_scratch(), "resnet50_features.onnx")
             info["exporter"] = onnx_export.export(model, path)
             if runtime == "onnxruntime":
-                predict, versions = onnx_export.onnxruntime_predictor(path, threads)
+                predict, versions = onnx_export.onnxruntime_predictor(path, threads, device, tf32)
             else:
                 predict, versions = onnx_export.openvino_predictor(path, threads, device)
             info["versions"].update(versions)
@@ -125,14 +133,14 @@ def _threads(framework, threads):
         import torch
         torch.set_num_threads(threads)
         try:
-            torch.set_num_interop_threads(1)
+            torch.set_num_interop_threads(threads)  # as dlbench's torch adapter sets it for training
         except RuntimeError:  # already set, or parallel work already started in this process
             pass
         torch.set_flush_denormal(True)  # as dlbench's torch adapter: XLA and TensorFlow flush
     elif framework == "tensorflow":
         import tensorflow as tf
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
+        from dlbench.frameworks.tensorflow_adapter import set_tensorflow_threads
+        set_tensorflow_threads(tf, threads)  # the training adapter's rule, justified there
     elif framework == "openvino":
         # Keras's openvino backend compiles with openvino.compile_model(model, "CPU") and no config, and a fresh Core
         # per call, so neither a config nor a Core's properties reach it: wrap the function it calls, adding the
@@ -145,6 +153,87 @@ def _threads(framework, threads):
         def compile_f32(model, device_name="CPU", config_=None):
             return compile_model(model, device_name, dict(config, **(config_ or {})))
         ov.compile_model = compile_f32
+
+
+FAMILY = {"torch": "torch", "torch-compile": "torch", "keras-torch": "torch", "onnxruntime": "onnxruntime",
+          "jax": "jax", "keras-jax": "jax", "tensorflow": "tensorflow", "tensorflow-xla": "tensorflow",
+          "keras-tensorflow": "tensorflow", "openvino": "openvino", "keras-openvino": "openvino"}
+
+
+def set_matmul_precision(runtime, device, tf32=None):
+    """dlbench's one TF32 policy in `runtime`'s framework, before its model is built (the training adapters'
+    functions): on a GPU TF32 allowed unless tf32 is False. ONNX Runtime takes it in its session options (prepare);
+    OpenVINO runs on CPUs here. Nothing is touched on a CPU."""
+    if device != "gpu":
+        return
+    from dlbench.frameworks.adapter import tf32_allowed
+    allowed = tf32_allowed({"device": device, "tf32": tf32})
+    family = FAMILY[runtime]
+    if family == "torch":
+        import torch
+        from dlbench.frameworks.torch_adapter import set_torch_tf32
+        set_torch_tf32(torch, allowed)
+    elif family == "jax":
+        import jax
+        from dlbench.frameworks.jax_adapter import set_jax_tf32
+        set_jax_tf32(jax, allowed)
+    elif family == "tensorflow":
+        import tensorflow as tf
+        from dlbench.frameworks.tensorflow_adapter import set_tensorflow_tf32
+        set_tensorflow_tf32(tf, allowed)
+
+
+def matmul_precision_used(runtime, device, info):
+    """The trial's env["matmul_precision"], read back from its framework ("tf32" or "fp32", as the training runs
+    record it; dlbench.frameworks.adapter.matmul_precision); info is prepare()'s (ONNX Runtime's session options)."""
+    from dlbench.frameworks.adapter import matmul_precision
+    gpu = device == "gpu"
+    if not gpu:
+        return matmul_precision(False, False, False)
+    family = FAMILY[runtime]
+    if family == "torch":
+        import torch
+        from dlbench.frameworks.torch_adapter import torch_tf32_used
+        return torch_tf32_used(torch, True, torch.cuda.get_device_capability(0))[1]
+    if family == "jax":
+        import jax
+        from dlbench.frameworks.jax_adapter import jax_matmul_precision, version_tuple
+        return jax_matmul_precision(jax.config.jax_default_matmul_precision, True,
+                                    version_tuple(getattr(jax.devices()[0], "compute_capability", None)))
+    if family == "tensorflow":
+        import tensorflow as tf
+        from dlbench.frameworks.tensorflow_adapter import tensorflow_tf32_used
+        gpus = tf.config.list_physical_devices("GPU")
+        capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability") if gpus else None
+        return tensorflow_tf32_used(tf, True, capability)[1]
+    if family == "onnxruntime":
+        flag = (info.get("versions") or {}).get("use_tf32")
+        if flag is None:
+            return "unknown: onnxruntime reports no use_tf32 option"
+        import torch
+        return matmul_precision(True, flag == "1", flag == "1", torch.cuda.get_device_capability(0))
+    return matmul_precision(False, False, False)  # OpenVINO: CPU only, f32 asked
+
+
+def place_inputs(runtime, device, x):
+    """The images as `runtime`'s own array on its device, made once before any timed pass (one rule for every
+    runtime, README "Inference"), and the placement in the training runs' words ("device: resident"): torch tensors
+    (ONNX Runtime binds a torch tensor in place on a GPU), jax.device_put arrays, TensorFlow tensors copied there by
+    tf.identity under the device's scope; on a CPU the host's memory is the device, and ONNX Runtime's and OpenVINO's
+    own input type is the NumPy array itself."""
+    from dlbench.frameworks.adapter import DEVICE_RESIDENT
+    family = FAMILY[runtime]
+    if family == "torch" or (family == "onnxruntime" and device == "gpu"):
+        import torch
+        return torch.from_numpy(x).to(_torch_device(device)), DEVICE_RESIDENT
+    if family == "jax":
+        import jax
+        return jax.device_put(x), DEVICE_RESIDENT
+    if family == "tensorflow":
+        import tensorflow as tf
+        with tf.device("/GPU:0" if device == "gpu" else "/CPU:0"):
+            return tf.identity(x), DEVICE_RESIDENT
+    return x, DEVICE_RESIDENT
 
 
 def _torch_device(device):
@@ -211,7 +300,7 @@ def main(argv=None):
     from dlbench.inference.resnet50_features import weights as canonical
     predict, layout, info = prepare(args.runtime, canonical.load(args.weights), args.threads, args.device,
                                     args.batch_size, args.roundtrip)
-    x = images(args.images, layout)
+    x, info["input_placement"] = place_inputs(args.runtime, args.device, images(args.images, layout))
     start = time.perf_counter()
     out = features(predict, x, args.batch_size)
     info["first_pass_s"] = time.perf_counter() - start

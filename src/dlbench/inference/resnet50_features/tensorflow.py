@@ -103,6 +103,6 @@ def predictor(model, jit_compile=False):
     graph executor or compiled by XLA (jit_compile=True); one trace per batch shape."""
     forward = tf.function(model.__call__, jit_compile=jit_compile)
 
-    def predict(x):
-        return forward(tf.constant(x)).numpy()
+    def predict(x):  # a NumPy batch, or a tensor already where it runs (a timed loop places its images once)
+        return forward(x if isinstance(x, tf.Tensor) else tf.constant(x)).numpy()
     return predict
