@@ -127,15 +127,24 @@ def test_fp16_mixed_trains_with_dynamic_loss_scaling_on_a_cpu(tmp_path):
 
 
 def test_mfu_is_measured_against_the_peak_of_the_run_precision():
-    """A bf16 or fp16-mixed run on a known GPU is divided by that precision's tensor-core peak; fp32 by TF32's."""
+    """MFU counts the model FLOPs (3x forward) at the row's samples/s, over the peak of what ran: a bf16 or
+    fp16-mixed run's tensor-core peak; an fp32 run's TF32 peak with TF32 allowed, its FP32 peak with --no-tf32, and
+    none when the run did not record which (never guessed). Achieved TFLOP/s counts the executed FLOPs."""
     from dlbench import flops, summary
 
     name = "NVIDIA H100 80GB HBM3"
-    epochs = {1: [{"warmup": False, "samples_per_second": 1000.0}]}
-    for precision, peak in (("fp32", "tf32"), ("bf16", "bf16"), ("fp16-mixed", "fp16")):
-        run = {"id": 1, "flops_per_sample": 1e9, "env": {"device": {"name": name}},
+    model = flops.model_flops_per_sample("mnist_mlp")
+    cases = (("fp32", "tf32", "tf32"), ("fp32", "fp32", "fp32"), ("bf16", "tf32", "bf16"),
+             ("fp16-mixed", "fp32", "fp16"), ("fp32", None, None))
+    for precision, matmul, peak in cases:
+        run = {"id": 1, "workload": "mnist_mlp", "flops_per_sample": 1e9,
+               "env": {"device": {"name": name}, "matmul_precision": matmul},
                "settings": {"precision": precision, "device": "gpu"}}
-        assert summary.efficiency([run], epochs)["mfu"] == pytest.approx(1e12 / flops.peak_flops(name, peak))
+        found = summary.efficiency([run], 1000.0)
+        assert found["tflops"] == pytest.approx(1e12 / 1e12)
+        expected = None if peak is None else pytest.approx(model * 1000.0 / flops.peak_flops(name, peak))
+        assert found["mfu"] == expected, (precision, matmul)
+    assert model == pytest.approx(3 * flops.forward_flops_per_sample("mnist_mlp"))
 
 
 def test_jax_fp16_loss_scaling_undoes_a_step_whose_gradients_overflow():

@@ -75,7 +75,8 @@ def run(
                                                       "tier's: none, jit for JAX, the tuned tier's pick; every mode "
                                                       "that differs for inference)."),
     tf32: Optional[bool] = typer.Option(None, "--tf32/--no-tf32", help="TF32 for float32 matmuls and convolutions "
-                                        "on a GPU (default: each framework's own default)."),
+                                        "on a GPU (default: allowed in every framework; --no-tf32: strict FP32 "
+                                        "everywhere)."),
     cudnn_autotune: Optional[bool] = typer.Option(None, "--cudnn-autotune/--no-cudnn-autotune", help="cuDNN/XLA "
                                                   "autotuning on a GPU (default: on, as TensorFlow and JAX have it)."),
     layout: Optional[str] = typer.Option(None, help="channels_first or channels_last for image workloads (default: "

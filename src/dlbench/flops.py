@@ -381,13 +381,10 @@ def peak(device_name, precision, matmul_precision):
 
 def mfu(flops_per_second, device_name, precision, matmul_precision=None):
     """Model FLOPs utilisation: the achieved model-FLOP rate (model_flops_per_sample * samples per second) over
-    the device's dense peak; None when the peak is unknown. With matmul_precision (a run's recorded "tf32" or
-    "fp32"), precision is the run's setting and peak() picks the column; without it, precision names the peak's
-    column itself (fp32, tf32, bf16, fp16)."""
-    if matmul_precision is not None:
-        top = peak(device_name, precision, matmul_precision)
-    else:
-        top = peak_flops(device_name, precision)
+    peak(device_name, precision, matmul_precision); None when that peak is unknown (never guessed). precision is a
+    run's setting (fp32, bf16, fp16-mixed) or a peak's own column (tf32); matmul_precision is what an fp32 run read
+    back ("tf32" or "fp32")."""
+    top = peak(device_name, precision, matmul_precision)
     if top is None or flops_per_second is None:
         return None
     return flops_per_second / top

@@ -67,7 +67,8 @@ class Suite:
                                         # the framework's default, or the tuned tier's pick), inference every
                                         # mode that differs (COMPILE_MODES)
     tier: str | tuple = "default"     # or several: both tiers in one suite, told apart in every result
-    tf32: bool | None = None          # GPU only: TF32 for float32 matmuls/convolutions; None: each framework's default
+    tf32: bool | None = None          # GPU only: TF32 for float32 matmuls/convolutions; None: allowed in every
+                                      # framework (one policy per table), False: strict FP32 everywhere
     cudnn_autotune: bool | None = None  # GPU only: cuDNN (torch, TF) / XLA (JAX) autotuning; None: on
     layout: str | None = None         # image layout, channels_first or channels_last; None: each framework's own
     seed: int = 0

@@ -44,7 +44,7 @@ class Row:
     matmul_precision: str | None = None   # the float32 matmul precision the ok runs used (fp32 / tf32), read back
     text_bigram_share: float | None = None  # generated text: the share of its character bigrams found in the corpus
     tflops: float | None = None           # achieved: FLOPs per training sample (dlbench.flops) x samples per second
-    mfu: float | None = None              # tflops over the GPU's dense peak (fp32 runs: its TF32 peak); None on a CPU
+    mfu: float | None = None              # model FLOPs/s over the GPU's dense peak for what ran; None on a CPU
     peak_host_bytes: int | None = None    # the largest peak among the ok runs: resident memory of the worker
     peak_device_bytes: int | None = None  # ... and GPU memory as NVML saw it (None on a CPU)
     nodes: list = field(default_factory=list)     # "host (device)" of the ok runs: one table from several nodes
@@ -79,17 +79,19 @@ def _mean(values):
 
 
 def efficiency(ok, samples_per_second):
-    """Achieved TFLOP/s at the row's samples/s and, on a known GPU, MFU. An fp32 run is measured against the
-    TF32 tensor-core peak: the frameworks' GPU defaults use TF32 for convolutions (and JAX for matmuls), so that
-    is the ceiling the hardware offers them."""
-    per_sample = next((r["flops_per_sample"] for r in ok if r.get("flops_per_sample")), None)
-    if not per_sample or not samples_per_second:
+    """Achieved TFLOP/s (the FLOPs a training sample executes, dlbench.flops, at the row's samples/s) and, on a known
+    GPU, MFU: the model FLOPs (3x forward, the standard convention) at that rate over the dense peak that matches what
+    the runs computed in (their precision and the float32 matmul precision they read back: TF32 or strict FP32)."""
+    executed = next((r["flops_per_sample"] for r in ok if r.get("flops_per_sample")), None)
+    if not executed or not samples_per_second:
         return {}
-    rate = per_sample * samples_per_second
-    device = ok[0]["env"].get("device") or {}
-    precision = {"fp32": "tf32"}.get(ok[0]["settings"].get("precision"), ok[0]["settings"].get("precision"))
-    on_gpu = ok[0]["settings"].get("device") == "gpu"
-    return {"tflops": rate / 1e12, "mfu": flops.mfu(rate, device.get("name"), precision) if on_gpu else None}
+    run = ok[0]
+    out = {"tflops": executed * samples_per_second / 1e12, "mfu": None}
+    if run["settings"].get("device") == "gpu" and run["workload"] in workloads.WORKLOAD_IDS:
+        model = flops.model_flops_per_sample(run["workload"], run["env"].get("hyperparameters"))
+        out["mfu"] = flops.mfu(model * samples_per_second, (run["env"].get("device") or {}).get("name"),
+                               run["settings"].get("precision", "fp32"), run["env"].get("matmul_precision"))
+    return out
 
 
 def step_ms(epoch_seconds, ok):

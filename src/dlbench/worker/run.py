@@ -119,6 +119,7 @@ def run_trial(trial, events, memory):
         if settings["tier"] == "tuned" else None,
     })
     info.setdefault("layout", adapter.layout)  # Keras reads its own back
+    info.setdefault("matmul_precision", "fp32")  # the legacy frameworks: float32 on a CPU, no TF32 path
     precision_used = getattr(trainer, "precision_used", None)  # the dtypes read back from one forward pass
     info["precision"] = precision_used(first_batch(train, settings).inputs) \
         if precision_used else {"requested": settings.get("precision", "fp32"), "compute": "float32",
