@@ -9,14 +9,14 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from dlbench import stats
-from dlbench.summary import _mean, adaptive, rank
+from dlbench.summary import Ranked, _mean, adaptive, rank
 
 # Inference runs are compared (one table) when these agree; compile mode and batch size are rows of the table.
 COMPARED_ON = ("device", "samples", "threads", "precision", "tier", "epochs", "batch_sizes")
 
 
 @dataclass
-class InferenceRow:
+class InferenceRow(Ranked):
     workload: str
     framework: str
     compile: str                              # the trial's compile setting: none or jit
@@ -47,17 +47,7 @@ class InferenceRow:
     def label(self):
         return self.framework if self.compile == "none" else f"{self.framework} ({self.compile})"
 
-    time_unit = "passes"  # what a repeat's figure averages
-
-    @property
-    def time(self):
-        """The interval the ranking and verdicts use (lower is better)."""
-        return self.pass_seconds
-
-    @property
-    def comparison(self):
-        """The rows with the same comparison are one table: ranked together, each against the fastest."""
-        return (self.workload, json.dumps(self.settings, sort_keys=True), self.batch_size)
+    TIME, TIME_UNIT, SPLIT_BY = "pass_seconds", "passes", ("batch_size",)
 
     def to_json(self):
         row = asdict(self)

@@ -15,8 +15,26 @@ COMPARED_ON = ("device", "data", "samples", "batch_size", "threads", "precision"
                "cudnn_autotune", "layout")
 
 
+class Ranked:
+    """What rank(), undecided() and the tables need of a summary row (training and inference alike): the interval
+    it is ranked on (TIME, an interval of seconds: lower is better; a repeat's figure averages its TIME_UNIT), and
+    the comparison it belongs to (workload, compared settings and SPLIT_BY: one table, ranked together)."""
+
+    @property
+    def time(self):
+        return getattr(self, self.TIME)
+
+    @property
+    def time_unit(self):
+        return self.TIME_UNIT
+
+    @property
+    def comparison(self):
+        return (self.workload, json.dumps(self.settings, sort_keys=True), *(getattr(self, f) for f in self.SPLIT_BY))
+
+
 @dataclass
-class Row:
+class Row(Ranked):
     workload: str
     framework: str
     settings: dict
@@ -53,17 +71,7 @@ class Row:
     warnings: list = field(default_factory=list)  # what makes an ok result suspect: garbage text, an outlying
                                                   # repeat, a warm-up that did not settle, a busy machine
 
-    time_unit = "epochs"  # what a repeat's figure averages
-
-    @property
-    def time(self):
-        """The interval the ranking and verdicts use (lower is better)."""
-        return self.epoch_seconds
-
-    @property
-    def comparison(self):
-        """The rows with the same comparison are one table: ranked together, each against the fastest."""
-        return (self.workload, json.dumps(self.settings, sort_keys=True))
+    TIME, TIME_UNIT, SPLIT_BY = "epoch_seconds", "epochs", ()
 
     def to_json(self):
         row = asdict(self)
