@@ -97,12 +97,12 @@ def test_trains_on_real_digits(suites, workload, framework):
 
 
 # What each framework runs for mnist_hrnn's LSTMs on a CPU: nn.LSTM resolves to oneDNN's fused kernel, JAX and
-# Keras on JAX scan, Keras on TF builds a while loop, native TF's 28 steps are unrolled (tf_layers.LSTM with unroll),
-# and Keras on torch runs its own Python loop (it hands the LSTM to torch's cuDNN kernel on a GPU only).
+# Keras on JAX scan, Keras on TF and native TF build a while loop (tf_layers.LSTM's tf.scan: nothing is unrolled in
+# the default tier), and Keras on torch runs its own Python loop (it hands the LSTM to torch's cuDNN kernel on a GPU
+# only).
 CPU_RNN_KERNELS = {
     "torch": "oneDNN fused RNN (CPU)", "jax": "XLA while loop (lax.scan)", "keras-jax": "XLA while loop (lax.scan)",
-    "keras-tensorflow": "graph while loop (tf.while_loop)",
-    "tensorflow": "per-step ops (unrolled graph or Python loop)",
+    "keras-tensorflow": "graph while loop (tf.while_loop)", "tensorflow": "graph while loop (tf.while_loop)",
     "keras-torch": "per-step ops (unrolled graph or Python loop)",
 }
 
