@@ -35,7 +35,8 @@ import json, sys
 import numpy as np
 from dlbench import data, frameworks, workloads
 from dlbench.frameworks.adapter import InputPipeline
-from dlbench.frameworks.kernels import forward_top_ops, recurrent_launches
+from dlbench.frameworks.kernels import recurrent_launches
+from dlbench.frameworks.rnn_trace import forward_top_ops
 framework, ids = sys.argv[1], sys.argv[2].split(",")
 settings = {"threads": 1, "device": "cpu", "seed": 0, "tier": "default"}
 adapter = frameworks.load_adapter(framework)
