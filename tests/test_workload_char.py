@@ -90,11 +90,12 @@ def test_trains_in_every_framework(suites, workload, framework):
         assert e["train_seconds"] > 0 and math.isfinite(e["loss"]) and math.isfinite(e["val_loss"])
         assert 0 <= e["accuracy"] <= 1
     # random characters: the loss starts near log(57) (plus 0.2 log(57) for the aux head; 5.13-5.23 in the six
-    # frameworks for char_embed_lstm) and stays there: the validation pass re-reads every 20th training window
-    # (in-sample), but 4 steps memorise nothing of random text
+    # frameworks for char_embed_lstm) and stays near it. The validation pass re-reads every 20th training window
+    # (in-sample: 13 of these 256), so after 4 steps at RMSprop's lr 0.01 it can dip below log(57) (3.74 seen on
+    # keras-tensorflow), never far
     start = math.log(57) * (1.2 if workload == "char_embed_lstm" else 1.0)
     assert start - 0.3 < epochs[0]["loss"] < start + 0.6, epochs[0]["loss"]
-    assert abs(epochs[-1]["val_loss"] - start) < 0.3, epochs[-1]["val_loss"]
+    assert start - 0.6 < epochs[-1]["val_loss"] < start + 0.3, epochs[-1]["val_loss"]
     # the sample is stored with the run; synthetic data is not checked
     sample = suites(workload, "synthetic", 256, 2)["samples"][run["id"]]
     assert len(sample["text"]) == 400 and sample["ok"] and "synthetic" in sample["reason"]
