@@ -43,13 +43,16 @@ def keras_load_data(f, num_words=None, seed=113, start_char=1, oov_char=2, index
     return (x_train, labels_train), (x_test, labels_test)
 
 
-def keras_pad_sequences(sequences, maxlen, value=0):
+def keras_pad_sequences(sequences, maxlen, value=0, padding="pre"):
     out = np.full((len(sequences), maxlen), value, dtype=np.int32)
     for i, s in enumerate(sequences):
         if not len(s):
             continue
         trunc = list(s)[-maxlen:]  # truncating="pre"
-        out[i, -len(trunc):] = trunc  # padding="pre"
+        if padding == "pre":
+            out[i, -len(trunc):] = trunc
+        else:
+            out[i, :len(trunc)] = trunc
     return out
 
 
@@ -187,9 +190,16 @@ def test_encode_matches_keras_on_edge_cases():
         for num_words in (3, 10, 1000):
             kept = [[w if w < num_words else 2 for w in s] for s in sequences]
             assert np.array_equal(imdb.encode(sequences, num_words, maxlen), keras_pad_sequences(kept, maxlen))
+            assert np.array_equal(imdb.encode(sequences, num_words, maxlen, padding="post"),
+                                  keras_pad_sequences(kept, maxlen, padding="post"))
     out = imdb.pad([[1, 2, 3], [], [5, 6, 7, 8, 9]], 4)
     assert out.dtype == np.int32
     assert out.tolist() == [[0, 1, 2, 3], [0, 0, 0, 0], [6, 7, 8, 9]]  # pre-padding, pre-truncating
+    post = imdb.pad([[1, 2, 3], [], [5, 6, 7, 8, 9]], 4, padding="post")
+    assert post.dtype == np.int32
+    assert post.tolist() == [[1, 2, 3, 0], [0, 0, 0, 0], [6, 7, 8, 9]]  # post-padding, still pre-truncating
+    with pytest.raises(ValueError, match="padding"):
+        imdb.pad([[1]], 2, padding="both")
     assert [s.tolist() for s in imdb.top_words([[1, 2, 19999, 20000, 88587]], 20000)] == [[1, 2, 19999, 2, 2]]
     assert imdb.pad([], 3).shape == (0, 3)
 

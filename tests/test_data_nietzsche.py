@@ -1,4 +1,5 @@
-"""The Nietzsche loader: the shipped corpus, its windows, the held-out tail, the three variants, the fallback download
+"""The Nietzsche loader: the shipped corpus, its windows (all of them for training, as the original), the in-sample
+validation pass, the three variants, the fallback download
 (tested on a file:// URL and a closed port, never on the network) and the one-line errors."""
 import ast
 import hashlib
@@ -35,30 +36,26 @@ def test_the_shipped_corpus_is_the_keras_examples(real):
     assert nietzsche.FILENAME in notice and nietzsche.SHA256 in notice
 
 
-def test_real_windows_are_the_keras_examples_with_a_held_out_tail(real):
+def test_real_windows_are_the_keras_examples_all_of_them_for_training(real):
+    """An epoch is the original's 200,285 windows; validation re-reads every 20th of them (nothing is held out: the
+    original has no validation set and its ~1.40 is a training loss)."""
     text, chars = real.meta["text"], real.meta["chars"]
     starts = nietzsche.window_starts(len(text))
     assert len(starts) == 200285  # the Keras example's sentences
-    assert (real.n_train, real.n_val) == (190258, 10014)
-    assert nietzsche.split_counts(len(starts)) == (190258, 13, 10014)
+    assert (real.n_train, real.n_val) == (200285, 10015)
     for array in (real.x_train, real.x_val):
         assert array.dtype == np.int32 and array.shape[1] == 40
     assert real.y_train.dtype == np.int32 and real.y_val.dtype == np.int32
     assert nietzsche.decode(real.x_train[0], chars) == "preface\n\n\nsupposing that truth is a woma"
     assert chars[real.y_train[0]] == "n"
-    # every window is the text at 3 * i, its target the character after it
+    # every window is the text at 3 * i, its target the character after it, up to the end of the book
     for i in (0, 1, 12345, real.n_train - 1):
         assert nietzsche.decode(real.x_train[i], chars) == text[3 * i:3 * i + 40]
         assert chars[real.y_train[i]] == text[3 * i + 40]
-    for j in (0, real.n_val - 1):
-        start = 3 * (len(starts) - real.n_val + j)
-        assert nietzsche.decode(real.x_val[j], chars) == text[start:start + 40]
-        assert chars[real.y_val[j]] == text[start + 40]
-    # no text is shared: the last training target comes before the first validation window
-    last_train_target = 3 * (real.n_train - 1) + 40
-    first_val_start = 3 * (len(starts) - real.n_val)
-    assert last_train_target < first_val_start
-    assert 3 * real.n_train + 40 >= first_val_start  # and no more were dropped than that needs
+    assert 3 * (real.n_train - 1) + 40 == len(text) - 1  # the last target is the book's last character
+    # validation: training windows, every 20th
+    np.testing.assert_array_equal(real.x_val, real.x_train[::20])
+    np.testing.assert_array_equal(real.y_val, real.y_train[::20])
 
 
 def test_small_is_a_prefix_of_the_corpus_with_the_full_symbol_table(real):
@@ -66,7 +63,7 @@ def test_small_is_a_prefix_of_the_corpus_with_the_full_symbol_table(real):
     assert small.meta["chars"] == real.meta["chars"]
     assert small.meta["text"] == real.meta["corpus"][:nietzsche.SMALL_CHARS]
     assert small.meta["corpus"] == real.meta["corpus"]  # generated text is checked against the whole book
-    assert (small.n_train, small.n_val) == (18975, 999)
+    assert (small.n_train, small.n_val) == (19987, 1000)
     np.testing.assert_array_equal(small.x_train, real.x_train[:small.n_train])
 
 
@@ -86,11 +83,16 @@ def test_synthetic_has_the_real_shapes_random_symbols_and_follows_the_seed(monke
     nietzsche.ensure("synthetic")
 
 
-def test_samples_limit_every_variant():
+def test_samples_limit_every_variant_and_validation_stays_in_sample():
     for variant in nietzsche.VARIANTS:
         dataset = nietzsche.load(variant, samples=1000)
-        assert dataset.n_train == 1000 and dataset.n_val == 53
+        assert dataset.n_train == 1000 and dataset.n_val == 50
         assert dataset.meta["chars"] == nietzsche.SYMBOL_TABLE and dataset.variant == variant
+        np.testing.assert_array_equal(dataset.x_val, dataset.x_train[::20])
+    for samples in (1, 19, 21, 190000):  # every validation window is one of the windows trained on
+        dataset = nietzsche.load("synthetic", samples=samples)
+        assert dataset.n_val == -(-samples // 20)
+        np.testing.assert_array_equal(dataset.x_val, dataset.x_train[::20])
 
 
 def test_unknown_variant_names_the_variants():

@@ -7,7 +7,9 @@ about half an hour more on two cores, most of it Theano compiling C: they are ma
 Under CI=true a framework that cannot be set up here is a failure (all of them install on this kind of machine)."""
 import json
 import os
+import subprocess
 
+import numpy as np
 import pytest
 
 from dlbench import frameworks, workloads
@@ -96,3 +98,62 @@ def test_every_rosetta_workload_runs_to_the_spec(legacy, tmp_path):
         assert [e["epoch"] for e in epochs[run["id"]]] == [1, 2]
         if workloads.get(run["workload"]).SPEC.recurrent:
             assert run["rnn_kernel"], f"{legacy} {run['workload']}: no recurrent kernel recorded"
+
+
+# --- Keras 2's RMSprop: one rule, Keras 3's, on its three backends ------------------------------------------------
+
+KERAS2 = [f for f in LEGACY if f.startswith("keras2-")]
+RMSPROP_SCRIPT = """
+import json, sys
+import numpy as np
+import keras
+from keras import backend as K
+from dlbench.frameworks.keras2_optim import rmsprop
+stock, c, w0, grads = json.loads(sys.argv[1])
+K.set_floatx("float32")
+inputs = keras.Input(shape=(1,))
+dense = keras.layers.Dense(len(w0), use_bias=False)
+model = keras.Model(inputs, dense(inputs))
+optimizer = (keras.optimizers.RMSprop(lr=c["lr"], rho=c["rho"], epsilon=c["epsilon"], decay=0.0) if stock else
+             rmsprop(lr=c["lr"], rho=c["rho"], epsilon=c["epsilon"]))
+# the loss's gradient in the kernel is y_true (the input is 1): each step applies one of `grads`
+model.compile(optimizer=optimizer, loss=lambda y_true, y_pred: K.sum(y_true * y_pred, axis=-1))
+dense.set_weights([np.array([w0], dtype="float32")])
+for g in grads:
+    model.train_on_batch(np.ones((1, 1), dtype="float32"), np.array([g], dtype="float32"))
+print("WEIGHTS " + json.dumps(dense.get_weights()[0][0].tolist()))
+"""
+
+
+@pytest.mark.parametrize("framework_id", KERAS2)
+def test_keras2_rmsprop_is_keras3_s_rule_on_every_backend(framework_id, environments_folder, monkeypatch):
+    """mnist_mlp's keras2.py optimizer (keras2_optim.rmsprop) follows Keras 3's RMSprop, epsilon inside the root,
+    on cntk, theano and mxnet, through model.train_on_batch over three steps of known gradients (small enough that
+    epsilon's place shows); Keras 2's stock RMSprop is shown to differ where it does (cntk and theano: epsilon
+    outside; keras-mxnet's is MXNet's rmsprop_update, inside), so the check can fail."""
+    from dlbench import environments
+
+    from test_optimizers import CASES, GRADS, W0, reference
+
+    monkeypatch.setenv("DLBENCH_ENVS", environments_folder)
+    setup = dlbench("setup", framework_id, timeout=1800)
+    if setup.returncode != 0:
+        message = f"dlbench setup {framework_id} failed: {setup.stderr.strip()[-600:]}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    framework = frameworks.get(framework_id)
+    env = dict(os.environ, **environments.worker_variables(framework))
+    env["THEANO_FLAGS"] = ",".join(f for f in (env.get("THEANO_FLAGS"), "floatX=float32") if f)
+    found = {}
+    for stock in (False, True):
+        argument = json.dumps([stock, CASES["rmsprop"], W0.tolist(), [g.tolist() for g in GRADS]])
+        result = subprocess.run([environments.interpreter(framework_id), "-c", RMSPROP_SCRIPT, argument],
+                                capture_output=True, text=True, env=env, timeout=600)
+        assert result.returncode == 0, result.stderr[-2000:]
+        line = [l for l in result.stdout.splitlines() if l.startswith("WEIGHTS ")][-1]
+        found[stock] = np.array(json.loads(line[len("WEIGHTS "):]))
+    np.testing.assert_allclose(found[False], reference("rmsprop"), rtol=0, atol=2e-7)
+    stock_rule_outside = framework.keras_backend != "mxnet"
+    np.testing.assert_allclose(found[True], reference("rmsprop", epsilon_outside=stock_rule_outside), rtol=0,
+                               atol=2e-7)

@@ -387,3 +387,40 @@ def test_generated_babi_stories_are_learned_above_chance(tmp_path, framework):
     majority = np.bincount(dataset.y_val).max() / dataset.n_val
     assert max(e["val_accuracy"] for e in epochs[-3:]) > majority + 0.08, [e["val_accuracy"] for e in epochs]
     assert epochs[-1]["accuracy"] > epochs[0]["accuracy"] + 0.05
+
+
+# --- imdb_gru's data is the original's -----------------------------------------------------------------------------
+
+def imdb_for_library(reviews, seq_len, max_features):
+    """DeepLearningFrameworks' notebooks/common/utils.py imdb_for_library, transcribed (its start/oov/index_from
+    shift is dlbench.data.imdb's loader's, already applied to `reviews`): the top max_features words, then each
+    review's last seq_len ids at the start of its row, zeros after."""
+    xs = np.zeros((len(reviews), seq_len), dtype=np.int32)
+    for o_idx, obs in enumerate(reviews):
+        obs = [w if w < max_features else 2 for w in obs]
+        obs = obs[-seq_len:]
+        for i_idx in range(len(obs)):
+            if i_idx < seq_len:
+                xs[o_idx][i_idx] = obs[i_idx]
+    return xs
+
+
+def test_imdb_gru_splits_are_the_original_s_post_padding():
+    from dlbench.data import imdb
+
+    dataset = imdb.load("synthetic", samples=300, seed=3)
+    train, val = imdb_gru.splits(dataset, "channels_last")
+    hp = imdb_gru.SPEC.hp
+    x = train.inputs[0]
+    assert x.shape == (300, hp.maxlen) and x.dtype == np.int32
+    np.testing.assert_array_equal(x, imdb_for_library([list(r) for r in dataset.x_train], hp.maxlen, hp.num_words))
+    np.testing.assert_array_equal(val.inputs[0][:50],
+                                  imdb_for_library([list(r) for r in dataset.x_val[:50]], hp.maxlen, hp.num_words))
+    short = [i for i, r in enumerate(dataset.x_train) if len(r) < hp.maxlen]
+    long = [i for i, r in enumerate(dataset.x_train) if len(r) > hp.maxlen]
+    assert short and long  # both cases occur in the data checked
+    i = short[0]  # a short review: its ids first (start char 1 leading), zeros after
+    assert x[i, 0] == 1 and np.all(x[i, len(dataset.x_train[i]):] == 0) and np.all(x[i, :len(dataset.x_train[i])] > 0)
+    j = long[0]  # a long one keeps its last 150 ids
+    np.testing.assert_array_equal(x[j], np.where(dataset.x_train[j][-hp.maxlen:] < hp.num_words,
+                                                 dataset.x_train[j][-hp.maxlen:], 2))

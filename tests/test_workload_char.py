@@ -90,13 +90,30 @@ def test_trains_in_every_framework(suites, workload, framework):
         assert e["train_seconds"] > 0 and math.isfinite(e["loss"]) and math.isfinite(e["val_loss"])
         assert 0 <= e["accuracy"] <= 1
     # random characters: the loss starts near log(57) (plus 0.2 log(57) for the aux head; 5.13-5.23 in the six
-    # frameworks for char_embed_lstm) and generalises to nothing
+    # frameworks for char_embed_lstm) and stays near it. The validation pass re-reads every 20th training window
+    # (in-sample: 13 of these 256), so after 4 steps at RMSprop's lr 0.01 it can dip below log(57) (3.74 seen on
+    # keras-tensorflow), never far
     start = math.log(57) * (1.2 if workload == "char_embed_lstm" else 1.0)
     assert start - 0.3 < epochs[0]["loss"] < start + 0.6, epochs[0]["loss"]
-    assert abs(epochs[-1]["val_loss"] - start) < 0.3, epochs[-1]["val_loss"]
+    assert start - 0.6 < epochs[-1]["val_loss"] < start + 0.3, epochs[-1]["val_loss"]
     # the sample is stored with the run; synthetic data is not checked
     sample = suites(workload, "synthetic", 256, 2)["samples"][run["id"]]
     assert len(sample["text"]) == 400 and sample["ok"] and "synthetic" in sample["reason"]
+
+
+def test_the_target_is_the_original_s_training_loss():
+    """The originals train on every window and report a training loss (char_lstm's ~1.40 after 10 epochs): the
+    target is compared with the epoch's training loss (target_on "train"), and an epoch is all 200,285 windows."""
+    from dlbench.workloads.spec import WorkloadSpec
+
+    assert (char_lstm.SPEC.metric, char_lstm.SPEC.target, char_lstm.SPEC.target_on) == ("loss", 1.40, "train")
+    assert char_embed_lstm.SPEC.target_on == "train"
+    assert char_lstm.SPEC.describe()["target_on"] == "train"
+    assert WorkloadSpec("w", "", "mnist", 1, 1, 1, 1, None).target_on == "validation"  # every other workload
+    with pytest.raises(ValueError, match="target_on"):
+        WorkloadSpec("w", "", "mnist", 1, 1, 1, 1, None, target_on="val")
+    train, val = char_lstm.splits(nietzsche.load("real"), "channels_last")
+    assert train.n == 200285 and val.n == 10015  # validation: every 20th training window, in-sample
 
 
 def test_spec_parameter_counts_follow_the_arithmetic():
@@ -518,7 +535,8 @@ def test_a_trained_char_embed_lstm_passes(corpus):
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_char_lstm_learns_the_real_corpus(suites, framework):
     """4,096 windows of the real corpus, 3 epochs (96 RMSprop steps at batch 128) in every framework: the training
-    loss falls well below log(57) = 4.04 and the validation loss follows."""
+    loss falls well below log(57) = 4.04 and the in-sample validation loss (every 20th training window, inference
+    mode) follows."""
     require_framework(framework)
     run, epochs = the_run(suites("char_lstm", "real", 4096, 3), framework)
     assert run["params_total"] == char_lstm.SPEC.params

@@ -46,7 +46,8 @@ SHORT = {
 
 
 def run_suite(folder, workload, samples, epochs):
-    store_path = folder / (workload + ".sqlite")
+    store_path = folder / ("%s-%d-%d.sqlite" % (workload, samples, epochs))  # one store per suite: the short and
+    # the slow suites of a workload share the module's folder
     result = dlbench("run", "--workloads", workload, "--frameworks", ",".join(MODERN), "--data", "small", "--samples", samples,
                      "--epochs", epochs, "--repeats", 1, "--threads", 2, "--store", store_path, timeout=7200)
     store = Store(store_path)
@@ -97,12 +98,12 @@ def test_trains_on_real_digits(suites, workload, framework):
 
 
 # What each framework runs for mnist_hrnn's LSTMs on a CPU: nn.LSTM resolves to oneDNN's fused kernel, JAX and
-# Keras on JAX scan, Keras on TF builds a while loop, native TF's 28 steps are unrolled (tf_layers.LSTM with unroll),
-# and Keras on torch runs its own Python loop (it hands the LSTM to torch's cuDNN kernel on a GPU only).
+# Keras on JAX scan, Keras on TF and native TF build a while loop (tf_layers.LSTM's tf.scan: nothing is unrolled in
+# the default tier), and Keras on torch runs its own Python loop (it hands the LSTM to torch's cuDNN kernel on a GPU
+# only).
 CPU_RNN_KERNELS = {
     "torch": "oneDNN fused RNN (CPU)", "jax": "XLA while loop (lax.scan)", "keras-jax": "XLA while loop (lax.scan)",
-    "keras-tensorflow": "graph while loop (tf.while_loop)",
-    "tensorflow": "per-step ops (unrolled graph or Python loop)",
+    "keras-tensorflow": "graph while loop (tf.while_loop)", "tensorflow": "graph while loop (tf.while_loop)",
     "keras-torch": "per-step ops (unrolled graph or Python loop)",
 }
 
@@ -246,13 +247,19 @@ print(json.dumps(out))
 @pytest.mark.parametrize("framework", KERAS)
 def test_keras_computes_the_reference_model_on_every_backend(framework):
     """Keras's layers with the same weights on each backend, in that backend's layout: on keras-torch (channels
-    first) its Flatten puts the features back in (H, W, C) order, so the Dense kernel needs no permutation."""
+    first) mnist_cnn's Flatten(data_format="channels_last") keeps memory order, (C, H, W), as PyTorch's, so the
+    Dense kernel's rows are permuted from the reference's (H, W, C), as dlbench verify does."""
+    from dlbench.verify import canonical
+
     require_framework(framework)
     backend = framework.split("-", 1)[1]
     layout = "channels_first" if framework in CHANNELS_FIRST else "channels_last"
     images = reference_images()
     weights = {w: reference_weights(w) for w in SPECS}
-    payload = {w: {"weights": [a.tolist() for a in weights[w]]} for w in SPECS}
+    loaded = {w: list(weights[w]) for w in SPECS}
+    if layout == "channels_first":
+        loaded["mnist_cnn"][4] = canonical.hwc_to_chw_rows(loaded["mnist_cnn"][4], SPECS["mnist_cnn"].hp.filters2)
+    payload = {w: {"weights": [a.tolist() for a in loaded[w]]} for w in SPECS}
     payload["images"] = images.tolist()
     env = dict(os.environ, KERAS_BACKEND=backend, JAX_PLATFORMS="cpu", CUDA_VISIBLE_DEVICES="",
                TF_CPP_MIN_LOG_LEVEL="2")

@@ -8,8 +8,10 @@ ints: the same values, a tenth of the memory on the full set; len(), indexing an
 The workloads then apply, with the functions below (numpy only):
     top_words(sequences, num_words)  Keras's num_words: every id >= num_words becomes oov 2
     pad(sequences, maxlen)           Keras's pad_sequences defaults: int32, padding 'pre', truncating 'pre'
-                                     (a long review keeps its LAST maxlen words), value 0
-    encode(sequences, num_words, maxlen) = pad(top_words(...)), what load_data(num_words) + pad_sequences give.
+                                     (a long review keeps its LAST maxlen words), value 0; padding="post"
+                                     places the kept ids at the start of the row and pads after them
+    encode(sequences, num_words, maxlen) = pad(top_words(...)), what load_data(num_words) + pad_sequences give
+                                     (padding="post": what DeepLearningFrameworks' imdb_for_library gives).
 
 real       the 25000 training and 25000 test reviews of Keras's imdb.npz, downloaded once into the cache from
            Keras's canonical location and checked against Keras's published SHA-256, then shuffled as load_data
@@ -125,10 +127,12 @@ def top_words(sequences, num_words, oov_char=OOV_CHAR):
     return unflatten(flat, lengths)
 
 
-def pad(sequences, maxlen, value=0):
-    """Keras's pad_sequences(sequences, maxlen) with its defaults: an int32 (N, maxlen) array, each sequence
-    right-aligned ('pre' padding with `value`), a longer one cut at its start ('pre' truncating: its last maxlen
-    ids are kept)."""
+def pad(sequences, maxlen, value=0, padding="pre"):
+    """Keras's pad_sequences(sequences, maxlen, padding=padding) with its other defaults: an int32 (N, maxlen)
+    array, a longer sequence cut at its start ('pre' truncating: its last maxlen ids are kept); with padding "pre"
+    each sequence is right-aligned (`value` before it), with "post" left-aligned (`value` after it)."""
+    if padding not in ("pre", "post"):
+        raise ValueError("padding must be 'pre' or 'post', not %r" % (padding,))
     flat, lengths = flatten(sequences)
     n = len(lengths)
     out = np.full((n, maxlen), value, dtype=np.int32)
@@ -138,13 +142,15 @@ def pad(sequences, maxlen, value=0):
         rows = np.repeat(np.arange(n), take)
         position = np.arange(total) - np.repeat(np.cumsum(take) - take, take)  # 0 .. take-1 within each row
         ends = np.cumsum(lengths)  # one past each sequence's last id in flat
-        out[rows, maxlen - take[rows] + position] = flat[ends[rows] - take[rows] + position]
+        start = maxlen - take[rows] if padding == "pre" else 0
+        out[rows, start + position] = flat[ends[rows] - take[rows] + position]
     return out
 
 
-def encode(sequences, num_words, maxlen):
-    """load_data(num_words=num_words) then pad_sequences(maxlen=maxlen): an int32 (N, maxlen) array."""
-    return pad(top_words(sequences, num_words), maxlen)
+def encode(sequences, num_words, maxlen, padding="pre"):
+    """load_data(num_words=num_words) then pad_sequences(maxlen=maxlen, padding=padding): an int32 (N, maxlen)
+    array."""
+    return pad(top_words(sequences, num_words), maxlen, padding=padding)
 
 
 # --- real ---------------------------------------------------------------------------------------------------

@@ -157,6 +157,11 @@ class Adapter(BaseAdapter):
 
     def trainer(self, workload_module, spec, settings, pipeline):
         trainer = Keras2Trainer(workload_module, spec.hp, pipeline)
+        # Which optimizer ran and, where dlbench chose it for its rule (keras2_optim), that rule in words: Keras 2's
+        # own optimizers differ from Keras 3's in places (RMSprop's epsilon), and differ between its backends.
+        optimizer = trainer.model.optimizer
+        self.info["optimizer"] = {"class": "%s.%s" % (type(optimizer).__module__, type(optimizer).__name__),
+                                  "rule": getattr(optimizer, "dlbench_rule", None)}
         # The recurrent layers' form as built (the worker records this dict in its env event after the build).
         recurrent = []
         for layer in trainer.model.layers:

@@ -35,3 +35,95 @@ def rnn_kernel(ops, recurrent):
         if evidence:
             return label, evidence[:5]
     return PER_STEP, []
+
+
+# --- How many recurrent launches one forward pass makes -------------------------------------------------------------
+# A recurrent layer that runs as one loop (lax.scan, tf.while_loop) or one fused kernel (cuDNN, oneDNN, ATen's RNN
+# op) is launched once per batch, whatever its length. One that runs step by step outside any loop (an unrolled
+# graph, a Python loop over time, Keras 3's TimeDistributed over a static axis, which calls its layer once per
+# slice) launches every step's ops: its gate activations (a true sigmoid everywhere, WORKLOADS.md) count them,
+# two or three per step. The same model should launch the same order of work in every framework: this is the
+# count that shows when one does not (tests/test_rnn_launches.py).
+LOOP_OPS = frozenset(["jax:scan", "jax:while", "tf:while", "tf:statelesswhile"])
+FUSED_RNN_OPS = frozenset(["aten::lstm", "aten::gru", "aten::rnn_tanh", "aten::rnn_relu", "jax:rnn_fwd",
+                           "tf:cudnnrnn", "tf:cudnnrnnv2", "tf:cudnnrnnv3", "tf:blocklstm", "tf:blocklstmv2",
+                           "tf:grublockcell"])
+STEP_OPS = frozenset(["aten::sigmoid", "jax:logistic", "tf:sigmoid"])
+
+
+def recurrent_launches(top_ops):
+    """top_ops: the names of the ops one forward pass launches at its top level, one entry per launch (a loop's
+    body and a fused kernel's insides not listed). Returns {"loops", "fused", "step_ops", "launches"}: loops and
+    fused kernels count once each, step ops (gate activations outside any loop) once per launch."""
+    names = [op.lower() for op in top_ops]
+    counts = {"loops": sum(1 for op in names if op in LOOP_OPS),
+              "fused": sum(1 for op in names if op in FUSED_RNN_OPS),
+              "step_ops": sum(1 for op in names if op in STEP_OPS)}
+    counts["launches"] = counts["loops"] + counts["fused"] + counts["step_ops"]
+    return counts
+
+
+def jaxpr_top_ops(closed_jaxpr):
+    """A (closed) jaxpr's primitives as "jax:<name>", one per equation, sub-jaxprs of calls (pjit, custom_vjp,
+    remat, cond) included, the bodies of loops (scan, while) not."""
+    found = []
+
+    def walk(jaxpr):
+        for eqn in jaxpr.eqns:
+            name = "jax:" + eqn.primitive.name
+            found.append(name)
+            if name in LOOP_OPS:
+                continue
+            for value in eqn.params.values():
+                for sub in value if isinstance(value, (list, tuple)) else (value,):
+                    inner = getattr(sub, "jaxpr", sub)
+                    if hasattr(inner, "eqns"):
+                        walk(inner)
+    walk(getattr(closed_jaxpr, "jaxpr", closed_jaxpr))
+    return found
+
+
+def tf_graph_top_ops(graph_def, outputs=None):
+    """A TensorFlow GraphDef's op types as "tf:<type>", one per node, the bodies of the functions it calls
+    (PartitionedCall, If) included, the bodies of its loops (While) not. With `outputs` (node names), only the
+    top-level nodes they depend on: a traced graph also holds ops that nothing reads (Keras's TensorFlow rnn runs
+    its first step once outside the loop to learn the output's shape), which the runtime prunes."""
+    library = dict((f.signature.name, f) for f in graph_def.library.function)
+    nodes = list(graph_def.node)
+    if outputs is not None:
+        by_name = dict((node.name, node) for node in nodes)
+        needed, stack = set(), list(outputs)
+        while stack:
+            name = stack.pop().lstrip("^").split(":")[0]
+            if name in by_name and name not in needed:
+                needed.add(name)
+                stack.extend(by_name[name].input)
+        nodes = [node for node in nodes if node.name in needed]
+    found = []
+
+    def walk(nodes, depth):
+        for node in nodes:
+            name = "tf:" + node.op
+            found.append(name)
+            if name.lower() in LOOP_OPS or depth > 20:
+                continue
+            for key in ("f", "then_branch", "else_branch"):
+                if key in node.attr and node.attr[key].func.name in library:
+                    walk(library[node.attr[key].func.name].node_def, depth + 1)
+    walk(nodes, 0)
+    return found
+
+
+def torch_top_ops(events):
+    """PyTorch profiler events (prof.events()) as their names, one per call, the calls made inside a fused RNN op
+    left out."""
+    found = []
+    for event in events:
+        parent, inside = getattr(event, "cpu_parent", None), False
+        while parent is not None and not inside:
+            inside = parent.name.lower() in FUSED_RNN_OPS
+            parent = getattr(parent, "cpu_parent", None)
+        if not inside:
+            found.append(event.name)
+    return found
+

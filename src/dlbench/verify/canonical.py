@@ -181,7 +181,8 @@ def random_weights(workload, hp, seed=0):
 
 # Keras models whose Flatten keeps memory order (Flatten(data_format="channels_last") on any backend): on a
 # channels-first backend the Dense after it reads (C, H, W) rows. name of that kernel, hp name of the channels.
-MEMORY_ORDER_FLATTEN = {"cifar10_cnn": ("dense1/kernel", "filters2"), "cifar10_vgg": ("dense1/kernel", "filters2")}
+MEMORY_ORDER_FLATTEN = {"mnist_cnn": ("dense1/kernel", "filters2"), "cifar10_cnn": ("dense1/kernel", "filters2"),
+                        "cifar10_vgg": ("dense1/kernel", "filters2")}
 
 
 def check(workload, hp, weights):

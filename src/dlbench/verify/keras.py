@@ -1,7 +1,7 @@
 """Keras 3 (all three backends) <-> canonical weights: the canonical format IS Keras's, so the converter is the
 model's weight list in order (model.get_weights / set_weights), checked against the canonical names' shapes.
 Conv kernels stay HWIO on a channels-first backend, and Keras's Flatten keeps (H, W, C) order there, except where a
-workload's model flattens in memory order (canonical.MEMORY_ORDER_FLATTEN: cifar10_cnn), whose Dense kernel rows are
+workload's model flattens in memory order (canonical.MEMORY_ORDER_FLATTEN: the CNNs), whose Dense kernel rows are
 then permuted to (C, H, W) on a channels-first backend (keras-torch)."""
 import collections
 

@@ -18,20 +18,29 @@ class Hyper(object):
         return "Hyper(%s)" % ", ".join("%s=%r" % kv for kv in sorted(self.__dict__.items()))
 
 
+TARGET_ON = ("validation", "train")
+
+
 class WorkloadSpec(object):
     """One row of WORKLOADS.md.
 
     id, source, dataset (a module of dlbench.data), batch_size, epochs, params (Keras count_params(): trainable
     plus non-trainable state), trainable_params, metric ("accuracy" or "loss"), reference (what the original
     reported), hp (the model's and optimizer's constants), warmup_epochs (epochs kept out of the steady state),
-    target (the validation accuracy, or loss for metric "loss", whose first crossing gives the time to accuracy),
-    recurrent (the model has a recurrent layer: a run records which RNN kernel its framework used), kind
+    target (the accuracy, or loss for metric "loss", whose first crossing gives the time to accuracy), target_on
+    (which epoch figure the target is compared with: "validation", the default, reads val_accuracy or val_loss;
+    "train" reads the epoch's training accuracy or loss, for an original whose reference figure is a training
+    figure: char_lstm's ~1.40 is the Keras progress bar's loss), recurrent (the model has a recurrent layer: a run
+    records which RNN kernel its framework used), kind
     ("training", or "inference": forward passes only, no data set; epochs then count the timed passes per batch
     size, and dataset is None).
     """
 
     def __init__(self, id, source, dataset, batch_size, epochs, params, trainable_params, hp,
-                 metric="accuracy", reference="", warmup_epochs=1, target=None, recurrent=False, kind="training"):
+                 metric="accuracy", reference="", warmup_epochs=1, target=None, recurrent=False, kind="training",
+                 target_on="validation"):
+        if target_on not in TARGET_ON:
+            raise ValueError("target_on must be one of %s, not %r" % (", ".join(TARGET_ON), target_on))
         self.id = id
         self.source = source
         self.dataset = dataset
@@ -44,6 +53,7 @@ class WorkloadSpec(object):
         self.reference = reference
         self.warmup_epochs = warmup_epochs
         self.target = target
+        self.target_on = target_on
         self.recurrent = recurrent
         self.kind = kind
 
@@ -57,7 +67,8 @@ class WorkloadSpec(object):
         return {
             "id": self.id, "source": self.source, "dataset": self.dataset, "batch_size": self.batch_size,
             "epochs": self.epochs, "params": self.params, "trainable_params": self.trainable_params,
-            "metric": self.metric, "target": self.target, "reference": self.reference, "recurrent": self.recurrent,
+            "metric": self.metric, "target": self.target, "target_on": self.target_on, "reference": self.reference,
+            "recurrent": self.recurrent,
             "kind": self.kind, "hyperparameters": self.hp.as_dict(),
         }
 

@@ -1,15 +1,17 @@
 """char_embed_lstm: the character-embedding text generator of seed 002's benchmark (minimaxir's
 text_generator_keras.py, the variant its Keras-backend benchmark ran), trained on Nietzsche.
 
-Data: as char_lstm (dlbench.data.nietzsche: windows of 40 characters every 3, the last 5% held out for validation
-without shared text), fed as int32 character ids (40,); the target is the id of the next character, for both heads.
+Data: as char_lstm (dlbench.data.nietzsche: windows of 40 characters every 3, an epoch is all 200,285 of them as
+the original's; nothing is held out: the validation pass re-reads every 20th training window in inference mode,
+an in-sample figure that shows the BatchNorm moving statistics at work), fed as int32 character ids (40,); the
+target is the id of the next character, for both heads.
 Model: Embedding(57, 300); LSTM 128 (its last hidden state); two heads from that state:
     aux head   Dense 57 softmax
     main head  Dense 512 without bias, BatchNorm, relu, Dense 256 without bias, BatchNorm, relu, Dense 57 softmax
 The model's outputs are (main, aux). 458,430 parameters, 1,536 of them non-trainable (the BatchNorms' moving means
 and variances): 57 * 300 + 4 * 128 * (300 + 128 + 1) + (128 * 57 + 57) + 128 * 512 + 4 * 512 + 512 * 256 + 4 * 256
-+ (256 * 57 + 57). The original loaded pretrained character embeddings into the Embedding; the spec (WORKLOADS.md)
-starts it as every Keras Embedding, U(-0.05, 0.05).
++ (256 * 57 + 57). The Embedding starts as every Keras Embedding, U(-0.05, 0.05), as the original's did: its script
+defines a path to pretrained character embeddings but never loads them.
 LSTM: Keras's cell with a true sigmoid on the gates (Keras 2 used hard_sigmoid), tanh candidate and output, gates
 i, f, c, o; glorot_uniform kernels, orthogonal recurrent kernel, zero biases with the forget gate's at 1. Dense
 kernels glorot_uniform, biases zero.
@@ -31,7 +33,8 @@ inverse-time decay, lr_t = 1e-3 / (1 + 1e-4 * t), t the updates before this one,
 (torch.optim.Adam and optax.adam put epsilon after the bias correction instead; dlbench's KerasAdam in each
 framework follows Keras.) Keras: InverseTimeDecay(1e-3, decay_steps=1, decay_rate=1e-4); torch: a per-step
 LambdaLR; optax: a schedule; TensorFlow: the optimizer's decay.
-The metric is the loss (the sum over both heads). Text generation after training samples the main head, as
+The metric is the loss (the sum over both heads), a training figure as char_lstm's (SPEC.target_on = "train"; the
+original reports curves and no target). Text generation after training samples the main head, as
 char_lstm (sample_text, check_sample): this is the model whose BatchNorm made one backend generate garbage after a
 normal-looking loss in seed 002. Short runs see a milder form of it in every framework: the moving statistics move
 1% per step, so after a few hundred steps inference still uses statistics partly from their start (ones and zeros)
@@ -60,6 +63,7 @@ SPEC = WorkloadSpec(
     metric="loss",
     recurrent=True,
     target=None,
+    target_on="train",
     reference="seed 002 reports loss curves and samples, no final figure; the TensorFlow sample reads as English",
 )
 

@@ -1,8 +1,14 @@
 """imdb_gru: DeepLearningFrameworks' RNN example (the same network written in each framework) on IMDB sentiment.
 
-Model: the review's last 150 word ids (the top 30,000 words, Keras's conventions: start 1, oov 2, ids from 3,
-pre-padded and pre-truncated; dlbench.data.imdb.encode) -> Embedding(30000, 125) -> GRU 100 (last output) ->
-Dense 2; 3,818,302 parameters: 30000 * 125 + 3 * 100 * (125 + 100) + 2 * 3 * 100 + 100 * 2 + 2.
+Data: as the original's imdb_for_library (DeepLearningFrameworks, notebooks/common/utils.py): Keras's conventions
+(start 1, oov 2, ids from 3), the top 30,000 words, then the review's LAST 150 ids (`obs[-seq_len:]`) placed at the
+START of the row, zeros after them (`xs[o_idx][i_idx] = obs[i_idx]`): pre-truncated and POST-padded
+(dlbench.data.imdb.encode with padding="post"; Keras's pad_sequences, which imdb_bilstm and imdb_fasttext follow as
+their originals did, pads before). The GRU reads every position and its output is the state after the last one,
+so a review shorter than 150 ids reaches the classifier through its trailing padding (embedding row 0, which
+trains like every other row: no mask, as the original). That is how the original's 86% was reached.
+Model: Embedding(30000, 125) -> GRU 100 (last output) -> Dense 2; 3,818,302 parameters:
+30000 * 125 + 3 * 100 * (125 + 100) + 2 * 3 * 100 + 100 * 2 + 2.
 GRU: the cuDNN form ("reset after", Keras's reset_after=True, CuDNNGRU in the original): two bias vectors, one on
 the input projection and one on the recurrent projection (6 x 100 biases), with the reset gate applied to the
 recurrent projection AFTER its bias:
@@ -67,10 +73,11 @@ def flops_layers(hp):
 
 
 def splits(dataset, layout):
-    """Inputs: int32 (N, 150) word ids, the top 30,000 words, pre-padded and pre-truncated (Keras's load_data
-    num_words + pad_sequences); targets: int32 labels 0/1. No image layout."""
+    """Inputs: int32 (N, 150) word ids, the top 30,000 words, each review's last 150 ids at the start of its row and
+    zeros after (pre-truncated, post-padded: the original's imdb_for_library); targets: int32 labels 0/1. No image
+    layout."""
     hp = SPEC.hp
 
     def split(x, y):
-        return Split([imdb.encode(x, hp.num_words, hp.maxlen)], [y.astype("int32")])
+        return Split([imdb.encode(x, hp.num_words, hp.maxlen, padding="post")], [y.astype("int32")])
     return split(dataset.x_train, dataset.y_train), split(dataset.x_val, dataset.y_val)

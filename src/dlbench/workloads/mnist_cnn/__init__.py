@@ -12,9 +12,11 @@ Optimizer: Adadelta with Keras 3's rule (epsilon inside both roots; torch.optim.
     b <- rho * b + (1 - rho) * d^2
     w <- w + lr * d
 Layout: NHWC for keras-jax, keras-tensorflow, jax and tensorflow; NCHW for torch and keras-torch. Flatten order
-follows it: PyTorch flattens (C, H, W), the NHWC versions (H, W, C), and Keras's Flatten transposes a channels-first
-tensor to channels-last before flattening (a per-step transpose on keras-torch, as every Keras user gets). The
-orders differ by a fixed permutation of the Dense kernel's rows, which glorot_uniform does not see: the same model.
+follows it, in memory order everywhere (one policy, the cifar workloads' too): PyTorch and Keras on a channels-first
+backend flatten (C, H, W) (keras.py and keras2.py pin Flatten(data_format="channels_last"), without which Keras
+would transpose every batch to (H, W, C) first), the NHWC versions (H, W, C). The orders differ by a fixed
+permutation of the Dense kernel's rows, which glorot_uniform does not see: the same model (dlbench verify permutes
+the rows when it loads one set of weights: verify.canonical.MEMORY_ORDER_FLATTEN).
 The four versions sit beside this file: keras.py (one definition for the three Keras backends), torch.py, jax.py,
 tensorflow.py.
 The legacy frameworks' versions (each in its own environment, dlbench setup) sit there too: cntk.py,

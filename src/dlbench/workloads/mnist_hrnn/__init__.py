@@ -15,10 +15,13 @@ Optimizer: RMSprop with Keras 3's rule, written out where a framework's own diff
     v <- rho * v + (1 - rho) * g^2
     w <- w - lr * g / sqrt(v + epsilon)        (epsilon inside the root; PyTorch puts it outside)
 Per framework: PyTorch's nn.LSTM has a second bias b_hh that the math above lacks: it is held at zero, frozen and
-not counted. Keras 3's TimeDistributed calls its LSTM once per row (28 calls sharing weights); the native versions
-run the row LSTM once over all the batch's rows (batch * 28 sequences): the same function.
+not counted. Every version runs the row LSTM once over all the batch's rows (batch * 28 sequences of 28 steps), as
+the original's Keras 2 TimeDistributed did (its reshape path); Keras 3's layers.TimeDistributed would call the LSTM
+once per row (28 calls, 784 serial steps: the same function, 28 times the launches), so keras.py takes the reshape
+path explicitly.
 Each LSTM's kernel is recorded in its file: torch nn.LSTM (oneDNN on the CPU, cuDNN on a GPU), Flax NNX
-OptimizedLSTMCell under nnx.RNN (a lax.scan), TensorFlow a cell written with tf.Variables, unrolled in the graph.
+OptimizedLSTMCell under nnx.RNN (a lax.scan), TensorFlow a cell written with tf.Variables in a tf.scan (a while
+loop), Keras its own loop (cuDNN on a GPU). None is unrolled in the default tier.
 The four versions sit beside this file: keras.py (one definition for the three Keras backends), torch.py, jax.py,
 tensorflow.py.
 """

@@ -1,7 +1,8 @@
 """mnist_hrnn in native TensorFlow: a tf.Module with its own variables (no Keras); the LSTM cell is written out
-(Keras's layout and gate order i, f, c, o; every step's input projection in one matmul, the 28 steps unrolled in the
-tf.function's graph), logits out (softmax fused into the loss), Keras's RMSprop rule written out in
-dlbench.frameworks.tf_optim."""
+(dlbench.frameworks.tf_layers.LSTM: Keras's layout and gate order i, f, c, o; every step's input projection in one
+matmul, the 28 steps in a tf.scan, a while loop in the graph, as every other TensorFlow LSTM here and every other
+framework's loop: no unrolling in the default tier), logits out (softmax fused into the loss), Keras's RMSprop rule
+written out in dlbench.frameworks.tf_optim."""
 import tensorflow as tf
 
 from dlbench.frameworks.tf_layers import LSTM, Dense
@@ -11,9 +12,8 @@ from dlbench.frameworks.tf_optim import KerasRMSprop
 class MnistHRNN(tf.Module):
     def __init__(self, hp, generator):
         super().__init__(name="mnist_hrnn")
-        # 28 steps each: unrolled in the graph, cheaper than a while loop at this length
-        self.row_lstm = LSTM(hp.pixels, hp.row_hidden, generator, "row_lstm", unroll=True)
-        self.col_lstm = LSTM(hp.row_hidden, hp.col_hidden, generator, "col_lstm", unroll=True)
+        self.row_lstm = LSTM(hp.pixels, hp.row_hidden, generator, "row_lstm")
+        self.col_lstm = LSTM(hp.row_hidden, hp.col_hidden, generator, "col_lstm")
         self.dense = Dense(hp.col_hidden, hp.classes, generator, "dense")
 
     def __call__(self, x, training):

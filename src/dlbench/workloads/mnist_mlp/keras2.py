@@ -1,10 +1,15 @@
 """mnist_mlp in Keras 2 (2.3.1 on cntk and theano, keras-mxnet 2.2.4.3 on mxnet; KERAS_BACKEND picks): keras.py's
-model in the Keras 2 API. RMSprop: Keras 2.3.1's own rule puts epsilon OUTSIDE the root,
-    w <- w - lr * g / (sqrt(v) + epsilon)      (Keras 3: lr * g / sqrt(v + epsilon))
-and keras-mxnet's RMSprop is MXNet's rmsprop_update, epsilon INSIDE the root as in Keras 3. epsilon is set to the
-spec's 1e-7 explicitly (Keras 2.3.1 defaults to K.epsilon() = 1e-7, keras-mxnet to 1e-8)."""
+model in the Keras 2 API. RMSprop follows Keras 3's rule on all three backends, one rule under one name
+(dlbench.frameworks.keras2_optim.rmsprop, recorded with the run as env "optimizer"):
+    v <- rho * v + (1 - rho) * g^2;  w <- w - lr * g / sqrt(v + epsilon)
+Keras 2.3.1's own keras.optimizers.RMSprop puts epsilon OUTSIDE the root (lr * g / (sqrt(v) + epsilon)), so on cntk
+and theano its get_updates is written to Keras 3's rule; keras-mxnet's RMSprop is MXNet's rmsprop_update, Keras 3's
+rule already, and keras-mxnet runs MXNet's optimizers only. epsilon is the spec's 1e-7, set explicitly (Keras 2.3.1
+defaults to K.epsilon() = 1e-7, keras-mxnet to 1e-8)."""
 import keras
 from keras import layers
+
+from dlbench.frameworks.keras2_optim import rmsprop
 
 
 INIT = dict(kernel_initializer="glorot_uniform", bias_initializer="zeros")
@@ -19,7 +24,7 @@ def build(hp):
     outputs = layers.Dense(hp.classes, activation="softmax", **INIT)(x)
     model = keras.Model(inputs, outputs, name="mnist_mlp")
     model.compile(
-        optimizer=keras.optimizers.RMSprop(lr=hp.learning_rate, rho=hp.rho, epsilon=hp.epsilon, decay=0.0),
+        optimizer=rmsprop(lr=hp.learning_rate, rho=hp.rho, epsilon=hp.epsilon),
         loss=keras.losses.sparse_categorical_crossentropy,
         metrics=["accuracy"],
     )
