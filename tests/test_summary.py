@@ -118,6 +118,10 @@ def test_time_to_target_and_input_share():
     assert time_to_target(epochs, 0.995, "accuracy") is None
     assert time_to_target(epochs, 0.6, "loss") == 5.0
     assert time_to_target(epochs, None, "accuracy") is None
+    # char_lstm's target is a training loss, as its original measured it: the epochs' own loss, not val_loss
+    trained = [{**e, "loss": loss} for e, loss in zip(epochs, (3.0, 1.5, 1.3))]
+    assert time_to_target(trained, 1.4, "loss", target_on="train") == 5.0
+    assert time_to_target(trained, 1.4, "loss") == 4.0  # validation loss crossed it an epoch earlier
     assert input_share(epochs) == 0.25                          # steady-state epochs only
     assert input_share([{**e, "input_seconds": None} for e in epochs]) is None
 

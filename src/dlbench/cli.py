@@ -254,7 +254,8 @@ def show_summary(rows, inference=(), as_json=False, store_path=None, wide=False)
         err.print(f"[yellow]{escape(line)}[/yellow]", highlight=False, soft_wrap=True)
     if rows:
         out.print("epoch s: steady-state epoch time (warm-up excluded); 's to' is the training time until validation "
-                  "first reached the target (runs that did / ok runs)." +
+                  "(the training loss for the text-generation workloads, as their originals measured it) first "
+                  "reached the target (runs that did / ok runs)." +
                   (f" Store: {store_path}" if store_path else ""))
 
 

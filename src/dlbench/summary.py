@@ -116,15 +116,17 @@ def _max(values):
     return max(values) if values else None
 
 
-def time_to_target(epochs, target, metric):
-    """Training seconds (warm-up included: it is part of the real wait) until validation first reached the
-    target: accuracy at or above it, or loss at or below it. None if it never did."""
+def time_to_target(epochs, target, metric, target_on="validation"):
+    """Training seconds (warm-up included: it is part of the real wait) until the workload's target quantity first
+    reached the target: accuracy at or above it, or loss at or below it, on validation or (target_on "train", as
+    the text-generation originals measured it) on the training epoch's own figures. None if it never did."""
     if target is None:
         return None
+    column = ("" if target_on == "train" else "val_") + ("loss" if metric == "loss" else "accuracy")
     elapsed = 0.0
     for e in epochs:
         elapsed += e["train_seconds"]
-        value = e["val_loss"] if metric == "loss" else e["val_accuracy"]
+        value = e[column]
         if value is not None and (value <= target if metric == "loss" else value >= target):
             return elapsed
     return None
@@ -213,8 +215,10 @@ def summarize(runs, epochs_by_run, samples_by_run=None):
         times = [t for _, t, _, _ in steady]
         last = [epochs_by_run[r["id"]][-1] for r in ok if epochs_by_run[r["id"]]]
         target = group[0]["settings"].get("target")
-        metric = workloads.get(workload).SPEC.metric if workload in workloads.WORKLOAD_IDS else "accuracy"
-        reached = [t for t in (time_to_target(epochs_by_run[r["id"]], target, metric) for r in ok) if t is not None]
+        spec = workloads.get(workload).SPEC if workload in workloads.WORKLOAD_IDS else None
+        metric, target_on = (spec.metric, spec.target_on) if spec else ("accuracy", "validation")
+        reached = [t for t in (time_to_target(epochs_by_run[r["id"]], target, metric, target_on) for r in ok)
+                   if t is not None]
         samples = [samples_by_run[r["id"]] for r in ok if r["id"] in samples_by_run]
         kernels = sorted({r["rnn_kernel"] for r in ok if r.get("rnn_kernel")})
         epoch_seconds = stats.mean_interval(times, anytime=adaptive(ok)) if times else None
