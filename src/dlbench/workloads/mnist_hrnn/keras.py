@@ -6,7 +6,11 @@ The row LSTM is wrapped as Keras 2 ran TimeDistributed (the original example's, 
 rows of every image become the batch, (batch * 28, 28, 1), the LSTM runs once over them, and its last states go back
 to (batch, 28, 128), as the native versions do. Keras 3's layers.TimeDistributed, on a static time axis, calls the
 LSTM once per row in a Python loop instead (28 LSTM calls per batch, 784 serial steps: the same function, 28 times
-the launches; tests/test_rnn_launches.py). Same weights, same parameter count."""
+the launches; tests/test_rnn_launches.py). Same weights, same parameter count.
+
+On torch this makes the epoch slower, not faster: Keras 3.15's CPU LSTM on torch slices its input projection once per
+step, and each slice's backward zero-fills and adds back the whole (28, batch * 28, 512) tensor. That is Keras's
+cost for the same work, and it is what a keras-torch user of this model pays."""
 import keras
 from keras import layers, ops
 
