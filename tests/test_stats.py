@@ -147,8 +147,10 @@ def test_one_repeat_is_within_process_only_and_never_a_verdict():
     iv = stats.mean_interval([[1.0, 1.1, 0.9, 1.0]])
     assert not iv.across_repeats and iv.method.startswith("within-process only")
     assert iv.estimate == pytest.approx(1.0)
-    half = scipy.stats.t.ppf(0.975, 3) * np.std([1.0, 1.1, 0.9, 1.0], ddof=1) / 2
-    assert (iv.low, iv.high) == pytest.approx((1.0 - half, 1.0 + half))
+    half = scipy.stats.t.ppf(0.975, 3) * np.std(np.log([1.0, 1.1, 0.9, 1.0]), ddof=1) / 2
+    assert (iv.low, iv.high) == pytest.approx((np.exp(-half), np.exp(half)))
+    # Two very different epochs: wide, but a time is never below zero.
+    assert 0 < stats.mean_interval([[0.4, 4.0]]).low
     ratio = stats.ratio_interval([[2.0, 2.1, 2.05]], [[1.0, 1.01, 0.99]])
     assert ratio.low > 1 and stats.verdict(ratio) == "inconclusive"
     assert "within-process" in stats.why_inconclusive(ratio)

@@ -3,6 +3,8 @@ forms keep the workload's semantics (every sample once per epoch, in the default
 partial batch kept), so a tuned run trains the same model as a default one. Compile modes and the GPU settings
 (tf32, cudnn_autotune) are trial settings too, each in the trial key."""
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -59,27 +61,42 @@ def test_the_jax_whole_epoch_scan_trains_exactly_as_the_step_loop():
     assert accuracy_steps == pytest.approx(accuracy_loop, abs=2 / n)
 
 
+BOTH_PLACEMENTS = """
+import json, sys
+import numpy as np
+from dlbench import data, workloads
+from dlbench.frameworks import load_adapter
+from dlbench.frameworks.adapter import InputPipeline
+framework, n = sys.argv[1], int(sys.argv[2])
+settings = {"threads": 1, "device": "cpu", "seed": 0, "precision": "fp32", "compile": "none"}
+adapter = load_adapter(framework)
+adapter.configure(settings)
+adapter.load(settings)
+workload = workloads.get("mnist_mlp")
+train, _ = workload.splits(data.dataset_module("mnist").load("small", n, seed=0), adapter.layout)
+module = workloads.framework_module("mnist_mlp", framework)
+found = {}
+for tier in ("default", "tuned"):
+    if framework == "torch":
+        import torch
+        torch.manual_seed(0)
+    elif framework == "tensorflow":
+        import tensorflow as tf
+        tf.random.set_seed(0)
+    trainer = adapter.trainer(module, workload.SPEC, dict(settings, tier=tier), InputPipeline(None, adapter.layout))
+    found[tier] = (trainer.data_placement, [float(v) for v in trainer.train_epoch(train, 128, np.random.RandomState(0))])
+print(json.dumps(found))
+"""
+
+
 def both_placements(framework, n=1000):
     """{tier: (data_placement, (loss, accuracy) of one epoch)} for mnist_mlp on n real samples, compile none, each
-    trainer built from the same seed: the default tier's host-fed loop against the tuned tier's resident one."""
-    settings = {"threads": 1, "device": "cpu", "seed": 0, "precision": "fp32", "compile": "none"}
-    adapter = load_adapter(framework)
-    adapter.configure(settings)
-    adapter.load(settings)
-    workload = workloads.get("mnist_mlp")
-    train, _ = workload.splits(data.dataset_module("mnist").load("small", n, seed=0), adapter.layout)
-    module = workloads.framework_module("mnist_mlp", framework)
-    found = {}
-    for tier in ("default", "tuned"):
-        if framework == "torch":
-            import torch
-            torch.manual_seed(0)
-        elif framework == "tensorflow":
-            import tensorflow as tf
-            tf.random.set_seed(0)
-        trainer = adapter.trainer(module, workload.SPEC, dict(settings, tier=tier), InputPipeline(None, adapter.layout))
-        found[tier] = (trainer.data_placement, trainer.train_epoch(train, 128, np.random.RandomState(0)))
-    return found
+    trainer built from the same seed: the default tier's host-fed loop against the tuned tier's resident one. In a
+    fresh process, as a worker: TensorFlow's thread pools are set once per process."""
+    result = subprocess.run([sys.executable, "-c", BOTH_PLACEMENTS, framework, str(n)], capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("framework", ["torch", "tensorflow", "jax"])

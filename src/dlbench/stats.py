@@ -107,13 +107,12 @@ def repeat_means(groups) -> np.ndarray:
     return np.array([g.mean() for g in _groups(groups)])
 
 
-def _symmetric(center, se, factor, method, n, k, across=True, log=True):
+def _symmetric(center, se, factor, method, n, k, across=True):
+    """The interval exp(center +- factor * se) around exp(center): symmetric on the log scale."""
     if not math.isfinite(factor):
-        return Interval(math.exp(center) if log else center, None, None, method, n, k, across)
+        return Interval(math.exp(center), None, None, method, n, k, across)
     half = factor * se
-    if log:
-        return Interval(math.exp(center), math.exp(center - half), math.exp(center + half), method, n, k, across)
-    return Interval(center, center - half, center + half, method, n, k, across)
+    return Interval(math.exp(center), math.exp(center - half), math.exp(center + half), method, n, k, across)
 
 
 def mean_interval(groups, *, confidence=CONFIDENCE, anytime=False) -> Interval:
@@ -121,12 +120,12 @@ def mean_interval(groups, *, confidence=CONFIDENCE, anytime=False) -> Interval:
     repeat, the mean of its epochs with a within-process interval."""
     gs = _groups(groups)
     k, n = len(gs), sum(g.size for g in gs)
-    if k == 1:
+    if k == 1:  # the repeat's own figure, within a factor from t on its log epoch times (never below zero)
         x = gs[0]
         if x.size < 2:
             return Interval(float(x.mean()), None, None, "none: one value", n, 1, False)
-        return _symmetric(float(x.mean()), x.std(ddof=1) / math.sqrt(x.size), t_factor(x.size, confidence),
-                          f"within-process only: t over the {x.size} epochs of 1 repeat", n, 1, False, log=False)
+        return _symmetric(math.log(x.mean()), np.log(x).std(ddof=1) / math.sqrt(x.size), t_factor(x.size, confidence),
+                          f"within-process only: t over the {x.size} epochs of 1 repeat", n, 1, False)
     logs = np.log([g.mean() for g in gs])
     se = logs.std(ddof=1) / math.sqrt(k)
     if anytime:
