@@ -1,6 +1,8 @@
 """Terminal rendering of summaries and listings (rich). Formatting only: the numbers come from summary.py."""
 from __future__ import annotations
 
+import re
+
 from rich import box
 from rich.markup import escape
 from rich.table import Table
@@ -49,12 +51,23 @@ def noise(row):
     return f"{between}/{within}"
 
 
+def counted_methods(methods):
+    """Interval methods in words, the counts in them as ranges: 't over 4-10 repeats', not one entry per count."""
+    counts = {}
+    for method in methods:
+        found = re.search(r"\d+", method)
+        key = method if found is None else method[:found.start()] + "{}" + method[found.end():]
+        counts.setdefault(key, set()).update([int(found[0])] if found else [])
+    return "; ".join(key.format(f"{min(n)}" if len(n) == 1 else f"{min(n)}-{max(n)}") if n else key
+                     for key, n in sorted(counts.items()))
+
+
 def method_note(rows):
     """What the intervals and verdicts of a table are, in two sentences a reader can check."""
-    methods = sorted({r.time.method for r in rows if r.time})
+    methods = counted_methods(r.time.method for r in rows if r.time)
     if not methods:
         return None
-    note = (f"95% intervals: {'; '.join(methods)} (each repeat a fresh process, its figure the mean of its timed "
+    note = (f"95% intervals: {methods} (each repeat a fresh process, its figure the mean of its timed "
             f"{rows[0].time_unit}; geometric means). Verdicts against the "
             f"fastest: slower when the ratio's interval excludes 1, 'equal ±{stats.MARGIN:.0%}' when it lies within "
             f"±{stats.MARGIN:.0%}, tie when it contains 1 but is wider, '?' with fewer than {stats.MIN_REPEATS} "
@@ -149,6 +162,20 @@ def summary_columns(members, wide):
     return [(header, justify, cell) for header, justify, cell, shown in columns if shown]
 
 
+def fitted_table(title, columns, rows, wrap=()):
+    """A table whose figures are never cut or wrapped: each column (header, justify) at least as wide as its widest
+    cell, headers on two lines where they have a newline, no vertical rules; only the `wrap` columns and the caption
+    give way to a narrow terminal."""
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False,
+                  caption_justify="left")
+    for i, (header, justify) in enumerate(columns):
+        widest = max(len(line) for line in [*header.split("\n"), *(row[i] for row in rows)])
+        table.add_column(header, justify=justify, min_width=None if header in wrap else widest)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
 def summary_tables(rows, wide=False):
     """One table per (workload, compared settings) group."""
     tables, groups = [], {}
@@ -156,16 +183,10 @@ def summary_tables(rows, wide=False):
         groups.setdefault((row.workload, settings_label(row.settings)), []).append(row)
     for (workload, label), members in groups.items():
         did, differ = read_back_label(members)
-        table = Table(title=f"{workload}  ({label}{did})", title_justify="left", box=box.SIMPLE_HEAD,
-                      collapse_padding=True, pad_edge=False)
         ordered = sorted(members, key=lambda r: (r.epoch_seconds is None, r.ratio.estimate if r.ratio else 0))
         columns = summary_columns(members, wide)
-        cells = [[cell(row) for _, _, cell in columns] for row in ordered]
-        for i, (header, justify, _) in enumerate(columns):  # a figure is never cut: the caption and kernels wrap
-            widest = max(len(line) for line in [*header.split("\n"), *(c[i] for c in cells)])
-            table.add_column(header, justify=justify, min_width=None if header == "RNN kernel" else widest)
-        for row_cells in cells:
-            table.add_row(*row_cells)
+        table = fitted_table(f"{workload}  ({label}{did})", [(header, justify) for header, justify, _ in columns],
+                             [[cell(row) for _, _, cell in columns] for row in ordered], wrap=("RNN kernel",))
         note = method_note(members)
         notes = [note + (" noise %: between-process / within-process relative SD." if wide else
                          " --wide adds noise, step time, input share, FLOP/s and memory.")] if note else []
@@ -175,7 +196,6 @@ def summary_tables(rows, wide=False):
             notes.append(f"[yellow]warning: these runs come from {len(nodes)} nodes ({escape('; '.join(nodes))}): "
                          "timings from different machines are not comparable[/yellow]")
         table.caption = "\n".join(notes) or None
-        table.caption_justify = "left"
         tables.append(table)
     return tables
 

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dlbench import frameworks as framework_registry
-from dlbench import stats
+from dlbench import render, stats
 from dlbench.console import DEFAULT_STORE, EXIT_FAILED, err, fail, names, open_store, out, select_runs
 
 DEFAULT_OUT = Path("results") / "report"
@@ -184,31 +184,29 @@ def show_comparison(result):
     left_out = result["left_out"]
     if left_out:
         out.print("Not matched on: " + ", ".join(f"{k} ({why})" for k, why in left_out.items()), highlight=False)
-    table = Table(title="B against A: steady-state epoch time", title_justify="left")
-    for column, justify in (("workload", "left"), ("framework", "left"), ("settings", "left"), ("A s", "right"),
-                            ("B s", "right"), ("B / A [95% CI]", "right"), ("B is", "left")):
-        table.add_column(column, justify=justify)
-
     def secs(iv):
         if iv is None:
             return "-"
         ci = f" [{iv['low']:.3g}, {iv['high']:.3g}]" if iv["low"] is not None else ""
         return f"{iv['estimate']:.3g}{ci}"
 
+    shown = ("data", "samples", "batch_size", "threads", "device")
+    settings = {", ".join(f"{k} {row[k]}" for k in shown if row.get(k) is not None): None for row in result["rows"]}
+    cells = []
     for row in result["rows"]:
-        settings = ", ".join(f"{k} {row[k]}" for k in ("data", "samples", "batch_size", "threads", "device")
-                             if k in row and row[k] is not None)
-        workload = row.get("workload") or " vs ".join(["/".join(row["workload_a"]), "/".join(row["workload_b"])])
-        framework = row.get("framework") or " vs ".join(["/".join(row["framework_a"]),
-                                                         "/".join(row["framework_b"])])
         ratio = row["ratio"]
-        ratio_text = "-" if ratio is None else (
-            f"{ratio['estimate']:.2f}" + (f" [{ratio['low']:.2f}, {ratio['high']:.2f}]"
-                                          if ratio["low"] is not None else ""))
-        colour = {"faster": "green", "slower": "red", "equivalent": "cyan", "tie": "yellow"}.get(row["verdict"],
-                                                                                               "white")
-        table.add_row(workload, framework, settings, secs(row["a"]), secs(row["b"]), ratio_text,
-                      f"[{colour}]{row['text']}[/{colour}]")
+        cells.append([
+            row.get("workload") or " vs ".join(["/".join(row["workload_a"]), "/".join(row["workload_b"])]),
+            row.get("framework") or " vs ".join(["/".join(row["framework_a"]), "/".join(row["framework_b"])]),
+            *([", ".join(f"{k} {row[k]}" for k in shown if row.get(k) is not None)] if len(settings) > 1 else []),
+            secs(row["a"]), secs(row["b"]),
+            "-" if ratio is None else f"{ratio['estimate']:.2f}" + (
+                f" [{ratio['low']:.2f}, {ratio['high']:.2f}]" if ratio["low"] is not None else ""),
+            render.VERDICT_WORDS.get(row["verdict"], row["verdict"])])
+    columns = [("workload", "left"), ("framework", "left"), *([("settings", "left")] if len(settings) > 1 else []),
+               ("A s\n[95% CI]", "right"), ("B s\n[95% CI]", "right"), ("B / A\n[95% CI]", "right"), ("B is", "left")]
+    common = f" ({next(iter(settings))})" if len(settings) == 1 and next(iter(settings)) else ""
+    table = render.fitted_table(f"B against A: steady-state epoch time{common}", columns, cells, wrap=("settings",))
     if result["rows"]:
         out.print(table)
     counts = result["counts"]

@@ -1,7 +1,7 @@
 """How the numbers were made, so that a reader can judge them."""
 from __future__ import annotations
 
-from dlbench import stats
+from dlbench import render, stats
 from dlbench.report import markup
 from dlbench.report.markup import Section
 
@@ -9,7 +9,7 @@ from dlbench.report.markup import Section
 def build(data):
     if not data.groups:
         return None
-    methods = sorted({row.epoch_seconds.method for row in data.rows if row.epoch_seconds is not None})
+    methods = render.counted_methods(row.epoch_seconds.method for row in data.rows if row.epoch_seconds is not None)
     lines = [
         "Every run (repeat) is a fresh process, and the process is the unit: each repeat's figure is the mean of "
         "its steady-state epochs, and the table's epoch time is the geometric mean of those figures over the "
@@ -18,7 +18,7 @@ def build(data):
         "95% intervals are t intervals on the logs of the repeat figures (a ratio: Welch's t); when a budget added "
         "repeats until the verdicts were decided, they are anytime-valid confidence sequences, which stay valid "
         "under that stopping. One repeat gives an interval over its epochs only, labelled within-process, and no "
-        f"verdict. Methods used here: {', '.join(methods) or '-'}.",
+        f"verdict. Methods used here: {methods or '-'}.",
         f"Verdicts against the fastest: slower when the ratio's interval excludes 1; equal within "
         f"±{stats.MARGIN:.0%} when it lies inside that margin; a tie when it contains 1 but is wider; no verdict "
         f"with fewer than {stats.MIN_REPEATS} repeats a side. Each verdict's chance of calling identical frameworks "
