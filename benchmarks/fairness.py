@@ -1,6 +1,6 @@
 """Do the rows of one table do the same work? Read back from a dlbench store, per run: where its training batches
 came from (env data_placement) or where an inference trial's images lay (env input_placement), and the float32
-matmul precision it ran (env matmul_precision), then check dlbench's rules (README "Tiers"):
+matmul precision it ran (env matmul_precision), then check dlbench's rules (docs/gpu.md, "Tiers"):
 
 - the default tier feeds every training loop from the host ("host: ..."), whatever the framework;
 - the tuned tier keeps a training set without augmentation on the device ("device: resident") in the native loops

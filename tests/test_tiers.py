@@ -101,7 +101,7 @@ def both_placements(framework, n=1000):
 
 @pytest.mark.parametrize("framework", ["torch", "tensorflow", "jax"])
 def test_the_default_tier_feeds_from_the_host_and_the_tuned_tier_keeps_the_set_on_the_device(framework):
-    """One data-placement rule (README "Tiers"): every native default loop takes NumPy batches from the host, every
+    """One data-placement rule (docs/gpu.md): every native default loop takes NumPy batches from the host, every
     tuned one the training set resident on the device (here the CPU's memory, the framework's own arrays), and the
     two train the same model on the same batches: the same epoch to float32 rounding."""
     require_framework(framework)

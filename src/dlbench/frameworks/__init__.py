@@ -13,7 +13,7 @@ import os
 from dlbench import environments
 from dlbench.environments import Environment, Library
 
-# The precision settings (dlbench.suite, README "Precision"): fp32; bf16 = bfloat16 compute with float32 master
+# The precision settings (dlbench.suite, docs/gpu.md, "Precision"): fp32; bf16 = bfloat16 compute with float32 master
 # weights; fp16-mixed = float16 compute, float32 master weights, dynamic loss scaling.
 PRECISIONS = ("fp32", "bf16", "fp16-mixed")
 MIXED = PRECISIONS

@@ -24,7 +24,7 @@ ONE = np.array([1.0], dtype=np.float32)
 
 
 # Where a training run's batches come from (Trainer.data_placement, recorded as the run's env["data_placement"]),
-# in the same words for the same thing in every adapter (README "Tiers"):
+# in the same words for the same thing in every adapter (docs/gpu.md, "Tiers"):
 HOST_PER_BATCH = "host: per batch"  # NumPy batches from the host, handed to the framework every step (on a GPU
 #                                     each is copied there inside the step's time): the default tier everywhere
 HOST_PREFETCHED = "host: per batch, prefetched"  # the same through the framework's own fit, which starts the next

@@ -217,7 +217,7 @@ def matmul_precision_used(runtime, device, info):
 
 def place_inputs(runtime, device, x):
     """The images as `runtime`'s own array on its device, made once before any timed pass (one rule for every
-    runtime, README "Inference"), and the placement in the training runs' words ("device: resident"): torch tensors
+    runtime, docs/inference.md), and the placement in the training runs' words ("device: resident"): torch tensors
     (ONNX Runtime binds a torch tensor in place on a GPU), jax.device_put arrays, TensorFlow tensors copied there by
     tf.identity under the device's scope; on a CPU the host's memory is the device, and ONNX Runtime's and OpenVINO's
     own input type is the NumPy array itself."""
