@@ -1,9 +1,9 @@
-"""FLOPs per training sample (dlbench.flops) against the frameworks' own counters, and the peak table for MFU.
+"""FLOPs per training sample (dlbench.workloads.flops) against the frameworks' own counters, and the peak table for MFU.
 
 Two independent counters check the analytic count of every training workload, over one forward + backward of the
 workload's real model on a small batch (divided by the batch size), the optimizer left out:
 
-1. PyTorch's FlopCounterMode counts exactly what dlbench.flops counts (matmuls and convolutions, 2 FLOPs a
+1. PyTorch's FlopCounterMode counts exactly what dlbench.workloads.flops counts (matmuls and convolutions, 2 FLOPs a
    multiply-add, elementwise work ignored) and skips the same unneeded gradients (the data's, the zero initial
    state's): the two must agree EXACTLY. nn.LSTM runs under torch.backends.mkldnn.flags(enabled=False) here: on
    the CPU its oneDNN fused kernel is one opaque op that FlopCounterMode does not count (it reports 0), while
@@ -41,7 +41,8 @@ import warnings
 import numpy as np
 import pytest
 
-from dlbench import flops, workloads
+from dlbench import peaks, workloads
+from dlbench.workloads import flops, layers
 from dlbench.workloads.spec import Hyper
 
 from conftest import require_framework
@@ -157,9 +158,9 @@ def xla_convention(workload_id, hp):
     """The analytic count with each convolution's multiply-adds with the padding left out, as XLA counts them
     (forward, weight gradient and input gradient each touch every in-bounds (input, tap, output) triple once)."""
     total = 0
-    for layer in flops.layers(workload_id, hp):
+    for layer in workloads.model_layers(workload_id, hp):
         cost = layer.forward() + layer.backward()
-        if isinstance(layer, flops.Conv2D):
+        if isinstance(layer, layers.Conv2D):
             inside = 1
             for axis in (0, 1):
                 inside *= _taps(layer.size[axis], layer.out_size[axis], layer.kernel, layer.padding, layer.stride)
@@ -214,13 +215,13 @@ def test_lstm_by_hand():
 
 
 def test_conv_output_sizes():
-    assert flops.conv_output_size(28, 3, "valid") == 26
-    assert flops.conv_output_size(15, 3, "same") == 15
-    assert flops.conv_output_size(13, 2, "valid", stride=2) == 6  # the pool after cifar10_cnn's fourth conv
-    assert flops.conv_output_size(224, 7, "same", stride=2) == 112
+    assert layers.conv_output_size(28, 3, "valid") == 26
+    assert layers.conv_output_size(15, 3, "same") == 15
+    assert layers.conv_output_size(13, 2, "valid", stride=2) == 6  # the pool after cifar10_cnn's fourth conv
+    assert layers.conv_output_size(224, 7, "same", stride=2) == 112
     with pytest.raises(ValueError):
-        flops.conv_output_size(2, 3, "valid")
-    cnn = flops.layers("cifar10_cnn")
+        layers.conv_output_size(2, 3, "valid")
+    cnn = workloads.model_layers("cifar10_cnn")
     assert [layer.out_size for layer in cnn[:6]] == [(32, 32), (30, 30), (15, 15), (15, 15), (13, 13), (6, 6)]
     assert cnn[6].n_in == 2304  # the spec's Flatten
 
@@ -244,8 +245,9 @@ def test_torch_counter_catches_a_wrong_conv_size():
     require_framework("torch")
     hp = small_hp("mnist_cnn")
     counted = torch_flops_per_sample("mnist_cnn", hp)
-    right = flops.layers("mnist_cnn", hp)
-    wrong = [flops.Conv2D(hp.channels, hp.filters1, hp.kernel, (hp.rows, hp.cols), "same", data=True)] + right[1:]
+    right = workloads.model_layers("mnist_cnn", hp)
+    wrong = [layers.Conv2D("conv1", hp.channels, hp.filters1, hp.kernel, (hp.rows, hp.cols), "same", data=True)]
+    wrong += right[1:]
     assert counted == sum(layer.forward() + layer.backward() for layer in right)
     assert counted != sum(layer.forward() + layer.backward() for layer in wrong)
 
@@ -265,7 +267,7 @@ def test_xla_cost_analysis_agrees(workload_id):
 
 def test_xla_convention_leaves_out_the_padding():
     # cifar10_vgg's first conv, 3x3 same over 32x32: 94 x 94 in-bounds taps of 32 * 32 * 9.
-    layer = flops.layers("cifar10_vgg")[0]
+    layer = workloads.model_layers("cifar10_vgg")[0]
     assert _taps(32, 32, 3, "same", 1) == 94
     assert _taps(26, 24, 3, "valid", 1) == 72
     assert layer.forward() == 2 * 9 * 3 * 50 * 32 * 32
@@ -292,7 +294,7 @@ def test_xla_convention_leaves_out_the_padding():
     ("  nvidia   h100 80gb hbm3 ", "H100 SXM"),  # case and spacing do not matter
 ])
 def test_device_names(name, model):
-    assert flops.device_model(name) == model
+    assert peaks.device_model(name) == model
 
 
 @pytest.mark.parametrize("name", [
@@ -300,50 +302,50 @@ def test_device_names(name, model):
     "NVIDIA A800-SXM4-80GB", "cpu", "", None,
 ])
 def test_unknown_devices_have_no_peak(name):
-    assert flops.device_model(name) is None
-    assert flops.peak_flops(name, "bf16") is None
-    assert flops.mfu(1e12, name, "bf16") is None
+    assert peaks.device_model(name) is None
+    assert peaks.peak_flops(name, "bf16") is None
+    assert peaks.mfu(1e12, name, "bf16") is None
 
 
 def test_peaks_are_dense_datasheet_figures():
-    assert flops.peak_flops("NVIDIA H100 80GB HBM3", "bf16") == pytest.approx(989.4e12)
-    assert flops.peak_flops("NVIDIA H100 80GB HBM3", "tf32") == pytest.approx(494.7e12)
-    assert flops.peak_flops("NVIDIA H100 80GB HBM3", "fp32") == pytest.approx(66.9e12)
-    assert flops.peak_flops("NVIDIA H100 PCIe", "fp16") == pytest.approx(756e12)
-    assert flops.peak_flops("NVIDIA A100-SXM4-80GB", "tf32") == pytest.approx(156e12)
-    assert flops.peak_flops("NVIDIA L4", "bf16") == pytest.approx(121e12)
-    assert flops.peak_flops("Tesla T4", "fp16") == pytest.approx(65e12)
-    assert flops.peak_flops("Tesla T4", "bf16") is None  # Turing has no BF16 tensor cores
-    assert flops.peak_flops("Tesla V100-SXM2-16GB", "tf32") is None
-    assert flops.peak_flops("NVIDIA A100-SXM4-80GB", "fp16-mixed") == flops.peak_flops("NVIDIA A100-SXM4-80GB", "fp16")
+    assert peaks.peak_flops("NVIDIA H100 80GB HBM3", "bf16") == pytest.approx(989.4e12)
+    assert peaks.peak_flops("NVIDIA H100 80GB HBM3", "tf32") == pytest.approx(494.7e12)
+    assert peaks.peak_flops("NVIDIA H100 80GB HBM3", "fp32") == pytest.approx(66.9e12)
+    assert peaks.peak_flops("NVIDIA H100 PCIe", "fp16") == pytest.approx(756e12)
+    assert peaks.peak_flops("NVIDIA A100-SXM4-80GB", "tf32") == pytest.approx(156e12)
+    assert peaks.peak_flops("NVIDIA L4", "bf16") == pytest.approx(121e12)
+    assert peaks.peak_flops("Tesla T4", "fp16") == pytest.approx(65e12)
+    assert peaks.peak_flops("Tesla T4", "bf16") is None  # Turing has no BF16 tensor cores
+    assert peaks.peak_flops("Tesla V100-SXM2-16GB", "tf32") is None
+    assert peaks.peak_flops("NVIDIA A100-SXM4-80GB", "fp16-mixed") == peaks.peak_flops("NVIDIA A100-SXM4-80GB", "fp16")
     for name in ("NVIDIA H100 80GB HBM3", "NVIDIA A100-SXM4-40GB", "NVIDIA L40S", "NVIDIA GeForce RTX 4090"):
-        peaks = [flops.peak_flops(name, p) for p in ("fp32", "tf32", "bf16")]
-        assert peaks[0] <= peaks[1] < peaks[2]  # tensor cores above the CUDA cores, half types twice TF32
+        rates = [peaks.peak_flops(name, p) for p in ("fp32", "tf32", "bf16")]
+        assert rates[0] <= rates[1] < rates[2]  # tensor cores above the CUDA cores, half types twice TF32
     with pytest.raises(ValueError):
-        flops.peak_flops("NVIDIA H100 80GB HBM3", "int8")
+        peaks.peak_flops("NVIDIA H100 80GB HBM3", "int8")
 
 
 def test_the_peak_matches_what_ran():
     h100 = "NVIDIA H100 80GB HBM3"
     # fp32 with TF32 allowed (the default tier on a GPU) against the TF32 peak; --no-tf32 against the FP32 cores.
-    assert flops.peak(h100, "fp32", "tf32") == pytest.approx(494.7e12)
-    assert flops.peak(h100, "fp32", "fp32") == pytest.approx(66.9e12)
+    assert peaks.peak(h100, "fp32", "tf32") == pytest.approx(494.7e12)
+    assert peaks.peak(h100, "fp32", "fp32") == pytest.approx(66.9e12)
     # Mixed precision runs its matmuls in the half type whatever the float32 setting.
-    assert flops.peak(h100, "bf16", "fp32") == flops.peak(h100, "bf16", "tf32") == pytest.approx(989.4e12)
-    assert flops.peak(h100, "fp16-mixed", "tf32") == pytest.approx(989.4e12)
-    assert flops.peak(h100, "fp32", None) is None  # a run that recorded no matmul precision: unknown, not guessed
-    assert flops.peak("cpu", "fp32", "fp32") is None
-    assert flops.peak("Tesla V100-SXM2-16GB", "fp32", "tf32") is None  # Volta has no TF32 path
-    assert flops.peak(h100, "fp32", "tf32 for matmuls only") is None  # split: no one peak applies
+    assert peaks.peak(h100, "bf16", "fp32") == peaks.peak(h100, "bf16", "tf32") == pytest.approx(989.4e12)
+    assert peaks.peak(h100, "fp16-mixed", "tf32") == pytest.approx(989.4e12)
+    assert peaks.peak(h100, "fp32", None) is None  # a run that recorded no matmul precision: unknown, not guessed
+    assert peaks.peak("cpu", "fp32", "fp32") is None
+    assert peaks.peak("Tesla V100-SXM2-16GB", "fp32", "tf32") is None  # Volta has no TF32 path
+    assert peaks.peak(h100, "fp32", "tf32 for matmuls only") is None  # split: no one peak applies
     with pytest.raises(ValueError):
-        flops.peak(h100, "int8", "tf32")
+        peaks.peak(h100, "int8", "tf32")
     rate = flops.model_flops_per_sample("mnist_mlp") * 100000
-    assert flops.mfu(rate, h100, "fp32", "fp32") == pytest.approx(rate / 66.9e12)
-    assert flops.mfu(rate, h100, "fp32", "tf32") == pytest.approx(rate / 494.7e12)
+    assert peaks.mfu(rate, h100, "fp32", "fp32") == pytest.approx(rate / 66.9e12)
+    assert peaks.mfu(rate, h100, "fp32", "tf32") == pytest.approx(rate / 494.7e12)
 
 
 def test_mfu():
     # mnist_mlp at 100,000 samples a second: 0.32 TFLOP/s, 0.2% of an A100's 156 TFLOP/s in TF32.
     rate = flops.train_flops_per_sample("mnist_mlp") * 100000
-    assert flops.mfu(rate, "NVIDIA A100-SXM4-80GB", "tf32") == pytest.approx(3209216e5 / 156e12)
-    assert flops.mfu(None, "NVIDIA A100-SXM4-80GB", "tf32") is None
+    assert peaks.mfu(rate, "NVIDIA A100-SXM4-80GB", "tf32") == pytest.approx(3209216e5 / 156e12)
+    assert peaks.mfu(None, "NVIDIA A100-SXM4-80GB", "tf32") is None

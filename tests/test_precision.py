@@ -130,7 +130,8 @@ def test_mfu_is_measured_against_the_peak_of_the_run_precision():
     """MFU counts the model FLOPs (3x forward) at the row's samples/s, over the peak of what ran: a bf16 or
     fp16-mixed run's tensor-core peak; an fp32 run's TF32 peak with TF32 allowed, its FP32 peak with --no-tf32, and
     none when the run did not record which (never guessed). Achieved TFLOP/s counts the executed FLOPs."""
-    from dlbench import flops, summary
+    from dlbench import peaks, summary
+    from dlbench.workloads import flops
 
     name = "NVIDIA H100 80GB HBM3"
     model = flops.model_flops_per_sample("mnist_mlp")
@@ -142,7 +143,7 @@ def test_mfu_is_measured_against_the_peak_of_the_run_precision():
                "settings": {"precision": precision, "device": "gpu"}}
         found = summary.efficiency([run], 1000.0)
         assert found["tflops"] == pytest.approx(1e12 / 1e12)
-        expected = None if peak is None else pytest.approx(model * 1000.0 / flops.peak_flops(name, peak))
+        expected = None if peak is None else pytest.approx(model * 1000.0 / peaks.peak_flops(name, peak))
         assert found["mfu"] == expected, (precision, matmul)
     assert model == pytest.approx(3 * flops.forward_flops_per_sample("mnist_mlp"))
 

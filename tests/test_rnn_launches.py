@@ -5,7 +5,7 @@ is launched once per batch whatever its length; one that runs step by step outsi
 Python loop over time, Keras 3's TimeDistributed over a static axis) launches every step's gate activations
 (dlbench.frameworks.kernels.recurrent_launches). Each framework's real model (built by its real trainer, as a
 benchmark builds it) is traced or profiled for one forward pass in training mode on the workload's synthetic data,
-and the count is held to the spec's structure (the workload's flops_layers: how many recurrent layers, how many
+and the count is held to the spec's structure (the workload's model_layers: how many recurrent layers, how many
 serial steps):
 - a framework with a loop or a fused kernel: at most 2 launches per recurrent layer, plus one (an output sigmoid
   outside the recurrence, as imdb_bilstm's);
@@ -22,7 +22,8 @@ import sys
 
 import pytest
 
-from dlbench import flops, workloads
+from dlbench import workloads
+from dlbench.workloads import layers as vocabulary
 from dlbench.frameworks.kernels import FUSED_RNN_OPS, LOOP_OPS, STEP_OPS, recurrent_launches
 
 from conftest import MODERN, require_framework
@@ -81,12 +82,12 @@ def structure(workload_id):
     """(recurrent layers, serial steps) of the spec's model: a Bidirectional layer is two layers and twice the
     steps; a TimeDistributed one is its layer once (one run over batch x slices, Keras 2's reshape path)."""
     layers = steps = 0
-    for layer in flops.layers(workload_id):
+    for layer in workloads.model_layers(workload_id):
         times = 1
-        if isinstance(layer, flops.Repeated):
-            times = layer.times if layer.name == "Bidirectional" else 1
+        if isinstance(layer, vocabulary.Repeated):
+            times = layer.times if layer.kind == "Bidirectional" else 1
             layer = layer.layer
-        if isinstance(layer, flops.Recurrent):
+        if isinstance(layer, vocabulary.Recurrent):
             layers += times
             steps += times * layer.steps
     return layers, steps

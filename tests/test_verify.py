@@ -87,6 +87,23 @@ def test_the_cli_prints_a_matrix_per_workload_and_the_report_shows_it(verified, 
     assert "IndexedSlices" in built.markdown and markup is not None
 
 
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_every_workload_declares_its_weights_and_every_converter_maps_them(workload):
+    """A workload's declared layers (its model_layers) are its canonical weights: they add up to the spec's parameter
+    count, and each native converter maps exactly those names, so no workload drops out of dlbench verify."""
+    from dlbench.verify import jax as jax_map, tensorflow as tf_map, torch as torch_map
+    spec = importlib.import_module("dlbench.workloads." + workload).SPEC
+    hp = HP[workload]
+    if spec.params is None:  # imdb_fasttext: the vocabulary comes from the data's bigrams
+        hp = canonical.without_dropout(type(hp)(**dict(hp.as_dict(), max_features=1000)))
+    names = list(canonical.shapes(workload, hp))
+    count = sum(int(np.prod(shape)) for shape in canonical.shapes(workload, hp).values())
+    assert count == (spec.params if spec.params is not None else 50 * 1000 + 51)
+    assert spec.optimizer in ("rmsprop", "adam", "adadelta", "sgd_momentum") and spec.output in ("softmax", "sigmoid")
+    for converter in (torch_map, jax_map, tf_map):
+        assert [entry[0] for entry in converter.MAPS[workload](hp)] == names, converter.__name__
+
+
 def test_canonical_weights_are_large_enough_that_a_wrong_layout_shows():
     weights = canonical.random_weights("mnist_cnn", mnist_cnn.SPEC.hp)
     assert list(weights)[:2] == ["conv1/kernel", "conv1/bias"]

@@ -8,7 +8,8 @@ import math
 import statistics
 from dataclasses import asdict, dataclass, field
 
-from dlbench import flops, stats, workloads
+from dlbench import peaks, stats, workloads
+from dlbench.workloads import flops
 
 # Runs are compared only when these settings agree: a different data set or thread count is another benchmark.
 COMPARED_ON = ("device", "data", "samples", "batch_size", "threads", "precision", "compile", "tier", "tf32",
@@ -61,7 +62,7 @@ class Row(Ranked):
     data_placement: str | None = None     # where the ok runs' training data lived (host / device), read back
     matmul_precision: str | None = None   # the float32 matmul precision the ok runs used (fp32 / tf32), read back
     text_bigram_share: float | None = None  # generated text: the share of its character bigrams found in the corpus
-    tflops: float | None = None           # achieved: FLOPs per training sample (dlbench.flops) x samples per second
+    tflops: float | None = None           # achieved: FLOPs per training sample (workloads.flops) x samples/s
     mfu: float | None = None              # model FLOPs/s over the GPU's dense peak for what ran; None on a CPU
     peak_host_bytes: int | None = None    # the largest peak among the ok runs: resident memory of the worker
     peak_device_bytes: int | None = None  # ... and GPU memory as NVML saw it (None on a CPU)
@@ -87,9 +88,10 @@ def _mean(values):
 
 
 def efficiency(ok, samples_per_second):
-    """Achieved TFLOP/s (the FLOPs a training sample executes, dlbench.flops, at the row's samples/s) and, on a known
-    GPU, MFU: the model FLOPs (3x forward, the standard convention) at that rate over the dense peak that matches what
-    the runs computed in (their precision and the float32 matmul precision they read back: TF32 or strict FP32)."""
+    """Achieved TFLOP/s (the FLOPs a training sample executes, dlbench.workloads.flops, at the row's samples/s) and,
+    on a known GPU, MFU: the model FLOPs (3x forward, the standard convention) at that rate over the dense peak that
+    matches what the runs computed in (their precision and the float32 matmul precision they read back: TF32 or
+    strict FP32)."""
     executed = next((r["flops_per_sample"] for r in ok if r.get("flops_per_sample")), None)
     if not executed or not samples_per_second:
         return {}
@@ -97,7 +99,7 @@ def efficiency(ok, samples_per_second):
     out = {"tflops": executed * samples_per_second / 1e12, "mfu": None}
     if run["settings"].get("device") == "gpu" and run["workload"] in workloads.WORKLOAD_IDS:
         model = flops.model_flops_per_sample(run["workload"], run["env"].get("hyperparameters"))
-        out["mfu"] = flops.mfu(model * samples_per_second, (run["env"].get("device") or {}).get("name"),
+        out["mfu"] = peaks.mfu(model * samples_per_second, (run["env"].get("device") or {}).get("name"),
                                run["settings"].get("precision", "fp32"), run["env"].get("matmul_precision"))
     return out
 

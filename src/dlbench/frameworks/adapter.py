@@ -53,7 +53,7 @@ def matmul_precision(gpu, matmuls_tf32, convolutions_tf32, capability=None):
     """The run's env["matmul_precision"] from what its framework reports: "tf32" when float32 matmuls and
     convolutions may both use TF32 on a GPU that has it, "fp32" when neither may (or on a CPU, or a GPU older than
     compute capability 8.0). Every adapter sets both together; should a framework report them apart, the value
-    says so in words (and no MFU peak is guessed for it: dlbench.flops.peak)."""
+    says so in words (and no MFU peak is guessed for it: dlbench.peaks.peak)."""
     if not gpu or (capability is not None and tuple(capability) < TF32_CAPABILITY):
         return FP32
     if matmuls_tf32 and convolutions_tf32:

@@ -1,7 +1,7 @@
 """Keras 3 (all three backends) <-> canonical weights: the canonical format IS Keras's, so the converter is the
 model's weight list in order (model.get_weights / set_weights), checked against the canonical names' shapes.
 Conv kernels stay HWIO on a channels-first backend, and Keras's Flatten keeps (H, W, C) order there, except where a
-workload's model flattens in memory order (canonical.MEMORY_ORDER_FLATTEN: the CNNs), whose Dense kernel rows are
+workload's model flattens in memory order (canonical.memory_order_flatten: the CNNs), whose Dense kernel rows are
 then permuted to (C, H, W) on a channels-first backend (keras-torch)."""
 import collections
 
@@ -13,12 +13,13 @@ from dlbench.verify import canonical
 def _permute(workload, hp, weights, to_keras):
     import keras
 
-    if workload not in canonical.MEMORY_ORDER_FLATTEN or keras.config.image_data_format() != "channels_first":
+    flatten = canonical.memory_order_flatten(workload, hp)
+    if flatten is None or keras.config.image_data_format() != "channels_first":
         return weights
-    name, channels = canonical.MEMORY_ORDER_FLATTEN[workload]
+    name, channels = flatten
     weights = collections.OrderedDict(weights)
     permute = canonical.hwc_to_chw_rows if to_keras else canonical.chw_to_hwc_rows
-    weights[name] = permute(weights[name], getattr(hp, channels))
+    weights[name] = permute(weights[name], channels)
     return weights
 
 

@@ -12,7 +12,8 @@ import traceback
 
 import numpy as np
 
-from dlbench import data, flops, frameworks, machine, workloads
+from dlbench import data, frameworks, machine, workloads
+from dlbench.workloads import flops
 from dlbench.frameworks.adapter import InputPipeline, SettingUnsupported
 from dlbench.frameworks.kernels import rnn_kernel
 from dlbench.worker.memory import DeviceMemory, peak_host_bytes, visible_index

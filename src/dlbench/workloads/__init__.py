@@ -45,6 +45,19 @@ def get(workload_id):
     return importlib.import_module("dlbench.workloads." + workload_id)
 
 
+def model_layers(workload_id, hp=None):
+    """The model's declared layers (its `model_layers(hp)`: dlbench.workloads.layers), or None for a workload without
+    them (the inference workloads). hp defaults to the spec's; it may also be a plain dict (a run's stored
+    env["hyperparameters"]). imdb_fasttext's spec leaves max_features to the data: pass hyper(dataset)."""
+    from dlbench.workloads.spec import Hyper
+    module = get(workload_id)
+    if is_inference(workload_id):
+        return None
+    if isinstance(hp, dict):
+        hp = Hyper(**hp)
+    return module.model_layers(module.SPEC.hp if hp is None else hp)
+
+
 def is_inference(workload_id):
     return workload_id in INFERENCE
 

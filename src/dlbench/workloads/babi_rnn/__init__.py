@@ -27,7 +27,7 @@ bias b_hh held at zero, frozen and not counted; Flax NNX OptimizedLSTMCell under
 the shared tf_layers.LSTM, a tf.scan (a while loop: the 552 steps are not unrolled into the graph).
 The four versions sit beside this file: keras.py, torch.py, jax.py, tensorflow.py.
 """
-from dlbench import flops
+from dlbench.workloads import layers
 from dlbench.data import DataError
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
 
@@ -42,20 +42,23 @@ SPEC = WorkloadSpec(
     hp=Hyper(vocab_size=36, story_maxlen=552, query_maxlen=5, embed=50, hidden=50, dropout=0.3,
              learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7),
     metric="accuracy",
+    optimizer="adam",
     target=0.3,
     reference="QA2 two supporting facts, 1k: about 30-37% test accuracy after 40 epochs (Keras example)",
     recurrent=True,
 )
 
 
-def flops_layers(hp):
-    """The layers whose matmuls count (dlbench.flops: FLOPs per sample, forward and backward). The LSTMs read
-    embeddings, which train through them: both need their input gradients."""
-    return [flops.Embedding(hp.vocab_size, hp.embed),  # story
-            flops.Embedding(hp.vocab_size, hp.embed),  # query
-            flops.LSTM(hp.embed, hp.embed, hp.query_maxlen),  # the query's encoding
-            flops.LSTM(hp.embed, hp.hidden, hp.story_maxlen),  # story + repeated query
-            flops.Dense(hp.hidden, hp.vocab_size)]
+def model_layers(hp):
+    """The model's layers in the order of Keras's model.weights (dlbench.workloads.layers: their FLOPs per sample
+    and canonical weights). Keras's functional model lists the query's embedding before the story's (its graph
+    order, not creation order). The LSTMs read embeddings, which train through them: both need their input
+    gradients."""
+    return [layers.Embedding("query_embed", hp.vocab_size, hp.embed),
+            layers.Embedding("story_embed", hp.vocab_size, hp.embed),
+            layers.LSTM("query_lstm", hp.embed, hp.embed, hp.query_maxlen),  # the query's encoding
+            layers.LSTM("story_lstm", hp.embed, hp.hidden, hp.story_maxlen),  # story + repeated query
+            layers.Dense("dense", hp.hidden, hp.vocab_size)]
 
 
 def splits(dataset, layout):

@@ -44,7 +44,7 @@ on a GPU; b_hh a frozen zero, not counted); Flax NNX OptimizedLSTMCell under nnx
 cell written with tf.Variables in a tf.scan.
 The four versions sit beside this file: keras.py, torch.py, jax.py, tensorflow.py.
 """
-from dlbench import flops
+from dlbench.workloads import layers
 from dlbench.data.nietzsche import decode, encode
 from dlbench.workloads import textgen
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
@@ -61,6 +61,7 @@ SPEC = WorkloadSpec(
              bn_momentum=0.99, bn_epsilon=1e-3, main_weight=1.0, aux_weight=0.2,
              learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7, decay=1e-4),
     metric="loss",
+    optimizer="adam",
     recurrent=True,
     target=None,
     target_on="train",
@@ -68,14 +69,15 @@ SPEC = WorkloadSpec(
 )
 
 
-def flops_layers(hp):
-    """The layers whose matmuls count (dlbench.flops: FLOPs per sample, forward and backward)."""
-    return [flops.Embedding(hp.symbols, hp.embedding),
-            flops.LSTM(hp.embedding, hp.units, hp.maxlen),
-            flops.Dense(hp.units, hp.symbols),  # aux head
-            flops.Dense(hp.units, hp.hidden1),  # main head
-            flops.Dense(hp.hidden1, hp.hidden2),
-            flops.Dense(hp.hidden2, hp.symbols)]
+def model_layers(hp):
+    """The model's layers in the order of Keras's model.weights (dlbench.workloads.layers: their FLOPs per sample
+    and canonical weights)."""
+    return [layers.Embedding("embedding", hp.symbols, hp.embedding),
+            layers.LSTM("lstm", hp.embedding, hp.units, hp.maxlen),
+            layers.Dense("dense1", hp.units, hp.hidden1, bias=False), layers.BatchNorm("norm1", hp.hidden1),
+            layers.Dense("dense2", hp.hidden1, hp.hidden2, bias=False), layers.BatchNorm("norm2", hp.hidden2),
+            layers.Dense("main_out", hp.hidden2, hp.symbols),
+            layers.Dense("aux_out", hp.units, hp.symbols)]  # the auxiliary head, on the LSTM's output
 
 
 def splits(dataset, layout):

@@ -31,7 +31,7 @@ tensorflow.py.
 """
 import numpy as np
 
-from dlbench import flops
+from dlbench.workloads import layers
 from dlbench.data.nietzsche import decode, encode
 from dlbench.workloads import textgen
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
@@ -46,6 +46,7 @@ SPEC = WorkloadSpec(
     trainable_params=102585,
     hp=Hyper(maxlen=40, symbols=57, units=128, learning_rate=0.01, rho=0.9, epsilon=1e-7),
     metric="loss",
+    optimizer="rmsprop",
     recurrent=True,
     target=1.40,
     target_on="train",
@@ -53,11 +54,11 @@ SPEC = WorkloadSpec(
 )
 
 
-def flops_layers(hp):
-    """The layers whose matmuls count (dlbench.flops: FLOPs per sample, forward and backward); the one-hot input is
-    multiplied as a dense matrix, as every framework does."""
-    return [flops.LSTM(hp.symbols, hp.units, hp.maxlen, data=True),  # reads the one-hot data: no input gradient
-            flops.Dense(hp.units, hp.symbols)]
+def model_layers(hp):
+    """The model's layers in the order of Keras's model.weights (dlbench.workloads.layers: their FLOPs per sample
+    and canonical weights); the one-hot input is multiplied as a dense matrix, as every framework does."""
+    return [layers.LSTM("lstm", hp.symbols, hp.units, hp.maxlen, data=True),  # reads the one-hot data
+            layers.Dense("dense", hp.units, hp.symbols)]
 
 
 def one_hot(windows):

@@ -24,7 +24,7 @@ tensorflow.py.
 """
 import numpy as np
 
-from dlbench import flops
+from dlbench.workloads import layers
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
 
 SPEC = WorkloadSpec(
@@ -41,23 +41,26 @@ SPEC = WorkloadSpec(
              learning_rate=1e-4, rho=0.9, epsilon=1e-7, decay=1e-6,
              shift=0.1, flip=0.5),
     metric="accuracy",
+    optimizer="rmsprop",
     target=0.74,
     reference="~74% validation accuracy after 20 epochs with augmentation on the full CIFAR-10 (seed runs)",
 )
 
 
-def flops_layers(hp):
-    """The layers whose matmuls and convolutions count (dlbench.flops: FLOPs per sample, forward and backward)."""
+def model_layers(hp):
+    """The model's layers in the order of Keras's model.weights (dlbench.workloads.layers: their FLOPs per sample
+    and canonical weights)."""
     size = (hp.height, hp.width)
-    conv1 = flops.Conv2D(hp.channels, hp.filters1, hp.kernel, size, "same", data=True)  # 32 -> 32
-    conv2 = flops.Conv2D(hp.filters1, hp.filters1, hp.kernel, conv1.out_size, "valid")  # 32 -> 30
-    pool1 = flops.MaxPool2D(hp.pool, conv2.out_size)  # 30 -> 15
-    conv3 = flops.Conv2D(hp.filters1, hp.filters2, hp.kernel, pool1.out_size, "same")  # 15 -> 15
-    conv4 = flops.Conv2D(hp.filters2, hp.filters2, hp.kernel, conv3.out_size, "valid")  # 15 -> 13
-    pool2 = flops.MaxPool2D(hp.pool, conv4.out_size)  # 13 -> 6
+    conv1 = layers.Conv2D("conv1", hp.channels, hp.filters1, hp.kernel, size, "same", data=True)  # 32 -> 32
+    conv2 = layers.Conv2D("conv2", hp.filters1, hp.filters1, hp.kernel, conv1.out_size, "valid")  # 32 -> 30
+    pool1 = layers.MaxPool2D(hp.pool, conv2.out_size)  # 30 -> 15
+    conv3 = layers.Conv2D("conv3", hp.filters1, hp.filters2, hp.kernel, pool1.out_size, "same")  # 15 -> 15
+    conv4 = layers.Conv2D("conv4", hp.filters2, hp.filters2, hp.kernel, conv3.out_size, "valid")  # 15 -> 13
+    pool2 = layers.MaxPool2D(hp.pool, conv4.out_size)  # 13 -> 6
     flat = pool2.out_size[0] * pool2.out_size[1] * hp.filters2  # 2304
     return [conv1, conv2, pool1, conv3, conv4, pool2,
-            flops.Dense(flat, hp.hidden), flops.Dense(hp.hidden, hp.classes)]
+            layers.Dense("dense1", flat, hp.hidden, flattened_channels=hp.filters2),
+            layers.Dense("dense2", hp.hidden, hp.classes)]
 
 
 def splits(dataset, layout):

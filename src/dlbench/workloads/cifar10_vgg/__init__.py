@@ -25,7 +25,7 @@ mxnet.py (Gluon), theano.py, pytensor.py (theano.py's model on PyTensor), chaine
 """
 import numpy as np
 
-from dlbench import flops
+from dlbench.workloads import layers
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
 
 SPEC = WorkloadSpec(
@@ -41,23 +41,26 @@ SPEC = WorkloadSpec(
              hidden=512, dense_dropout=0.5, classes=10,
              learning_rate=0.01, momentum=0.9),
     metric="accuracy",
+    optimizer="sgd_momentum",
     target=0.77,
     reference="~77% validation accuracy after 10 epochs on the full CIFAR-10 (DeepLearningFrameworks)",
 )
 
 
-def flops_layers(hp):
-    """The layers whose matmuls and convolutions count (dlbench.flops: FLOPs per sample, forward and backward)."""
+def model_layers(hp):
+    """The model's layers in the order of Keras's model.weights (dlbench.workloads.layers: their FLOPs per sample
+    and canonical weights)."""
     size = (hp.height, hp.width)
-    conv1 = flops.Conv2D(hp.channels, hp.filters1, hp.kernel, size, "same", data=True)  # 32 -> 32
-    conv2 = flops.Conv2D(hp.filters1, hp.filters1, hp.kernel, conv1.out_size, "same")  # 32 -> 32
-    pool1 = flops.MaxPool2D(hp.pool, conv2.out_size)  # 32 -> 16
-    conv3 = flops.Conv2D(hp.filters1, hp.filters2, hp.kernel, pool1.out_size, "same")  # 16 -> 16
-    conv4 = flops.Conv2D(hp.filters2, hp.filters2, hp.kernel, conv3.out_size, "same")  # 16 -> 16
-    pool2 = flops.MaxPool2D(hp.pool, conv4.out_size)  # 16 -> 8
+    conv1 = layers.Conv2D("conv1", hp.channels, hp.filters1, hp.kernel, size, "same", data=True)  # 32 -> 32
+    conv2 = layers.Conv2D("conv2", hp.filters1, hp.filters1, hp.kernel, conv1.out_size, "same")  # 32 -> 32
+    pool1 = layers.MaxPool2D(hp.pool, conv2.out_size)  # 32 -> 16
+    conv3 = layers.Conv2D("conv3", hp.filters1, hp.filters2, hp.kernel, pool1.out_size, "same")  # 16 -> 16
+    conv4 = layers.Conv2D("conv4", hp.filters2, hp.filters2, hp.kernel, conv3.out_size, "same")  # 16 -> 16
+    pool2 = layers.MaxPool2D(hp.pool, conv4.out_size)  # 16 -> 8
     flat = pool2.out_size[0] * pool2.out_size[1] * hp.filters2  # 6400
     return [conv1, conv2, pool1, conv3, conv4, pool2,
-            flops.Dense(flat, hp.hidden), flops.Dense(hp.hidden, hp.classes)]
+            layers.Dense("dense1", flat, hp.hidden, flattened_channels=hp.filters2),
+            layers.Dense("dense2", hp.hidden, hp.classes)]
 
 
 def splits(dataset, layout):

@@ -33,7 +33,7 @@ frozen and not counted; Flax NNX: two nnx.RNN scans over OptimizedLSTMCell, the 
 one with go_backwards.
 The four versions sit beside this file: keras.py, torch.py, jax.py, tensorflow.py.
 """
-from dlbench import flops
+from dlbench.workloads import layers
 from dlbench.data import imdb
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
 
@@ -48,17 +48,20 @@ SPEC = WorkloadSpec(
     hp=Hyper(max_features=20000, maxlen=100, embedding_dim=128, units=64, dropout=0.5,
              learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7),
     metric="accuracy",
+    optimizer="adam",
+    output="sigmoid",
     target=0.81,
     reference="~81.5% validation accuracy after 4 epochs on the full IMDB (Keras example: 0.8146)",
     recurrent=True,
 )
 
 
-def flops_layers(hp):
-    """The layers whose matmuls count (dlbench.flops: FLOPs per sample, forward and backward)."""
-    return [flops.Embedding(hp.max_features, hp.embedding_dim),
-            flops.Bidirectional(flops.LSTM(hp.embedding_dim, hp.units, hp.maxlen)),
-            flops.Dense(2 * hp.units, 1)]
+def model_layers(hp):
+    """The model's layers in the order of Keras's model.weights (dlbench.workloads.layers: their FLOPs per sample
+    and canonical weights)."""
+    return [layers.Embedding("embedding", hp.max_features, hp.embedding_dim),
+            layers.Bidirectional(layers.LSTM("lstm", hp.embedding_dim, hp.units, hp.maxlen)),
+            layers.Dense("dense", 2 * hp.units, 1)]
 
 
 def splits(dataset, layout):

@@ -39,7 +39,7 @@ import itertools
 
 import numpy as np
 
-from dlbench import flops
+from dlbench.workloads import layers
 from dlbench.data import imdb
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
 
@@ -54,18 +54,20 @@ SPEC = WorkloadSpec(
     hp=Hyper(num_words=20000, ngram_range=2, maxlen=400, max_features=None, embedding_dim=50,
              learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7),
     metric="accuracy",
+    optimizer="adam",
+    output="sigmoid",
     target=0.9,
     reference="90.56% validation accuracy after 5 epochs on the full IMDB with bigrams (Keras example)",
 )
 
 
-def flops_layers(hp):
-    """The layers whose matmuls count (dlbench.flops: FLOPs per sample, forward and backward): the Dense 50 -> 1
-    only; the lookup and the average (20,000 adds a sample, more than the Dense's 100 FLOPs) are not matmuls.
-    Needs hp.max_features only to name the embedding (hyper(dataset) sets it)."""
-    return [flops.Embedding(hp.max_features, hp.embedding_dim),
-            flops.GlobalAveragePooling1D(),
-            flops.Dense(hp.embedding_dim, 1)]
+def model_layers(hp):
+    """The model's layers in the order of Keras's model.weights (dlbench.workloads.layers: their FLOPs per sample
+    and canonical weights): the Dense 50 -> 1 is the only matmul; the lookup and the average (20,000 adds a
+    sample, more than the Dense's 100 FLOPs) are not matmuls. hp.max_features comes from hyper(dataset)."""
+    return [layers.Embedding("embedding", hp.max_features, hp.embedding_dim),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense("dense", hp.embedding_dim, 1)]
 
 
 def params(max_features):

@@ -44,7 +44,7 @@ writes the cuDNN-style cell under Recurrence and keras2.py sets reset_after=True
 its implementation=2 slices the wrong columns with reset_after); theano.py and pytensor.py write the cell in scan.
 Every version has the spec's 3,818,302 parameters.
 """
-from dlbench import flops
+from dlbench.workloads import layers
 from dlbench.data import imdb
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
 
@@ -59,17 +59,19 @@ SPEC = WorkloadSpec(
     hp=Hyper(num_words=30000, maxlen=150, embed=125, hidden=100, classes=2,
              learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8),
     metric="accuracy",
+    optimizer="adam",
     target=0.86,
     reference="about 86% test accuracy after 3 epochs on the full IMDB (DeepLearningFrameworks)",
     recurrent=True,
 )
 
 
-def flops_layers(hp):
-    """The layers whose matmuls count (dlbench.flops: FLOPs per sample, forward and backward)."""
-    return [flops.Embedding(hp.num_words, hp.embed),
-            flops.GRU(hp.embed, hp.hidden, hp.maxlen),
-            flops.Dense(hp.hidden, hp.classes)]
+def model_layers(hp):
+    """The model's layers in the order of Keras's model.weights (dlbench.workloads.layers: their FLOPs per sample
+    and canonical weights)."""
+    return [layers.Embedding("embed", hp.num_words, hp.embed),
+            layers.GRU("gru", hp.embed, hp.hidden, hp.maxlen),
+            layers.Dense("dense", hp.hidden, hp.classes)]
 
 
 def splits(dataset, layout):

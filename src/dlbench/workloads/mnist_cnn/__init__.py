@@ -16,14 +16,14 @@ follows it, in memory order everywhere (one policy, the cifar workloads' too): P
 backend flatten (C, H, W) (keras.py and keras2.py pin Flatten(data_format="channels_last"), without which Keras
 would transpose every batch to (H, W, C) first), the NHWC versions (H, W, C). The orders differ by a fixed
 permutation of the Dense kernel's rows, which glorot_uniform does not see: the same model (dlbench verify permutes
-the rows when it loads one set of weights: verify.canonical.MEMORY_ORDER_FLATTEN).
+the rows when it loads one set of weights: its Dense declares flattened_channels).
 The four versions sit beside this file: keras.py (one definition for the three Keras backends), torch.py, jax.py,
 tensorflow.py.
 The legacy frameworks' versions (each in its own environment, dlbench setup) sit there too: cntk.py,
 mxnet.py (Gluon), theano.py, pytensor.py (theano.py's model on PyTensor), chainer.py, paddle.py, and keras2.py
 (Keras 2 on CNTK, Theano and MXNet); each states where its framework differs.
 """
-from dlbench import flops
+from dlbench.workloads import layers
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
 
 SPEC = WorkloadSpec(
@@ -38,18 +38,22 @@ SPEC = WorkloadSpec(
              flat=9216, hidden=128, dropout2=0.5, classes=10,  # flat = 12 * 12 * 64 after the pool
              learning_rate=1.0, rho=0.95, epsilon=1e-7),
     metric="accuracy",
+    optimizer="adadelta",
     target=0.9925,
     reference="99.25% validation accuracy after 12 epochs on the full MNIST (Keras example)",
 )
 
 
-def flops_layers(hp):
-    """The layers whose matmuls and convolutions count (dlbench.flops: FLOPs per sample, forward and backward)."""
-    conv1 = flops.Conv2D(hp.channels, hp.filters1, hp.kernel, (hp.rows, hp.cols), "valid", data=True)  # 28 -> 26
-    conv2 = flops.Conv2D(hp.filters1, hp.filters2, hp.kernel, conv1.out_size, "valid")  # 26 -> 24
-    pool = flops.MaxPool2D(hp.pool, conv2.out_size)  # 24 -> 12
+def model_layers(hp):
+    """The model's layers in the order of Keras's model.weights (dlbench.workloads.layers: their FLOPs per sample
+    and canonical weights)."""
+    size = (hp.rows, hp.cols)
+    conv1 = layers.Conv2D("conv1", hp.channels, hp.filters1, hp.kernel, size, "valid", data=True)  # 28 -> 26
+    conv2 = layers.Conv2D("conv2", hp.filters1, hp.filters2, hp.kernel, conv1.out_size, "valid")  # 26 -> 24
+    pool = layers.MaxPool2D(hp.pool, conv2.out_size)  # 24 -> 12
     flat = pool.out_size[0] * pool.out_size[1] * hp.filters2  # 9216
-    return [conv1, conv2, pool, flops.Dense(flat, hp.hidden), flops.Dense(hp.hidden, hp.classes)]
+    return [conv1, conv2, pool, layers.Dense("dense1", flat, hp.hidden, flattened_channels=hp.filters2),
+            layers.Dense("dense2", hp.hidden, hp.classes)]
 
 
 def splits(dataset, layout):

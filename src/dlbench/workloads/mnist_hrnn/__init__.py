@@ -25,7 +25,7 @@ loop), Keras its own loop (cuDNN on a GPU). None is unrolled in the default tier
 The four versions sit beside this file: keras.py (one definition for the three Keras backends), torch.py, jax.py,
 tensorflow.py.
 """
-from dlbench import flops
+from dlbench.workloads import layers
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
 
 SPEC = WorkloadSpec(
@@ -39,17 +39,20 @@ SPEC = WorkloadSpec(
     hp=Hyper(rows=28, cols=28, pixels=1, row_hidden=128, col_hidden=128, classes=10,
              learning_rate=1e-3, rho=0.9, epsilon=1e-7),
     metric="accuracy",
+    optimizer="rmsprop",
     target=0.986,
     recurrent=True,
     reference="98.6% validation accuracy after 5 epochs on the full MNIST (Keras example)",
 )
 
 
-def flops_layers(hp):
-    """The layers whose matmuls count (dlbench.flops: FLOPs per sample, forward and backward)."""
-    return [flops.TimeDistributed(flops.LSTM(hp.pixels, hp.row_hidden, hp.cols, data=True), hp.rows),  # each row
-            flops.LSTM(hp.row_hidden, hp.col_hidden, hp.rows),  # over the rows' encodings
-            flops.Dense(hp.col_hidden, hp.classes)]
+def model_layers(hp):
+    """The model's layers in the order of Keras's model.weights (dlbench.workloads.layers: their FLOPs per sample
+    and canonical weights)."""
+    return [layers.TimeDistributed(layers.LSTM("row_lstm", hp.pixels, hp.row_hidden, hp.cols, data=True),
+                                   hp.rows),  # each row: one LSTM over batch x rows (Keras 2's reshape path)
+            layers.LSTM("col_lstm", hp.row_hidden, hp.col_hidden, hp.rows),  # over the rows' encodings
+            layers.Dense("dense", hp.col_hidden, hp.classes)]
 
 
 def splits(dataset, layout):

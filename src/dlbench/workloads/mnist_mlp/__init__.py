@@ -13,7 +13,7 @@ The legacy frameworks' versions (each in its own environment, dlbench setup) sit
 mxnet.py (Gluon), theano.py, pytensor.py (theano.py's model on PyTensor), chainer.py, paddle.py, and keras2.py
 (Keras 2 on CNTK, Theano and MXNet); each states where its framework differs.
 """
-from dlbench import flops
+from dlbench.workloads import layers
 from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
 
 SPEC = WorkloadSpec(
@@ -27,16 +27,18 @@ SPEC = WorkloadSpec(
     hp=Hyper(inputs=784, hidden=512, dropout=0.2, classes=10,
              learning_rate=1e-3, rho=0.9, epsilon=1e-7),
     metric="accuracy",
+    optimizer="rmsprop",
     target=0.98,
     reference="98.4% validation accuracy after 20 epochs on the full MNIST (Keras example)",
 )
 
 
-def flops_layers(hp):
-    """The layers whose matmuls count (dlbench.flops: FLOPs per sample, forward and backward)."""
-    return [flops.Dense(hp.inputs, hp.hidden, data=True),  # reads the pixels: no input gradient
-            flops.Dense(hp.hidden, hp.hidden),
-            flops.Dense(hp.hidden, hp.classes)]
+def model_layers(hp):
+    """The model's layers in the order of Keras's model.weights (dlbench.workloads.layers: their FLOPs per sample
+    and canonical weights)."""
+    return [layers.Dense("dense1", hp.inputs, hp.hidden, data=True),  # reads the pixels: no input gradient
+            layers.Dense("dense2", hp.hidden, hp.hidden),
+            layers.Dense("dense3", hp.hidden, hp.classes)]
 
 
 def splits(dataset, layout):
