@@ -101,7 +101,7 @@ def test_every_workload_declares_its_weights_and_every_converter_maps_them(workl
     assert count == (spec.params if spec.params is not None else 50 * 1000 + 51)
     assert spec.optimizer in ("rmsprop", "adam", "adadelta", "sgd_momentum") and spec.output in ("softmax", "sigmoid")
     for converter in (torch_map, jax_map, tf_map):
-        assert [entry[0] for entry in converter.MAPS[workload](hp)] == names, converter.__name__
+        assert [entry[0] for entry in converter.entries(workload, hp)] == names, converter.__name__
 
 
 def test_canonical_weights_are_large_enough_that_a_wrong_layout_shows():

@@ -15,31 +15,37 @@ def _swap_if(a, axis):
     return np.concatenate([f, i, c, o], axis=axis)
 
 
-ORIGINAL = dict(good.MAPS)
-MAPS = dict(good.MAPS)
-MAPS["mnist_mlp"] = lambda hp: [(n, k, (lambda a: a) if n == "dense2/kernel" else t, (lambda a: a)
-                                 if n == "dense2/kernel" else b) for n, k, t, b in ORIGINAL["mnist_mlp"](hp)]
-MAPS["imdb_bilstm"] = lambda hp: [
-    (n, k, (lambda a, t=t: _swap_if(t(a), 0)) if n.startswith("forward_lstm/") else t,
-     (lambda a, b=b: b(_swap_if(a, 0))) if n.startswith("forward_lstm/") else b)
-    for n, k, t, b in ORIGINAL["imdb_bilstm"](hp)]
+ORIGINAL = good.entries
 
-MAPS["char_embed_lstm"] = lambda hp: [
-    (n, {"norm1/moving_mean": "norm1.running_var", "norm1/moving_variance": "norm1.running_mean"}.get(n, k), t, b)
-    for n, k, t, b in ORIGINAL["char_embed_lstm"](hp)]
+
+def _unchanged(a):
+    return a
+
+
+def entries(workload, hp):
+    found = ORIGINAL(workload, hp)
+    if workload == "mnist_mlp":
+        return [(n, k, _unchanged, _unchanged) if n == "dense2/kernel" else (n, k, t, b) for n, k, t, b in found]
+    if workload == "imdb_bilstm":
+        return [(n, k, lambda a, t=t: _swap_if(t(a), 0), lambda a, b=b: b(_swap_if(a, 0)))
+                if n.startswith("forward_lstm/") else (n, k, t, b) for n, k, t, b in found]
+    if workload == "char_embed_lstm":
+        swapped = {"norm1/moving_mean": "norm1.running_var", "norm1/moving_variance": "norm1.running_mean"}
+        return [(n, swapped.get(n, k), t, b) for n, k, t, b in found]
+    return found
 
 
 def from_canonical(model, workload, hp, weights):
-    saved, good.MAPS = good.MAPS, MAPS
+    saved, good.entries = good.entries, entries
     try:
         return _from(model, workload, hp, weights)
     finally:
-        good.MAPS = saved
+        good.entries = saved
 
 
 def to_canonical(model, workload, hp):
-    saved, good.MAPS = good.MAPS, MAPS
+    saved, good.entries = good.entries, entries
     try:
         return _to(model, workload, hp)
     finally:
-        good.MAPS = saved
+        good.entries = saved

@@ -54,6 +54,18 @@ def layer_of(name):
     return name.rsplit("/", 1)[0]
 
 
+def weighted_layers(workload, hp):
+    """(canonical layer name, layer, direction) for each of the workload's layers with weights, in Keras's order: a
+    TimeDistributed layer is its inner layer; a Bidirectional one is its inner layer twice, as forward_<name> and
+    backward_<name> (direction "forward", "backward"; None elsewhere). The native converters map these."""
+    for layer in workloads.model_layers(workload, hp):
+        if layer.kind == "Bidirectional":
+            for direction in ("forward", "backward"):
+                yield direction + "_" + layer.name, layer.layer, direction
+        elif layer.weights():
+            yield layer.name, getattr(layer, "layer", layer), None
+
+
 def shapes(workload, hp):
     """name -> shape of the workload's canonical weights, in Keras's order."""
     if workload not in WORKLOADS:

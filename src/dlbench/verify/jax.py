@@ -27,32 +27,29 @@ def batch_norm(name, native):
                                                            ("moving_mean", "mean"), ("moving_variance", "var"))]
 
 
-MAPS = {
-    "mnist_mlp": lambda hp: linear("dense1", "dense1") + linear("dense2", "dense2") + linear("dense3", "dense3"),
-    "mnist_cnn": lambda hp: linear("conv1", "conv1") + linear("conv2", "conv2") + linear("dense1", "dense1") +
-    linear("dense2", "dense2"),
-    "cifar10_cnn": lambda hp: linear("conv1", "conv1") + linear("conv2", "conv2") + linear("conv3", "conv3") +
-    linear("conv4", "conv4") + linear("dense1", "dense1") + linear("dense2", "dense2"),
-    "imdb_bilstm": lambda hp: [("embedding/embeddings", "embedding.embedding")] + lstm("forward_lstm", "forward") +
-    lstm("backward_lstm", "backward") + linear("dense", "dense"),
-    "mnist_hrnn": lambda hp: lstm("row_lstm", "row_lstm") + lstm("col_lstm", "col_lstm") + linear("dense", "dense"),
-    "char_lstm": lambda hp: lstm("lstm", "lstm") + linear("dense", "dense"),
-    "cifar10_vgg": lambda hp: linear("conv1", "conv1") + linear("conv2", "conv2") + linear("conv3", "conv3") +
-    linear("conv4", "conv4") + linear("dense1", "dense1") + linear("dense2", "dense2"),
-    # the workload's CudnnGRUCell: dense_i (kernel, input bias), dense_h (recurrent kernel, recurrent bias), z, r, h
-    "imdb_gru": lambda hp: [("embed/embeddings", "embed.embedding"), ("gru/kernel", "gru.cell.dense_i.kernel"),
-                            ("gru/recurrent_kernel", "gru.cell.dense_h.kernel"),
-                            ("gru/bias", ("gru.cell.dense_i.bias", "gru.cell.dense_h.bias"))] +
-    linear("dense", "dense"),
-    "babi_rnn": lambda hp: [("query_embed/embeddings", "query_embed.embedding"),
-                            ("story_embed/embeddings", "story_embed.embedding")] +
-    lstm("query_lstm", "query_lstm") + lstm("story_lstm", "story_lstm") + linear("dense", "dense"),
-    "imdb_fasttext": lambda hp: [("embedding/embeddings", "embedding.embedding")] + linear("dense", "dense"),
-    # nnx.BatchNorm: scale, bias, and the running statistics mean, var (BatchStat)
-    "char_embed_lstm": lambda hp: [("embedding/embeddings", "embedding.embedding")] + lstm("lstm", "lstm") +
-    [("dense1/kernel", "dense1.kernel")] + batch_norm("norm1", "norm1") + [("dense2/kernel", "dense2.kernel")] +
-    batch_norm("norm2", "norm2") + linear("main_out", "main") + linear("aux_out", "aux"),
-}
+def gru(name, native):
+    """The workloads' CudnnGRUCell: dense_i (kernel, input bias), dense_h (recurrent kernel, recurrent bias), gates
+    z, r, h as Keras's."""
+    cell = native + ".cell"
+    return [(name + "/kernel", cell + ".dense_i.kernel"), (name + "/recurrent_kernel", cell + ".dense_h.kernel"),
+            (name + "/bias", (cell + ".dense_i.bias", cell + ".dense_h.bias"))]
+
+
+KINDS = {"Dense": lambda name, native, layer: linear(name, native)[:2 if layer.bias else 1],
+         "Conv2D": lambda name, native, layer: linear(name, native),
+         "Embedding": lambda name, native, layer: [(name + "/embeddings", native + ".embedding")],
+         "LSTM": lambda name, native, layer: lstm(name, native), "GRU": lambda name, native, layer: gru(name, native),
+         "BatchNorm": lambda name, native, layer: batch_norm(name, native)}  # nnx.BatchNorm: mean, var BatchStats
+# The workload files' attribute names where they differ from the canonical layer's.
+NATIVE_NAMES = {"char_embed_lstm": {"main_out": "main", "aux_out": "aux"}}
+
+
+def entries(workload, hp):
+    """(canonical weight, attribute path) for each weight of the workload's declared layers; a Bidirectional
+    layer's two directions are the model's `forward` and `backward` attributes."""
+    renamed = NATIVE_NAMES.get(workload, {})
+    return [entry for name, layer, direction in canonical.weighted_layers(workload, hp)
+            for entry in KINDS[layer.kind](name, direction or renamed.get(name, name), layer)]
 
 
 def _variable(model, path):
@@ -65,7 +62,7 @@ def from_canonical(model, workload, hp, weights):
     import jax.numpy as jnp
 
     weights = canonical.check(workload, hp, weights)
-    for name, path in MAPS[workload](hp):
+    for name, path in entries(workload, hp):
         # a tuple of paths: the rows of one canonical weight (a GRU's input and recurrent biases)
         paths, values = (path, list(weights[name])) if isinstance(path, tuple) else ((path,), [weights[name]])
         for path, value in zip(paths, values):
@@ -83,4 +80,4 @@ def _read(model, path):
 
 
 def to_canonical(model, workload, hp):
-    return collections.OrderedDict((name, _read(model, path)) for name, path in MAPS[workload](hp))
+    return collections.OrderedDict((name, _read(model, path)) for name, path in entries(workload, hp))

@@ -77,35 +77,40 @@ def batch_norm(name, native):
                          ("moving_variance", "running_var"))]
 
 
-MAPS = {
-    "mnist_mlp": lambda hp: linear("dense1", "dense1") + linear("dense2", "dense2") + linear("dense3", "dense3"),
-    "mnist_cnn": lambda hp: conv("conv1", "conv1") + conv("conv2", "conv2") +
-    linear_after_flatten("dense1", "dense1", hp.filters2) + linear("dense2", "dense2"),
-    "cifar10_cnn": lambda hp: conv("conv1", "conv1") + conv("conv2", "conv2") + conv("conv3", "conv3") +
-    conv("conv4", "conv4") + linear_after_flatten("dense1", "dense1", hp.filters2) + linear("dense2", "dense2"),
-    "imdb_bilstm": lambda hp: [("embedding/embeddings", "embedding.weight", _same, _same)] +
-    lstm("forward_lstm", "lstm") + lstm("backward_lstm", "lstm", "_l0_reverse") + linear("dense", "dense"),
-    "mnist_hrnn": lambda hp: lstm("row_lstm", "row_lstm") + lstm("col_lstm", "col_lstm") + linear("dense", "dense"),
-    "char_lstm": lambda hp: lstm("lstm", "lstm") + linear("dense", "dense"),
-    "cifar10_vgg": lambda hp: conv("conv1", "conv1") + conv("conv2", "conv2") + conv("conv3", "conv3") +
-    conv("conv4", "conv4") + linear_after_flatten("dense1", "dense1", hp.filters2) + linear("dense2", "dense2"),
-    "imdb_gru": lambda hp: [("embed/embeddings", "embed.weight", _same, _same)] + gru("gru", "gru") +
-    linear("dense", "dense"),
-    "babi_rnn": lambda hp: [("query_embed/embeddings", "query_embed.weight", _same, _same),
-                            ("story_embed/embeddings", "story_embed.weight", _same, _same)] +
-    lstm("query_lstm", "query_lstm") + lstm("story_lstm", "story_lstm") + linear("dense", "dense"),
-    "imdb_fasttext": lambda hp: [("embedding/embeddings", "embedding.weight", _same, _same)] +
-    linear("dense", "dense"),
-    "char_embed_lstm": lambda hp: [("embedding/embeddings", "embedding.weight", _same, _same)] +
-    lstm("lstm", "lstm") + [("dense1/kernel", "dense1.weight", _t, _t)] + batch_norm("norm1", "norm1") +
-    [("dense2/kernel", "dense2.weight", _t, _t)] + batch_norm("norm2", "norm2") + linear("main_out", "main") +
-    linear("aux_out", "aux"),
-}
-# Parameters of the native primitive that the spec's model does not have: held at zero (WORKLOADS.md).
-STRUCTURAL_ZEROS = {"imdb_bilstm": ("lstm.bias_hh_l0", "lstm.bias_hh_l0_reverse"),
-                    "mnist_hrnn": ("row_lstm.bias_hh_l0", "col_lstm.bias_hh_l0"), "char_lstm": ("lstm.bias_hh_l0",),
-                    "babi_rnn": ("query_lstm.bias_hh_l0", "story_lstm.bias_hh_l0"),
-                    "char_embed_lstm": ("lstm.bias_hh_l0",)}
+def dense(name, native, layer):
+    if layer.flattened_channels:
+        return linear_after_flatten(name, native, layer.flattened_channels)
+    return linear(name, native) if layer.bias else linear(name, native)[:1]
+
+
+KINDS = {"Dense": dense, "Conv2D": lambda name, native, layer: conv(name, native),
+         "Embedding": lambda name, native, layer: [(name + "/embeddings", native + ".weight", _same, _same)],
+         "LSTM": lambda name, native, layer: lstm(name, native), "GRU": lambda name, native, layer: gru(name, native),
+         "BatchNorm": lambda name, native, layer: batch_norm(name, native)}
+# The workload files' attribute names where they differ from the canonical layer's.
+NATIVE_NAMES = {"char_embed_lstm": {"main_out": "main", "aux_out": "aux"}}
+
+
+def entries(workload, hp):
+    """(canonical weight, state_dict key, to native, to canonical) for each weight of the workload's declared layers.
+    A Bidirectional LSTM is one nn.LSTM(bidirectional=True) named after the inner layer; its backward direction's
+    keys end in `_l0_reverse`."""
+    renamed = NATIVE_NAMES.get(workload, {})
+    found = []
+    for name, layer, direction in canonical.weighted_layers(workload, hp):
+        if direction:
+            found += lstm(name, layer.name, "_l0_reverse" if direction == "backward" else "_l0")
+        else:
+            found += KINDS[layer.kind](name, renamed.get(name, name), layer)
+    return found
+
+
+def structural_zeros(workload, hp):
+    """Parameters of the native primitive that the spec's model does not have, held at zero (WORKLOADS.md): every
+    nn.LSTM's second bias, the bias_hh twin of the bias_ih that lstm() maps (Keras's cell has one bias; a GRU's
+    bias_hh is Keras's recurrent bias row, mapped as a pair)."""
+    return tuple(key.replace(".bias_ih", ".bias_hh") for _, key, _, _ in entries(workload, hp)
+                 if not isinstance(key, tuple) and ".bias_ih_l0" in key)
 
 
 def from_canonical(model, workload, hp, weights):
@@ -114,7 +119,7 @@ def from_canonical(model, workload, hp, weights):
     weights = canonical.check(workload, hp, weights)
     state = model.state_dict()
     with torch.no_grad():
-        for name, key, to_native, _ in MAPS[workload](hp):
+        for name, key, to_native, _ in entries(workload, hp):
             value = to_native(weights[name])
             keys, values = (key, value.T) if isinstance(key, tuple) else ((key,), [value])  # one row per tensor
             for key, value in zip(keys, values):
@@ -123,13 +128,13 @@ def from_canonical(model, workload, hp, weights):
                     raise ValueError("%s: %s -> %s: shape %s, torch has %s" % (
                         workload, name, key, value.shape, tuple(state[key].shape)))
                 state[key].copy_(torch.from_numpy(value))  # in place: the optimizer keeps its parameter objects
-        for key in STRUCTURAL_ZEROS.get(workload, ()):
+        for key in structural_zeros(workload, hp):
             state[key].zero_()
 
 
 def to_canonical(model, workload, hp):
     state = model.state_dict()
-    for key in STRUCTURAL_ZEROS.get(workload, ()):
+    for key in structural_zeros(workload, hp):
         if state[key].abs().max().item() != 0:
             raise ValueError("%s: %s must stay zero (it has no counterpart in Keras's model)" % (workload, key))
     def read(key):
@@ -138,4 +143,4 @@ def to_canonical(model, workload, hp):
         return state[key].detach().cpu().numpy()
     return collections.OrderedDict(
         (name, np.ascontiguousarray(to_canonical(read(key)), dtype=np.float32))
-        for name, key, _, to_canonical in MAPS[workload](hp))
+        for name, key, _, to_canonical in entries(workload, hp))

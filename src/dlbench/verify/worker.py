@@ -59,7 +59,7 @@ def native_layers(framework, model, workload_id, hp):
         tops = [v.path.split("/")[0] for v in model.weights]
     else:
         tops = [(entry[1][0] if isinstance(entry[1], tuple) else entry[1]).split(".")[0]
-                for entry in converter_for(framework).MAPS[workload_id](hp)]
+                for entry in converter_for(framework).entries(workload_id, hp)]
     found = collections.OrderedDict()
     for name, top in zip(names, tops):
         found.setdefault(canonical.layer_of(name), set()).add(top)
