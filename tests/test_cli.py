@@ -171,3 +171,36 @@ def test_results_show_the_rnn_kernel_and_the_generated_text(tmp_path):
     assert "RNN kernel" in table.stdout and "generated text looks broken" in table.stderr
     texts = dlbench("results", "--samples", "--store", tmp_path / "s.sqlite")
     assert "text of torch" in texts.stdout and "BROKEN" in texts.stdout
+
+
+@pytest.mark.parametrize("gap", [0.05, 0.2])
+def test_a_second_ctrl_c_does_not_skip_recording_the_running_trial(tmp_path, gap):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from dlbench.store import Store
+    from test_reliability import wait_for
+
+    store_path = tmp_path / "s.sqlite"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dlbench.cli", "run", "--workloads", "mnist_mlp", "--frameworks", "fault", "--data",
+         "small", "--samples", "500", "--epochs", "1000", "--repeats", "1", "--threads", "1", "--store", str(store_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, DLBENCH_FAULTS="1", DLBENCH_FAULT="slow"),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # see the test above
+    try:
+        wait_for(store_path, "SELECT count(*) FROM epochs", 1)
+        process.send_signal(signal.SIGINT)
+        time.sleep(gap)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130, stderr
+    (run,) = Store(store_path).runs()
+    assert run["status"] == "interrupted", stderr

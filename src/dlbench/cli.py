@@ -147,7 +147,8 @@ def run(
                                                                    "."))
     suite_id = store.begin_suite(suite.name, suites.as_config(suite), command=shlex.join(sys.argv),
                                  dlbench_version=dlbench.__version__, git_revision=git_revision())
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops a suite the way Ctrl-C does
+    signal.signal(signal.SIGINT, stop_once)
+    signal.signal(signal.SIGTERM, stop_once)  # SIGTERM stops a suite the way Ctrl-C does
     interrupted, outcome = False, None
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=as_json) as progress:
@@ -175,6 +176,14 @@ def run(
     bad = [r for r in latest.values() if r["status"] not in ("ok", "skipped")]
     if bad:
         raise typer.Exit(EXIT_FAILED)
+
+
+def stop_once(signum, frame):
+    """The first Ctrl-C (or SIGTERM) stops the suite; more of them are ignored, so that they cannot cut short the
+    recording of the trial in flight as interrupted, nor the summary."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt()
 
 
 def resumable(suite, trials):

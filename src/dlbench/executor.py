@@ -17,9 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from dlbench import environments, frameworks, processes
@@ -96,11 +94,9 @@ def run_trial(trial, store, suite_id, node, on_event=None):
             recorder.add(batch)
         return recorder.status
     except KeyboardInterrupt:
-        # A second Ctrl-C (or SIGTERM) while this is recorded must not cut the recording short.
-        with signals_ignored(signal.SIGINT, signal.SIGTERM):
-            # Ask the worker to stop; it answers with its own `interrupted` final event if it can.
-            store.apply_events(run_id, [e for e in worker.interrupt() if e["event"] != FINAL_EVENT])
-            store.finish_run(run_id, "interrupted", error="interrupted by the user", detail=worker.tail())
+        # Ask the worker to stop; it answers with its own `interrupted` final event if it can.
+        store.apply_events(run_id, [e for e in worker.interrupt() if e["event"] != FINAL_EVENT])
+        store.finish_run(run_id, "interrupted", error="interrupted by the user", detail=worker.tail())
         raise Interrupted()
     except sqlite3.Error as exc:
         # The store cannot take the events (a full disk): end the trial as failed while that can still be
@@ -113,19 +109,6 @@ def run_trial(trial, store, suite_id, node, on_event=None):
     finally:
         worker.close()
 
-
-@contextmanager
-def signals_ignored(*signals):
-    """Ignore these signals inside the block (in the main thread only, where Python handles signals)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {number: signal.signal(number, signal.SIG_IGN) for number in signals}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
 
 
 class Worker:
