@@ -196,3 +196,41 @@ def test_a_hung_worker_dies_with_its_killed_parent_and_resume_ends_what_is_left(
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def test_a_full_disk_mid_suite_is_one_line_and_no_trial_is_left_running(tmp_path):
+    """A real full file system: a 1 MiB tmpfs holds the store, and a file fills it while a trial is in flight."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        import pytest
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.decode().strip()}")
+    try:
+        store_path = disk / "s.sqlite"
+        args = run_args(store_path, 2, 40)
+        parent = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=fault_env(["slow"]))
+        wait_for(store_path, "SELECT count(*) FROM epochs", 1)
+        filler = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT)
+        try:
+            while os.write(filler, b"\0" * 4096):  # until the disk is full
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(filler)
+        _, stderr = parent.communicate(timeout=120)
+        assert parent.returncode == 1, stderr
+        assert "Traceback" not in stderr and "OperationalError" not in stderr, stderr
+        last = stderr.strip().splitlines()[-1]
+        assert last.startswith("error: the results store could not be written (database or disk is full)"), stderr
+        (disk / "filler").unlink()
+        # Whether or not the failed trial could be written then, the next run's sweep leaves none running.
+        resumed = subprocess.run(args + ["--resume"], capture_output=True, text=True, env=fault_env(["none"]),
+                                 timeout=300)
+        assert resumed.returncode == 0, resumed.stderr
+        statuses = [r["status"] for r in Store(store_path).runs()]
+        assert "running" not in statuses and statuses.count("ok") == 2, statuses
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import shlex
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -465,5 +466,26 @@ def export_(
 register_report_commands(app)
 register_verify_command(app)
 
+
+def main():
+    """The `dlbench` command. Whatever a user can get wrong ends in one line, never a traceback or a box: a bad flag
+    value (click's usage errors, exit 2) and a store that cannot be written (a full disk, exit 1)."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # typer's own click raises these (typer >= 0.29)
+        if type(exc).__name__ != "NoArgsIsHelpError":  # `dlbench` alone: the help is shown already
+            where = f" (see {exc.ctx.command_path} --help)" if getattr(exc, "ctx", None) else ""
+            err.print(f"[red]error:[/red] {escape(exc.format_message())}{escape(where)}", highlight=False)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except sqlite3.Error as exc:
+        err.print(f"[red]error:[/red] the results store could not be written ({escape(str(exc))}): free space on "
+                  "its disk or choose another --store; `dlbench run --resume` with the same options runs the rest",
+                  highlight=False)
+        sys.exit(EXIT_FAILED)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":
-    app()
+    main()
