@@ -60,9 +60,9 @@ def check_one_line_error(result, code, *fragments):
 def test_unknown_workload_and_framework_exit_2_listing_valid_names(tmp_path):
     store = tmp_path / "s.sqlite"
     check_one_line_error(dlbench("run", "--workloads", "mnist_mpl", "--store", store), 2,
-                         "unknown workload 'mnist_mpl'", "mnist_mlp")
+                         "unknown workload 'mnist_mpl' (did you mean mnist_mlp?)", "mnist_mlp")
     check_one_line_error(dlbench("run", "--workloads", "mnist_mlp", "--frameworks", "pytorch", "--store", store), 2,
-                         "unknown framework 'pytorch'", "keras-jax", "tensorflow")
+                         "unknown framework 'pytorch' (did you mean torch?)", "keras-jax", "tensorflow")
     assert not store.exists()  # nothing was started, nothing written
 
 
@@ -204,3 +204,19 @@ def test_a_second_ctrl_c_does_not_skip_recording_the_running_trial(tmp_path, gap
     assert process.returncode == 130, stderr
     (run,) = Store(store_path).runs()
     assert run["status"] == "interrupted", stderr
+
+
+def test_help_shows_no_type_beside_flags_and_version_prints_it():
+    from dlbench import __version__
+    run_help = dlbench("run", "--help")
+    assert run_help.returncode == 0 and "--resume" in run_help.stdout and "<int>" in run_help.stdout
+    assert "<bool>" not in run_help.stdout  # a flag takes no value
+    version = dlbench("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"dlbench {__version__}"
+
+
+def test_a_bad_flag_value_is_one_line_not_a_box(tmp_path):
+    check_one_line_error(dlbench("run", "--workloads", "mnist_mlp", "--epochs", "two", "--store", tmp_path / "s"),
+                         2, "Invalid value for '--epochs'", "run --help")
+    check_one_line_error(dlbench("run", "--no-such-flag"), 2, "No such option: --no-such-flag")
+    assert not (tmp_path / "s").exists()

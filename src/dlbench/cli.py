@@ -25,6 +25,23 @@ from dlbench.verify.command import register as register_verify_command
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Which deep-learning framework trains this model fastest here, and does it still learn "
                        "the same thing?")
+# typer shows a `<bool>` type beside every flag (--resume, --json, --help), as if it took a value: flags show none.
+_value_type = typer.core.TyperOption.display_type_rich
+typer.core.TyperOption.display_type_rich = lambda self, ctx: None if self.is_flag else _value_type(self, ctx)
+
+
+def show_version(value):
+    if value:
+        out.print(f"dlbench {dlbench.__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def common(version: bool = typer.Option(False, "--version", callback=show_version, is_eager=True,
+                                        help="Show dlbench's version and exit.")):
+    """Which deep-learning framework trains this model fastest here, and does it still learn the same thing?"""
+
+
 StoreOption = typer.Option(DEFAULT_STORE, "--store", help="The SQLite results store.")
 JsonOption = typer.Option(False, "--json", help="Machine-readable output on stdout.")
 WideOption = typer.Option(False, "--wide", help="Every column: noise, step time, input share, RNN kernel, FLOP/s "
