@@ -15,10 +15,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import dlbench
-from dlbench import data, environments, executor, export as exporting, frameworks, machine, render, runner, workloads
+from dlbench import data, environments, executor, export as exporting, frameworks, machine, paths, render, runner
+from dlbench import workloads
 from dlbench import ray_executor
 from dlbench import suite as suites
-from dlbench.console import DEFAULT_STORE, EXIT_FAILED, err, fail, names, open_store, out, select_runs
+from dlbench.console import DEFAULT_STORE, EXIT_BAD_INPUT, EXIT_FAILED, err, fail, names, open_store, out, select_runs
 from dlbench.report.commands import register as register_report_commands
 from dlbench.verify.command import register as register_verify_command
 
@@ -139,9 +140,12 @@ def run(
                                        "no NVIDIA GPU is visible (nvidia-smi finds none): running on the CPU."))
     for workload_id in (w for w in suite.workloads if not workloads.is_inference(w)):  # inference: generated input
         try:
-            data.dataset_module(workloads.get(workload_id).SPEC.dataset).ensure(suite.data)
+            dataset = data.dataset_module(workloads.get(workload_id).SPEC.dataset)
+            dataset.ensure(suite.data)
+            if suite.samples:  # more samples than the data set has would fail every trial: refuse them now
+                dataset.load(suite.data, suite.samples, suite.seed)
         except data.DataError as exc:
-            fail(str(exc), EXIT_FAILED)
+            fail(str(exc), EXIT_BAD_INPUT if exc.bad_input else EXIT_FAILED)
 
     cluster = None
     if suite.executor == "ray":  # join the cluster before anything is recorded: a wrong address costs nothing
@@ -168,17 +172,19 @@ def run(
     signal.signal(signal.SIGINT, stop_once)
     signal.signal(signal.SIGTERM, stop_once)  # SIGTERM stops a suite the way Ctrl-C does
     interrupted, outcome = False, None
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=as_json) as progress:
-        watcher = ProgressWatcher(progress, f"suite {suite.name}", len(suites.pending(trials, done)))
-        try:
-            outcome = runner.SuiteRun(suite, store, suite_id, node_of(suite), cluster, watcher).run(trials, done)
-        except (executor.Interrupted, KeyboardInterrupt):  # in a trial, or between two
-            interrupted = True
-        finally:
-            if cluster is not None:
-                cluster.shutdown()
-    store.finish_suite(suite_id)
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=as_json) as progress:
+            watcher = ProgressWatcher(progress, f"suite {escape(suite.name)}", len(suites.pending(trials, done)))
+            try:
+                outcome = runner.SuiteRun(suite, store, suite_id, node_of(suite), cluster, watcher).run(trials, done)
+            except (executor.Interrupted, KeyboardInterrupt):  # in a trial, or between two
+                interrupted = True
+            finally:
+                if cluster is not None:
+                    cluster.shutdown()
+    finally:  # whatever stopped it, the suite's row says when it ended
+        store.finish_suite(suite_id)
 
     runs = store.runs(suite_id=suite_id)
     everything = list(done.values()) + runs  # with --resume, the summary covers the whole suite
@@ -431,7 +437,7 @@ def results(
         else:
             for r in listing:
                 out.print(f"{r['id']:>5} suite {r['suite_id']:<4} {r['workload']:<12} {r['framework']:<17} "
-                          f"#{r['repeat'] + 1} {r['status']:<11} {r['error'] or ''}", highlight=False)
+                          f"#{r['repeat'] + 1} {r['status']:<11} {r['error'] or ''}", markup=False, highlight=False)
         return
     show_summary(*runner.summaries(store, runs), as_json=as_json, store_path=store_path, wide=wide)
 
@@ -447,7 +453,8 @@ def show_texts(runs, samples, as_json):
         err.print("None of these runs generated text (only the text-generation workloads do).")
     for s in listing:
         verdict = "looks like the corpus" if s["ok"] else "[red]BROKEN[/red]"
-        out.print(f"{s['workload']} / {s['framework']} #{s['repeat'] + 1} (run {s['id']}): {verdict}, {s['reason']}")
+        out.print(f"{s['workload']} / {s['framework']} #{s['repeat'] + 1} (run {s['id']}): {verdict}, "
+                  f"{escape(s['reason'] or '')}")
         out.print(s["text"], markup=False, highlight=False)
 
 
@@ -467,16 +474,23 @@ def export_(
         fail(f"unknown format {fmt!r}: choose from {', '.join(formats)}")
     store = open_store(store_path, must_exist=True)
     runs, epochs_by_run, _ = select_runs(store, workload_ids, framework_ids, status, suite)
-    if fmt == "seed-csv":
-        written = exporting.write_seed_csvs(runs, epochs_by_run, destination or Path("results") / "runs")
-        err.print(f"{len(written)} run CSV files in {destination or Path('results') / 'runs'}")
-        return
-    destination = destination or Path("results") / f"dlbench.{'csv' if fmt == 'csv' else 'parquet'}"
-    records = exporting.rows(runs, epochs_by_run)
-    try:
+    default = Path("results") / ("runs" if fmt == "seed-csv" else f"dlbench.{'csv' if fmt == 'csv' else 'parquet'}")
+    destination = destination or default
+    try:  # its folder made (as report makes its own), or one line that says why not
+        if fmt == "seed-csv":
+            paths.make_folder(destination, "--out")
+            written = exporting.write_seed_csvs(runs, epochs_by_run, destination)
+            err.print(f"{len(written)} run CSV files in {destination}")
+            return
+        paths.output_file(destination, "--out")
+        records = exporting.rows(runs, epochs_by_run)
         (exporting.write_csv if fmt == "csv" else exporting.write_parquet)(records, destination)
+    except paths.PathError as exc:
+        fail(str(exc))
     except exporting.ExportError as exc:
         fail(str(exc), EXIT_FAILED)
+    except OSError as exc:  # a full disk, say, while writing
+        fail(f"cannot write {destination} ({exc.strerror or exc}): choose another --out", EXIT_FAILED)
     err.print(f"{len(records)} rows written to {destination}")
 
 

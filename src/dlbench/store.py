@@ -12,7 +12,7 @@ import os
 import socket
 import sqlite3
 
-from dlbench import processes
+from dlbench import paths, processes
 from dlbench.worker.protocol import STATUSES
 
 SCHEMA_VERSION = 10
@@ -175,8 +175,7 @@ def now():
 class Store:
     def __init__(self, path):
         self.path = str(path)
-        folder = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(folder, exist_ok=True)
+        paths.make_parents(self.path, "--store")  # PathError: a path the file system cannot hold, made nothing
         try:
             self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
             self.db.row_factory = sqlite3.Row

@@ -17,9 +17,10 @@ _CHUNK = 1 << 20
 class DataError(Exception):
     """A data set could not be provided. The message is one line: what went wrong, then what to do."""
 
-    def __init__(self, message):
+    def __init__(self, message, bad_input=False):
         # Collapse whitespace so that an embedded newline (e.g. from an OS error) cannot break the one-line rule.
         super().__init__(" ".join(str(message).split()))
+        self.bad_input = bad_input  # the command asks for what the data set cannot give (exit 2), not a failure
 
 
 def cache_dir():
@@ -150,7 +151,8 @@ def limit(dataset, samples):
         raise DataError("the number of samples must be a positive whole number, not {!r}".format(samples))
     if samples > dataset.n_train:
         raise DataError("{} ({}) has {} training samples, {} were asked for: ask for at most {}"
-                        .format(dataset.name, dataset.variant, dataset.n_train, samples, dataset.n_train))
+                        .format(dataset.name, dataset.variant, dataset.n_train, samples, dataset.n_train),
+                        bad_input=True)
     n_val = max(1, int(round(samples * dataset.n_val / dataset.n_train)))
     return Dataset(_head(dataset.x_train, samples), _head(dataset.y_train, samples),
                    _head(dataset.x_val, n_val), _head(dataset.y_val, n_val), dataset.name, dataset.variant,
