@@ -169,8 +169,10 @@ def test_results_show_the_rnn_kernel_and_the_generated_text(tmp_path):
     assert rows["jax"]["warnings"] == ["generated text looks broken: 20% of its bigrams occur in the corpus"]
     table = dlbench("results", "--store", tmp_path / "s.sqlite")
     assert "RNN kernel" in table.stdout and "generated text looks broken" in table.stderr
-    texts = dlbench("results", "--samples", "--store", tmp_path / "s.sqlite")
+    texts = dlbench("results", "--texts", "--store", tmp_path / "s.sqlite")
     assert "text of torch" in texts.stdout and "BROKEN" in texts.stdout
+    old_name = dlbench("results", "--samples", "--store", tmp_path / "s.sqlite")  # still works, and says so
+    assert old_name.stdout == texts.stdout and "results --samples is now --texts" in old_name.stderr
 
 
 @pytest.mark.parametrize("gap", [0.05, 0.2])

@@ -414,8 +414,9 @@ def results(
     status: Optional[List[str]] = FilterStatus,
     suite: Optional[str] = FilterSuite,
     show_runs: bool = typer.Option(False, "--runs", help="List every run instead of the summary."),
-    show_samples: bool = typer.Option(False, "--samples", help="Show the text each text-generation run wrote "
-                                                                "after training, and its check."),
+    show_texts_: bool = typer.Option(False, "--texts", help="Show the text each text-generation run wrote after "
+                                                            "training, and its check."),
+    old_samples: bool = typer.Option(False, "--samples", hidden=True),  # --texts's old name (run's --samples counts)
     store_path: Path = StoreOption,
     as_json: bool = JsonOption,
     wide: bool = WideOption,
@@ -426,7 +427,9 @@ def results(
     if not runs:
         err.print("No runs match.")
         return
-    if show_samples:
+    if old_samples:
+        err.print("results --samples is now --texts (run --samples is a count): it still works, for now.")
+    if show_texts_ or old_samples:
         show_texts(runs, store.samples([r["id"] for r in runs]), as_json)
         return
     if show_runs:

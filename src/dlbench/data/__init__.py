@@ -7,6 +7,7 @@ import hashlib
 import http.client
 import numbers
 import os
+import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -23,15 +24,27 @@ class DataError(Exception):
         self.bad_input = bad_input  # the command asks for what the data set cannot give (exit 2), not a failure
 
 
-def cache_dir():
-    """The folder for downloaded files, created if missing.
+_warned = []
 
-    DLBENCH_CACHE if set, else $XDG_CACHE_HOME/dlbench, else ~/.cache/dlbench.
-    """
+
+def cache_folder():
+    """dlbench's cache folder (downloads, the report's feature probes), not created here: DLBENCH_CACHE if set, else
+    $XDG_CACHE_HOME/dlbench, else ~/.cache/dlbench. DLBENCH_CACHE_DIR, its old name for the probes, still counts."""
     path = os.environ.get("DLBENCH_CACHE")
+    if not path and os.environ.get("DLBENCH_CACHE_DIR"):
+        path = os.environ["DLBENCH_CACHE_DIR"]
+        if not _warned:
+            _warned.append(True)
+            sys.stderr.write("dlbench: DLBENCH_CACHE_DIR is deprecated: set DLBENCH_CACHE instead (the same folder)\n")
     if not path:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         path = os.path.join(base, "dlbench")
+    return path
+
+
+def cache_dir():
+    """The folder for downloaded files (cache_folder()), created if missing."""
+    path = cache_folder()
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as error:
