@@ -309,3 +309,10 @@ def test_export_makes_its_folder_and_refuses_paths_it_cannot_write(tmp_path, rea
                          "cannot create files in", "choose another --out")
     check_one_line_error(fault_cli("export", "--store", store, "--format", "seed-csv", "--out",
                                    read_only_folder / "runs"), 2, "Read-only file system", "choose another --out")
+
+
+def test_report_refuses_a_folder_it_cannot_make(tmp_path, read_only_folder):
+    store = tmp_path / "s.sqlite"
+    assert fault_cli(*FAULT_RUN, "--samples", "200", "--store", store).returncode == 0
+    check_one_line_error(fault_cli("report", "--no-features", "--store", store, "--out", read_only_folder / "report"),
+                         2, "Read-only file system", "choose another --out")
