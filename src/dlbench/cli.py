@@ -40,7 +40,7 @@ def show_version(value):
 @app.callback()
 def common(version: bool = typer.Option(False, "--version", callback=show_version, is_eager=True,
                                         help="Show dlbench's version and exit.")):
-    """Which deep-learning framework trains this model fastest here, and does it still learn the same thing?"""
+    """Options before the command (--version); the app's help above is what `dlbench --help` shows."""
 
 
 StoreOption = typer.Option(DEFAULT_STORE, "--store", help="The SQLite results store.")
