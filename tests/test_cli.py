@@ -60,9 +60,9 @@ def check_one_line_error(result, code, *fragments):
 def test_unknown_workload_and_framework_exit_2_listing_valid_names(tmp_path):
     store = tmp_path / "s.sqlite"
     check_one_line_error(dlbench("run", "--workloads", "mnist_mpl", "--store", store), 2,
-                         "unknown workload 'mnist_mpl'", "mnist_mlp")
+                         "unknown workload 'mnist_mpl' (did you mean mnist_mlp?)", "mnist_mlp")
     check_one_line_error(dlbench("run", "--workloads", "mnist_mlp", "--frameworks", "pytorch", "--store", store), 2,
-                         "unknown framework 'pytorch'", "keras-jax", "tensorflow")
+                         "unknown framework 'pytorch' (did you mean torch?)", "keras-jax", "tensorflow")
     assert not store.exists()  # nothing was started, nothing written
 
 
@@ -169,5 +169,150 @@ def test_results_show_the_rnn_kernel_and_the_generated_text(tmp_path):
     assert rows["jax"]["warnings"] == ["generated text looks broken: 20% of its bigrams occur in the corpus"]
     table = dlbench("results", "--store", tmp_path / "s.sqlite")
     assert "RNN kernel" in table.stdout and "generated text looks broken" in table.stderr
-    texts = dlbench("results", "--samples", "--store", tmp_path / "s.sqlite")
+    texts = dlbench("results", "--texts", "--store", tmp_path / "s.sqlite")
     assert "text of torch" in texts.stdout and "BROKEN" in texts.stdout
+    old_name = dlbench("results", "--samples", "--store", tmp_path / "s.sqlite")  # still works, and says so
+    assert old_name.stdout == texts.stdout and "results --samples is now --texts" in old_name.stderr
+
+
+@pytest.mark.parametrize("gap", [0.05, 0.2])
+def test_a_second_ctrl_c_does_not_skip_recording_the_running_trial(tmp_path, gap):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from dlbench.store import Store
+    from test_reliability import wait_for
+
+    store_path = tmp_path / "s.sqlite"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dlbench.cli", "run", "--workloads", "mnist_mlp", "--frameworks", "fault", "--data",
+         "small", "--samples", "500", "--epochs", "1000", "--repeats", "1", "--threads", "1", "--store", str(store_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, DLBENCH_FAULTS="1", DLBENCH_FAULT="slow"),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # see the test above
+    try:
+        wait_for(store_path, "SELECT count(*) FROM epochs", 1)
+        process.send_signal(signal.SIGINT)
+        time.sleep(gap)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130, stderr
+    (run,) = Store(store_path).runs()
+    assert run["status"] == "interrupted", stderr
+
+
+def test_help_shows_no_type_beside_flags_and_version_prints_it():
+    from dlbench import __version__
+    run_help = dlbench("run", "--help")
+    assert run_help.returncode == 0 and "--resume" in run_help.stdout and "<int>" in run_help.stdout
+    assert "<bool>" not in run_help.stdout  # a flag takes no value
+    version = dlbench("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"dlbench {__version__}"
+
+
+def test_a_bad_flag_value_is_one_line_not_a_box(tmp_path):
+    check_one_line_error(dlbench("run", "--workloads", "mnist_mlp", "--epochs", "two", "--store", tmp_path / "s"),
+                         2, "Invalid value for '--epochs'", "run --help")
+    check_one_line_error(dlbench("run", "--no-such-flag"), 2, "No such option: --no-such-flag")
+    assert not (tmp_path / "s").exists()
+
+
+FAULT_RUN = ("run", "--workloads", "mnist_mlp", "--frameworks", "fault", "--data", "small", "--epochs", "1",
+             "--repeats", "1", "--threads", "1")
+
+
+def fault_cli(*args, cwd=None):
+    """The real command line with the test-only fault framework registered (no framework to import: fast)."""
+    import os
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "dlbench.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=300, env=dict(os.environ, DLBENCH_FAULTS="1", DLBENCH_FAULT="none"))
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder on a real read-only file system (a tmpfs mounted read-only: needs root, else the test skips)."""
+    import subprocess
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a read-only tmpfs here (needs root): {mounted.stderr.decode().strip()}")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def test_more_samples_than_the_data_set_has_is_refused_before_any_trial(tmp_path):
+    store = tmp_path / "s.sqlite"
+    check_one_line_error(fault_cli(*FAULT_RUN, "--samples", "1000000000", "--store", store), 2,
+                         "mnist (small) has 8000 training samples, 1000000000 were asked for")
+    check_one_line_error(fault_cli("run", "--workloads", "cifar10_cnn", "--data", "small", "--store", store), 2,
+                         "CIFAR-10 has no 'small' variant", "--data synthetic")
+    assert not store.exists()
+
+
+def test_bad_suite_files_and_store_paths_are_one_line_and_make_nothing(tmp_path, read_only_folder):
+    store = tmp_path / "s.sqlite"
+    check_one_line_error(fault_cli("run", "--suite", tmp_path, "--store", store), 2, "is a folder: give --suite")
+    check_one_line_error(fault_cli(*FAULT_RUN, "--store", read_only_folder / "new" / "s.sqlite"), 2,
+                         "cannot create the folder", "Read-only file system", "choose another --store")
+    check_one_line_error(fault_cli(*FAULT_RUN, "--store", read_only_folder / "s.sqlite"), 2,
+                         "cannot create files in", "choose another --store")
+    deep = tmp_path / "deep"
+    check_one_line_error(fault_cli(*FAULT_RUN, "--store", deep.joinpath(*["abcdefghi"] * 500, "s.sqlite")), 2,
+                         "--store is too long for this file system")
+    assert not store.exists() and not deep.exists()  # no folders left behind
+
+
+def test_store_text_is_never_read_as_markup(tmp_path):
+    """A suite name and a stored error with [/...] in them: rich would take them for closing tags."""
+    suite = tmp_path / "odd.toml"
+    suite.write_text('name = "x[/tmp/y]"\nworkloads = ["mnist_mlp"]\nframeworks = ["fault"]\ndata = "small"\n'
+                     'epochs = 1\nrepeats = 1\nthreads = 1\nsamples = 200\n')
+    store = tmp_path / "s.sqlite"
+    result = fault_cli("run", "--suite", suite, "--store", store)
+    assert result.returncode == 0, result.stderr
+    from dlbench.store import Store
+    from dlbench.suite import Trial
+    opened = Store(store)
+    assert [s["finished_at"] is not None for s in opened.db.execute("SELECT finished_at FROM suites")] == [True]
+    (run,) = opened.runs()
+    opened.finish_run(run["id"], "failed", error="could not open [/tmp/x]")
+    listing = fault_cli("results", "--runs", "--store", store)
+    assert listing.returncode == 0 and "could not open [/tmp/x]" in listing.stdout, listing.stderr
+
+
+def test_results_refuses_an_unknown_status(tmp_path):
+    store = tmp_path / "s.sqlite"
+    from dlbench.store import Store
+    Store(store).close()
+    check_one_line_error(fault_cli("results", "--status", "bogus", "--store", store), 2,
+                         "unknown status 'bogus': choose from running, ok,")
+
+
+def test_export_makes_its_folder_and_refuses_paths_it_cannot_write(tmp_path, read_only_folder):
+    store = tmp_path / "s.sqlite"
+    assert fault_cli(*FAULT_RUN, "--samples", "200", "--store", store).returncode == 0
+    exported = fault_cli("export", "--store", store, cwd=tmp_path)  # no results/ folder there yet
+    assert exported.returncode == 0, exported.stderr
+    assert (tmp_path / "results" / "dlbench.csv").read_text().count("\n") == 2  # the header and one epoch
+    check_one_line_error(fault_cli("export", "--store", store, "--out", tmp_path), 2, "is a folder: give --out a file")
+    check_one_line_error(fault_cli("export", "--store", store, "--out", read_only_folder / "x.csv"), 2,
+                         "cannot create files in", "choose another --out")
+    check_one_line_error(fault_cli("export", "--store", store, "--format", "seed-csv", "--out",
+                                   read_only_folder / "runs"), 2, "Read-only file system", "choose another --out")
+
+
+def test_report_refuses_a_folder_it_cannot_make(tmp_path, read_only_folder):
+    store = tmp_path / "s.sqlite"
+    assert fault_cli(*FAULT_RUN, "--samples", "200", "--store", store).returncode == 0
+    check_one_line_error(fault_cli("report", "--no-features", "--store", store, "--out", read_only_folder / "report"),
+                         2, "Read-only file system", "choose another --out")

@@ -92,6 +92,21 @@ def test_cache_dir_prefers_dlbench_cache_then_xdg_then_home(tmp_path, monkeypatc
     assert (tmp_path / "home" / ".cache" / "dlbench").is_dir()
 
 
+def test_one_cache_variable_and_the_old_one_still_read_with_a_warning(tmp_path):
+    """DLBENCH_CACHE names dlbench's one cache folder (downloads and the report's feature probes); the probes' old
+    DLBENCH_CACHE_DIR still counts, with one line saying so."""
+    import subprocess
+    script = ("from dlbench.data import cache_folder; from dlbench.report.features import cache_path; "
+              "print(cache_folder()); print(cache_path())")
+    old = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env=dict(os.environ, DLBENCH_CACHE_DIR=str(tmp_path / "old"), DLBENCH_CACHE=""))
+    assert old.stdout.split() == [str(tmp_path / "old"), str(tmp_path / "old" / "features.json")]
+    assert old.stderr == "dlbench: DLBENCH_CACHE_DIR is deprecated: set DLBENCH_CACHE instead (the same folder)\n"
+    new = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env=dict(os.environ, DLBENCH_CACHE_DIR=str(tmp_path / "old"), DLBENCH_CACHE=str(tmp_path)))
+    assert new.stdout.split() == [str(tmp_path), str(tmp_path / "features.json")] and new.stderr == ""
+
+
 # --- fetch --------------------------------------------------------------------------------------------------
 
 def test_fetch_downloads_verifies_then_uses_the_cache(served, tmp_path):

@@ -209,7 +209,7 @@ def test_small_fails_before_any_trial_on_the_command_line(tmp_path):
     from conftest import dlbench
     result = dlbench("run", "--workloads", "cifar10_vgg", "--frameworks", "torch", "--data", "small",
                      "--store", tmp_path / "s.sqlite")
-    assert result.returncode == 1
+    assert result.returncode == 2  # bad input: the command must change
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
     assert "--data synthetic" in lines[0] and "--data real" in lines[0]

@@ -45,11 +45,12 @@ def require_ray():
 class LocalCluster:
     """A head node and worker nodes, all on 127.0.0.1, in a private temp dir (Ray's socket paths must be short)."""
 
-    def __init__(self, head_cpus, worker_cpus):
+    def __init__(self, head_cpus, worker_cpus, **node_env):
         Cluster = require_ray()
         self.tmp = tempfile.mkdtemp(prefix="dlray-", dir="/tmp")
-        self.saved = {k: os.environ.get(k) for k in list(NODE_ENV) + ["RAY_TMPDIR"]}
-        os.environ.update(NODE_ENV, RAY_TMPDIR=self.tmp)  # RAY_TMPDIR: not the machine-wide /tmp/ray
+        node_env = {**NODE_ENV, **node_env}
+        self.saved = {k: os.environ.get(k) for k in list(node_env) + ["RAY_TMPDIR"]}
+        os.environ.update(node_env, RAY_TMPDIR=self.tmp)  # RAY_TMPDIR: not the machine-wide /tmp/ray
         self.cluster = Cluster(initialize_head=True, head_node_args={
             "node_ip_address": LOOPBACK, "include_dashboard": False, "num_cpus": head_cpus})
         self.workers = [self.cluster.add_node(node_ip_address=LOOPBACK, num_cpus=cpus) for cpus in worker_cpus]
@@ -358,3 +359,20 @@ def test_a_trial_lost_twice_is_failed_with_the_reason(tmp_path):
     assert second["status"] == "failed" and second["env"]["ray"]["node_id"] == second_node
     assert second["error"].startswith(f"lost with its Ray node ({socket.gethostname()}, {second_node})")
     assert second["error"].endswith("(after a retry on another node)")
+
+
+def test_a_task_that_fails_on_its_node_is_stored_with_its_cause_and_no_colour_codes(tmp_path):
+    """The node has no `fault` framework (its dlbench differs from the driver's): the task itself raises there.
+    Ray's error text is coloured for a terminal and opens with its own 'ray::trial_task() (pid=...)' line."""
+    cluster = LocalCluster(head_cpus=1, worker_cpus=[], DLBENCH_FAULTS="0")
+    try:
+        store = tmp_path / "s.sqlite"
+        result = subprocess.run(run_args(store, "fault", 1, 1, *ray_args(cluster)), capture_output=True, text=True,
+                                env=driver_env(), timeout=300)
+    finally:
+        cluster.shutdown()
+    assert result.returncode == 1, result.stderr
+    (run,) = Store(store).runs()
+    assert run["status"] == "failed"
+    assert run["error"].startswith("the Ray task failed: UnknownFramework: unknown framework 'fault'"), run["error"]
+    assert "\x1b[" not in run["error"] and "\x1b[" not in run["detail"] and "ray::trial_task()" in run["detail"]

@@ -160,3 +160,77 @@ def test_two_processes_writing_one_store_both_succeed_and_lose_nothing(tmp_path)
     suites = [r["suite_id"] for r in runs]
     switches = sum(1 for a, b in zip(suites, suites[1:]) if a != b)
     assert len(set(suites)) == 2 and switches >= 2, suites
+
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def test_a_hung_worker_dies_with_its_killed_parent_and_resume_ends_what_is_left(tmp_path):
+    store_path, pidfile = tmp_path / "s.sqlite", tmp_path / "child.pid"
+    args = run_args(store_path, 1, 3)
+    parent = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=fault_env(["hang"], DLBENCH_FAULT_CHILD_PIDFILE=str(pidfile)))
+    deadline = time.monotonic() + 120
+    while not (pidfile.exists() and pidfile.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    (worker,) = children(parent.pid)
+    child = int(pidfile.read_text())  # the worker's own child, in its process group
+    parent.kill()
+    parent.wait()
+    try:
+        assert not running(worker), "the worker outlived its parent"
+        resumed = subprocess.run(args + ["--resume"], capture_output=True, text=True, env=fault_env(["none"]),
+                                 timeout=300)
+        assert resumed.returncode == 0, resumed.stderr
+        assert "1 trial(s) left running" in resumed.stderr
+        assert not running(child), "the hung worker's child outlived the sweep of abandoned trials"
+        assert [r["status"] for r in Store(store_path).runs()] == ["interrupted", "ok"]
+    finally:
+        for pid in (worker, child):  # a failed check must not leave a process that sleeps for an hour
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def test_a_full_disk_mid_suite_is_one_line_and_no_trial_is_left_running(tmp_path):
+    """A real full file system: a 1 MiB tmpfs holds the store, and a file fills it while a trial is in flight."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        import pytest
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.decode().strip()}")
+    try:
+        store_path = disk / "s.sqlite"
+        args = run_args(store_path, 2, 40)
+        parent = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=fault_env(["slow"]))
+        wait_for(store_path, "SELECT count(*) FROM epochs", 1)
+        filler = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT)
+        try:
+            while os.write(filler, b"\0" * 4096):  # until the disk is full
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(filler)
+        _, stderr = parent.communicate(timeout=120)
+        assert parent.returncode == 1, stderr
+        assert "Traceback" not in stderr and "OperationalError" not in stderr, stderr
+        last = stderr.strip().splitlines()[-1]
+        assert last.startswith("error: the results store could not be written (database or disk is full)"), stderr
+        (disk / "filler").unlink()
+        # Whether or not the failed trial could be written then, the next run's sweep leaves none running.
+        resumed = subprocess.run(args + ["--resume"], capture_output=True, text=True, env=fault_env(["none"]),
+                                 timeout=300)
+        assert resumed.returncode == 0, resumed.stderr
+        statuses = [r["status"] for r in Store(store_path).runs()]
+        assert "running" not in statuses and statuses.count("ok") == 2, statuses
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)

@@ -116,10 +116,10 @@ def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path):
     # The version 1 schema: the current one without epochs.input_seconds, suites.host and suites.pid (added in v2),
     # runs.rnn_kernel, runs.rnn_evidence and the samples table (added in v3), the memory and FLOP columns (v4),
     # the inference and inference_runs tables (v5), the verify table (v6), runs.device_memory_method (v7),
-    # epochs.call_seconds (v8), epochs.other_cpus and epochs.steal (v9).
+    # epochs.call_seconds (v8), epochs.other_cpus and epochs.steal (v9), runs.worker_pid and worker_started (v10).
     added = ("input_seconds REAL", "call_seconds REAL", "host TEXT,", "pid INTEGER,", "rnn_kernel TEXT",
              "rnn_evidence TEXT", "peak_host_bytes", "peak_device_bytes", "allocator_peak_bytes", "flops_per_sample",
-             "device_memory_method", "other_cpus REAL", "steal REAL")
+             "device_memory_method", "other_cpus REAL", "steal REAL", "worker_pid", "worker_started")
     current = store_module.SCHEMA.split("CREATE TABLE samples")[0]
     v1 = "\n".join(line for line in current.splitlines() if not any(a in line for a in added))
     db.executescript(v1)
@@ -144,11 +144,11 @@ def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path):
 
 
 def schema_before(table):
-    """The schema of an older store: the tables before `table`, without the columns v7, v8 and v9 added."""
+    """The schema of an older store: the tables before `table`, without the columns v7 to v10 added."""
     text = store_module.SCHEMA.split(table)[0]
     return "\n".join(line for line in text.splitlines()
                      if not any(column in line for column in ("device_memory_method", "call_seconds", "other_cpus",
-                                                              "steal REAL")))
+                                                              "steal REAL", "worker_pid", "worker_started")))
 
 
 def test_a_version_4_store_gains_the_inference_tables(tmp_path):
@@ -159,7 +159,7 @@ def test_a_version_4_store_gains_the_inference_tables(tmp_path):
     db.commit()
     db.close()
     store = Store(path)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 9
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
     run_id = store.start_run(store.begin_suite("s", {}), trial(), NODE)
     store.apply_events(run_id, [{"event": "inference", "batch_size": 1, "images": 4, "passes": 2,
                                  "pass_seconds": [0.5, 0.4], "items_per_second": 8 / 0.9}])
@@ -182,7 +182,7 @@ def test_a_version_5_store_gains_the_verify_table_and_keeps_the_latest_verify_pe
     db.commit()
     db.close()
     store = Store(path)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 9
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
     store.record_verify([verify_row("2026-01-01T00:00:00", ok=False, phase="update"),
                          verify_row("2026-01-01T00:00:00", framework="jax")], {"torch": {"torch": "2.13"}})
     store.record_verify([verify_row("2026-01-02T00:00:00")])  # torch again: it replaces torch's older rows

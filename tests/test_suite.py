@@ -59,10 +59,14 @@ def test_impossible_suites_are_refused_before_any_trial(flags, message):
 
 
 def test_unknown_names_list_the_valid_ones():
-    with pytest.raises(SuiteError, match="unknown workload 'mnist_mpl': choose from .*mnist_mlp"):
+    with pytest.raises(SuiteError, match=r"unknown workload 'mnist_mpl' \(did you mean mnist_mlp\?\): choose from "
+                                         ".*mnist_mlp"):
         build(workloads=["mnist_mpl"])
-    with pytest.raises(SuiteError, match="unknown framework 'pytorch': choose from keras-jax, .*tensorflow"):
+    with pytest.raises(SuiteError, match=r"unknown framework 'pytorch' \(did you mean torch\?\): choose from "
+                                         "keras-jax, .*tensorflow"):
         build(workloads=["mnist_mlp"], frameworks=["pytorch"])
+    with pytest.raises(SuiteError, match="unknown framework 'xyz': choose from"):  # nothing close: no guess
+        build(workloads=["mnist_mlp"], frameworks=["xyz"])
     with pytest.raises(SuiteError, match="no suite file"):
         suites.load_file("no-such-suite")
     with pytest.raises(SuiteError, match="no workloads given"):

@@ -184,3 +184,15 @@ def test_unknown_names_are_one_line_errors(tmp_path):
         result = dlbench("verify", *args, "--store", tmp_path / "s.sqlite")
         assert result.returncode == 2, result.stderr
         assert text in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_json_output_is_one_object_per_comparison(tmp_path):
+    for framework in ("torch", "jax"):
+        require_framework(framework)
+    result = dlbench("verify", "--workloads", "mnist_mlp", "--frameworks", "torch,jax", "--json", "--store",
+                     tmp_path / "s.sqlite", timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = json.loads(result.stdout)
+    assert sorted(r["phase"] for r in rows) == ["forward", "loss", "update"]
+    assert all(r["workload"] == "mnist_mlp" and (r["reference"], r["framework"]) == ("torch", "jax") and r["ok"]
+               for r in rows)

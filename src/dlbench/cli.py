@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import shlex
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -14,16 +15,34 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import dlbench
-from dlbench import data, environments, executor, export as exporting, frameworks, machine, render, runner, workloads
+from dlbench import data, environments, executor, export as exporting, frameworks, machine, paths, render, runner
+from dlbench import workloads
 from dlbench import ray_executor
 from dlbench import suite as suites
-from dlbench.console import DEFAULT_STORE, EXIT_FAILED, err, fail, names, open_store, out, select_runs
+from dlbench.console import DEFAULT_STORE, EXIT_BAD_INPUT, EXIT_FAILED, err, fail, names, open_store, out, select_runs
 from dlbench.report.commands import register as register_report_commands
 from dlbench.verify.command import register as register_verify_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Which deep-learning framework trains this model fastest here, and does it still learn "
                        "the same thing?")
+# typer shows a `<bool>` type beside every flag (--resume, --json, --help), as if it took a value: flags show none.
+_value_type = typer.core.TyperOption.display_type_rich
+typer.core.TyperOption.display_type_rich = lambda self, ctx: None if self.is_flag else _value_type(self, ctx)
+
+
+def show_version(value):
+    if value:
+        out.print(f"dlbench {dlbench.__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def common(version: bool = typer.Option(False, "--version", callback=show_version, is_eager=True,
+                                        help="Show dlbench's version and exit.")):
+    """Options before the command (--version); the app's help above is what `dlbench --help` shows."""
+
+
 StoreOption = typer.Option(DEFAULT_STORE, "--store", help="The SQLite results store.")
 JsonOption = typer.Option(False, "--json", help="Machine-readable output on stdout.")
 WideOption = typer.Option(False, "--wide", help="Every column: noise, step time, input share, RNN kernel, FLOP/s "
@@ -121,9 +140,12 @@ def run(
                                        "no NVIDIA GPU is visible (nvidia-smi finds none): running on the CPU."))
     for workload_id in (w for w in suite.workloads if not workloads.is_inference(w)):  # inference: generated input
         try:
-            data.dataset_module(workloads.get(workload_id).SPEC.dataset).ensure(suite.data)
+            dataset = data.dataset_module(workloads.get(workload_id).SPEC.dataset)
+            dataset.ensure(suite.data)
+            if suite.samples:  # more samples than the data set has would fail every trial: refuse them now
+                dataset.load(suite.data, suite.samples, suite.seed)
         except data.DataError as exc:
-            fail(str(exc), EXIT_FAILED)
+            fail(str(exc), EXIT_BAD_INPUT if exc.bad_input else EXIT_FAILED)
 
     cluster = None
     if suite.executor == "ray":  # join the cluster before anything is recorded: a wrong address costs nothing
@@ -147,19 +169,22 @@ def run(
                                                                    "."))
     suite_id = store.begin_suite(suite.name, suites.as_config(suite), command=shlex.join(sys.argv),
                                  dlbench_version=dlbench.__version__, git_revision=git_revision())
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops a suite the way Ctrl-C does
+    signal.signal(signal.SIGINT, stop_once)
+    signal.signal(signal.SIGTERM, stop_once)  # SIGTERM stops a suite the way Ctrl-C does
     interrupted, outcome = False, None
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=as_json) as progress:
-        watcher = ProgressWatcher(progress, f"suite {suite.name}", len(suites.pending(trials, done)))
-        try:
-            outcome = runner.SuiteRun(suite, store, suite_id, node_of(suite), cluster, watcher).run(trials, done)
-        except (executor.Interrupted, KeyboardInterrupt):  # in a trial, or between two
-            interrupted = True
-        finally:
-            if cluster is not None:
-                cluster.shutdown()
-    store.finish_suite(suite_id)
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=as_json) as progress:
+            watcher = ProgressWatcher(progress, f"suite {escape(suite.name)}", len(suites.pending(trials, done)))
+            try:
+                outcome = runner.SuiteRun(suite, store, suite_id, node_of(suite), cluster, watcher).run(trials, done)
+            except (executor.Interrupted, KeyboardInterrupt):  # in a trial, or between two
+                interrupted = True
+            finally:
+                if cluster is not None:
+                    cluster.shutdown()
+    finally:  # whatever stopped it, the suite's row says when it ended
+        store.finish_suite(suite_id)
 
     runs = store.runs(suite_id=suite_id)
     everything = list(done.values()) + runs  # with --resume, the summary covers the whole suite
@@ -175,6 +200,14 @@ def run(
     bad = [r for r in latest.values() if r["status"] not in ("ok", "skipped")]
     if bad:
         raise typer.Exit(EXIT_FAILED)
+
+
+def stop_once(signum, frame):
+    """The first Ctrl-C (or SIGTERM) stops the suite; more of them are ignored, so that they cannot cut short the
+    recording of the trial in flight as interrupted, nor the summary."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt()
 
 
 def resumable(suite, trials):
@@ -381,8 +414,9 @@ def results(
     status: Optional[List[str]] = FilterStatus,
     suite: Optional[str] = FilterSuite,
     show_runs: bool = typer.Option(False, "--runs", help="List every run instead of the summary."),
-    show_samples: bool = typer.Option(False, "--samples", help="Show the text each text-generation run wrote "
-                                                                "after training, and its check."),
+    show_texts_: bool = typer.Option(False, "--texts", help="Show the text each text-generation run wrote after "
+                                                            "training, and its check."),
+    old_samples: bool = typer.Option(False, "--samples", hidden=True),  # --texts's old name (run's --samples counts)
     store_path: Path = StoreOption,
     as_json: bool = JsonOption,
     wide: bool = WideOption,
@@ -393,7 +427,9 @@ def results(
     if not runs:
         err.print("No runs match.")
         return
-    if show_samples:
+    if old_samples:
+        err.print("results --samples is now --texts (run --samples is a count): it still works, for now.")
+    if show_texts_ or old_samples:
         show_texts(runs, store.samples([r["id"] for r in runs]), as_json)
         return
     if show_runs:
@@ -404,7 +440,7 @@ def results(
         else:
             for r in listing:
                 out.print(f"{r['id']:>5} suite {r['suite_id']:<4} {r['workload']:<12} {r['framework']:<17} "
-                          f"#{r['repeat'] + 1} {r['status']:<11} {r['error'] or ''}", highlight=False)
+                          f"#{r['repeat'] + 1} {r['status']:<11} {r['error'] or ''}", markup=False, highlight=False)
         return
     show_summary(*runner.summaries(store, runs), as_json=as_json, store_path=store_path, wide=wide)
 
@@ -420,7 +456,8 @@ def show_texts(runs, samples, as_json):
         err.print("None of these runs generated text (only the text-generation workloads do).")
     for s in listing:
         verdict = "looks like the corpus" if s["ok"] else "[red]BROKEN[/red]"
-        out.print(f"{s['workload']} / {s['framework']} #{s['repeat'] + 1} (run {s['id']}): {verdict}, {s['reason']}")
+        out.print(f"{s['workload']} / {s['framework']} #{s['repeat'] + 1} (run {s['id']}): {verdict}, "
+                  f"{escape(s['reason'] or '')}")
         out.print(s["text"], markup=False, highlight=False)
 
 
@@ -440,21 +477,49 @@ def export_(
         fail(f"unknown format {fmt!r}: choose from {', '.join(formats)}")
     store = open_store(store_path, must_exist=True)
     runs, epochs_by_run, _ = select_runs(store, workload_ids, framework_ids, status, suite)
-    if fmt == "seed-csv":
-        written = exporting.write_seed_csvs(runs, epochs_by_run, destination or Path("results") / "runs")
-        err.print(f"{len(written)} run CSV files in {destination or Path('results') / 'runs'}")
-        return
-    destination = destination or Path("results") / f"dlbench.{'csv' if fmt == 'csv' else 'parquet'}"
-    records = exporting.rows(runs, epochs_by_run)
-    try:
+    default = Path("results") / ("runs" if fmt == "seed-csv" else f"dlbench.{'csv' if fmt == 'csv' else 'parquet'}")
+    destination = destination or default
+    try:  # its folder made (as report makes its own), or one line that says why not
+        if fmt == "seed-csv":
+            paths.make_folder(destination, "--out")
+            written = exporting.write_seed_csvs(runs, epochs_by_run, destination)
+            err.print(f"{len(written)} run CSV files in {destination}")
+            return
+        paths.output_file(destination, "--out")
+        records = exporting.rows(runs, epochs_by_run)
         (exporting.write_csv if fmt == "csv" else exporting.write_parquet)(records, destination)
+    except paths.PathError as exc:
+        fail(str(exc))
     except exporting.ExportError as exc:
         fail(str(exc), EXIT_FAILED)
+    except OSError as exc:  # a full disk, say, while writing
+        fail(f"cannot write {destination} ({exc.strerror or exc}): choose another --out", EXIT_FAILED)
     err.print(f"{len(records)} rows written to {destination}")
 
 
 register_report_commands(app)
 register_verify_command(app)
 
+
+def main():
+    """The `dlbench` command. Whatever a user can get wrong ends in one line, never a traceback or a box: a bad flag
+    value (click's usage errors, exit 2) and a store that cannot be written (a full disk, exit 1)."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # typer's own click raises these (typer >= 0.29)
+        if type(exc).__name__ != "NoArgsIsHelpError":  # `dlbench` alone: the help is shown already
+            where = f" (see {exc.ctx.command_path} --help)" if getattr(exc, "ctx", None) else ""
+            err.print(f"[red]error:[/red] {escape(exc.format_message())}{escape(where)}", highlight=False)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except sqlite3.Error as exc:
+        err.print(f"[red]error:[/red] the results store could not be written ({escape(str(exc))}): free space on "
+                  "its disk or choose another --store; `dlbench run --resume` with the same options runs the rest",
+                  highlight=False)
+        sys.exit(EXIT_FAILED)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":
-    app()
+    main()

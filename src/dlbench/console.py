@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from dlbench.store import Store, StoreError
+from dlbench.paths import PathError
+from dlbench.store import RUNNING, STATUSES, Store, StoreError
 
 # Tables are wide: when stdout is a file or a pipe, don't squeeze them into rich's default 80 columns.
 out = Console(width=None if sys.stdout.isatty() else 140)
@@ -38,6 +39,8 @@ def open_store(path, must_exist=False):
         fail(f"no store at {path}: run `dlbench run` first, or pass --store", EXIT_FAILED)
     try:
         return Store(path)
+    except PathError as exc:
+        fail(str(exc))
     except StoreError as exc:
         fail(str(exc), EXIT_FAILED)
 
@@ -51,6 +54,9 @@ def select_runs(store, workload_ids, framework_ids, status, suite):
         if not suite.isdigit():
             fail(f"--suite takes a suite id or 'last', not {suite!r}")
         suite_id = int(suite)
+    unknown = [s for s in names(status) or () if s not in (RUNNING,) + STATUSES]
+    if unknown:
+        fail(f"unknown status {unknown[0]!r}: choose from {', '.join((RUNNING,) + STATUSES)}")
     runs = store.runs(workloads=names(workload_ids), frameworks=names(framework_ids), statuses=names(status),
                       suite_id=suite_id)
     filters = {k: ",".join(v) for k, v in (("workloads", names(workload_ids)), ("frameworks", names(framework_ids)),

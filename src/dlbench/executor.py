@@ -13,13 +13,14 @@ import json
 import os
 import selectors
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from dlbench import environments, frameworks
+from dlbench import environments, frameworks, processes
 from dlbench import suite as suites
 from dlbench.worker.protocol import EVENT_FD_VARIABLE, FINAL_EVENT, decode
 
@@ -88,6 +89,7 @@ def run_trial(trial, store, suite_id, node, on_event=None):
     worker = Worker(trial)
     recorder = Recorder(store, run_id, on_event)
     try:
+        store.set_worker(run_id, worker.process.pid, processes.started(worker.process.pid))
         for batch in worker.follow(trial.timeout):
             recorder.add(batch)
         return recorder.status
@@ -96,8 +98,17 @@ def run_trial(trial, store, suite_id, node, on_event=None):
         store.apply_events(run_id, [e for e in worker.interrupt() if e["event"] != FINAL_EVENT])
         store.finish_run(run_id, "interrupted", error="interrupted by the user", detail=worker.tail())
         raise Interrupted()
+    except sqlite3.Error as exc:
+        # The store cannot take the events (a full disk): end the trial as failed while that can still be
+        # written; if it cannot, the next run's sweep of abandoned trials records it.
+        try:
+            store.finish_run(run_id, "failed", error=f"the store could not be written: {exc}", detail=worker.tail())
+        except sqlite3.Error:
+            pass
+        raise
     finally:
         worker.close()
+
 
 
 class Worker:
@@ -113,7 +124,7 @@ class Worker:
                 self.process = subprocess.Popen(
                     worker_command(framework), stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
                     pass_fds=(write_fd,), env=worker_environment(write_fd, framework, env),
-                    start_new_session=True)
+                    start_new_session=True, preexec_fn=processes.die_with_parent)
             finally:
                 os.close(write_fd)
         self.reader = _EventReader(read_fd)

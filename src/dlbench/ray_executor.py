@@ -75,8 +75,25 @@ def _cluster_messages_to_stderr():
         driver.print_to_stdstream = to_stderr
 
 
+ANSI_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # Ray colours its task errors for a terminal, not a store
+
+
+def plain(text):
+    return ANSI_CODES.sub("", text)
+
+
 def first_line(exc):
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return (plain(str(exc)).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def root_cause(exc):
+    """The one line that says why a Ray task failed: its own exception (a RayTaskError's cause), not Ray's
+    'ray::trial_task() (pid=..., ip=...)' header."""
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, BaseException):
+        return f"{type(cause).__name__}: {first_line(cause)}"
+    lines = [line for line in plain(str(exc)).splitlines() if line.strip()]
+    return lines[-1].strip() if lines else type(exc).__name__
 
 
 def resources(trial):
@@ -250,7 +267,7 @@ class RayExecutor:
         except Exception as exc:  # the task itself raised on its node (dlbench missing there, a broken env, ...)
             del self.running[stream]
             where = f" on {attempt.node['host']}" if attempt.node else ""
-            self.fail(attempt, f"the Ray task failed{where}: {first_line(exc)}", detail=str(exc))
+            self.fail(attempt, f"the Ray task failed{where}: {root_cause(exc)}", detail=plain(str(exc)))
             self.on_done(attempt.trial)
             return
         self.take(attempt, batch)
@@ -289,13 +306,13 @@ class RayExecutor:
         if attempt.number == 1 and fits(resources(attempt.trial), alive):
             if attempt.run_id is not None:  # no result of its own: --resume would run it again too
                 self.store.finish_run(attempt.run_id, "interrupted", error=reason + "; retried on another node",
-                                      detail=str(exc))
+                                      detail=plain(str(exc)))
             if attempt.on_event:
                 attempt.on_event({"event": FINAL_EVENT, "status": "interrupted", "error": reason})
             self.submit(Attempt(attempt.trial, number=2, avoid=avoid))
             return
         why = "after a retry on another node" if attempt.number > 1 else "and no other node can run it"
-        self.fail(attempt, f"{reason} ({why})", detail=str(exc))
+        self.fail(attempt, f"{reason} ({why})", detail=plain(str(exc)))
         self.on_done(attempt.trial)
 
     def drop_unrunnable(self):

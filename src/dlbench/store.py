@@ -12,9 +12,10 @@ import os
 import socket
 import sqlite3
 
+from dlbench import paths, processes
 from dlbench.worker.protocol import STATUSES
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 RUNNING = "running"  # the state of a trial in flight; every trial ends in one of STATUSES
 
 # Inference workloads (schema v5): one row per run and batch size, and one per run for what is measured once.
@@ -109,6 +110,8 @@ CREATE TABLE runs (
     device_memory_method TEXT,        -- how peak_device_bytes was measured (NVML per process, or why not)
     allocator_peak_bytes INTEGER,     -- the framework allocator's own peak on the device (NULL: none or CPU)
     flops_per_sample REAL,            -- floating-point operations of one training sample, forward and backward
+    worker_pid INTEGER,               -- the local worker process (and its process group), and when it started
+    worker_started INTEGER,           -- (ticks since boot): the sweep of abandoned trials ends that one only
     started_at TEXT NOT NULL,
     finished_at TEXT
 );
@@ -157,6 +160,7 @@ MIGRATIONS = {
     7: ["ALTER TABLE epochs ADD COLUMN call_seconds REAL"],
     8: ["ALTER TABLE epochs ADD COLUMN other_cpus REAL", "ALTER TABLE epochs ADD COLUMN steal REAL",
         "ALTER TABLE inference ADD COLUMN other_cpus REAL", "ALTER TABLE inference ADD COLUMN steal REAL"],
+    9: ["ALTER TABLE runs ADD COLUMN worker_pid INTEGER", "ALTER TABLE runs ADD COLUMN worker_started INTEGER"],
 }
 
 
@@ -171,8 +175,7 @@ def now():
 class Store:
     def __init__(self, path):
         self.path = str(path)
-        folder = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(folder, exist_ok=True)
+        paths.make_parents(self.path, "--store")  # PathError: a path the file system cannot hold, made nothing
         try:
             self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
             self.db.row_factory = sqlite3.Row
@@ -221,11 +224,15 @@ class Store:
 
     def close_abandoned(self):
         """Trials left 'running' by a dlbench process of this host that no longer exists (killed, crashed, power
-        lost) are recorded as interrupted. Returns how many."""
+        lost) are recorded as interrupted, and what is left of their worker processes is ended. Returns how many."""
         rows = self.db.execute(
-            "SELECT runs.id, suites.pid FROM runs JOIN suites ON runs.suite_id = suites.id "
-            "WHERE runs.status = ? AND suites.host = ?", (RUNNING, socket.gethostname())).fetchall()
+            "SELECT runs.id, runs.worker_pid, runs.worker_started, suites.pid FROM runs JOIN suites ON "
+            "runs.suite_id = suites.id WHERE runs.status = ? AND suites.host = ?",
+            (RUNNING, socket.gethostname())).fetchall()
         abandoned = [row["id"] for row in rows if not _alive(row["pid"])]
+        for row in rows:
+            if row["id"] in abandoned:
+                processes.end_group(row["worker_pid"], row["worker_started"])
         with self.transaction():
             for run_id in abandoned:
                 self._finish(run_id, "interrupted", "abandoned: the dlbench process running it ended without "
@@ -324,6 +331,10 @@ class Store:
             raise ValueError(f"unknown status {status!r}")
         self.db.execute("UPDATE runs SET status = ?, error = ?, detail = ?, exit_code = coalesce(?, exit_code), "
                         "finished_at = ? WHERE id = ?", (status, error, detail, exit_code, now(), run_id))
+
+    def set_worker(self, run_id, pid, started):
+        with self.transaction():
+            self.db.execute("UPDATE runs SET worker_pid = ?, worker_started = ? WHERE id = ?", (pid, started, run_id))
 
     def set_exit_code(self, run_id, exit_code):
         with self.transaction():

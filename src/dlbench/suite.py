@@ -164,10 +164,14 @@ def load_file(name_or_path):
     if not path.exists():
         bundled = ", ".join(sorted(p.stem for p in BUNDLED.glob("*.toml")))
         raise SuiteError(f"no suite file {name_or_path!r}: give a path to a TOML file or a bundled suite ({bundled})")
+    if path.is_dir():
+        raise SuiteError(f"{path} is a folder: give --suite a TOML file or a bundled suite name")
     try:
         raw = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SuiteError(f"{path} is not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise SuiteError(f"cannot read {path} ({exc.strerror or exc}): give --suite a readable TOML file") from None
     values = check(raw, str(path))
     values.setdefault("name", path.stem)
     return values

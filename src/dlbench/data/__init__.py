@@ -7,6 +7,7 @@ import hashlib
 import http.client
 import numbers
 import os
+import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -17,20 +18,33 @@ _CHUNK = 1 << 20
 class DataError(Exception):
     """A data set could not be provided. The message is one line: what went wrong, then what to do."""
 
-    def __init__(self, message):
+    def __init__(self, message, bad_input=False):
         # Collapse whitespace so that an embedded newline (e.g. from an OS error) cannot break the one-line rule.
         super().__init__(" ".join(str(message).split()))
+        self.bad_input = bad_input  # the command asks for what the data set cannot give (exit 2), not a failure
 
 
-def cache_dir():
-    """The folder for downloaded files, created if missing.
+_warned = []
 
-    DLBENCH_CACHE if set, else $XDG_CACHE_HOME/dlbench, else ~/.cache/dlbench.
-    """
+
+def cache_folder():
+    """dlbench's cache folder (downloads, the report's feature probes), not created here: DLBENCH_CACHE if set, else
+    $XDG_CACHE_HOME/dlbench, else ~/.cache/dlbench. DLBENCH_CACHE_DIR, its old name for the probes, still counts."""
     path = os.environ.get("DLBENCH_CACHE")
+    if not path and os.environ.get("DLBENCH_CACHE_DIR"):
+        path = os.environ["DLBENCH_CACHE_DIR"]
+        if not _warned:
+            _warned.append(True)
+            sys.stderr.write("dlbench: DLBENCH_CACHE_DIR is deprecated: set DLBENCH_CACHE instead (the same folder)\n")
     if not path:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         path = os.path.join(base, "dlbench")
+    return path
+
+
+def cache_dir():
+    """The folder for downloaded files (cache_folder()), created if missing."""
+    path = cache_folder()
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as error:
@@ -150,7 +164,8 @@ def limit(dataset, samples):
         raise DataError("the number of samples must be a positive whole number, not {!r}".format(samples))
     if samples > dataset.n_train:
         raise DataError("{} ({}) has {} training samples, {} were asked for: ask for at most {}"
-                        .format(dataset.name, dataset.variant, dataset.n_train, samples, dataset.n_train))
+                        .format(dataset.name, dataset.variant, dataset.n_train, samples, dataset.n_train),
+                        bad_input=True)
     n_val = max(1, int(round(samples * dataset.n_val / dataset.n_train)))
     return Dataset(_head(dataset.x_train, samples), _head(dataset.y_train, samples),
                    _head(dataset.x_val, n_val), _head(dataset.y_val, n_val), dataset.name, dataset.variant,

@@ -83,11 +83,12 @@ def load(variant, samples=None, seed=0):
 
 def _check_variant(variant):
     if variant not in VARIANTS:
-        raise DataError("unknown bAbI variant {!r}: use one of {}".format(variant, ", ".join(VARIANTS)))
+        raise DataError("unknown bAbI variant {!r}: use one of {}".format(variant, ", ".join(VARIANTS)),
+                        bad_input=True)
     if variant == "small":
         raise DataError("bAbI has no 'small' variant: no real bAbI subset ships with dlbench; use --data synthetic "
                         "(generated stories in bAbI's format, no network) or --data real (downloads the 15 MB "
-                        "archive once)")
+                        "archive once)", bad_input=True)
 
 
 # --- the example's reader -----------------------------------------------------------------------------------

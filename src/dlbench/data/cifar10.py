@@ -66,11 +66,12 @@ def load(variant, samples=None, seed=0):
 
 def _check_variant(variant):
     if variant not in VARIANTS:
-        raise DataError("unknown CIFAR-10 variant {!r}: use one of {}".format(variant, ", ".join(VARIANTS)))
+        raise DataError("unknown CIFAR-10 variant {!r}: use one of {}".format(variant, ", ".join(VARIANTS)),
+                        bad_input=True)
     if variant == "small":
         raise DataError("CIFAR-10 has no 'small' variant: no real CIFAR-10 subset ships with dlbench; "
                         "use --data synthetic (learnable generated images, no network) or --data real "
-                        "(downloads the 170 MB archive once)")
+                        "(downloads the 170 MB archive once)", bad_input=True)
 
 
 def _to_float(images):

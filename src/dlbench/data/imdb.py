@@ -91,11 +91,12 @@ def load(variant, samples=None, seed=0):
 
 def _check_variant(variant):
     if variant not in VARIANTS:
-        raise DataError("unknown IMDB variant {!r}: use one of {}".format(variant, ", ".join(VARIANTS)))
+        raise DataError("unknown IMDB variant {!r}: use one of {}".format(variant, ", ".join(VARIANTS)),
+                        bad_input=True)
     if variant == "small":
         raise DataError("IMDB has no 'small' variant: no IMDB subset ships with dlbench; use --data synthetic "
                         "(learnable generated reviews, no network) or --data real (downloads Keras's 17 MB "
-                        "imdb.npz once)")
+                        "imdb.npz once)", bad_input=True)
 
 
 # --- what the workloads apply: Keras's num_words and pad_sequences -------------------------------------------

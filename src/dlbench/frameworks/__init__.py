@@ -181,9 +181,23 @@ class UnknownFramework(ValueError):
     pass
 
 
+# Names users type for a framework whose dlbench id differs (difflib alone would offer pytensor for pytorch).
+ALIASES = {"pytorch": "torch", "tf": "tensorflow", "tf2": "tensorflow",
+           "flax": "jax", "onnx": "onnxruntime", "ort": "onnxruntime", "paddlepaddle": "paddle"}
+
+
+def did_you_mean(name, ids, aliases=None):
+    """' (did you mean x?)' for a mistyped name: its alias, else the closest id; '' when none is close."""
+    import difflib
+    close = (aliases or {}).get(name.lower()) or next(iter(difflib.get_close_matches(name.lower(), ids, 1, 0.8)),
+                                                      None)
+    return " (did you mean %s?)" % close if close in ids else ""
+
+
 def get(framework_id):
     if framework_id not in FRAMEWORKS:
-        raise UnknownFramework("unknown framework %r: choose from %s" % (framework_id, ", ".join(FRAMEWORK_IDS)))
+        raise UnknownFramework("unknown framework %r%s: choose from %s" % (
+            framework_id, did_you_mean(framework_id, FRAMEWORK_IDS, ALIASES), ", ".join(FRAMEWORK_IDS)))
     return FRAMEWORKS[framework_id]
 
 

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dlbench import frameworks as framework_registry
-from dlbench import render, stats
+from dlbench import paths, render, stats
 from dlbench.console import DEFAULT_STORE, EXIT_FAILED, err, fail, names, open_store, out, select_runs
 
 DEFAULT_OUT = Path("results") / "report"
@@ -69,6 +69,10 @@ def register(app):
         runs, epochs_by_run, filters = select_runs(store, workload_ids, framework_ids, status, suite)
         if not runs:
             fail("no runs match: nothing to report", EXIT_FAILED)
+        try:  # before the (slow) feature probes: a folder that cannot be made is one line, and makes nothing
+            paths.make_folder(out_dir, "--out")
+        except paths.PathError as exc:
+            fail(str(exc))
         suites = report_data.suites_of(store, runs)
         inference = report_data.inference_results(store, runs)
         samples = store.samples([r["id"] for r in runs])

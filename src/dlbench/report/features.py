@@ -7,7 +7,7 @@ DOCUMENTED_AS_OF): language, platforms, interfaces, pretrained models, single-ma
 mixed precision, and for the native frameworks whether Keras 3 can run on them. The installed version comes from
 package metadata.
 
-Probe answers are cached in a JSON file (features.json in $DLBENCH_CACHE_DIR, else $XDG_CACHE_HOME/dlbench, else
+Probe answers are cached in a JSON file (features.json in $DLBENCH_CACHE, else $XDG_CACHE_HOME/dlbench, else
 ~/.cache/dlbench), keyed by the framework id and a fingerprint of what could change the answer: the installed
 versions, the Python, the host and this probe code. `--refresh` probes again.
 """
@@ -171,10 +171,8 @@ DOCUMENTED.update(LEGACY_DOCUMENTED)
 
 
 def cache_path():
-    folder = os.environ.get("DLBENCH_CACHE_DIR")
-    if not folder:
-        folder = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "dlbench")
-    return Path(folder) / "features.json"
+    from dlbench.data import cache_folder  # one cache variable for dlbench: DLBENCH_CACHE
+    return Path(cache_folder()) / "features.json"
 
 
 def fingerprint(framework):

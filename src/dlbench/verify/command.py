@@ -2,6 +2,7 @@
 workload, stores the rows (the `verify` table) and exits 1 when a pair fails."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import List, Optional
 
@@ -56,6 +57,8 @@ def register(app):
         threads: int = typer.Option(1, help="CPU threads per worker."),
         seed: int = typer.Option(0, help="Seed of the canonical weights and the data."),
         store_path: Path = typer.Option(DEFAULT_STORE, "--store", help="The SQLite results store."),
+        as_json: bool = typer.Option(False, "--json", help="Machine-readable output on stdout: one object per "
+                                                           "comparison (pair, workload, phase)."),
     ):
         """Prove the models are the same: one set of weights in every framework, the same batch, compare outputs,
         loss and one training step's weight updates for every pair of frameworks."""
@@ -81,6 +84,10 @@ def register(app):
             progress=lambda f: err.print(f"verify: {f} ...", highlight=False))
         store.record_verify(rows, versions)
         store.close()
+        failed = [r for r in rows if not r["ok"]]
+        if as_json:
+            print(json.dumps(rows, indent=2))
+            raise typer.Exit(EXIT_FAILED if failed else 0)
         for w in workload_list:
             out.print(matrix(w, framework_list, [r for r in rows if r["workload"] == w]))
         for (w, f), error in sorted(errors.items()):
@@ -88,7 +95,6 @@ def register(app):
         notes = sorted({r["note"] for r in rows if r.get("note") and r["phase"] != "run"})
         for note in notes:
             out.print(f"* {note}", markup=False, highlight=False)
-        failed = [r for r in rows if not r["ok"]]
         for r in failed:
             if r["phase"] != "run":
                 err.print(f"FAIL {r['workload']}: {r['framework']} vs {r['reference']}, {r['phase']}: first divergent "

@@ -39,7 +39,9 @@ class UnknownWorkload(ValueError):
 def get(workload_id):
     """The workload's package (SPEC, splits); raises UnknownWorkload naming the valid ids."""
     if workload_id not in WORKLOAD_IDS:
-        raise UnknownWorkload("unknown workload %r: choose from %s" % (workload_id, ", ".join(WORKLOAD_IDS)))
+        from dlbench.frameworks import did_you_mean
+        raise UnknownWorkload("unknown workload %r%s: choose from %s" % (
+            workload_id, did_you_mean(workload_id, WORKLOAD_IDS), ", ".join(WORKLOAD_IDS)))
     if workload_id in INFERENCE:
         return importlib.import_module(INFERENCE[workload_id][0])
     return importlib.import_module("dlbench.workloads." + workload_id)
