@@ -101,9 +101,9 @@ def run(
     layout: Optional[str] = typer.Option(None, help="channels_first or channels_last for image workloads (default: "
                                          "each framework's own; torch: its channels_last memory format)."),
     threads: Optional[int] = typer.Option(None, help="CPU threads for every framework (default: all available)."),
-    tier: Optional[List[str]] = typer.Option(None, help="default, tuned or default,tuned (see the README's Tiers)."),
+    tier: Optional[List[str]] = typer.Option(None, help="default, tuned or default,tuned (see docs/gpu.md)."),
     precision: Optional[List[str]] = typer.Option(None, help="fp32 (default), bf16, fp16-mixed or a list such as "
-                                                  "fp32,bf16 (see the README's Precision)."),
+                                                  "fp32,bf16 (see docs/gpu.md)."),
     timeout: Optional[float] = typer.Option(None, help="Seconds per trial before it is stopped."),
     seed: Optional[int] = typer.Option(None, help="Base seed; repeat i uses seed + i."),
     target: Optional[float] = typer.Option(None, help="Validation accuracy for time-to-accuracy (default: the "

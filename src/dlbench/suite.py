@@ -28,12 +28,12 @@ EXECUTORS = ("local", "ray")
 # so that every framework of a default suite is compared in one table; what ran is in the run's compile_used.
 COMPILE_MODES = ("none", "jit")
 # default: what a typical user of each framework gets from its defaults; tuned: each framework's best practice for
-# speed with the workload's semantics kept (README, "Tiers"). Frameworks without a tuned form run their default one
+# speed with the workload's semantics kept (docs/gpu.md, "Tiers"). Frameworks without a tuned form run their default one
 # and record that nothing was tuned.
 TIERS = ("default", "tuned")
 # fp32: float32 everywhere. bf16: mixed precision, bfloat16 compute with float32 master weights (no loss scaling:
 # bfloat16 has float32's exponent range). fp16-mixed: float16 compute, float32 master weights, dynamic loss scaling.
-# What each framework does for each, and what it refuses, is in its adapter's docstring and the README ("Precision").
+# What each framework does for each, and what it refuses, is in its adapter's docstring and docs/gpu.md ("Precision").
 PRECISIONS = frameworks.PRECISIONS
 # Settings that are part of a trial (and its key) only where a suite sets them. tf32 and cudnn_autotune change nothing
 # on a CPU (recorded there all the same); layout matters to convolutions. What each framework does with them is in
