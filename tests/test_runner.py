@@ -15,16 +15,22 @@ NODE = {"host": "testhost", "device": "cpu: test"}
 TRIAL_SECONDS = 10.0
 
 
-class ModelledRun(runner.SuiteRun):
-    """A SuiteRun whose trials are recorded from a model instead of run: `speed[framework]` seconds per epoch, a
-    per-process factor with SD `between`, per-epoch noise 1%. Each trial takes TRIAL_SECONDS on a fake clock."""
+class ModelledExecutor:
+    """An executor (runner's interface) whose trials are recorded from a model instead of run: `speed[framework]`
+    seconds per epoch, a per-process factor with SD `between`, per-epoch noise 1%. Each trial takes TRIAL_SECONDS
+    on a fake clock."""
 
-    def __init__(self, suite, store, speed, between=0.03):
+    concurrent = False
+
+    def __init__(self, speed, between):
         self.now = 0.0
-        super().__init__(suite, store, store.begin_suite("modelled", {}), NODE, clock=lambda: self.now)
         self.speed, self.between, self.executed = speed, between, []
 
-    def execute(self, trials):
+    def close(self):
+        pass
+
+    def run(self, trials, store, suite_id, watcher):
+        self.store, self.suite_id = store, suite_id
         for trial in trials:
             rng = np.random.default_rng([sum(map(ord, trial.framework)), trial.repeat])
             scale = self.speed[trial.framework] * np.exp(rng.normal(0, self.between))
@@ -38,6 +44,15 @@ class ModelledRun(runner.SuiteRun):
                                   ((started + datetime.timedelta(seconds=TRIAL_SECONDS)).isoformat(), run_id))
             self.now += TRIAL_SECONDS
             self.executed.append((trial.framework, trial.repeat))
+
+
+class ModelledRun(runner.SuiteRun):
+    """A SuiteRun through the modelled executor, on its fake clock."""
+
+    def __init__(self, suite, store, speed, between):
+        modelled = ModelledExecutor(speed, between)
+        super().__init__(suite, store, store.begin_suite("modelled", {}), modelled, clock=lambda: modelled.now)
+        self.executed = modelled.executed
 
 
 def modelled(tmp_path, speed, budget=1000, max_repeats=20, between=0.03):
@@ -98,7 +113,7 @@ def test_run_with_a_budget_end_to_end(tmp_path):
 
 
 def test_resume_of_a_budget_suite_looks_up_every_repeat_it_may_have_added():
-    from dlbench.cli import resumable
+    from dlbench.runner import resumable
     fixed = suites.build({}, {"workloads": ["mnist_mlp"], "frameworks": ["torch", "jax"], "repeats": 3})
     assert resumable(fixed, suites.plan(fixed)) == suites.plan(fixed)
     adaptive = suites.build({}, {"workloads": ["mnist_mlp"], "frameworks": ["torch", "jax"], "repeats": 3,

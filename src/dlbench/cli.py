@@ -5,7 +5,6 @@ import json
 import shlex
 import signal
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -47,27 +46,6 @@ StoreOption = typer.Option(DEFAULT_STORE, "--store", help="The SQLite results st
 JsonOption = typer.Option(False, "--json", help="Machine-readable output on stdout.")
 WideOption = typer.Option(False, "--wide", help="Every column: noise, step time, input share, RNN kernel, FLOP/s "
                                                 "and peak memory beside the verdict's figures.")
-
-
-def git_revision():
-    """dlbench's own revision when it runs from a git checkout, so results can be traced to the code."""
-    try:
-        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
-                                text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=Path(__file__).parent,
-                               capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if result.returncode != 0:
-        return None
-    return result.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
-
-
-def node_of(suite):
-    if suite.device == "gpu":
-        gpu = machine.gpus()
-        return {"host": machine.hostname(), "device": gpu[0]["name"] if gpu else "gpu"}
-    return {"host": machine.hostname(), "device": f"cpu: {machine.cpu_model()}"}
 
 
 @app.command()
@@ -130,45 +108,32 @@ def run(
         err.print("No --workloads or --suite given: running the bundled default suite (mnist_mlp, six frameworks, "
                   "small real data, 5 epochs, repeats added until the verdicts are decided, within 5 minutes).")
     try:
-        file_values = suites.load_file(suite_file) if suite_file else {}
-        suite = suites.build(file_values, flags)
-        trials = suites.plan(suite)
+        suite, trials, device_asked = runner.prepare(suite_file, flags)
+        runner.check_data(suite)
     except suites.SuiteError as exc:
         fail(str(exc))
-    if (flags["device"] or file_values.get("device")) == "auto":
+    except data.DataError as exc:
+        fail(str(exc), EXIT_BAD_INPUT if exc.bad_input else EXIT_FAILED)
+    if device_asked == "auto":
         err.print("--device auto: " + ("an NVIDIA GPU is visible: running on it." if suite.device == "gpu" else
                                        "no NVIDIA GPU is visible (nvidia-smi finds none): running on the CPU."))
-    for workload_id in (w for w in suite.workloads if not workloads.is_inference(w)):  # inference: generated input
-        try:
-            dataset = data.dataset_module(workloads.get(workload_id).SPEC.dataset)
-            dataset.ensure(suite.data)
-            if suite.samples:  # more samples than the data set has would fail every trial: refuse them now
-                dataset.load(suite.data, suite.samples, suite.seed)
-        except data.DataError as exc:
-            fail(str(exc), EXIT_BAD_INPUT if exc.bad_input else EXIT_FAILED)
-
-    cluster = None
-    if suite.executor == "ray":  # join the cluster before anything is recorded: a wrong address costs nothing
-        try:
-            cluster = ray_executor.connect(suite.ray_address or "auto")
-            ray_executor.check_fits(cluster, trials)
-        except ray_executor.RayError as exc:
-            if cluster is not None:
-                cluster.shutdown()
-            fail(str(exc), EXIT_FAILED)
+    try:
+        chosen = runner.connect(suite, trials)
+    except ray_executor.RayError as exc:
+        fail(str(exc), EXIT_FAILED)
 
     store = open_store(store_path)
     abandoned = store.close_abandoned()
     if abandoned:
         err.print(f"{abandoned} trial(s) left running by a dlbench process that no longer exists: recorded as "
                   "interrupted.")
-    done = store.completed(t.key for t in resumable(suite, trials)) if resume else {}
+    done = store.completed(t.key for t in runner.resumable(suite, trials)) if resume else {}
     if resume:
         err.print(f"--resume: {len(done)} trial(s) already have a result; running the other "
                   f"{len(suites.pending(trials, done))} planned" + (", then the budget's rounds." if suite.budget else
                                                                    "."))
     suite_id = store.begin_suite(suite.name, suites.as_config(suite), command=shlex.join(sys.argv),
-                                 dlbench_version=dlbench.__version__, git_revision=git_revision())
+                                 dlbench_version=dlbench.__version__, git_revision=runner.git_revision())
     signal.signal(signal.SIGINT, stop_once)
     signal.signal(signal.SIGTERM, stop_once)  # SIGTERM stops a suite the way Ctrl-C does
     interrupted, outcome = False, None
@@ -177,12 +142,11 @@ def run(
                       console=err, transient=as_json) as progress:
             watcher = ProgressWatcher(progress, f"suite {escape(suite.name)}", len(suites.pending(trials, done)))
             try:
-                outcome = runner.SuiteRun(suite, store, suite_id, node_of(suite), cluster, watcher).run(trials, done)
+                outcome = runner.SuiteRun(suite, store, suite_id, chosen, watcher).run(trials, done)
             except (executor.Interrupted, KeyboardInterrupt):  # in a trial, or between two
                 interrupted = True
             finally:
-                if cluster is not None:
-                    cluster.shutdown()
+                chosen.close()
     finally:  # whatever stopped it, the suite's row says when it ended
         store.finish_suite(suite_id)
 
@@ -196,9 +160,7 @@ def run(
         err.print("Interrupted: finished trials are kept; the running one is recorded as interrupted. "
                   "`dlbench run --resume` with the same options runs the rest.")
         raise typer.Exit(130)
-    latest = {r["trial_key"]: r for r in runs}  # a trial run again (Ray: lost with its node) counts by its last run
-    bad = [r for r in latest.values() if r["status"] not in ("ok", "skipped")]
-    if bad:
+    if runner.failed(runs):
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -208,14 +170,6 @@ def stop_once(signum, frame):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt()
-
-
-def resumable(suite, trials):
-    """The trials --resume looks up: the planned ones, and with a budget every repeat it may have added."""
-    if suite.budget is None:
-        return trials
-    firsts = {runner.identity(t): t for t in trials}.values()
-    return [t.again(repeat) for t in firsts for repeat in range(suite.max_repeats)]
 
 
 class ProgressWatcher(runner.Watcher):
@@ -381,7 +335,7 @@ def setup(framework_ids: List[str] = typer.Argument(..., metavar="FRAMEWORK...",
 def env(as_json: bool = JsonOption):
     """This machine: CPU, memory, GPUs, Python, dlbench and framework versions."""
     report = {"machine": machine.describe(), "gpus": machine.gpus(), "dlbench": dlbench.__version__,
-              "git_revision": git_revision(),
+              "git_revision": runner.git_revision(),
               "frameworks": [framework_status(f) for f in frameworks.FRAMEWORKS.values()]}
     if as_json:
         print(json.dumps(report, indent=2))

@@ -111,6 +111,27 @@ def run_trial(trial, store, suite_id, node, on_event=None):
 
 
 
+class LocalExecutor:
+    """One trial at a time on this machine (dlbench.runner's executor interface: `run(trials, store, suite_id,
+    watcher)` runs a batch to its end, `close()` releases what the executor holds; `concurrent`: a batch runs at
+    once)."""
+
+    concurrent = False
+
+    def __init__(self, node):
+        self.node = node  # this machine: host and device, recorded with every run
+
+    def run(self, trials, store, suite_id, watcher):
+        for trial in trials:
+            try:
+                run_trial(trial, store, suite_id, self.node, on_event=watcher.trial(trial))
+            finally:
+                watcher.done(trial)
+
+    def close(self):
+        pass
+
+
 class Worker:
     """One trial's fresh worker process and the pipe its events come on. `cpus`: the CPUs it may use (it pins its
     threads among them); `env`: variables added to its environment."""

@@ -212,12 +212,14 @@ class Attempt:
 
 
 class RayExecutor:
-    """Submits every trial as a task and writes what comes back into the store."""
+    """Submits every trial of a batch as a task and writes what comes back into the store (dlbench.runner's
+    executor interface: `run(trials, store, suite_id, watcher)` runs a batch to its end, `close()` leaves the
+    cluster; `concurrent`: a batch runs at once)."""
 
-    def __init__(self, ray, store, suite_id, progress_for=None, on_done=None):
-        self.ray, self.store, self.suite_id = ray, store, suite_id
-        self.progress_for = progress_for or (lambda trial: None)  # trial -> on_event callback, when it starts
-        self.on_done = on_done or (lambda trial: None)
+    concurrent = True
+
+    def __init__(self, ray):
+        self.ray = ray
         self.task = ray.remote(trial_task)
         self.env = {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_PREFIX)}
         self.running = {}  # ObjectRefGenerator -> Attempt
@@ -226,7 +228,9 @@ class RayExecutor:
             "NodeDiedError", "WorkerCrashedError", "LocalRayletDiedError", "ObjectLostError", "OwnerDiedError")
             if hasattr(ray.exceptions, name))
 
-    def run(self, trials):
+    def run(self, trials, store, suite_id, watcher):
+        self.store, self.suite_id = store, suite_id
+        self.progress_for, self.on_done = watcher.trial, watcher.done  # trial -> on_event callback; trial ended
         for trial in trials:
             self.submit(Attempt(trial))
         last_check = time.monotonic()
@@ -241,6 +245,9 @@ class RayExecutor:
         except KeyboardInterrupt:
             self.interrupt()
             raise executor.Interrupted() from None
+
+    def close(self):
+        self.ray.shutdown()
 
     def submit(self, attempt):
         options = {"num_returns": "streaming", "max_retries": 0, **resources(attempt.trial)}
@@ -349,11 +356,3 @@ class RayExecutor:
 def _node_id_in(message):
     found = re.search(r"node ID: ([0-9a-f]{16,})", message)
     return found.group(1) if found else None
-
-
-def run_trials(ray, trials, store, suite_id, progress_for=None, on_done=None):
-    """Run `trials` on the cluster `connect` joined; results go into `store` as they come. Disconnects at the end."""
-    try:
-        RayExecutor(ray, store, suite_id, progress_for, on_done).run(trials)
-    finally:
-        ray.shutdown()

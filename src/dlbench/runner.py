@@ -1,5 +1,11 @@
-"""A run of a suite: its planned trials through one executor (local: one at a time on this machine; ray: spread over
-a cluster), then, when the suite has a budget, more rounds of repeats for the rows whose verdict is undecided.
+"""A run of a suite: the suite and its plan from a suite file and flags, the data checked, an executor chosen (local:
+one at a time on this machine; ray: spread over a cluster), the planned trials through it, then, when the suite has
+a budget, more rounds of repeats for the rows whose verdict is undecided. `dlbench run` (cli.py) parses, calls
+these and prints.
+
+An executor has one interface, which executor.LocalExecutor and ray_executor.RayExecutor implement: `run(trials,
+store, suite_id, watcher)` runs a batch of trials to their end, recording them; `close()` releases what it holds;
+`concurrent` says whether a batch runs at once.
 
 Adaptive repeats decide each ranking in the least time: after the planned rounds, every row whose verdict against
 its comparison's fastest is not decided (dlbench.stats: faster, slower or equal within the margin), and that
@@ -11,11 +17,86 @@ from __future__ import annotations
 
 import datetime
 import statistics
+import subprocess
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from dlbench import executor, inference_summary, summary, workloads
+from dlbench import data, executor, inference_summary, machine, summary, workloads
 from dlbench import suite as suites
+
+FINE = ("ok", "skipped")  # the statuses of a suite that succeeded
+
+
+def prepare(suite_file, flags):
+    """(suite, planned trials, the device asked for) from a suite file (or a bundled suite's name; None: none) and
+    the flags over it; raises suite.SuiteError for bad input. The suite holds the device resolved: "auto" asked
+    becomes gpu or cpu."""
+    file_values = suites.load_file(suite_file) if suite_file else {}
+    suite = suites.build(file_values, flags)
+    return suite, suites.plan(suite), flags.get("device") or file_values.get("device")
+
+
+def check_data(suite):
+    """Every training workload's data is there (or downloadable) and holds the samples asked for; raises
+    data.DataError. More samples than the data set has would fail every trial: refused now."""
+    for workload_id in (w for w in suite.workloads if not workloads.is_inference(w)):  # inference: generated input
+        dataset = data.dataset_module(workloads.get(workload_id).SPEC.dataset)
+        dataset.ensure(suite.data)
+        if suite.samples:
+            dataset.load(suite.data, suite.samples, suite.seed)
+
+
+def node_of(suite):
+    """This machine as a run records it: host and the device the suite runs on."""
+    if suite.device == "gpu":
+        gpu = machine.gpus()
+        return {"host": machine.hostname(), "device": gpu[0]["name"] if gpu else "gpu"}
+    return {"host": machine.hostname(), "device": f"cpu: {machine.cpu_model()}"}
+
+
+def connect(suite, trials):
+    """The suite's executor, ready before anything is recorded: a wrong cluster address, or a cluster no node of
+    which can run the trials, costs nothing (ray_executor.RayError)."""
+    if suite.executor != "ray":
+        return executor.LocalExecutor(node_of(suite))
+    from dlbench import ray_executor
+    cluster = ray_executor.connect(suite.ray_address or "auto")
+    try:
+        ray_executor.check_fits(cluster, trials)
+    except ray_executor.RayError:
+        cluster.shutdown()
+        raise
+    return ray_executor.RayExecutor(cluster)
+
+
+def resumable(suite, trials):
+    """The trials --resume looks up: the planned ones, and with a budget every repeat it may have added."""
+    if suite.budget is None:
+        return trials
+    firsts = {identity(t): t for t in trials}.values()
+    return [t.again(repeat) for t in firsts for repeat in range(suite.max_repeats)]
+
+
+def failed(runs):
+    """The runs whose trial did not end ok or skipped, each trial counted by its last run (Ray: a trial lost with
+    its node is run again)."""
+    latest = {r["trial_key"]: r for r in runs}
+    return [r for r in latest.values() if r["status"] not in FINE]
+
+
+def git_revision():
+    """dlbench's own revision when it runs from a git checkout, so results can be traced to the code."""
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                                text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=Path(__file__).parent,
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    return result.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
 class Watcher:
@@ -66,24 +147,15 @@ def row_trials(row, first_trials):
 
 
 class SuiteRun:
-    """One invocation of `dlbench run`: its store, suite row and node, and the executor that runs its trials."""
+    """One invocation of `dlbench run`: its store and suite row, and the executor that runs its trials."""
 
-    def __init__(self, suite, store, suite_id, node, cluster=None, watcher=None, clock=time.monotonic):
-        self.suite, self.store, self.suite_id, self.node = suite, store, suite_id, node
-        self.cluster, self.watcher, self.clock = cluster, watcher or Watcher(), clock
+    def __init__(self, suite, store, suite_id, executor, watcher=None, clock=time.monotonic):
+        self.suite, self.store, self.suite_id, self.executor = suite, store, suite_id, executor
+        self.watcher, self.clock = watcher or Watcher(), clock
 
     def execute(self, trials):
         """Run one batch of trials to their end through the suite's executor."""
-        if self.cluster is not None:
-            from dlbench import ray_executor
-            ray_executor.RayExecutor(self.cluster, self.store, self.suite_id, self.watcher.trial,
-                                     self.watcher.done).run(trials)
-            return
-        for trial in trials:
-            try:
-                executor.run_trial(trial, self.store, self.suite_id, self.node, on_event=self.watcher.trial(trial))
-            finally:
-                self.watcher.done(trial)
+        self.executor.run(trials, self.store, self.suite_id, self.watcher)
 
     def run(self, planned, done=None):
         """The planned trials (those without a result in `done`, {key: run}, for --resume), then the adaptive
@@ -125,7 +197,7 @@ class SuiteRun:
                 return self.clock() - started + max(expected_seconds(by_trial.get(identity(t)), runs)
                                                     for t in trials) <= self.suite.budget
             # a cluster runs a round at once; here the trials go one at a time, each while it fits
-            batches = [order] if self.cluster is not None else [[t] for t in order]
+            batches = [order] if self.executor.concurrent else [[t] for t in order]
             for batch in batches:
                 if not fits(batch):
                     outcome.stopped = "budget"
