@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlbench.report.markup import esc
+from dlbench.report.markup import esc, md_heading
 from dlbench.report.sections import SECTIONS
 
 TITLE = "dlbench report"
@@ -69,9 +69,9 @@ def build(data):
             f'<meta name="generator" content="dlbench">\n<title>{TITLE}</title>\n<style>{CSS}</style>\n</head>\n'
             f'<body>\n<main>\n<h1>{TITLE}</h1>\n<nav class="toc">{nav}</nav>\n' + "\n".join(body) +
             "\n</main>\n</body>\n</html>\n")
-    md = [f"# {TITLE}"]
+    md = [md_heading(1, TITLE)]
     for s in sections:
-        md.append(f"## {s.title}\n\n{s.markdown}" if s.heading else s.markdown)
+        md.append(f"{md_heading(2, s.title)}\n\n{s.markdown}" if s.heading else s.markdown)
     return html, "\n\n".join(md) + "\n", sections
 
 

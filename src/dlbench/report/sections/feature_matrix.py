@@ -35,4 +35,4 @@ def build(data):
             f"the report, which may not be the one that ran the benchmarks). Documented: from the frameworks' "
             f"documentation as of {features.DOCUMENTED_AS_OF}. Hover a cell for what was run.")
     return Section("features", "Framework features", f"{table_html}<p class=\"note\">{esc(note)}</p>",
-                   f"{table_md}\n\n*{note}*")
+                   f"{table_md}\n\n{markup.md_note(note)}")

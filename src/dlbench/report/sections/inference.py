@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dlbench import render
 from dlbench.report import charts, markup
+from dlbench.report import data as report_data
 from dlbench.report.markup import Section, esc
 
 LATENCIES = ("latency_p50", "latency_p90", "latency_p99")
@@ -53,7 +54,7 @@ def build(data):
             for r in members:
                 series.setdefault(r["framework"], []).append((r["batch_size"], r["items_per_second"]))
             colors = {**charts.framework_colors(list(series)), **data.colors}
-            slug = workload + (f"-{index + 1}" if len(settings_list) > 1 else "")
+            slug = report_data.slug(workload) + (f"-{index + 1}" if len(settings_list) > 1 else "")
             chart = data.charts.add(f"{slug}-inference-throughput",
                                     charts.inference_throughput(workload, series, colors),
                                     f"{workload}: inference throughput", list(series))
@@ -67,5 +68,5 @@ def build(data):
             figure = markup.figure(chart)
             title = f"{workload} ({settings})" if settings else workload
             html += [f"<h3>{esc(title)}</h3>", table[0], f'<div class="charts">{figure[0]}</div>']
-            md += [f"### {title}", table[1], figure[1]]
+            md += [markup.md_heading(3, title), table[1], figure[1]]
     return Section("inference", "Inference", "\n".join(html), "\n\n".join(md), charts=names)

@@ -1,7 +1,7 @@
 """What the report holds, in one paragraph, and the environment warnings at a glance."""
 from __future__ import annotations
 
-from dlbench.report.markup import Section, esc
+from dlbench.report.markup import Section, esc, md_block, md_strong
 from dlbench.report.sections import environment
 
 
@@ -27,11 +27,11 @@ def build(data):
         f", filtered by {', '.join(f'{k} {v}' for k, v in data.filters.items())}" if data.filters else "") + \
         f"; generated {data.generated_at}."
     html = [f'<p class="lead">{esc(text)}</p>', f'<p class="source">{esc(source)}</p>']
-    md = [text, source]
+    md = [md_block(text), md_block(source)]
     found = environment.warnings(data)
     if found:
         line = (f"{len(found)} environment warning{'s' if len(found) != 1 else ''}: compared runs differ in "
                 f"environment (see Environment).")
         html.append(f'<p class="warn-line"><a href="#environment-warnings">{esc(line)}</a></p>')
-        md.append(f"**{line}**")
+        md.append(md_strong(line))
     return Section("overview", "Overview", "\n".join(html), "\n\n".join(md), heading=False)

@@ -92,7 +92,8 @@ def build_group(data, group):
         list_html, list_md = markup.bullet_list(lines, cls="time-to-target")
         html += [f"<h4>Time to {esc(metric)} {esc('/'.join(f'{t:g}' for t in targets))}</h4>", list_html,
                  f'<p class="note">{esc(note)}</p>']
-        md += [f"**Time to {metric} {'/'.join(f'{t:g}' for t in targets)}**", list_md, f"*{note}*"]
+        md += [markup.md_strong(f"Time to {metric} {'/'.join(f'{t:g}' for t in targets)}"), list_md,
+               markup.md_note(note)]
     return "\n".join(html), "\n\n".join(md), [c.name for c in made]
 
 
@@ -104,6 +105,6 @@ def build(data):
         body_html, body_md, made = build_group(data, group)
         html.append(f'<section class="workload" id="workload-{esc(group.slug)}"><h3>{esc(group.title)}</h3>'
                     f"{body_html}</section>")
-        md.append(f"### {group.title}\n\n{body_md}")
+        md.append(f"{markup.md_heading(3, group.title)}\n\n{body_md}")
         names += made
     return Section("workloads", "Per workload", "\n".join(html), "\n\n".join(md), charts=names)
