@@ -426,31 +426,39 @@ def show_texts(runs, samples, as_json):
 
 @app.command(name="export")
 def export_(
-    fmt: str = typer.Option("csv", "--format", help="csv, parquet, or seed-csv (one CSV per run)."),
-    destination: Optional[Path] = typer.Option(None, "--out", help="File (csv, parquet) or folder (seed-csv)."),
+    fmt: str = typer.Option("csv", "--format", help="csv or parquet (one file per table, and manifest.json), or "
+                                                    "seed-csv (one CSV per run)."),
+    destination: Optional[Path] = typer.Option(None, "--out", help="The folder (default results/export, or "
+                                                                   "results/runs for seed-csv)."),
     workload_ids: Optional[List[str]] = FilterWorkloads,
     framework_ids: Optional[List[str]] = FilterFrameworks,
     status: Optional[List[str]] = FilterStatus,
     suite: Optional[str] = FilterSuite,
     store_path: Path = StoreOption,
 ):
-    """Raw rows: one per epoch with its run's identity (csv, parquet), or the seed logger's CSV per run."""
-    formats = ("csv", "parquet", "seed-csv")
+    """The store's tables (runs, epochs, inference, verify, environment, ...; docs/export.md) as CSV or Parquet
+    files, or the seed logger's CSV per run."""
+    formats = exporting.FORMATS + ("seed-csv",)
     if fmt not in formats:
         fail(f"unknown format {fmt!r}: choose from {', '.join(formats)}")
     store = open_store(store_path, must_exist=True)
-    runs, epochs_by_run, _ = select_runs(store, workload_ids, framework_ids, status, suite)
+    runs, epochs_by_run, filters = select_runs(store, workload_ids, framework_ids, status, suite)
     if fmt == "seed-csv":
         written = exporting.write_seed_csvs(runs, epochs_by_run, destination or Path("results") / "runs")
         err.print(f"{len(written)} run CSV files in {destination or Path('results') / 'runs'}")
         return
-    destination = destination or Path("results") / f"dlbench.{'csv' if fmt == 'csv' else 'parquet'}"
-    records = exporting.rows(runs, epochs_by_run)
+    from dlbench import tables
+
+    destination = destination or Path("results") / "export"
+    workload_filter = names(workload_ids)
+    verified = [r for r in store.verify_results() if not workload_filter or r["workload"] in workload_filter]
+    built = tables.build(store, runs, verified)
     try:
-        (exporting.write_csv if fmt == "csv" else exporting.write_parquet)(records, destination)
+        exporting.write(built, destination, fmt, source=store_path, filters=filters)
     except exporting.ExportError as exc:
         fail(str(exc), EXIT_FAILED)
-    err.print(f"{len(records)} rows written to {destination}")
+    err.print(f"{', '.join(f'{name} {table.num_rows}' for name, table in built.items())} rows written to "
+              f"{destination} ({fmt}, layout {tables.LAYOUT_VERSION})")
 
 
 register_report_commands(app)
