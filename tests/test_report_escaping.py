@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 from conftest import copy_store, dlbench
+from report_helpers import fixture_store
 from markdown_it import MarkdownIt
 
 from dlbench.store import Store
@@ -86,3 +87,24 @@ def test_hostile_store_text_is_inert_in_markdown_and_html(kind, request, tmp_pat
 
     page = assert_inert((tmp_path / "out" / "report.html").read_text())
     assert [b for b in page.blocks if SHOWN in b]
+
+
+def test_compare_page_escapes_hostile_store_text(tmp_path):
+    """dlbench compare --html on two stores whose framework, workload, host, suite and error texts are hostile."""
+    sides = []
+    for name, scale in (("old", {}), ("new", {"torch": 0.5})):
+        path = fixture_store(tmp_path / f"{name}.sqlite", suite_name=HOSTILE, scale=scale)
+        db = sqlite3.connect(path)
+        db.execute("UPDATE runs SET node_host = ?", (HOSTILE,))
+        db.execute("UPDATE runs SET framework = ? WHERE framework = 'jax'", (HOSTILE,))
+        db.execute("UPDATE runs SET workload = ? WHERE workload = 'toy_cnn'", (HOSTILE + name,))
+        db.commit()
+        db.close()
+        sides.append(path)
+    result = dlbench("compare", *sides, "--html", tmp_path / "compare.html")
+    assert result.returncode == 0, result.stderr
+    found = assert_inert((tmp_path / "compare.html").read_text())
+    assert not [tag for tag, _ in found.tags if tag == "img"]
+    rows = [b for b in found.blocks if b == SHOWN]  # the hostile framework's cell, whole
+    assert rows and any("faster" in b for b in found.blocks)
+    assert [b for b in found.blocks if b.startswith("Only in A") and SHOWN + "old" in b]
