@@ -208,7 +208,8 @@ def inference_results(store, runs):
                     "batch_size": row.batch_size, "items_per_second": ips.estimate, "ci_low": ips.low,
                     "ci_high": ips.high, "ratio": ratio.estimate if ratio else None,
                     "ratio_low": ratio.low if ratio else None, "ratio_high": ratio.high if ratio else None,
-                    "fastest": row.fastest, "verdict": row.verdict, "latency_p50": row.latency_p50,
+                    "fastest": row.fastest, "verdict": row.verdict,
+                    "verdict_reason": row.verdict_reason, "latency_p50": row.latency_p50,
                     "latency_p90": row.latency_p90, "latency_p99": row.latency_p99,
                     "first_result_seconds": row.first_result_seconds, "peak_host_bytes": row.peak_host_bytes,
                     "check_ok": row.check_ok, "max_relative_error": row.max_relative_error})

@@ -1,5 +1,5 @@
 """Per workload (and compared settings): the summary table, steady-state epoch time as bars with 95% CI error bars,
-validation accuracy (or loss) per epoch, one line per framework, and time to accuracy."""
+and time to accuracy (validation accuracy or loss against training time, one line per framework)."""
 from __future__ import annotations
 
 from dlbench import render
@@ -66,9 +66,7 @@ def build_group(data, group):
     bars = data.charts.add(f"{group.slug}-epoch-time", charts.epoch_time_bars(group, data.colors),
                            f"{group.title}: steady-state epoch time (95% CI)", group.frameworks)
     made.append(bars)
-    figure, shown = charts.learning_curves(group, data.colors, against="epoch")
-    made.append(data.charts.add(f"{group.slug}-{group.metric}-per-epoch", figure,
-                                f"{group.title}: {group.metric_label} per epoch", shown))
+    # the curves per epoch are in "Do they learn the same?" (sections.learning)
     figure, shown = charts.learning_curves(group, data.colors, against="time")
     made.append(data.charts.add(f"{group.slug}-time-to-{group.metric}", figure,
                                 f"{group.title}: {group.metric_label} against training time", shown))
