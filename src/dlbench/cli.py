@@ -289,7 +289,7 @@ def list_(as_json: bool = JsonOption):
         environment = f["environment"]
         if environment and environment["state"] != "ready":
             colour = "yellow" if environment["state"] == "not set up" else "red"
-            state = f"[{colour}]{environment['state']}[/{colour}]: {escape(environment['detail'])}"
+            state = f"[{colour}]{escape(environment['message'])}[/{colour}]"
         else:
             state = f"[green]{versions}[/green]" if f["installed"] else \
                 f"[red]not installed[/red]: {escape(f['install'])}"
@@ -306,7 +306,8 @@ def framework_status(framework):
     environment = None
     if framework.environment is not None:  # ready / not set up / cannot be set up here, with its folder or why
         state, detail = environments.state(framework)
-        environment = {"state": state, "detail": detail, "python": framework.environment.python}
+        environment = {"state": state, "detail": detail, "python": framework.environment.python,
+                       "message": environments.readiness(framework)[1]}
     return {"id": framework.id, "title": framework.title, "installed": not missing,
             "version": main if not missing else None, "versions": versions, "missing": missing,
             "install": framework.install_hint(), "environment": environment}
@@ -363,8 +364,12 @@ def env(as_json: bool = JsonOption):
     out.print(f"python    {m['python']};  dlbench {report['dlbench']} ({report['git_revision'] or 'not a checkout'})",
               highlight=False)
     for f in report["frameworks"]:
-        versions = ", ".join(f"{k} {v}" for k, v in f["versions"].items()) if f["installed"] else \
-            f"not installed: {f['install']}"
+        environment = f["environment"]
+        if environment and environment["state"] != "ready":  # the same line as dlbench list's
+            versions = environment["message"]
+        else:
+            versions = ", ".join(f"{k} {v}" for k, v in f["versions"].items()) if f["installed"] else \
+                f"not installed: {f['install']}"
         out.print(f"  {f['id']:<18} {versions}", highlight=False)
 
 
