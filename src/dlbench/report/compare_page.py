@@ -37,10 +37,12 @@ def build(result):
     """The page's HTML."""
     rows = result["rows"]
     settings = [", ".join(f"{k} {row[k]}" for k in SHOWN_SETTINGS if row.get(k) is not None) for row in rows]
+    shared = len(set(settings)) == 1  # said once above the table instead of in every row
     table_rows = []
     for row, said in zip(rows, settings):
         verdict = row["verdict"]
-        table_rows.append([Cell(_ident(row, "workload"), cls="rowhead"), _ident(row, "framework"), said,
+        table_rows.append([Cell(_ident(row, "workload"), cls="rowhead"), _ident(row, "framework"),
+                           *([] if shared else [said]),
                            f"{row.get('runs_a', '-')} / {row.get('runs_b', '-')}", _seconds(row["a"]),
                            _seconds(row["b"]), _ratio(row["ratio"]),
                            Cell(row["text"], cls=f"verdict-{verdict}".replace(" ", "-"),
@@ -52,8 +54,10 @@ def build(result):
         f"B is faster on {counts['faster']}, slower on {counts['slower']}, equal within ±{stats.MARGIN:.0%} on "
         f"{counts['equivalent']}, tied on {counts['tie']}, no verdict on {counts['inconclusive']}; only in A: "
         f"{len(result['only_a'])}, only in B: {len(result['only_b'])}.", cls="tally"))
+    if rows and shared and settings[0]:
+        parts.append(markup.paragraph(f"Settings of every row: {settings[0]}.", cls="settings"))
     if rows:
-        parts.append(markup.table(["workload", "framework", "settings", "runs A / B", "A s/epoch [95% CI]",
+        parts.append(markup.table(["workload", "framework", *([] if shared else ["settings"]), "runs A / B", "A s/epoch [95% CI]",
                                    "B s/epoch [95% CI]", "B / A [95% CI]", "B is"], table_rows, cls="compare"))
     notes = []
     if result["left_out"]:

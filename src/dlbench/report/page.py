@@ -53,6 +53,7 @@ figure.chart { margin: 8px 0; flex: 1 1 480px; max-width: 620px; }
 figure.chart svg { width: 100%; height: auto; display: block; }
 figcaption { font-size: 12px; color: var(--muted); }
 td.verdict-faster { background: #e3f4e8; }
+td.verdict-equivalent { background: #eef5fb; }
 td.verdict-slower { background: #fde7e7; }
 td.verdict-tie, td.verdict-inconclusive { background: #fff4d6; }
 .flag { background: #fde7e7; border: 1px solid #e0a0a0; border-radius: 6px; padding: 8px 14px; margin: 8px 0;
