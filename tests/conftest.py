@@ -29,3 +29,40 @@ def dlbench(*args, cwd=None, timeout=900):
     """Run the real command line in a subprocess, as a user would."""
     return subprocess.run([sys.executable, "-m", "dlbench.cli", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, timeout=timeout)
+
+
+# Small real stores, made once per test session by the real CLI and shared: a test that changes one works on a copy
+# (copy_store). Training: torch on synthetic mnist_mlp, 2 repeats of 2 epochs (~15 s); inference: resnet50_features
+# in torch and ONNX Runtime (exported from torch), 2 images at batch size 1, 2 repeats (~30 s).
+@pytest.fixture(scope="session")
+def training_store(tmp_path_factory):
+    require_framework("torch")
+    path = tmp_path_factory.mktemp("training-store") / "train.sqlite"
+    result = dlbench("run", "--frameworks", "torch", "--workloads", "mnist_mlp", "--data", "synthetic", "--samples",
+                     512, "--epochs", 2, "--repeats", 2, "--threads", 1, "--store", path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return path
+
+
+@pytest.fixture(scope="session")
+def inference_store(tmp_path_factory):
+    require_framework("torch")
+    require_framework("onnxruntime")
+    path = tmp_path_factory.mktemp("inference-store") / "infer.sqlite"
+    result = dlbench("run", "--workloads", "resnet50_features", "--frameworks", "torch,onnxruntime", "--compile",
+                     "none", "--device", "cpu", "--samples", 2, "--batch-size", 1, "--epochs", 2, "--threads", 1,
+                     "--repeats", 2, "--store", path, timeout=1500)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return path
+
+
+def copy_store(path, folder):
+    """A copy of a store (WAL checkpointed first) that a test may change."""
+    import sqlite3
+    target = Path(folder) / Path(path).name
+    source = sqlite3.connect(path)
+    copy = sqlite3.connect(target)
+    source.backup(copy)
+    source.close()
+    copy.close()
+    return target

@@ -303,10 +303,12 @@ def test_export_makes_its_folder_and_refuses_paths_it_cannot_write(tmp_path, rea
     assert fault_cli(*FAULT_RUN, "--samples", "200", "--store", store).returncode == 0
     exported = fault_cli("export", "--store", store, cwd=tmp_path)  # no results/ folder there yet
     assert exported.returncode == 0, exported.stderr
-    assert (tmp_path / "results" / "dlbench.csv").read_text().count("\n") == 2  # the header and one epoch
-    check_one_line_error(fault_cli("export", "--store", store, "--out", tmp_path), 2, "is a folder: give --out a file")
-    check_one_line_error(fault_cli("export", "--store", store, "--out", read_only_folder / "x.csv"), 2,
-                         "cannot create files in", "choose another --out")
+    assert (tmp_path / "results" / "export" / "epochs.csv").read_text().count("\n") == 2  # the header, one epoch
+    (tmp_path / "a_file").write_text("")
+    check_one_line_error(fault_cli("export", "--store", store, "--out", tmp_path / "a_file"), 2,
+                         "is a file, not a folder", "choose another --out")
+    check_one_line_error(fault_cli("export", "--store", store, "--out", read_only_folder / "tables"), 2,
+                         "Read-only file system", "choose another --out")
     check_one_line_error(fault_cli("export", "--store", store, "--format", "seed-csv", "--out",
                                    read_only_folder / "runs"), 2, "Read-only file system", "choose another --out")
 

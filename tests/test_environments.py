@@ -1,6 +1,8 @@
 """Per-framework environments (dlbench.environments): a real venv made by real pip, reused when ready, rebuilt
 when its recipe changes, and one-line errors when the interpreter or a system library is missing."""
+import json
 import os
+import re
 import subprocess
 import sys
 
@@ -124,3 +126,16 @@ def test_a_trial_of_a_framework_not_set_up_is_skipped_with_the_command(folder, t
     from dlbench.store import Store
     (run,) = Store(store).runs()
     assert run["status"] == "skipped" and "dlbench setup mxnet" in run["error"], (result.stderr, run["error"])
+
+
+def test_list_and_env_say_the_same_about_a_legacy_environment():
+    """One function (environments.readiness) words an environment that is not ready, for both commands."""
+    listing = json.loads(dlbench("list", "--json").stdout)
+    messages = {f["id"]: f["environment"]["message"] for f in listing["frameworks"]
+                if f["environment"] and f["environment"]["state"] != "ready"}
+    if not messages:
+        pytest.skip("every legacy environment is set up here: nothing to compare")
+    listed, shown = dlbench("list").stdout, dlbench("env").stdout
+    for framework_id, message in messages.items():
+        assert re.search(rf"^{re.escape(framework_id)}\s+{re.escape(message)}", listed, re.M), message
+        assert re.search(rf"^\s+{re.escape(framework_id)}\s+{re.escape(message)}", shown, re.M), message

@@ -91,11 +91,11 @@ def test_results_and_exports_read_the_same_store(suite):
     listed = dlbench("results", "--store", store_path, "--runs", "--json", "--status", "ok")
     assert len(json.loads(listed.stdout)) == sum(r["status"] == "ok" for r in suite["runs"])
 
-    assert dlbench("export", "--format", "csv", "--out", folder / "all.csv", "--store", store_path).returncode == 0
-    with open(folder / "all.csv") as f:
+    assert dlbench("export", "--format", "csv", "--out", folder / "export", "--store", store_path).returncode == 0
+    with open(folder / "export" / "epochs.csv") as f:
         records = list(csv.DictReader(f))
     assert len(records) == sum(len(e) for e in suite["epochs"].values())
-    assert {"framework", "epoch", "train_seconds", "val_accuracy", "node_host"} <= set(records[0])
+    assert {"framework", "epoch", "train_seconds", "val_accuracy", "run_id"} <= set(records[0])
 
     assert dlbench("export", "--format", "seed-csv", "--out", folder / "runs", "--store", store_path).returncode == 0
     files = sorted((folder / "runs").glob("*.csv"))
@@ -106,8 +106,7 @@ def test_results_and_exports_read_the_same_store(suite):
     elapsed = [float(r["elapsed"]) for r in seed_rows]
     assert len(seed_rows) == EPOCHS and elapsed == sorted(elapsed) and elapsed[0] > 0
 
-    pytest.importorskip("pyarrow")
-    assert dlbench("export", "--format", "parquet", "--out", folder / "all.parquet",
+    assert dlbench("export", "--format", "parquet", "--out", folder / "parquet",
                    "--store", store_path).returncode == 0
     import pyarrow.parquet
-    assert pyarrow.parquet.read_table(folder / "all.parquet").num_rows == len(records)
+    assert pyarrow.parquet.read_table(folder / "parquet" / "epochs.parquet").num_rows == len(records)

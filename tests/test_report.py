@@ -11,6 +11,7 @@ from report_helpers import (FAIL_REASON, NODE, SKIP_REASON, add_run, fixture_sto
 from dlbench import stats
 from dlbench.report import data as report_data
 from dlbench.report import page, prices
+from dlbench.report.markup import md_escape
 from dlbench.report.sections import SECTIONS, cost, environment, fastest, inference
 from dlbench.store import Store
 
@@ -68,22 +69,22 @@ def test_report_writes_html_markdown_and_every_chart_as_png_and_svg(written):
 
 def test_markdown_says_who_is_fastest_and_why_cells_are_empty(written):
     root, _ = written
-    md = (root / "out" / "report.md").read_text()
-    assert re.search(r"- torch is \d+\.\d\dx \[\d+\.\d\d, \d+\.\d\d\] faster than jax on mnist_mlp\.", md)
-    assert re.search(r"- torch and keras-jax are equal within ±5% on mnist_mlp: torch is 1\.00x \[0\.\d\d, 1\.\d\d\] "
+    md = (root / "out" / "report.md").read_text()  # brackets escaped: a stored [ never starts a link
+    assert re.search(r"- torch is \d+\.\d\dx \\\[\d+\.\d\d, \d+\.\d\d\] faster than jax on mnist_mlp\.", md)
+    assert re.search(r"- torch and keras-jax are equal within ±5% on mnist_mlp: torch is 1\.00x \\\[0\.\d\d, 1\.\d\d\] "
                      r"faster, an interval inside the margin\.", md)
     # A shared first place is never headlined as one framework's win.
     assert "On mnist_mlp, torch, keras-jax share first place" in md
-    assert re.search(r"- jax is 1\.\d\dx \[\d\.\d\d, \d\.\d\d\] faster than torch on toy_cnn\.", md)
+    assert re.search(r"- jax is 1\.\d\dx \\\[\d\.\d\d, \d\.\d\d\] faster than torch on toy_cnn\.", md)
     assert "Fastest in 2 comparisons: " in md and "mnist_mlp (shared)" in md
     # The matrix row of mnist_mlp: failed and skipped cells say why, with the stored error.
     matrix_row = next(line for line in md.splitlines() if line.startswith("| mnist_mlp |"))
-    assert f"failed ({FAIL_REASON})" in matrix_row
-    assert f"skipped ({SKIP_REASON})" in matrix_row
+    assert md_escape(f"failed ({FAIL_REASON})") in matrix_row
+    assert md_escape(f"skipped ({SKIP_REASON})") in matrix_row
     assert "1.00 (fastest)" in matrix_row and " equal ±5%;" in matrix_row
     cifar_row = next(line for line in md.splitlines() if line.startswith("| toy_cnn |"))
     assert cifar_row.count("not run") == 3  # keras-jax, tensorflow and keras-tensorflow have no toy_cnn runs
-    assert f"tensorflow has no result on mnist_mlp: failed ({FAIL_REASON})." in md
+    assert md_escape(f"tensorflow has no result on mnist_mlp: failed ({FAIL_REASON}).") in md
 
 
 def test_matrix_cells_in_html_carry_status_and_reason(written):
@@ -198,7 +199,7 @@ def test_sections_are_a_list_and_inference_renders_only_with_results(tmp_path):
                              first_result_seconds=4.25, check_ok=True, max_relative_error=2.5e-6)
     data.charts = type(data.charts)()  # a fresh page's charts
     section = inference.build(data)
-    assert "| onnxruntime | 8 | 80.0 [78.0, 82.5] | 1.50 [1.25, 1.75] | 100 | 120 | 200 | 4.25 | ok (2.5e-06) |" \
+    assert "| onnxruntime | 8 | 80.0 \\[78.0, 82.5] | 1.50 \\[1.25, 1.75] | 100 | 120 | 200 | 4.25 | ok (2.5e-06) |" \
         in section.markdown
 
 

@@ -116,3 +116,12 @@ def test_legacy_frameworks_are_documented_never_probed(tmp_path):
             cell = row["cells"][framework_id]
             assert cell["source"] == "documented" and cell["value"] != "unknown", (row["key"], framework_id)
             assert cell["detail"] == "documented (as of its last releases)"
+
+
+def test_torch_onnx_export_is_probed_the_way_dlbench_exports():
+    """dlbench's ONNX Runtime and OpenVINO runs export from torch with the TorchScript exporter: the matrix's torch
+    cell says whether that path works here, not whether torch's default (dynamo, needing onnxscript) does."""
+    require_framework("torch")
+    require_framework("onnxruntime")
+    onnx = features.run_probe("torch")["onnx"]
+    assert onnx["value"] == "yes" and onnx["detail"].startswith("dlbench's export path"), onnx

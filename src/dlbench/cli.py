@@ -276,7 +276,7 @@ def list_(as_json: bool = JsonOption):
         environment = f["environment"]
         if environment and environment["state"] != "ready":
             colour = "yellow" if environment["state"] == "not set up" else "red"
-            state = f"[{colour}]{environment['state']}[/{colour}]: {escape(environment['detail'])}"
+            state = f"[{colour}]{escape(environment['message'])}[/{colour}]"
         else:
             state = f"[green]{versions}[/green]" if f["installed"] else \
                 f"[red]not installed[/red]: {escape(f['install'])}"
@@ -293,7 +293,8 @@ def framework_status(framework):
     environment = None
     if framework.environment is not None:  # ready / not set up / cannot be set up here, with its folder or why
         state, detail = environments.state(framework)
-        environment = {"state": state, "detail": detail, "python": framework.environment.python}
+        environment = {"state": state, "detail": detail, "python": framework.environment.python,
+                       "message": environments.readiness(framework)[1]}
     return {"id": framework.id, "title": framework.title, "installed": not missing,
             "version": main if not missing else None, "versions": versions, "missing": missing,
             "install": framework.install_hint(), "environment": environment}
@@ -350,8 +351,12 @@ def env(as_json: bool = JsonOption):
     out.print(f"python    {m['python']};  dlbench {report['dlbench']} ({report['git_revision'] or 'not a checkout'})",
               highlight=False)
     for f in report["frameworks"]:
-        versions = ", ".join(f"{k} {v}" for k, v in f["versions"].items()) if f["installed"] else \
-            f"not installed: {f['install']}"
+        environment = f["environment"]
+        if environment and environment["state"] != "ready":  # the same line as dlbench list's
+            versions = environment["message"]
+        else:
+            versions = ", ".join(f"{k} {v}" for k, v in f["versions"].items()) if f["installed"] else \
+                f"not installed: {f['install']}"
         out.print(f"  {f['id']:<18} {versions}", highlight=False)
 
 
@@ -417,38 +422,44 @@ def show_texts(runs, samples, as_json):
 
 @app.command(name="export")
 def export_(
-    fmt: str = typer.Option("csv", "--format", help="csv, parquet, or seed-csv (one CSV per run)."),
-    destination: Optional[Path] = typer.Option(None, "--out", help="File (csv, parquet) or folder (seed-csv)."),
+    fmt: str = typer.Option("csv", "--format", help="csv or parquet (one file per table, and manifest.json), or "
+                                                    "seed-csv (one CSV per run)."),
+    destination: Optional[Path] = typer.Option(None, "--out", help="The folder (default results/export, or "
+                                                                   "results/runs for seed-csv)."),
     workload_ids: Optional[List[str]] = FilterWorkloads,
     framework_ids: Optional[List[str]] = FilterFrameworks,
     status: Optional[List[str]] = FilterStatus,
     suite: Optional[str] = FilterSuite,
     store_path: Path = StoreOption,
 ):
-    """Raw rows: one per epoch with its run's identity (csv, parquet), or the seed logger's CSV per run."""
-    formats = ("csv", "parquet", "seed-csv")
+    """The store's tables (runs, epochs, inference, verify, environment, ...; docs/export.md) as CSV or Parquet
+    files, or the seed logger's CSV per run."""
+    formats = exporting.FORMATS + ("seed-csv",)
     if fmt not in formats:
         fail(f"unknown format {fmt!r}: choose from {', '.join(formats)}")
     store = open_store(store_path, must_exist=True)
-    runs, epochs_by_run, _ = select_runs(store, workload_ids, framework_ids, status, suite)
-    default = Path("results") / ("runs" if fmt == "seed-csv" else f"dlbench.{'csv' if fmt == 'csv' else 'parquet'}")
-    destination = destination or default
+    runs, epochs_by_run, filters = select_runs(store, workload_ids, framework_ids, status, suite)
+    destination = destination or Path("results") / ("runs" if fmt == "seed-csv" else "export")
     try:  # its folder made (as report makes its own), or one line that says why not
+        paths.make_folder(destination, "--out")
         if fmt == "seed-csv":
-            paths.make_folder(destination, "--out")
             written = exporting.write_seed_csvs(runs, epochs_by_run, destination)
             err.print(f"{len(written)} run CSV files in {destination}")
             return
-        paths.output_file(destination, "--out")
-        records = exporting.rows(runs, epochs_by_run)
-        (exporting.write_csv if fmt == "csv" else exporting.write_parquet)(records, destination)
+        from dlbench import tables
+
+        workload_filter = names(workload_ids)
+        verified = [r for r in store.verify_results() if not workload_filter or r["workload"] in workload_filter]
+        built = tables.build(store, runs, verified)
+        exporting.write(built, destination, fmt, source=store_path, filters=filters)
     except paths.PathError as exc:
         fail(str(exc))
     except exporting.ExportError as exc:
         fail(str(exc), EXIT_FAILED)
     except OSError as exc:  # a full disk, say, while writing
         fail(f"cannot write {destination} ({exc.strerror or exc}): choose another --out", EXIT_FAILED)
-    err.print(f"{len(records)} rows written to {destination}")
+    err.print(f"{', '.join(f'{name} {table.num_rows}' for name, table in built.items())} rows written to "
+              f"{destination} ({fmt}, layout {tables.LAYOUT_VERSION})")
 
 
 register_report_commands(app)

@@ -158,6 +158,12 @@ def state(framework):
     return "not set up", "dlbench setup %s" % framework.id
 
 
+def readiness(framework):
+    """(state, the one line every command shows for it): `dlbench list` and `dlbench env` say the same."""
+    found, detail = state(framework)
+    return found, "%s: %s" % (found, detail)
+
+
 def worker_variables(framework):
     """What a worker in this environment needs: this dlbench package alone on its path (never the parent's
     site-packages, whose numpy and frameworks would shadow the environment's), the library links, the framework's

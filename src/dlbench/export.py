@@ -1,16 +1,17 @@
-"""Raw rows out of the store: one row per epoch with its run's identity, as CSV or Parquet, and one CSV per run in
-the shape of the seed project's 20-line Keras logger (epoch, elapsed, loss, acc, val_loss, val_acc)."""
+"""The store's tables (dlbench.tables) out as files people load, and back: one file per table, Parquet or CSV, with
+a manifest.json naming the layout version, the tables, their files and columns (docs/export.md); and one CSV per
+run in the shape of the seed project's 20-line Keras logger (epoch, elapsed, loss, acc, val_loss, val_acc)."""
 from __future__ import annotations
 
 import csv
+import datetime
 import json
 from pathlib import Path
 
-RUN_COLUMNS = ("run_id", "suite_id", "workload", "framework", "repeat", "status", "device", "data", "samples",
-               "batch_size", "threads", "precision", "compile", "tier", "node_host", "node_device", "params_total",
-               "framework_versions")
-EPOCH_COLUMNS = ("epoch", "warmup", "train_seconds", "input_seconds", "call_seconds", "eval_seconds", "samples_per_second", "loss", "accuracy",
-                 "val_loss", "val_accuracy")
+import dlbench
+
+FORMATS = ("parquet", "csv")
+MANIFEST = "manifest.json"
 SEED_COLUMNS = ("epoch", "elapsed", "loss", "acc", "val_loss", "val_acc")
 
 
@@ -18,36 +19,64 @@ class ExportError(Exception):
     pass
 
 
-def rows(runs, epochs_by_run):
-    """One dict per epoch (a run without epochs, e.g. skipped, still gets one row with empty epoch fields)."""
-    out = []
-    for run in runs:
-        base = {"run_id": run["id"], "suite_id": run["suite_id"], "workload": run["workload"],
-                "framework": run["framework"], "repeat": run["repeat"], "status": run["status"],
-                **{k: run["settings"].get(k) for k in RUN_COLUMNS if k in run["settings"]},
-                "node_host": run["node_host"], "node_device": run["node_device"], "params_total": run["params_total"],
-                "framework_versions": json.dumps(run["env"].get("imported", {}), sort_keys=True)}
-        for epoch in epochs_by_run.get(run["id"]) or [{}]:
-            out.append({**base, **{k: epoch.get(k) for k in EPOCH_COLUMNS}})
-    return out
+def write(tables, folder, fmt, source=None, filters=None):
+    """Write each table to FOLDER/<table>.<fmt> and the manifest; returns the paths written, the manifest last."""
+    import pyarrow.csv
+    import pyarrow.parquet
+
+    from dlbench import tables as tables_module  # pyarrow: imported by the commands that need it, not by every one
+
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}: choose from {', '.join(FORMATS)}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written, listed = [], {}
+    for name, table in tables.items():
+        path = folder / f"{name}.{fmt}"
+        table = table.replace_schema_metadata({**table.schema.metadata, b"dlbench.version": dlbench.__version__})
+        if fmt == "parquet":
+            pyarrow.parquet.write_table(table, path)
+        else:
+            pyarrow.csv.write_csv(table, path)
+        written.append(path)
+        listed[name] = {"file": path.name, "rows": table.num_rows,
+                        "columns": {field.name: str(field.type) for field in table.schema}}
+    manifest = {"layout": "dlbench-export", "layout_version": tables_module.LAYOUT_VERSION,
+                "dlbench_version": dlbench.__version__, "format": fmt, "store": str(source) if source else None,
+                "filters": dict(filters or {}),
+                "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                "tables": listed}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    return written + [folder / MANIFEST]
 
 
-def write_csv(records, path):
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=RUN_COLUMNS + EPOCH_COLUMNS)
-        writer.writeheader()
-        writer.writerows(records)
+def read(folder):
+    """{table name: pyarrow.Table} of an export folder, typed by the schemas of the layout it was written in."""
+    import pyarrow.csv
+    import pyarrow.parquet
 
+    from dlbench import tables as tables_module
 
-def write_parquet(records, path):
+    folder = Path(folder)
     try:
-        import pyarrow
-        import pyarrow.parquet
-    except ImportError:
-        raise ExportError("Parquet export needs pyarrow: pip install 'dlbench[parquet]'") from None
-    columns = RUN_COLUMNS + EPOCH_COLUMNS
-    table = pyarrow.table({c: [r[c] for r in records] for c in columns})
-    pyarrow.parquet.write_table(table, path)
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"{folder} is not a dlbench export (no readable {MANIFEST}: {exc})") from None
+    if manifest.get("layout_version") != tables_module.LAYOUT_VERSION:
+        raise ExportError(f"{folder} has export layout {manifest.get('layout_version')}; this dlbench reads layout "
+                          f"{tables_module.LAYOUT_VERSION}: load its store instead, or export it again")
+    out = {}
+    for name, entry in manifest["tables"].items():
+        schema = tables_module.SCHEMAS.get(name)
+        path = folder / entry["file"]
+        if manifest["format"] == "parquet":
+            out[name] = pyarrow.parquet.read_table(path)
+        else:
+            options = pyarrow.csv.ConvertOptions(column_types=schema, strings_can_be_null=True)
+            out[name] = pyarrow.csv.read_csv(path, convert_options=options)
+        if schema is not None:
+            out[name] = out[name].select(schema.names).cast(schema)
+    return out
 
 
 def seed_rows(epochs):

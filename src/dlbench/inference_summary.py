@@ -9,7 +9,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from dlbench import stats
-from dlbench.summary import Ranked, _mean, adaptive, rank
+from dlbench.summary import JSON_SCHEMA_VERSION, Ranked, _mean, adaptive, rank
 
 # Inference runs are compared (one table) when these agree; compile mode and batch size are rows of the table.
 COMPARED_ON = ("device", "samples", "threads", "precision", "tier", "epochs", "batch_sizes")
@@ -50,8 +50,8 @@ class InferenceRow(Ranked):
     TIME, TIME_UNIT, SPLIT_BY = "pass_seconds", "passes", ("batch_size",)
 
     def to_json(self):
-        row = asdict(self)
-        row["kind"] = "inference"
+        row = {"schema_version": JSON_SCHEMA_VERSION, "kind": "inference", **asdict(self)}
+        row["settings"] = {**row["settings"], "compile": row.pop("compile")}  # one settings object, as training's
         for key in ("pass_seconds", "items_per_second", "ratio"):
             interval = getattr(self, key)
             row[key] = interval._asdict() if interval is not None else None

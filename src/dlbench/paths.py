@@ -45,9 +45,3 @@ def make_folder(folder, flag):
         raise PathError(f"cannot create the folder {f} ({exc.strerror or exc}): choose another {flag}") from None
     return folder
 
-
-def output_file(path, flag):
-    """A file to be written: not an existing folder, its folder made. Returns it."""
-    if os.path.isdir(path):
-        raise PathError(f"{path} is a folder: give {flag} a file name")
-    return make_parents(path, flag)

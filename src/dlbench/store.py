@@ -418,6 +418,11 @@ class Store:
                 latest.get((r["workload"], r["reference"], r["framework"]), ""), r["verified_at"])
         return [r for r in rows if r["verified_at"] == latest[r["workload"], r["reference"], r["framework"]]]
 
+    def suites(self, suite_ids):
+        """The suites rows of these ids, in id order (config as stored: JSON text)."""
+        return [dict(row) for row in self._select_in("SELECT * FROM suites WHERE id IN ({}) ORDER BY id",
+                                                     sorted(set(suite_ids)))]
+
     def last_suite_id(self):
         row = self.db.execute("SELECT max(id) FROM suites").fetchone()
         return row[0]

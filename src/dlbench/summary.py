@@ -16,6 +16,11 @@ COMPARED_ON = ("device", "data", "samples", "batch_size", "threads", "precision"
                "cudnn_autotune", "layout")
 
 
+# The rows of `dlbench results --json` / `run --json` (docs/export.md): 2 added schema_version and kind to every row
+# and moved an inference row's compile mode into its settings, where a training row has it.
+JSON_SCHEMA_VERSION = 2
+
+
 class Ranked:
     """What rank(), undecided() and the tables need of a summary row (training and inference alike): the interval
     it is ranked on (TIME, an interval of seconds: lower is better; a repeat's figure averages its TIME_UNIT), and
@@ -75,7 +80,7 @@ class Row(Ranked):
     TIME, TIME_UNIT, SPLIT_BY = "epoch_seconds", "epochs", ()
 
     def to_json(self):
-        row = asdict(self)
+        row = {"schema_version": JSON_SCHEMA_VERSION, "kind": "training", **asdict(self)}
         for key in ("epoch_seconds", "ratio", "spread"):
             value = getattr(self, key)
             row[key] = value._asdict() if value is not None else None

@@ -24,13 +24,19 @@ OUTPUT = "features"
 OPSET = 17
 
 
+def torch_export_arguments(opset=OPSET):
+    """How dlbench calls torch.onnx.export (the TorchScript exporter: the dynamo one needs onnxscript); the feature
+    probe (dlbench.report.probe) exports the same way, so that the matrix says what dlbench does."""
+    return {"dynamo": False, "opset_version": opset}
+
+
 def export(model, path, opset=OPSET):
     """Export the eval-mode torch `model` to `path`; returns a description of the exporter used."""
     import torch
     from dlbench.inference import resnet50_features as spec
     model = model.cpu().eval()
     example = torch.zeros((1, spec.IMAGE_SHAPE[2]) + spec.IMAGE_SHAPE[:2])
-    torch.onnx.export(model, (example,), path, dynamo=False, opset_version=opset, input_names=[INPUT],
+    torch.onnx.export(model, (example,), path, **torch_export_arguments(opset), input_names=[INPUT],
                       output_names=[OUTPUT], dynamic_axes={INPUT: {0: "batch"}, OUTPUT: {0: "batch"}},
                       do_constant_folding=True)
     return "torch.onnx.export (TorchScript-based, dynamo=False), opset %d, torch %s" % (opset, torch.__version__)

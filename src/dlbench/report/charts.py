@@ -224,7 +224,11 @@ def cost_bars(workload, entries, currency, colors):
 
 
 def inference_throughput(workload, series, colors):
-    """Items per second against batch size, one line per runtime."""
+    """Items per second against batch size, one line per runtime; with a single batch size, one bar per runtime
+    (a line through one point is a dot). series: runtime -> [(batch size, items/s, CI low or None, CI high)]."""
+    sizes = {p[0] for points in series.values() for p in points}
+    if len(sizes) == 1:
+        return _inference_bars(workload, series, colors, sizes.pop())
     with matplotlib.rc_context(RC):
         figure, axes = _figure(6.4, 3.6)
         for runtime, points in series.items():
@@ -236,4 +240,28 @@ def inference_throughput(workload, series, colors):
         axes.set_ylabel("items per second")
         axes.set_title(f"{workload}: inference throughput", loc="left", fontsize=10)
         axes.legend(fontsize=8, frameon=False)
+    return figure
+
+
+def _inference_bars(workload, series, colors, batch_size):
+    ranked = sorted(((runtime, points[0]) for runtime, points in series.items()), key=lambda kv: kv[1][1])
+    with matplotlib.rc_context(RC):
+        figure, axes = _figure(6.4, 0.45 * len(ranked) + 1.3)
+        # An interval far wider than the bars (two noisy repeats) is cut at 3x the largest bar, and says so.
+        limit = 3 * max(p[1] for _, p in ranked)
+        largest = min(max(p[3] if p[3] is not None else p[1] for _, p in ranked), limit)
+        for y, (runtime, (_, ips, low, high)) in enumerate(ranked):
+            error = None if low is None else [[ips - low], [min(high, limit) - ips]]
+            axes.barh(y, ips, color=colors.get(runtime), xerr=error, capsize=4,
+                      error_kw={"ecolor": "#333333", "elinewidth": 1})
+            cut = high is not None and high > limit
+            axes.annotate(f"{ips:#.3g}" + (f" (interval to {high:#.3g})" if cut else ""),
+                          (ips if high is None else min(high, limit), y), xytext=(5, 0),
+                          textcoords="offset points", va="center", fontsize=8)
+        axes.set_yticks(range(len(ranked)), [runtime for runtime, _ in ranked])
+        axes.set_ylim(-0.6, len(ranked) - 0.4)
+        axes.set_xlim(0, largest * 1.45)
+        axes.set_xlabel(f"items per second at batch size {batch_size} (95% interval over repeats)")
+        axes.set_title(f"{workload}: inference throughput", loc="left", fontsize=10)
+        axes.grid(axis="y", visible=False)
     return figure

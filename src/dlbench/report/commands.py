@@ -104,6 +104,8 @@ def register(app):
         fail_slower: Optional[float] = typer.Option(None, "--fail-slower", metavar="RATIO", help="Exit 1 when a row "
                                                     "of B is decidedly slower than A by more than RATIO (e.g. 1.05: "
                                                     "the lower end of B / A's interval above 1.05): a CI gate."),
+        html_path: Optional[Path] = typer.Option(None, "--html", help="Also write the comparison as one "
+                                                                       "self-contained HTML page to this file."),
         as_json: bool = json_option,
     ):
         """Compare two result sets: what got faster or slower from A to B, with 95% intervals and verdicts.
@@ -133,6 +135,9 @@ def register(app):
             print(json.dumps(result, indent=2))
         else:
             show_comparison(result)
+        if html_path is not None:
+            from dlbench.report import compare_page
+            err.print(f"comparison page: {compare_page.write(result, html_path)}", highlight=False)
         regressions = comparing.slower_than(result, fail_slower) if fail_slower is not None else []
         if regressions:
             err.print(f"[red]{len(regressions)} row(s) of B are slower than A by more than {fail_slower:g}x[/red]: "

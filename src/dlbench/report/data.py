@@ -123,7 +123,8 @@ def framework_order(ids):
     return known + sorted(set(ids) - set(known))
 
 
-def _slug(text):
+def slug(text):
+    """A file-name-safe form (chart files are named after workloads, which come from the store)."""
     return re.sub(r"[^A-Za-z0-9_.]+", "-", text).strip("-")
 
 
@@ -158,7 +159,7 @@ def assemble(runs, epochs_by_run, suites=(), store_path="", features=None, price
             by_framework = runs_by_key[key]
             metric = metric_of(workload)
             group = Group(workload=workload, settings=settings, label=label,
-                          slug=_slug(workload + ("-" + label if label else "")), metric=metric, rows=members,
+                          slug=slug(workload + ("-" + label if label else "")), metric=metric, rows=members,
                           runs=by_framework,
                           steady={f: steady_times(rs, epochs_by_run) for f, rs in by_framework.items()})
             group.curves = {f: learning_curve(rs, epochs_by_run, metric) for f, rs in by_framework.items()}
@@ -207,7 +208,8 @@ def inference_results(store, runs):
                     "batch_size": row.batch_size, "items_per_second": ips.estimate, "ci_low": ips.low,
                     "ci_high": ips.high, "ratio": ratio.estimate if ratio else None,
                     "ratio_low": ratio.low if ratio else None, "ratio_high": ratio.high if ratio else None,
-                    "fastest": row.fastest, "verdict": row.verdict, "latency_p50": row.latency_p50,
+                    "fastest": row.fastest, "verdict": row.verdict,
+                    "verdict_reason": row.verdict_reason, "latency_p50": row.latency_p50,
                     "latency_p90": row.latency_p90, "latency_p99": row.latency_p99,
                     "first_result_seconds": row.first_result_seconds, "peak_host_bytes": row.peak_host_bytes,
                     "check_ok": row.check_ok, "max_relative_error": row.max_relative_error})

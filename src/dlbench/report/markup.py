@@ -3,6 +3,8 @@ number formats (so that a ratio reads the same in the page, the Markdown, the te
 from __future__ import annotations
 
 import html as _html
+import re
+from urllib.parse import quote
 from dataclasses import dataclass, field
 
 
@@ -20,8 +22,37 @@ def esc(text):
     return _html.escape(str(text), quote=True)
 
 
+# Markdown: HTML's special characters become entities (a viewer that renders inline HTML shows them as text), the
+# characters that make links, code, emphasis or table cells are backslash-escaped (CommonMark allows it before any
+# ASCII punctuation), and line breaks become spaces, so that a stored string stays inside its paragraph or cell.
+_MD_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_MD_PUNCTUATION = re.compile(r"([\\`*[|])")  # a lone ] links nothing
+_MD_LINE_START = re.compile(r"^(\s*)([#+=-]|\d+[.)])")  # what would start a heading or a list at a line's start
+
+
 def md_escape(text):
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Any text (from the store or not) as literal Markdown inline text: a table cell, a heading, emphasis."""
+    text = " ".join(str(text).splitlines())
+    text = "".join(_MD_ENTITIES.get(c, c) for c in text)
+    return _MD_PUNCTUATION.sub(r"\\\1", text)
+
+
+def md_block(text):
+    """Text that starts a paragraph or a list item: also never a heading or a list of its own."""
+    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), md_escape(text))
+
+
+def md_heading(level, text):
+    return f"{'#' * level} {md_escape(text)}"
+
+
+def md_strong(text):
+    return f"**{md_escape(text)}**"
+
+
+def md_note(text):
+    """A note in italics."""
+    return f"*{md_escape(text)}*"
 
 
 @dataclass
@@ -58,7 +89,7 @@ def table(headers, rows, cls="", caption=""):
     md += ["| " + " | ".join(md_escape(cell(v).text) for v in row) + " |" for row in rows]
     if caption:
         md.append("")
-        md.append(f"*{caption}*")
+        md.append(md_note(caption))
     return html, "\n".join(md)
 
 
@@ -68,12 +99,16 @@ def figure(chart):
             f'data-frameworks="{esc(",".join(chart.frameworks))}">{chart.inline()}'
             f'<figcaption>{esc(chart.title)} &middot; <a href="charts/{esc(chart.name)}.png">PNG</a> '
             f'&middot; <a href="charts/{esc(chart.name)}.svg">SVG</a></figcaption></figure>')
-    return html, f"![{md_escape(chart.title)}](charts/{chart.name}.png)"
+    return html, f"![{md_escape(chart.title)}](charts/{_url_path(chart.name)}.png)"
+
+
+def _url_path(name):
+    return quote(str(name), safe="-_.")
 
 
 def paragraph(text, cls=""):
     klass = f' class="{esc(cls)}"' if cls else ""
-    return f"<p{klass}>{esc(text)}</p>", text
+    return f"<p{klass}>{esc(text)}</p>", md_block(text)
 
 
 def bullet_list(items, cls=""):
@@ -83,7 +118,7 @@ def bullet_list(items, cls=""):
         text, attrs = (item, {}) if isinstance(item, str) else item
         extra = "".join(f' {k}="{esc(v)}"' for k, v in attrs.items())
         html.append(f"<li{extra}>{esc(text)}</li>")
-        md.append(f"- {text}")
+        md.append(f"- {md_block(text)}")
     klass = f' class="{esc(cls)}"' if cls else ""
     return f"<ul{klass}>{''.join(html)}</ul>", "\n".join(md)
 

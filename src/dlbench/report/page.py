@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlbench.report.markup import esc
+from dlbench.report.markup import esc, md_heading
 from dlbench.report.sections import SECTIONS
 
 TITLE = "dlbench report"
@@ -52,8 +52,22 @@ td.source { color: var(--muted); font-size: 12px; }
 figure.chart { margin: 8px 0; flex: 1 1 480px; max-width: 620px; }
 figure.chart svg { width: 100%; height: auto; display: block; }
 figcaption { font-size: 12px; color: var(--muted); }
+td.verdict-faster { background: #e3f4e8; }
+td.verdict-equivalent { background: #eef5fb; }
+td.verdict-slower { background: #fde7e7; }
+td.verdict-tie, td.verdict-inconclusive { background: #fff4d6; }
+.flag { background: #fde7e7; border: 1px solid #e0a0a0; border-radius: 6px; padding: 8px 14px; margin: 8px 0;
+        font-weight: 600; }
 details summary { cursor: pointer; color: #1a5fb4; font-size: 13px; margin: 6px 0; }
 """
+
+
+def document(title, body):
+    """A self-contained page (CSS inlined, no script) around body, already HTML; title is text."""
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f'<meta name="generator" content="dlbench">\n<title>{esc(title)}</title>\n<style>{CSS}</style>\n'
+            f'</head>\n<body>\n<main>\n<h1>{esc(title)}</h1>\n{body}\n</main>\n</body>\n</html>\n')
 
 
 def build(data):
@@ -64,14 +78,10 @@ def build(data):
     for s in sections:
         heading = f"<h2>{esc(s.title)}</h2>" if s.heading else ""
         body.append(f'<section id="{esc(s.id)}">{heading}{s.html}</section>')
-    html = (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f'<meta name="generator" content="dlbench">\n<title>{TITLE}</title>\n<style>{CSS}</style>\n</head>\n'
-            f'<body>\n<main>\n<h1>{TITLE}</h1>\n<nav class="toc">{nav}</nav>\n' + "\n".join(body) +
-            "\n</main>\n</body>\n</html>\n")
-    md = [f"# {TITLE}"]
+    html = document(TITLE, f'<nav class="toc">{nav}</nav>\n' + "\n".join(body))
+    md = [md_heading(1, TITLE)]
     for s in sections:
-        md.append(f"## {s.title}\n\n{s.markdown}" if s.heading else s.markdown)
+        md.append(f"{md_heading(2, s.title)}\n\n{s.markdown}" if s.heading else s.markdown)
     return html, "\n\n".join(md) + "\n", sections
 
 

@@ -149,9 +149,11 @@ def torch_probes():
         return ("yes" if ok else "no"), "forward and backward in bfloat16 on the cpu"
 
     def onnx():
+        from dlbench.inference import onnx_export  # dlbench's own export path (ONNX Runtime, OpenVINO runs)
         path = os.path.join(tempfile.mkdtemp(), "probe.onnx")
-        torch.onnx.export(model(), (torch.from_numpy(X),), path)
-        return onnx_check(path)
+        torch.onnx.export(model(), (torch.from_numpy(X),), path, **onnx_export.torch_export_arguments())
+        value, detail = onnx_check(path)
+        return value, "dlbench's export path (TorchScript exporter, opset %d): %s" % (onnx_export.OPSET, detail)
 
     def gpus():
         count = torch.cuda.device_count()

@@ -47,7 +47,7 @@ def build(data):
     for workload in data.workloads:
         found, unpriced = entries(data, workload)
         html.append(f"<h3>{esc(workload)}</h3>")
-        md.append(f"### {workload}")
+        md.append(markup.md_heading(3, workload))
         if found:
             rows = []
             for e in found:
@@ -68,7 +68,7 @@ def build(data):
             table = markup.table(["framework", "settings", "device", "price/h", "epoch s [95% CI]",
                                   "cost per epoch [95% CI]", "x cheapest [95% CI]", "cost to target"], rows,
                                  cls="cost")
-            chart = data.charts.add(f"{data.groups_of(workload)[0].workload}-cost-per-epoch",
+            chart = data.charts.add(f"{data.groups_of(workload)[0].slug}-cost-per-epoch",
                                     charts.cost_bars(workload, found, prices.currency, data.colors),
                                     f"{workload}: cost per epoch", [e["framework"] for e in found])
             names.append(chart.name)

@@ -146,11 +146,11 @@ def build(data):
     if found:
         items = markup.bullet_list(found, cls="warnings")
         html.append(f'<div class="warn-box" id="environment-warnings"><strong>Warnings</strong>{items[0]}</div>')
-        md.append("**Warnings**\n\n" + items[1])
+        md.append(markup.md_strong("Warnings") + "\n\n" + items[1])
     else:
         text = "No differences in host, device, Python, framework versions or threads among compared runs."
         html.append(f'<p class="ok-note">{esc(text)}</p>')
-        md.append(text)
+        md.append(markup.md_block(text))
     by_suite = {}
     for run in data.runs:
         by_suite.setdefault(run["suite_id"], []).append(run)
@@ -179,7 +179,7 @@ def build(data):
                              [[f, w, str(n), d["host"], d["device"], d["cpu"], d["python"], d["versions"],
                                d["threads"], d["precision"], d["notes"]] for f, w, n, d in rows], cls="env")
         html.append(f"<h3>{esc(title)}</h3>")
-        md.append(f"### {title}")
+        md.append(markup.md_heading(3, title))
         if facts:
             p = markup.paragraph("; ".join(facts), cls="suite-facts")
             html.append(p[0])

@@ -128,12 +128,12 @@ def build(data):
     summary = tally(data)
     if summary:
         html.append(f'<p class="tally">{esc(summary)}</p>')
-        md.append(summary)
+        md.append(markup.md_block(summary))
     for group in data.groups:
         title = headline(group)
         items = [(c.text, c.attrs) for c in claims(group)]
         html.append(f'<div class="claims" data-group="{esc(group.slug)}"><p class="headline">{esc(title)}</p>')
-        md.append(f"**{title}**")
+        md.append(markup.md_strong(title))
         if items:
             list_html, list_md = markup.bullet_list(items)
             html.append(list_html)
@@ -142,5 +142,5 @@ def build(data):
     note = ("Ratios are steady-state epoch time of the slower over the faster framework with a 95% interval over "
             "repeats; 'faster' only when the interval excludes 1 (see 'How these numbers were made').")
     html.append(f'<p class="note">{esc(note)}</p>')
-    md.append(f"*{note}*")
+    md.append(markup.md_note(note))
     return Section("fastest", "Who is fastest where", "\n".join(html), "\n\n".join(md))

@@ -33,6 +33,6 @@ def build(data):
     table_html, table_md = markup.table(headers, rows, cls="features")
     note = (f"Probed: a tiny real computation in a fresh process per framework on this machine (the one that made "
             f"the report, which may not be the one that ran the benchmarks). Documented: from the frameworks' "
-            f"documentation as of {features.DOCUMENTED_AS_OF}. Hover a cell for what was run.")
+            f"documentation as of {features.DOCUMENTED_AS_OF}. dlbench frameworks --json lists what each probe ran.")
     return Section("features", "Framework features", f"{table_html}<p class=\"note\">{esc(note)}</p>",
-                   f"{table_md}\n\n*{note}*")
+                   f"{table_md}\n\n{markup.md_note(note)}")

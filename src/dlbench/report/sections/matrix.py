@@ -48,5 +48,5 @@ def build(data):
               f"slower; grey cells have no result and say why.")
     html = (f"{table_html}<p class=\"note\">{esc(legend)}</p>"
             f"<details><summary>The matrix as a chart</summary>{figure_html}</details>")
-    md = f"{table_md}\n\n*{legend}*\n\n{figure_md}"
+    md = f"{table_md}\n\n{markup.md_note(legend)}\n\n{figure_md}"
     return Section("matrix", "Workload x framework", html, md, charts=[chart.name])

@@ -29,10 +29,10 @@ def build(data):
     if not rows:
         return None
     html, md = [], []
-    intro = ("The same weights in every framework (`dlbench verify`): each cell compares two frameworks on one batch: "
+    intro = ("The same weights in every framework (dlbench verify): each cell compares two frameworks on one batch: "
              "the output in inference mode, the training loss, and the weight updates of one optimizer step "
              "(dropout off). A cell shows ok or FAIL (with the first tensor out of tolerance), then the largest "
-             "|difference| of the outputs / of the updates; * marks a stated exception (hover, or the notes below).")
+             "|difference| of the outputs / of the updates; * marks a stated exception, explained in the notes below.")
     part = markup.paragraph(intro)
     html.append(part[0])
     md.append(part[1])

@@ -1,5 +1,5 @@
 """Per workload (and compared settings): the summary table, steady-state epoch time as bars with 95% CI error bars,
-validation accuracy (or loss) per epoch, one line per framework, and time to accuracy."""
+and time to accuracy (validation accuracy or loss against training time, one line per framework)."""
 from __future__ import annotations
 
 from dlbench import render
@@ -66,9 +66,7 @@ def build_group(data, group):
     bars = data.charts.add(f"{group.slug}-epoch-time", charts.epoch_time_bars(group, data.colors),
                            f"{group.title}: steady-state epoch time (95% CI)", group.frameworks)
     made.append(bars)
-    figure, shown = charts.learning_curves(group, data.colors, against="epoch")
-    made.append(data.charts.add(f"{group.slug}-{group.metric}-per-epoch", figure,
-                                f"{group.title}: {group.metric_label} per epoch", shown))
+    # the curves per epoch are in "Do they learn the same?" (sections.learning)
     figure, shown = charts.learning_curves(group, data.colors, against="time")
     made.append(data.charts.add(f"{group.slug}-time-to-{group.metric}", figure,
                                 f"{group.title}: {group.metric_label} against training time", shown))
@@ -92,7 +90,8 @@ def build_group(data, group):
         list_html, list_md = markup.bullet_list(lines, cls="time-to-target")
         html += [f"<h4>Time to {esc(metric)} {esc('/'.join(f'{t:g}' for t in targets))}</h4>", list_html,
                  f'<p class="note">{esc(note)}</p>']
-        md += [f"**Time to {metric} {'/'.join(f'{t:g}' for t in targets)}**", list_md, f"*{note}*"]
+        md += [markup.md_strong(f"Time to {metric} {'/'.join(f'{t:g}' for t in targets)}"), list_md,
+               markup.md_note(note)]
     return "\n".join(html), "\n\n".join(md), [c.name for c in made]
 
 
@@ -104,6 +103,6 @@ def build(data):
         body_html, body_md, made = build_group(data, group)
         html.append(f'<section class="workload" id="workload-{esc(group.slug)}"><h3>{esc(group.title)}</h3>'
                     f"{body_html}</section>")
-        md.append(f"### {group.title}\n\n{body_md}")
+        md.append(f"{markup.md_heading(3, group.title)}\n\n{body_md}")
         names += made
     return Section("workloads", "Per workload", "\n".join(html), "\n\n".join(md), charts=names)
