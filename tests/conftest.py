@@ -1,3 +1,4 @@
+import contextlib
 import os
 import subprocess
 import sys
@@ -66,3 +67,17 @@ def copy_store(path, folder):
     source.close()
     copy.close()
     return target
+
+
+@contextlib.contextmanager
+def tmpfs(folder, options):
+    """A real tmpfs mounted at `folder` with mount options (e.g. "ro,size=64k", "size=1m"): a read-only or a small
+    file system for the tests of paths and full disks. Needs root, else the test skips."""
+    folder.mkdir(exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)

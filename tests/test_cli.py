@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from conftest import dlbench
+from conftest import dlbench, tmpfs
 
 
 def test_list_json_shape():
@@ -239,15 +239,9 @@ def fault_cli(*args, cwd=None):
 
 @pytest.fixture
 def read_only_folder(tmp_path):
-    """A folder on a real read-only file system (a tmpfs mounted read-only: needs root, else the test skips)."""
-    import subprocess
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a read-only tmpfs here (needs root): {mounted.stderr.decode().strip()}")
-    yield folder
-    subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+    """A folder on a real read-only file system (a tmpfs mounted read-only)."""
+    with tmpfs(tmp_path / "ro", "ro,size=64k") as folder:
+        yield folder
 
 
 def test_more_samples_than_the_data_set_has_is_refused_before_any_trial(tmp_path):

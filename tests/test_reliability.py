@@ -14,6 +14,8 @@ import time
 
 from dlbench.store import Store
 
+from conftest import tmpfs
+
 # trial i (seed i) gets fault i; each fault at epoch 2 of 4, so every faulty trial has one real epoch stored first
 FAULTS = ["none", "raise", "segfault", "abort", "exit", "kill", "oom", "nan", "hang", "none"]
 EXPECTED = {
@@ -200,13 +202,7 @@ def test_a_hung_worker_dies_with_its_killed_parent_and_resume_ends_what_is_left(
 
 def test_a_full_disk_mid_suite_is_one_line_and_no_trial_is_left_running(tmp_path):
     """A real full file system: a 1 MiB tmpfs holds the store, and a file fills it while a trial is in flight."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True)
-    if mounted.returncode != 0:
-        import pytest
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.decode().strip()}")
-    try:
+    with tmpfs(tmp_path / "disk", "size=1m") as disk:
         store_path = disk / "s.sqlite"
         args = run_args(store_path, 2, 40)
         parent = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -232,5 +228,3 @@ def test_a_full_disk_mid_suite_is_one_line_and_no_trial_is_left_running(tmp_path
         assert resumed.returncode == 0, resumed.stderr
         statuses = [r["status"] for r in Store(store_path).runs()]
         assert "running" not in statuses and statuses.count("ok") == 2, statuses
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
