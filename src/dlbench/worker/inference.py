@@ -42,7 +42,7 @@ import numpy as np
 from dlbench import machine, workloads
 from dlbench.worker.memory import peak_host_bytes
 from dlbench.worker.noise import Sampler
-from dlbench.worker.run import imported_frameworks
+from dlbench.worker.process import imported_frameworks
 
 EXTRA_MODULES = ("onnx", "onnxruntime", "openvino")
 TORCH_RUNTIMES = ("torch", "torch-compile", "keras-torch")
