@@ -44,10 +44,10 @@ class Framework(object):
     def compile_for(self, settings):
         """The compile mode a training trial runs: the one asked for, or for "auto" (a suite that left compile
         unset) the framework's default mode, or in the tuned tier the one its best practice on this device uses."""
-        if settings.get("compile", "auto") != "auto":
-            return settings["compile"]
-        if settings.get("tier") == "tuned":
-            return self.tuned_compile.get(settings["device"], self.compile_modes[0])
+        if settings.compile != "auto":
+            return settings.compile
+        if settings.tier == "tuned":
+            return self.tuned_compile.get(settings.device, self.compile_modes[0])
         return self.compile_modes[0]
 
     def missing(self):

@@ -183,7 +183,8 @@ def main(argv):
     override = None
     if rest[:1] == ["--converter"]:
         override, rest = rest[1], rest[2:]
-    settings = {"threads": threads, "device": "cpu", "seed": seed, "tier": "default"}
+    from dlbench.worker.settings import TrialSettings
+    settings = TrialSettings(threads=threads, device="cpu", seed=seed, tier="default")
     from dlbench.worker.process import pin_threads
     pin_threads(threads)
     adapter = frameworks.load_adapter(framework)

@@ -208,14 +208,14 @@ def timed_passes(predict, x, batch_size, passes, sync):
     return warmup, first_batch, pass_seconds, latencies
 
 
-def run_trial(trial, events, load_average=None):
-    settings = trial["settings"]
+def run_trial(trial, settings, events, load_average=None):
+    """One inference trial; `settings` is its TrialSettings (dlbench.worker.settings)."""
     module = workloads.get(trial["workload"])
     runtimes = importlib.import_module(module.__name__ + ".runtimes")
     canonical = importlib.import_module(module.__name__ + ".weights")
-    runtime, jit_compile = module.COMPILE[trial["framework"]][settings["compile"]]
-    threads, device = settings["threads"], settings["device"]
-    sizes, n_images, passes = settings["batch_sizes"], settings["samples"], settings["epochs"]
+    runtime, jit_compile = module.COMPILE[trial["framework"]][settings.compile]
+    threads, device = settings.threads, settings.device
+    sizes, n_images, passes = settings.batch_sizes, settings.samples, settings.epochs
 
     runtimes.configure(runtime, threads, device)  # environment and CPU affinity, before any framework import
     no_gpu = device == "gpu" and gpu_path_missing(runtime)
@@ -223,7 +223,7 @@ def run_trial(trial, events, load_average=None):
         events.end("skipped", error=no_gpu)
         return
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    weights_path = canonical.ensure(settings["seed"] - trial["repeat"])  # the same weights for every repeat
+    weights_path = canonical.ensure(settings.seed - trial["repeat"])  # the same weights for every repeat
     check_images = min(module.CHECK_IMAGES, n_images)
     reference = reference_features(module, canonical, weights_path, check_images)
 
@@ -232,7 +232,7 @@ def run_trial(trial, events, load_average=None):
         importlib.import_module(name)
     import_seconds = time.perf_counter() - started
 
-    tf32 = settings.get("tf32")
+    tf32 = settings.tf32
     runtimes.set_matmul_precision(runtime, device, tf32)  # before the model is built and compiled
     started = time.perf_counter()
     predict, layout, info = runtimes.prepare(runtime, canonical.load(weights_path), threads, device, sizes[0],
@@ -256,7 +256,7 @@ def run_trial(trial, events, load_average=None):
         # as the training adapters record them (the report's environment section reads both)
         "device": dict({"kind": device}, **extra),
         "threads": readback or {"note": THREAD_SETTINGS[THREAD_FAMILY[runtime]].format(n=threads)},
-        "framework": trial["framework"], "runtime": runtime, "compile_requested": settings["compile"],
+        "framework": trial["framework"], "runtime": runtime, "compile_requested": settings.compile,
         "compile": describe_compile(runtime, jit_compile), "keras_jit_compile": jit_compile,
         "layout": layout, "input_placement": placement, "matmul_precision": matmul_precision,
         "imported": imported_frameworks(
@@ -266,7 +266,7 @@ def run_trial(trial, events, load_average=None):
         "python": sys.version.split()[0], "platform": platform.platform(), "hostname": machine.hostname(),
         "cpu_model": machine.cpu_model(), "cpu_count": os.cpu_count(), "load_average": load_average,
         "weights": os.path.basename(weights_path), "batch_sizes": sizes, "images": n_images, "passes": passes,
-        "seed": settings["seed"],
+        "seed": settings.seed,
     })
     if THREAD_FAMILY[runtime] == "torch":
         info["denormals_flushed"] = True  # runtimes sets torch.set_flush_denormal(True), as the torch adapter does

@@ -11,24 +11,26 @@ from dlbench.frameworks.adapter import SettingUnsupported
 from dlbench.worker import inference, training
 from dlbench.worker.memory import peak_host_bytes
 from dlbench.worker.process import classify, one_line
+from dlbench.worker.settings import TrialSettings
 
 
-def run_trial(trial, events, memory):
+def run_trial(trial, settings, events, memory):
     events.emit("start", pid=os.getpid(), key=trial["key"], python=sys.version.split()[0])
     # How busy the machine was as the trial began: other work on the same cores distorts every timing.
     load_average = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     if workloads.is_inference(trial["workload"]):  # forward passes only: dlbench.worker.inference's protocol
-        return inference.run_trial(trial, events, load_average)
-    return training.run_trial(trial, events, memory, load_average)
+        return inference.run_trial(trial, settings, events, load_average)
+    return training.run_trial(trial, settings, events, memory, load_average)
 
 
 def main(events, trial):
     memory = None
     try:
+        settings = TrialSettings.from_dict(trial["settings"])  # the one place the worker reads the trial's dict
         # Inference trials report their own memory (dlbench.worker.inference): no sampler thread for them.
         if not workloads.is_inference(trial["workload"]):
-            memory = training.Memory(trial["settings"])
-        run_trial(trial, events, memory)
+            memory = training.Memory(settings)
+        run_trial(trial, settings, events, memory)
     except KeyboardInterrupt:
         events.end("interrupted", error="interrupted by a signal")
     except SettingUnsupported as exc:  # never run in another precision or compile mode than the one asked

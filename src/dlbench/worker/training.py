@@ -25,7 +25,7 @@ class Memory(object):
     worth knowing)."""
 
     def __init__(self, settings):
-        self.device = DeviceMemory(visible_index()) if settings["device"] == "gpu" else None
+        self.device = DeviceMemory(visible_index()) if settings.device == "gpu" else None
         self.trainer = None
 
     def emit(self, events):
@@ -35,16 +35,16 @@ class Memory(object):
                     device_method=method, allocator_peak_bytes=allocator)
 
 
-def run_trial(trial, events, memory, load_average=None):
-    settings = trial["settings"]
-    cpus = pin_threads(settings["threads"])
+def run_trial(trial, settings, events, memory, load_average=None):
+    """One training trial; `settings` is its TrialSettings (dlbench.worker.settings)."""
+    cpus = pin_threads(settings.threads)
     adapter = frameworks.load_adapter(trial["framework"])
     adapter.configure(settings)
 
     workload = workloads.get(trial["workload"])
     spec = workload.SPEC
     started = time.perf_counter()
-    dataset = data.dataset_module(spec.dataset).load(settings["data"], settings.get("samples"), seed=settings["seed"])
+    dataset = data.dataset_module(spec.dataset).load(settings.data, settings.samples, seed=settings.seed)
     train, val = workload.splits(dataset, adapter.layout)  # laid out once here, never transposed per batch
     if hasattr(workload, "hyper"):  # sizes that depend on the data (a vocabulary, fasttext's bigram count)
         spec = spec.with_hp(workload.hyper(dataset))
@@ -65,29 +65,29 @@ def run_trial(trial, events, memory, load_average=None):
         "framework": trial["framework"], "imported": imported_frameworks(), "import_seconds": import_seconds,
         "data_seconds": data_seconds, "n_train": train.n, "n_val": val.n,
         "python": sys.version.split()[0], "platform": platform.platform(), "hostname": machine.hostname(),
-        "cpu_model": machine.cpu_model(), "cpu_affinity": cpus, "threads_requested": settings["threads"],
-        "denormal_policy": "flush", "seed": settings["seed"], "load_average": load_average,
+        "cpu_model": machine.cpu_model(), "cpu_affinity": cpus, "threads_requested": settings.threads,
+        "denormal_policy": "flush", "seed": settings.seed, "load_average": load_average,
         "cpu_count": os.cpu_count(),
         "augmentation": getattr(workload, "augment", None) is not None, "hyperparameters": spec.hp.as_dict(),
         "data_placement": trainer.data_placement, "compile_used": trainer.compile_mode(),
         "tuning": (trainer.tuning or "none: no tuned form for this framework yet, its default loop ran")
-        if settings["tier"] == "tuned" else None,
+        if settings.tier == "tuned" else None,
     })
     info.setdefault("layout", adapter.layout)  # Keras reads its own back
     info.setdefault("matmul_precision", "fp32")  # the legacy frameworks: float32 on a CPU, no TF32 path
     precision_used = getattr(trainer, "precision_used", None)  # the dtypes read back from one forward pass
     info["precision"] = precision_used(first_batch(train, settings).inputs) \
-        if precision_used else {"requested": settings.get("precision", "fp32"), "compute": "float32",
+        if precision_used else {"requested": settings.precision, "compute": "float32",
                                 "read_back": False}  # adapters without mixed precision run fp32 only
     events.emit("env", **info)
     total, trainable = trainer.param_counts()
     events.emit("model", params_total=total, params_trainable=trainable, build_seconds=build_seconds,
                 flops_per_sample=flops.train_flops_per_sample(trial["workload"], spec.hp))
 
-    rng = np.random.RandomState(settings["seed"])
-    batch_size = settings["batch_size"]
+    rng = np.random.RandomState(settings.seed)
+    batch_size = settings.batch_size
     noise = Sampler()
-    for epoch in range(1, settings["epochs"] + 1):
+    for epoch in range(1, settings.epochs + 1):
         trainer.sync()
         input_seconds, input_batches = pipeline.seconds, pipeline.batches
         noise.start()
@@ -131,7 +131,7 @@ def epoch_seconds(trainer, warmup, started, trained):
 
 def first_batch(train, settings):
     """The training set's first batch, in order: what the untimed probes (precision read-back, RNN kernel) run."""
-    return train.take(np.arange(min(settings["batch_size"], train.n)))
+    return train.take(np.arange(min(settings.batch_size, train.n)))
 
 
 def after_training(workload, spec, dataset, train, trainer, settings, events):
@@ -139,7 +139,7 @@ def after_training(workload, spec, dataset, train, trainer, settings, events):
     corpus), then read which recurrent kernel the framework ran."""
     if hasattr(workload, "sample_text"):
         started = time.perf_counter()
-        text = workload.sample_text(trainer.predict, dataset, np.random.RandomState(settings["seed"]))
+        text = workload.sample_text(trainer.predict, dataset, np.random.RandomState(settings.seed))
         seconds = time.perf_counter() - started
         events.emit("sample", text=text, seconds=seconds, **workload.check_sample(text, dataset))
     first = first_batch(train, settings)
