@@ -43,6 +43,7 @@ from dlbench import machine, workloads
 from dlbench.worker.memory import peak_host_bytes
 from dlbench.worker.noise import Sampler
 from dlbench.worker.process import imported_frameworks
+from dlbench.worker.protocol import CHECK, ENV, FIRST_RESULT, INFERENCE, MEMORY, MODEL
 
 EXTRA_MODULES = ("onnx", "onnxruntime", "openvino")
 TORCH_RUNTIMES = ("torch", "torch-compile", "keras-torch")
@@ -270,9 +271,9 @@ def run_trial(trial, settings, events, load_average=None):
     })
     if THREAD_FAMILY[runtime] == "torch":
         info["denormals_flushed"] = True  # runtimes sets torch.set_flush_denormal(True), as the torch adapter does
-    events.emit("env", **info)
-    events.emit("model", params_total=params[0], params_trainable=params[1], build_seconds=load_seconds)
-    events.emit("first_result", runtime=runtime, compile=info["compile"], load_seconds=load_seconds,
+    events.emit(ENV, **info)
+    events.emit(MODEL, params_total=params[0], params_trainable=params[1], build_seconds=load_seconds)
+    events.emit(FIRST_RESULT, runtime=runtime, compile=info["compile"], load_seconds=load_seconds,
                 first_batch_seconds=first_batch_seconds, first_result_seconds=first_result_seconds,
                 batch_size=sizes[0])
 
@@ -283,7 +284,7 @@ def run_trial(trial, settings, events, load_average=None):
         busy = noise.stop()
         p50, p90, p99 = percentiles(latencies)
         total = sum(pass_seconds)
-        events.emit("inference", batch_size=batch_size, images=n_images, passes=passes, pass_seconds=pass_seconds,
+        events.emit(INFERENCE, batch_size=batch_size, images=n_images, passes=passes, pass_seconds=pass_seconds,
                     warmup_seconds=warmup, first_batch_seconds=first_batch, batches=len(latencies),
                     items_per_second=n_images * passes / total, seconds_per_1000=1000.0 * total / (n_images * passes),
                     latency_p50=p50, latency_p90=p90, latency_p99=p99, **busy)
@@ -295,11 +296,11 @@ def run_trial(trial, settings, events, load_average=None):
         features = runtimes.features(strict or predict, runtimes.images(check_images, layout), check_batch)
     precision = "; ".join(p for p in (precision, how) if p) or None
     error = module.relative_error(features, reference)
-    events.emit("check", images=check_images, batch_size=check_batch, max_relative_error=error,
+    events.emit(CHECK, images=check_images, batch_size=check_batch, max_relative_error=error,
                 tolerance=module.RELATIVE_TOLERANCE, ok=bool(error <= module.RELATIVE_TOLERANCE),
                 precision=precision or "the runtime's float32 defaults",
                 reference="NumPy float64 forward of the canonical weights")
-    events.emit("memory", peak_host_bytes=peak_host_bytes(), allocator_peak_bytes=allocator_peak(runtime, device))
+    events.emit(MEMORY, peak_host_bytes=peak_host_bytes(), allocator_peak_bytes=allocator_peak(runtime, device))
     events.end("ok", compile=info["compile"])
 
 

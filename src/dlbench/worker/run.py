@@ -11,11 +11,12 @@ from dlbench.frameworks.adapter import SettingUnsupported
 from dlbench.worker import inference, training
 from dlbench.worker.memory import peak_host_bytes
 from dlbench.worker.process import classify, one_line
+from dlbench.worker.protocol import MEMORY, START
 from dlbench.worker.settings import TrialSettings
 
 
 def run_trial(trial, settings, events, memory):
-    events.emit("start", pid=os.getpid(), key=trial["key"], python=sys.version.split()[0])
+    events.emit(START, pid=os.getpid(), key=trial["key"], python=sys.version.split()[0])
     # How busy the machine was as the trial began: other work on the same cores distorts every timing.
     load_average = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     if workloads.is_inference(trial["workload"]):  # forward passes only: dlbench.worker.inference's protocol
@@ -40,7 +41,7 @@ def main(events, trial):
             if memory is not None:
                 memory.emit(events)
             else:  # an inference trial that failed before reporting its own memory: its host peak still counts
-                events.emit("memory", peak_host_bytes=peak_host_bytes(), peak_device_bytes=None, device_method=None,
+                events.emit(MEMORY, peak_host_bytes=peak_host_bytes(), peak_device_bytes=None, device_method=None,
                             allocator_peak_bytes=None)
         except Exception:
             pass  # the failure itself is what must be reported

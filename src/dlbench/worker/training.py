@@ -18,6 +18,7 @@ from dlbench.frameworks.kernels import rnn_kernel
 from dlbench.worker.memory import DeviceMemory, peak_host_bytes, visible_index
 from dlbench.worker.noise import Sampler
 from dlbench.worker.process import imported_frameworks, pin_threads
+from dlbench.worker.protocol import ENV, EPOCH, KERNEL, MEMORY, MODEL, SAMPLE
 
 
 class Memory(object):
@@ -31,7 +32,7 @@ class Memory(object):
     def emit(self, events):
         device_bytes, method = self.device.peak() if self.device else (None, None)
         allocator = self.trainer.allocator_peak() if self.trainer is not None else None
-        events.emit("memory", peak_host_bytes=peak_host_bytes(), peak_device_bytes=device_bytes,
+        events.emit(MEMORY, peak_host_bytes=peak_host_bytes(), peak_device_bytes=device_bytes,
                     device_method=method, allocator_peak_bytes=allocator)
 
 
@@ -79,9 +80,9 @@ def run_trial(trial, settings, events, memory, load_average=None):
     info["precision"] = precision_used(first_batch(train, settings).inputs) \
         if precision_used else {"requested": settings.precision, "compute": "float32",
                                 "read_back": False}  # adapters without mixed precision run fp32 only
-    events.emit("env", **info)
+    events.emit(ENV, **info)
     total, trainable = trainer.param_counts()
-    events.emit("model", params_total=total, params_trainable=trainable, build_seconds=build_seconds,
+    events.emit(MODEL, params_total=total, params_trainable=trainable, build_seconds=build_seconds,
                 flops_per_sample=flops.train_flops_per_sample(trial["workload"], spec.hp))
 
     rng = np.random.RandomState(settings.seed)
@@ -100,7 +101,7 @@ def run_trial(trial, settings, events, memory, load_average=None):
         trainer.sync()
         evaluated = time.perf_counter()
         train_seconds, call_seconds = epoch_seconds(trainer, epoch <= spec.warmup_epochs, started, trained)
-        events.emit("epoch", epoch=epoch, warmup=epoch <= spec.warmup_epochs,
+        events.emit(EPOCH, epoch=epoch, warmup=epoch <= spec.warmup_epochs,
                     train_seconds=train_seconds, call_seconds=call_seconds, eval_seconds=evaluated - trained,
                     # the share of train_seconds spent gathering and augmenting batches (None: the framework's own)
                     input_seconds=pipeline.seconds - input_seconds if pipeline.batches > input_batches else None,
@@ -141,9 +142,9 @@ def after_training(workload, spec, dataset, train, trainer, settings, events):
         started = time.perf_counter()
         text = workload.sample_text(trainer.predict, dataset, np.random.RandomState(settings.seed))
         seconds = time.perf_counter() - started
-        events.emit("sample", text=text, seconds=seconds, **workload.check_sample(text, dataset))
+        events.emit(SAMPLE, text=text, seconds=seconds, **workload.check_sample(text, dataset))
     first = first_batch(train, settings)
     label, evidence = rnn_kernel(trainer.rnn_evidence(first.inputs, first.targets), spec.recurrent)
     if label is not None:
-        events.emit("kernel", rnn_kernel=label, evidence=evidence)
+        events.emit(KERNEL, rnn_kernel=label, evidence=evidence)
 
