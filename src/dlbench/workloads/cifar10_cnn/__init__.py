@@ -24,8 +24,8 @@ tensorflow.py.
 """
 import numpy as np
 
-from dlbench import flops
-from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
+from dlbench.workloads import cifar10_shared
+from dlbench.workloads.spec import Hyper, WorkloadSpec
 
 SPEC = WorkloadSpec(
     id="cifar10_cnn",
@@ -47,26 +47,12 @@ SPEC = WorkloadSpec(
 
 
 def flops_layers(hp):
-    """The layers whose matmuls and convolutions count (dlbench.flops: FLOPs per sample, forward and backward)."""
-    size = (hp.height, hp.width)
-    conv1 = flops.Conv2D(hp.channels, hp.filters1, hp.kernel, size, "same", data=True)  # 32 -> 32
-    conv2 = flops.Conv2D(hp.filters1, hp.filters1, hp.kernel, conv1.out_size, "valid")  # 32 -> 30
-    pool1 = flops.MaxPool2D(hp.pool, conv2.out_size)  # 30 -> 15
-    conv3 = flops.Conv2D(hp.filters1, hp.filters2, hp.kernel, pool1.out_size, "same")  # 15 -> 15
-    conv4 = flops.Conv2D(hp.filters2, hp.filters2, hp.kernel, conv3.out_size, "valid")  # 15 -> 13
-    pool2 = flops.MaxPool2D(hp.pool, conv4.out_size)  # 13 -> 6
-    flat = pool2.out_size[0] * pool2.out_size[1] * hp.filters2  # 2304
-    return [conv1, conv2, pool1, conv3, conv4, pool2,
-            flops.Dense(flat, hp.hidden), flops.Dense(hp.hidden, hp.classes)]
+    """The layers whose matmuls and convolutions count (dlbench.flops): the shared shape with valid inner
+    convolutions (32 -same-> 32 -valid-> 30 -pool-> 15 -same-> 15 -valid-> 13 -pool-> 6)."""
+    return cifar10_shared.flops_layers(hp, "valid")
 
 
-def splits(dataset, layout):
-    """Images as the layout wants them, transposed here once (never per batch); labels stay integer class ids
-    (sparse cross-entropy)."""
-    def laid_out(x):
-        return np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if layout == "channels_first" else x
-    return (Split([laid_out(dataset.x_train)], [dataset.y_train]),
-            Split([laid_out(dataset.x_val)], [dataset.y_val]))
+splits = cifar10_shared.splits  # images laid out once for the framework, integer labels
 
 
 def augment(inputs, rng, layout):

@@ -23,10 +23,8 @@ The legacy frameworks' versions (each in its own environment, dlbench setup) sit
 mxnet.py (Gluon), theano.py, pytensor.py (theano.py's model on PyTensor), chainer.py, paddle.py, and keras2.py
 (Keras 2 on CNTK, Theano and MXNet); each states where its framework differs.
 """
-import numpy as np
-
-from dlbench import flops
-from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
+from dlbench.workloads import cifar10_shared
+from dlbench.workloads.spec import Hyper, WorkloadSpec
 
 SPEC = WorkloadSpec(
     id="cifar10_vgg",
@@ -47,23 +45,9 @@ SPEC = WorkloadSpec(
 
 
 def flops_layers(hp):
-    """The layers whose matmuls and convolutions count (dlbench.flops: FLOPs per sample, forward and backward)."""
-    size = (hp.height, hp.width)
-    conv1 = flops.Conv2D(hp.channels, hp.filters1, hp.kernel, size, "same", data=True)  # 32 -> 32
-    conv2 = flops.Conv2D(hp.filters1, hp.filters1, hp.kernel, conv1.out_size, "same")  # 32 -> 32
-    pool1 = flops.MaxPool2D(hp.pool, conv2.out_size)  # 32 -> 16
-    conv3 = flops.Conv2D(hp.filters1, hp.filters2, hp.kernel, pool1.out_size, "same")  # 16 -> 16
-    conv4 = flops.Conv2D(hp.filters2, hp.filters2, hp.kernel, conv3.out_size, "same")  # 16 -> 16
-    pool2 = flops.MaxPool2D(hp.pool, conv4.out_size)  # 16 -> 8
-    flat = pool2.out_size[0] * pool2.out_size[1] * hp.filters2  # 6400
-    return [conv1, conv2, pool1, conv3, conv4, pool2,
-            flops.Dense(flat, hp.hidden), flops.Dense(hp.hidden, hp.classes)]
+    """The layers whose matmuls and convolutions count (dlbench.flops): the shared shape with same inner
+    convolutions (32 -same-> 32 -same-> 32 -pool-> 16 -same-> 16 -same-> 16 -pool-> 8)."""
+    return cifar10_shared.flops_layers(hp, "same")
 
 
-def splits(dataset, layout):
-    """Images as the layout wants them, transposed here once (never per batch); labels stay integer class ids
-    (sparse cross-entropy)."""
-    def laid_out(x):
-        return np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if layout == "channels_first" else x
-    return (Split([laid_out(dataset.x_train)], [dataset.y_train]),
-            Split([laid_out(dataset.x_val)], [dataset.y_val]))
+splits = cifar10_shared.splits  # images laid out once for the framework, integer labels
