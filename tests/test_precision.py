@@ -160,7 +160,9 @@ def test_jax_fp16_loss_scaling_undoes_a_step_whose_gradients_overflow():
     from dlbench.frameworks import load_adapter
     from dlbench.frameworks.adapter import InputPipeline
 
-    settings = {"threads": 1, "device": "cpu", "seed": 0, "tier": "default", "precision": "fp16-mixed"}
+    from dlbench.worker.settings import TrialSettings
+
+    settings = TrialSettings(threads=1, device="cpu", seed=0, tier="default", precision="fp16-mixed")
     adapter = load_adapter("jax")
     adapter.configure(settings)
     adapter.load(settings)

@@ -38,8 +38,9 @@ from dlbench import data, frameworks, workloads
 from dlbench.frameworks.adapter import InputPipeline
 from dlbench.frameworks.kernels import recurrent_launches
 from dlbench.frameworks.rnn_trace import forward_top_ops
+from dlbench.worker.settings import TrialSettings
 framework, ids = sys.argv[1], sys.argv[2].split(",")
-settings = {"threads": 1, "device": "cpu", "seed": 0, "tier": "default"}
+settings = TrialSettings(threads=1, device="cpu", seed=0, tier="default")
 adapter = frameworks.load_adapter(framework)
 adapter.configure(settings)
 adapter.load(settings)

@@ -93,6 +93,27 @@ def test_a_failing_batch_writes_nothing(tmp_path):
     assert store.runs()[0]["status"] == store_module.RUNNING
 
 
+def test_every_protocol_event_has_one_handler_and_others_are_passed_over(tmp_path):
+    """The worker's declared events (dlbench.worker.protocol) and the store's handlers are the same set; an event
+    the store has no handler for (the parent's own) writes nothing and fails nothing."""
+    from dlbench.worker import protocol
+    assert set(store_module.EVENT_HANDLERS) == set(protocol.EVENTS) and len(protocol.EVENTS) == 11
+    store = Store(tmp_path / "s.sqlite")
+    run_id = store.start_run(store.begin_suite("t", {}), trial(), NODE)
+    store.apply_events(run_id, [{"event": "start", "pid": 1}, {"event": "node", "host": "elsewhere"}])
+    assert store.runs()[0]["status"] == store_module.RUNNING and store.runs()[0]["env"] == {}
+
+
+def test_the_worker_emits_declared_events_only():
+    import os
+    from dlbench.worker.protocol import EventWriter
+    r, w = os.pipe()
+    writer = EventWriter(w)
+    with pytest.raises(ValueError, match="undeclared event 'epochs'"):
+        writer.emit("epochs", epoch=1)
+    os.close(r)
+
+
 def test_skipped_runs_and_filters(tmp_path):
     store = Store(tmp_path / "s.sqlite")
     suite_a = store.begin_suite("a", {})

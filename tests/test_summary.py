@@ -145,7 +145,7 @@ class _Trainer:
 
 
 def test_a_per_call_setup_counts_in_the_warmup_epoch_only():
-    from dlbench.worker.run import epoch_seconds
+    from dlbench.worker.training import epoch_seconds
 
     trainer = _Trainer()
     assert epoch_seconds(trainer, False, 10.0, 12.0) == (2.0, None)  # a native loop: the call is the epoch

@@ -13,6 +13,7 @@ from dlbench import data, frameworks, suite as suites, workloads
 from dlbench.frameworks import load_adapter
 from dlbench.frameworks.adapter import InputPipeline
 from dlbench.suite import SuiteError
+from dlbench.worker.settings import TrialSettings
 from conftest import MODERN, dlbench, require_framework
 
 
@@ -32,7 +33,7 @@ def test_an_unknown_tier_is_a_one_line_error():
 
 def one_epoch(trainer_class, n, **options):
     """Loss and accuracy of one epoch of mnist_mlp on n real MNIST samples (n not a multiple of the batch)."""
-    settings = {"threads": 1, "device": "cpu", "seed": 0, "tier": "tuned"}
+    settings = TrialSettings(threads=1, device="cpu", seed=0, tier="tuned")
     adapter = load_adapter("jax")
     adapter.configure(settings)
     adapter.load(settings)
@@ -67,11 +68,12 @@ import numpy as np
 from dlbench import data, workloads
 from dlbench.frameworks import load_adapter
 from dlbench.frameworks.adapter import InputPipeline
+from dlbench.worker.settings import TrialSettings
 framework, n = sys.argv[1], int(sys.argv[2])
 settings = {"threads": 1, "device": "cpu", "seed": 0, "precision": "fp32", "compile": "none"}
 adapter = load_adapter(framework)
-adapter.configure(settings)
-adapter.load(settings)
+adapter.configure(TrialSettings.from_dict(settings))
+adapter.load(TrialSettings.from_dict(settings))
 workload = workloads.get("mnist_mlp")
 train, _ = workload.splits(data.dataset_module("mnist").load("small", n, seed=0), adapter.layout)
 module = workloads.framework_module("mnist_mlp", framework)
@@ -83,7 +85,8 @@ for tier in ("default", "tuned"):
     elif framework == "tensorflow":
         import tensorflow as tf
         tf.random.set_seed(0)
-    trainer = adapter.trainer(module, workload.SPEC, dict(settings, tier=tier), InputPipeline(None, adapter.layout))
+    trainer = adapter.trainer(module, workload.SPEC, TrialSettings.from_dict(dict(settings, tier=tier)),
+                              InputPipeline(None, adapter.layout))
     found[tier] = (trainer.data_placement, [float(v) for v in trainer.train_epoch(train, 128, np.random.RandomState(0))])
 print(json.dumps(found))
 """
@@ -125,14 +128,14 @@ def test_compile_unset_is_auto_and_each_tier_resolves_it_per_framework():
     assert {c for _, _, c in planned(tier=["default", "tuned"])} == {"auto"}
 
     def resolved(framework, tier, device="cpu"):
-        return frameworks.get(framework).compile_for({"compile": "auto", "tier": tier, "device": device})
+        return frameworks.get(framework).compile_for(TrialSettings(compile="auto", tier=tier, device=device))
     assert [resolved(f, "default") for f in MODERN] == ["jit", "none", "none", "none", "jit", "none"]
     # Tuned on a CPU: XLA for TensorFlow; torch stays eager, keras-tensorflow gets what jit_compile="auto" gives.
     assert [resolved(f, "tuned") for f in MODERN] == ["jit", "none", "none", "none", "jit", "jit"]
     # On a GPU the tuned tier compiles torch (CUDA graphs) and keras-tensorflow (XLA, as "auto" does there).
     assert [resolved(f, "tuned", "gpu") for f in MODERN] == ["jit", "jit", "none", "jit", "jit", "jit"]
     assert resolved("torch", "default", "gpu") == "none"
-    assert frameworks.get("torch").compile_for({"compile": "jit", "tier": "default", "device": "cpu"}) == "jit"
+    assert frameworks.get("torch").compile_for(TrialSettings(compile="jit", tier="default", device="cpu")) == "jit"
 
 
 def test_asked_compile_modes_are_separate_trials_and_a_one_mode_framework_runs_its_mode():
@@ -239,9 +242,9 @@ def test_the_tuned_tier_runs_cifar10_cnn_with_its_augmentation_in_every_framewor
 def test_one_tf32_policy_allowed_unless_a_suite_turns_it_off_and_never_on_a_cpu():
     from dlbench.frameworks.adapter import matmul_precision, tf32_allowed
 
-    assert tf32_allowed({"device": "gpu"}) and tf32_allowed({"device": "gpu", "tf32": True})
-    assert not tf32_allowed({"device": "gpu", "tf32": False})
-    assert not tf32_allowed({"device": "cpu", "tf32": True})
+    assert tf32_allowed(TrialSettings(device="gpu")) and tf32_allowed(TrialSettings(device="gpu", tf32=True))
+    assert not tf32_allowed(TrialSettings(device="gpu", tf32=False))
+    assert not tf32_allowed(TrialSettings(device="cpu", tf32=True))
     assert matmul_precision(True, True, True, (9, 0)) == "tf32"
     assert matmul_precision(True, False, False, (9, 0)) == "fp32"
     assert matmul_precision(False, True, True) == "fp32"  # a CPU has no TF32 tensor cores

@@ -6,10 +6,10 @@ printing, no store writes."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from dlbench import stats
-from dlbench.summary import JSON_SCHEMA_VERSION, Ranked, _mean, adaptive, rank
+from dlbench.summary import Ranked, adaptive, mean_present, rank
 
 # Inference runs are compared (one table) when these agree; compile mode and batch size are rows of the table.
 COMPARED_ON = ("device", "samples", "threads", "precision", "tier", "epochs", "batch_sizes")
@@ -48,13 +48,11 @@ class InferenceRow(Ranked):
         return self.framework if self.compile == "none" else f"{self.framework} ({self.compile})"
 
     TIME, TIME_UNIT, SPLIT_BY = "pass_seconds", "passes", ("batch_size",)
+    KIND, INTERVALS = "inference", ("pass_seconds", "items_per_second", "ratio")
 
     def to_json(self):
-        row = {"schema_version": JSON_SCHEMA_VERSION, "kind": "inference", **asdict(self)}
+        row = super().to_json()
         row["settings"] = {**row["settings"], "compile": row.pop("compile")}  # one settings object, as training's
-        for key in ("pass_seconds", "items_per_second", "ratio"):
-            interval = getattr(self, key)
-            row[key] = interval._asdict() if interval is not None else None
         return row
 
 
@@ -77,7 +75,7 @@ def summarize(runs, inference_by_run):
         results = [inference_by_run[run["id"]] for run in ok]
         common = dict(
             workload=workload, framework=framework, compile=mode, settings=compared, runs=len(group),
-            statuses=statuses, first_result_seconds=_mean([r.get("first_result_seconds") for r in results]),
+            statuses=statuses, first_result_seconds=mean_present([r.get("first_result_seconds") for r in results]),
             peak_host_bytes=max([r["peak_host_bytes"] for r in ok if r.get("peak_host_bytes")], default=None),
             allocator_peak_bytes=max([r["allocator_peak_bytes"] for r in ok if r.get("allocator_peak_bytes")],
                                      default=None),
@@ -101,10 +99,10 @@ def summarize(runs, inference_by_run):
             rows.append(InferenceRow(
                 batch_size=size, pass_seconds=seconds_ci,
                 items_per_second=stats.scale(stats.invert(seconds_ci), batches[0]["images"]),
-                seconds_per_1000=_mean([b["seconds_per_1000"] for b in batches]),
-                latency_p50=_mean([b["latency_p50"] for b in batches]),
-                latency_p90=_mean([b["latency_p90"] for b in batches]),
-                latency_p99=_mean([b["latency_p99"] for b in batches]), **common))
+                seconds_per_1000=mean_present([b["seconds_per_1000"] for b in batches]),
+                latency_p50=mean_present([b["latency_p50"] for b in batches]),
+                latency_p90=mean_present([b["latency_p90"] for b in batches]),
+                latency_p99=mean_present([b["latency_p99"] for b in batches]), **common))
             passes.append((seconds, adaptive(ok)))
     rank(rows, passes)
     return rows

@@ -13,6 +13,7 @@ import socket
 import sqlite3
 
 from dlbench import paths, processes
+from dlbench.worker import protocol
 from dlbench.worker.protocol import STATUSES
 
 SCHEMA_VERSION = 10
@@ -257,70 +258,13 @@ class Store:
         return self.start_run(suite_id, trial, node, status="skipped", error=reason)
 
     def apply_events(self, run_id, events):
-        """Write one batch of worker events in a single transaction."""
+        """Write one batch of worker events in a single transaction, each through its handler (EVENT_HANDLERS);
+        an event without one (the parent's own, or one a newer worker sends) is passed over."""
         with self.transaction():
             for event in events:
-                kind = event["event"]
-                if kind == "env":
-                    env = {k: v for k, v in event.items() if k not in ("event", "time")}
-                    self.db.execute("UPDATE runs SET env = ? WHERE id = ?", (json.dumps(env, sort_keys=True), run_id))
-                elif kind == "model":
-                    self.db.execute("UPDATE runs SET params_total = ?, params_trainable = ?, flops_per_sample = ? "
-                                    "WHERE id = ?", (event["params_total"], event["params_trainable"],
-                                                     event.get("flops_per_sample"), run_id))
-                elif kind == "epoch":
-                    self.db.execute(
-                        "INSERT INTO epochs (run_id, epoch, warmup, train_seconds, input_seconds, call_seconds, "
-                        "eval_seconds, samples_per_second, loss, accuracy, val_loss, val_accuracy, other_cpus, steal) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (run_id, event["epoch"], int(event["warmup"]), event["train_seconds"],
-                         event.get("input_seconds"), event.get("call_seconds"), event.get("eval_seconds"),
-                         event.get("samples_per_second"), event.get("loss"), event.get("accuracy"),
-                         event.get("val_loss"), event.get("val_accuracy"), event.get("other_cpus"),
-                         event.get("steal")))
-                elif kind == "sample":
-                    self.db.execute("INSERT OR REPLACE INTO samples (run_id, text, seconds, bigram_share, ok, reason) "
-                                    "VALUES (?, ?, ?, ?, ?, ?)",
-                                    (run_id, event["text"], event.get("seconds"), event.get("bigram_share"),
-                                     int(bool(event.get("ok"))), event.get("reason")))
-                elif kind == "kernel":
-                    self.db.execute("UPDATE runs SET rnn_kernel = ?, rnn_evidence = ? WHERE id = ?",
-                                    (event["rnn_kernel"], json.dumps(event.get("evidence", [])), run_id))
-                elif kind == "memory":
-                    self.db.execute("UPDATE runs SET peak_host_bytes = ?, peak_device_bytes = ?, "
-                                    "device_memory_method = ?, allocator_peak_bytes = ? WHERE id = ?",
-                                    (event.get("peak_host_bytes"), event.get("peak_device_bytes"),
-                                     event.get("device_method"), event.get("allocator_peak_bytes"), run_id))
-                elif kind == "inference":
-                    self.db.execute(
-                        "INSERT OR REPLACE INTO inference (run_id, batch_size, images, passes, pass_seconds, "
-                        "warmup_seconds, first_batch_seconds, batches, items_per_second, seconds_per_1000, "
-                        "latency_p50, latency_p90, latency_p99, other_cpus, steal) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (run_id, event["batch_size"], event["images"], event["passes"],
-                         json.dumps(event["pass_seconds"]), event.get("warmup_seconds"),
-                         event.get("first_batch_seconds"), event.get("batches"), event.get("items_per_second"),
-                         event.get("seconds_per_1000"), event.get("latency_p50"), event.get("latency_p90"),
-                         event.get("latency_p99"), event.get("other_cpus"), event.get("steal")))
-                elif kind == "first_result":
-                    self.db.execute(
-                        "INSERT INTO inference_runs (run_id, runtime, compile, load_seconds, first_result_seconds) "
-                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET runtime = excluded.runtime, "
-                        "compile = excluded.compile, load_seconds = excluded.load_seconds, "
-                        "first_result_seconds = excluded.first_result_seconds",
-                        (run_id, event.get("runtime"), event.get("compile"), event.get("load_seconds"),
-                         event.get("first_result_seconds")))
-                elif kind == "check":
-                    self.db.execute(
-                        "INSERT INTO inference_runs (run_id, check_images, max_relative_error, tolerance, check_ok, "
-                        "check_precision) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET "
-                        "check_images = excluded.check_images, max_relative_error = excluded.max_relative_error, "
-                        "tolerance = excluded.tolerance, check_ok = excluded.check_ok, "
-                        "check_precision = excluded.check_precision",
-                        (run_id, event.get("images"), event.get("max_relative_error"), event.get("tolerance"),
-                         int(bool(event.get("ok"))), event.get("precision")))
-                elif kind == "end":
-                    self._finish(run_id, event["status"], event.get("error"), event.get("detail"))
+                handler = EVENT_HANDLERS.get(event["event"])
+                if handler is not None:
+                    handler(self, run_id, event)
 
     def finish_run(self, run_id, status, error=None, detail=None, exit_code=None):
         with self.transaction():
@@ -429,6 +373,96 @@ class Store:
 
 
 RESULTS = ("ok", "failed", "timeout", "oom", "diverged")  # statuses that are an outcome of the trial itself
+
+
+# -- applying worker events (dlbench.worker.protocol): one small handler per event --------------------------------
+
+def _apply_start(store, run_id, event):
+    pass  # the run's row exists already (start_run); the worker's pid and Python are in its env
+
+
+def _apply_env(store, run_id, event):
+    env = {k: v for k, v in event.items() if k not in ("event", "time")}
+    store.db.execute("UPDATE runs SET env = ? WHERE id = ?", (json.dumps(env, sort_keys=True), run_id))
+
+
+def _apply_model(store, run_id, event):
+    store.db.execute("UPDATE runs SET params_total = ?, params_trainable = ?, flops_per_sample = ? WHERE id = ?",
+                     (event["params_total"], event["params_trainable"], event.get("flops_per_sample"), run_id))
+
+
+def _apply_epoch(store, run_id, event):
+    store.db.execute(
+        "INSERT INTO epochs (run_id, epoch, warmup, train_seconds, input_seconds, call_seconds, eval_seconds, "
+        "samples_per_second, loss, accuracy, val_loss, val_accuracy, other_cpus, steal) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (run_id, event["epoch"], int(event["warmup"]), event["train_seconds"], event.get("input_seconds"),
+         event.get("call_seconds"), event.get("eval_seconds"), event.get("samples_per_second"), event.get("loss"),
+         event.get("accuracy"), event.get("val_loss"), event.get("val_accuracy"), event.get("other_cpus"),
+         event.get("steal")))
+
+
+def _apply_sample(store, run_id, event):
+    store.db.execute("INSERT OR REPLACE INTO samples (run_id, text, seconds, bigram_share, ok, reason) "
+                     "VALUES (?, ?, ?, ?, ?, ?)",
+                     (run_id, event["text"], event.get("seconds"), event.get("bigram_share"),
+                      int(bool(event.get("ok"))), event.get("reason")))
+
+
+def _apply_kernel(store, run_id, event):
+    store.db.execute("UPDATE runs SET rnn_kernel = ?, rnn_evidence = ? WHERE id = ?",
+                     (event["rnn_kernel"], json.dumps(event.get("evidence", [])), run_id))
+
+
+def _apply_memory(store, run_id, event):
+    store.db.execute("UPDATE runs SET peak_host_bytes = ?, peak_device_bytes = ?, device_memory_method = ?, "
+                     "allocator_peak_bytes = ? WHERE id = ?",
+                     (event.get("peak_host_bytes"), event.get("peak_device_bytes"), event.get("device_method"),
+                      event.get("allocator_peak_bytes"), run_id))
+
+
+def _apply_inference(store, run_id, event):
+    store.db.execute(
+        "INSERT OR REPLACE INTO inference (run_id, batch_size, images, passes, pass_seconds, warmup_seconds, "
+        "first_batch_seconds, batches, items_per_second, seconds_per_1000, latency_p50, latency_p90, latency_p99, "
+        "other_cpus, steal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (run_id, event["batch_size"], event["images"], event["passes"], json.dumps(event["pass_seconds"]),
+         event.get("warmup_seconds"), event.get("first_batch_seconds"), event.get("batches"),
+         event.get("items_per_second"), event.get("seconds_per_1000"), event.get("latency_p50"),
+         event.get("latency_p90"), event.get("latency_p99"), event.get("other_cpus"), event.get("steal")))
+
+
+def _apply_first_result(store, run_id, event):
+    store.db.execute(
+        "INSERT INTO inference_runs (run_id, runtime, compile, load_seconds, first_result_seconds) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET runtime = excluded.runtime, "
+        "compile = excluded.compile, load_seconds = excluded.load_seconds, "
+        "first_result_seconds = excluded.first_result_seconds",
+        (run_id, event.get("runtime"), event.get("compile"), event.get("load_seconds"),
+         event.get("first_result_seconds")))
+
+
+def _apply_check(store, run_id, event):
+    store.db.execute(
+        "INSERT INTO inference_runs (run_id, check_images, max_relative_error, tolerance, check_ok, "
+        "check_precision) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET "
+        "check_images = excluded.check_images, max_relative_error = excluded.max_relative_error, "
+        "tolerance = excluded.tolerance, check_ok = excluded.check_ok, check_precision = excluded.check_precision",
+        (run_id, event.get("images"), event.get("max_relative_error"), event.get("tolerance"),
+         int(bool(event.get("ok"))), event.get("precision")))
+
+
+def _apply_end(store, run_id, event):
+    store._finish(run_id, event["status"], event.get("error"), event.get("detail"))
+
+
+# Every event of the protocol has its handler (tests/test_store.py checks the keys against protocol.EVENTS).
+EVENT_HANDLERS = {
+    protocol.START: _apply_start, protocol.ENV: _apply_env, protocol.MODEL: _apply_model,
+    protocol.FIRST_RESULT: _apply_first_result, protocol.EPOCH: _apply_epoch, protocol.INFERENCE: _apply_inference,
+    protocol.SAMPLE: _apply_sample, protocol.KERNEL: _apply_kernel, protocol.CHECK: _apply_check,
+    protocol.MEMORY: _apply_memory, protocol.END: _apply_end,
+}
 
 
 def _alive(pid):

@@ -38,6 +38,15 @@ class Ranked:
     def comparison(self):
         return (self.workload, json.dumps(self.settings, sort_keys=True), *(getattr(self, f) for f in self.SPLIT_BY))
 
+    KIND, INTERVALS = None, ()  # to_json: the row's kind (training, inference), its fields that hold intervals
+
+    def to_json(self):
+        row = {"schema_version": JSON_SCHEMA_VERSION, "kind": self.KIND, **asdict(self)}
+        for key in self.INTERVALS:
+            value = getattr(self, key)
+            row[key] = value._asdict() if value is not None else None
+        return row
+
 
 @dataclass
 class Row(Ranked):
@@ -78,16 +87,11 @@ class Row(Ranked):
                                                   # repeat, a warm-up that did not settle, a busy machine
 
     TIME, TIME_UNIT, SPLIT_BY = "epoch_seconds", "epochs", ()
-
-    def to_json(self):
-        row = {"schema_version": JSON_SCHEMA_VERSION, "kind": "training", **asdict(self)}
-        for key in ("epoch_seconds", "ratio", "spread"):
-            value = getattr(self, key)
-            row[key] = value._asdict() if value is not None else None
-        return row
+    KIND, INTERVALS = "training", ("epoch_seconds", "ratio", "spread")
 
 
-def _mean(values):
+def mean_present(values):
+    """The mean of the values that are there (None: missing), or None where none is."""
     values = [v for v in values if v is not None]
     return statistics.fmean(values) if values else None
 
@@ -235,17 +239,17 @@ def summarize(runs, epochs_by_run, samples_by_run=None):
             workload=workload, framework=framework, settings=compared, runs=len(group), statuses=statuses,
             epoch_seconds=epoch_seconds, step_ms=step_ms(epoch_seconds, ok),
             spread=stats.spread(times) if times else None,
-            first_epoch_seconds=_mean([epochs_by_run[r["id"]][0]["train_seconds"] for r in ok
+            first_epoch_seconds=mean_present([epochs_by_run[r["id"]][0]["train_seconds"] for r in ok
                                        if epochs_by_run[r["id"]] and epochs_by_run[r["id"]][0]["warmup"]]),
             samples_per_second=per_second,
-            val_accuracy=_mean([e["val_accuracy"] for e in last]),
-            val_loss=_mean([e["val_loss"] for e in last]),
-            input_share=_mean([input_share(epochs_by_run[r["id"]]) for r in ok]),
-            target=target, time_to_target=_mean(reached), reached_target=len(reached),
+            val_accuracy=mean_present([e["val_accuracy"] for e in last]),
+            val_loss=mean_present([e["val_loss"] for e in last]),
+            input_share=mean_present([input_share(epochs_by_run[r["id"]]) for r in ok]),
+            target=target, time_to_target=mean_present(reached), reached_target=len(reached),
             params=ok[0]["params_total"] if ok else None,
             rnn_kernel="; ".join(kernels) or None,
             data_placement=read_back(ok, "data_placement"), matmul_precision=read_back(ok, "matmul_precision"),
-            text_bigram_share=_mean([sample["bigram_share"] for sample in samples]),
+            text_bigram_share=mean_present([sample["bigram_share"] for sample in samples]),
             **efficiency(ok, per_second),
             peak_host_bytes=_max([r.get("peak_host_bytes") for r in ok]),
             peak_device_bytes=_max([r.get("peak_device_bytes") for r in ok]),

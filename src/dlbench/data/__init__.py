@@ -172,6 +172,16 @@ def limit(dataset, samples):
                    dataset.meta)
 
 
+def check_variant(name, variants, variant, no_small=None):
+    """Refuse a variant a data set does not have, in one line: an unknown one, and "small" where no subset of the
+    data set ships with dlbench (`no_small`: why not and what to use instead)."""
+    if variant not in variants:
+        raise DataError("unknown {} variant {!r}: use one of {}".format(name, variant, ", ".join(variants)),
+                        bad_input=True)
+    if variant == "small" and no_small is not None:
+        raise DataError("{} has no 'small' variant: {}".format(name, no_small), bad_input=True)
+
+
 def dataset_module(name):
     """The loader module of a data set (dlbench.data.<name>): it has VARIANTS, ensure(variant) and load(...)."""
     import importlib

@@ -33,7 +33,7 @@ from functools import reduce
 
 import numpy as np
 
-from dlbench.data import Dataset, DataError, cache_dir, fetch, limit
+from dlbench.data import Dataset, DataError, cache_dir, check_variant, fetch, limit
 
 VARIANTS = ("real", "synthetic", "small")
 URL = "https://s3.amazonaws.com/text-datasets/babi_tasks_1-20_v1-2.tar.gz"  # the location babi_rnn.py downloads
@@ -82,13 +82,9 @@ def load(variant, samples=None, seed=0):
 
 
 def _check_variant(variant):
-    if variant not in VARIANTS:
-        raise DataError("unknown bAbI variant {!r}: use one of {}".format(variant, ", ".join(VARIANTS)),
-                        bad_input=True)
-    if variant == "small":
-        raise DataError("bAbI has no 'small' variant: no real bAbI subset ships with dlbench; use --data synthetic "
-                        "(generated stories in bAbI's format, no network) or --data real (downloads the 15 MB "
-                        "archive once)", bad_input=True)
+    check_variant("bAbI", VARIANTS, variant, no_small=(
+        "no real bAbI subset ships with dlbench; use --data synthetic (generated stories in bAbI's format, no network) "
+        "or --data real (downloads the 15 MB archive once)"))
 
 
 # --- the example's reader -----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import zlib
 
 import numpy as np
 
-from dlbench.data import Dataset, DataError, cache_dir, fetch, limit
+from dlbench.data import Dataset, DataError, cache_dir, check_variant, fetch, limit
 
 VARIANTS = ("real", "synthetic", "small")
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"  # the canonical location (Alex Krizhevsky's page)
@@ -65,13 +65,9 @@ def load(variant, samples=None, seed=0):
 
 
 def _check_variant(variant):
-    if variant not in VARIANTS:
-        raise DataError("unknown CIFAR-10 variant {!r}: use one of {}".format(variant, ", ".join(VARIANTS)),
-                        bad_input=True)
-    if variant == "small":
-        raise DataError("CIFAR-10 has no 'small' variant: no real CIFAR-10 subset ships with dlbench; "
-                        "use --data synthetic (learnable generated images, no network) or --data real "
-                        "(downloads the 170 MB archive once)", bad_input=True)
+    check_variant("CIFAR-10", VARIANTS, variant, no_small=(
+        "no real CIFAR-10 subset ships with dlbench; use --data synthetic (learnable generated images, no network) "
+        "or --data real (downloads the 170 MB archive once)"))
 
 
 def _to_float(images):

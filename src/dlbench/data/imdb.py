@@ -41,7 +41,7 @@ import zlib
 
 import numpy as np
 
-from dlbench.data import Dataset, DataError, cache_dir, fetch, limit
+from dlbench.data import Dataset, DataError, cache_dir, check_variant, fetch, limit
 
 VARIANTS = ("real", "synthetic", "small")
 # Keras's canonical location: keras/src/datasets/imdb.py (keras-team/keras) downloads imdb.npz from this folder and
@@ -90,13 +90,9 @@ def load(variant, samples=None, seed=0):
 
 
 def _check_variant(variant):
-    if variant not in VARIANTS:
-        raise DataError("unknown IMDB variant {!r}: use one of {}".format(variant, ", ".join(VARIANTS)),
-                        bad_input=True)
-    if variant == "small":
-        raise DataError("IMDB has no 'small' variant: no IMDB subset ships with dlbench; use --data synthetic "
-                        "(learnable generated reviews, no network) or --data real (downloads Keras's 17 MB "
-                        "imdb.npz once)", bad_input=True)
+    check_variant("IMDB", VARIANTS, variant, no_small=(
+        "no IMDB subset ships with dlbench; use --data synthetic (learnable generated reviews, no network) or "
+        "--data real (downloads Keras's 17 MB imdb.npz once)"))
 
 
 # --- what the workloads apply: Keras's num_words and pad_sequences -------------------------------------------

@@ -14,7 +14,7 @@ import zlib
 
 import numpy as np
 
-from dlbench.data import Dataset, DataError, cache_dir, fetch, limit
+from dlbench.data import Dataset, DataError, cache_dir, check_variant, fetch, limit
 
 VARIANTS = ("real", "synthetic", "small")
 URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"  # the canonical Keras location
@@ -59,8 +59,7 @@ def load(variant, samples=None, seed=0):
 
 
 def _check_variant(variant):
-    if variant not in VARIANTS:
-        raise DataError("unknown MNIST variant {!r}: use one of {}".format(variant, ", ".join(VARIANTS)))
+    check_variant("MNIST", VARIANTS, variant)
 
 
 def _to_float(images):

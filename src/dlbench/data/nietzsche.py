@@ -30,7 +30,7 @@ import os
 
 import numpy as np
 
-from dlbench.data import Dataset, DataError, fetch, limit, sha256_of
+from dlbench.data import Dataset, DataError, check_variant, fetch, limit, sha256_of
 
 VARIANTS = ("real", "synthetic", "small")
 URL = "https://s3.amazonaws.com/text-datasets/nietzsche.txt"  # where the Keras example downloads it
@@ -72,8 +72,7 @@ def load(variant, samples=None, seed=0):
 
 
 def _check_variant(variant):
-    if variant not in VARIANTS:
-        raise DataError("unknown Nietzsche variant {!r}: use one of {}".format(variant, ", ".join(VARIANTS)))
+    check_variant("Nietzsche", VARIANTS, variant)
 
 
 def symbols(text):

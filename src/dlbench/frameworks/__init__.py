@@ -44,10 +44,10 @@ class Framework(object):
     def compile_for(self, settings):
         """The compile mode a training trial runs: the one asked for, or for "auto" (a suite that left compile
         unset) the framework's default mode, or in the tuned tier the one its best practice on this device uses."""
-        if settings.get("compile", "auto") != "auto":
-            return settings["compile"]
-        if settings.get("tier") == "tuned":
-            return self.tuned_compile.get(settings["device"], self.compile_modes[0])
+        if settings.compile != "auto":
+            return settings.compile
+        if settings.tier == "tuned":
+            return self.tuned_compile.get(settings.device, self.compile_modes[0])
         return self.compile_modes[0]
 
     def missing(self):
@@ -107,7 +107,7 @@ FRAMEWORKS = dict((f.id, f) for f in [
               precision_note="native TensorFlow has no autocast outside Keras: its models (tf.Module with float32 "
                              "tf.Variables and float32 constants inside, e.g. an LSTM's zero state) would each need a "
                              "compute dtype written in; keras-tensorflow runs bf16 and fp16-mixed"),
-    # Inference-only (DESIGN.md): they run dlbench.inference workloads, in dlbench.inference.trial, never training.
+    # Inference-only (DESIGN.md): they run dlbench.inference workloads, in dlbench.worker.inference, never training.
     # ONNX Runtime and OpenVINO run the model exported from PyTorch, so they need torch and onnx too. fp32 only, as
     # every inference workload.
     Framework("keras-openvino", "Keras 3 on OpenVINO (inference-only backend)", ["keras", "openvino"],

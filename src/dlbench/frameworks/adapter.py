@@ -5,6 +5,7 @@ An adapter runs inside the trial process only. Its life is:
   load(settings)       imports the framework, applies threads, denormal policy, seed and device; returns what it
                        read back from the framework (not what was asked for)
   trainer(...)         builds the workload's model for this framework and returns a Trainer
+`settings` is the trial's TrialSettings (dlbench.worker.settings: attributes, every default filled in once).
 A Trainer counts parameters, trains one epoch, evaluates, and synchronises the device before the clock is read.
 Every native trainer takes its batches from the same InputPipeline, so shuffling, batching and augmentation are
 one piece of NumPy code for all frameworks, and its cost is measured apart.
@@ -46,7 +47,7 @@ def tf32_allowed(settings):
     the suite sets tf32 = false (--no-tf32: strict FP32 everywhere). Unset (None) means allowed, as JAX and
     TensorFlow have it by default and as PyTorch recommends (torch.set_float32_matmul_precision("high")), so that
     every framework in a table does the same arithmetic. Never on a CPU."""
-    return settings["device"] == "gpu" and settings.get("tf32") is not False
+    return settings.device == "gpu" and settings.tf32 is not False
 
 
 def matmul_precision(gpu, matmuls_tf32, convolutions_tf32, capability=None):
@@ -82,14 +83,14 @@ class Adapter(object):
         self.framework = framework
 
     def configure(self, settings):
-        requested = settings.get("layout")
+        requested = settings.layout
         if requested is not None and requested not in (self.layouts or (self.layout,)):
             raise SettingUnsupported("%s's workloads are written for %s only, not layout = %s"
                                      % (self.framework.id, " and ".join(self.layouts or (self.layout,)), requested))
-        threads = str(settings["threads"])
+        threads = str(settings.threads)
         for name in THREAD_VARIABLES:
             os.environ[name] = threads
-        if settings["device"] == "cpu":
+        if settings.device == "cpu":
             # Hide GPUs so that a CPU trial cannot silently run (or allocate) anywhere else.
             os.environ["CUDA_VISIBLE_DEVICES"] = ""
             os.environ["JAX_PLATFORMS"] = "cpu"
@@ -98,7 +99,7 @@ class Adapter(object):
             # be that, whatever the model needs. Both allocate as they go instead, as PyTorch does.
             os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
             os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"
-            if settings.get("cudnn_autotune") is False:  # both read at import; torch's flag is set in its setup
+            if settings.cudnn_autotune is False:  # both read at import; torch's flag is set in its setup
                 os.environ["TF_CUDNN_USE_AUTOTUNE"] = "0"
                 os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_gpu_autotune_level=0").strip()
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

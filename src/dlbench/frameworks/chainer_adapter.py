@@ -35,13 +35,13 @@ class Adapter(BaseAdapter):
     def load(self, settings):
         import chainer
 
-        if settings["device"] == "gpu":
+        if settings.device == "gpu":
             raise RuntimeError("--device gpu, but Chainer %s has no CuPy here (chainer.backends.cuda.available is "
                                "%s): install cupy for your CUDA, or use --device cpu"
                                % (chainer.__version__, chainer.backends.cuda.available))
         flushed_by = mxcsr.flush_denormals()
         blas = mxcsr.restart_openblas() if flushed_by else None
-        np.random.seed(settings["seed"])  # Chainer's initialisers and dropout draw from NumPy's global generator
+        np.random.seed(settings.seed)  # Chainer's initialisers and dropout draw from NumPy's global generator
         chainer.config.use_ideep = "never"
         from chainer.backends import intel64
         return {

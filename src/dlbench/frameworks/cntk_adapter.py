@@ -33,10 +33,10 @@ class Adapter(BaseAdapter):
             flush = "MXCSR FTZ+DAZ set by dlbench before CNTK started (CNTK 2.7 has no setting for it)"
         import cntk as C
 
-        C.cntk_py.set_max_num_cputhreads(settings["threads"])
-        C.cntk_py.set_fixed_random_seed(settings["seed"])
+        C.cntk_py.set_max_num_cputhreads(settings.threads)
+        C.cntk_py.set_fixed_random_seed(settings.seed)
         gpus = [d for d in C.device.all_devices() if d.type() == C.device.DeviceKind.GPU]
-        if settings["device"] == "gpu":
+        if settings.device == "gpu":
             if not gpus:
                 raise RuntimeError("--device gpu, but CNTK %s sees no GPU: this environment has CNTK's CPU wheel "
                                    "(cntk==2.7.post2); its GPU wheel (cntk-gpu 2.7) needs CUDA 10.0 and cuDNN 7. "
@@ -52,14 +52,14 @@ class Adapter(BaseAdapter):
             "denormals_flushed": flushes_denormals(
                 lambda x, y: product.eval({a: x.reshape(1, 1), b: y.reshape(1, 1)})),
             "denormal_method": flush,
-            "device": {"kind": settings["device"], "name": str(device) if settings["device"] == "gpu" else "cpu"},
+            "device": {"kind": settings.device, "name": str(device) if settings.device == "gpu" else "cpu"},
         }
         return self.info
 
     def trainer(self, workload_module, spec, settings, pipeline):
         if getattr(workload_module, "NOTE", None):  # where the model departs from CNTK's own layer: in the env event
             self.info["model_note"] = workload_module.NOTE
-        return CNTKTrainer(workload_module, spec.hp, np.random.RandomState(settings["seed"]), pipeline)
+        return CNTKTrainer(workload_module, spec.hp, np.random.RandomState(settings.seed), pipeline)
 
 
 class CNTKTrainer(BaseTrainer):

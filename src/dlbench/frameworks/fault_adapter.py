@@ -29,7 +29,7 @@ class Adapter(BaseAdapter):
                 "device": {"kind": "cpu", "name": "numpy"}}
 
     def trainer(self, workload_module, spec, settings, pipeline):
-        return FaultTrainer(pipeline, settings["seed"])
+        return FaultTrainer(pipeline, settings.seed)
 
 
 class FaultTrainer(BaseTrainer):

@@ -55,7 +55,7 @@ def setup_jax(settings):
     import jax
 
     device = jax.devices()[0]
-    if settings["device"] == "gpu" and device.platform != "gpu":
+    if settings.device == "gpu" and device.platform != "gpu":
         raise RuntimeError("--device gpu, but JAX %s runs on %s: install jax[cuda12] (or cuda13), or use --device "
                            "cpu" % (jax.__version__, device.platform))
     gpu = device.platform == "gpu"
@@ -171,14 +171,14 @@ class Adapter(BaseAdapter):
         return setup_jax(settings)
 
     def trainer(self, workload_module, spec, settings, pipeline):
-        tuned = settings["tier"] == "tuned"
-        precision = settings.get("precision", "fp32")
+        tuned = settings.tier == "tuned"
+        precision = settings.precision
         if tuned and pipeline.augment is None:
             # The scan on a GPU only. Measured: mnist_cnn's two steps took 25-30 s as a scan on a CPU, 0.7 s as
             # separate steps (XLA:CPU runs convolutions inside a scanned loop far slower).
-            return JaxScanTrainer(workload_module, spec.hp, settings["seed"], pipeline, precision,
-                                  scan=settings["device"] == "gpu")
-        trainer = JaxTrainer(workload_module, spec.hp, settings["seed"], pipeline, precision)
+            return JaxScanTrainer(workload_module, spec.hp, settings.seed, pipeline, precision,
+                                  scan=settings.device == "gpu")
+        trainer = JaxTrainer(workload_module, spec.hp, settings.seed, pipeline, precision)
         if tuned:
             trainer.tuning = "none: the augmentation runs in NumPy on the host, batch by batch"
         return trainer

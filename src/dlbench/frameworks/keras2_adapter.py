@@ -40,8 +40,8 @@ GPU_BUILD = {"cntk": "cntk-gpu (CUDA 10, Python 3.6)", "theano": "libgpuarray/py
 def _setup_cntk(settings):
     import cntk as C
 
-    C.cntk_py.set_max_num_cputhreads(settings["threads"])
-    C.cntk_py.set_fixed_random_seed(settings["seed"])
+    C.cntk_py.set_max_num_cputhreads(settings.threads)
+    C.cntk_py.set_fixed_random_seed(settings.seed)
     a = C.input_variable(1, dtype=np.float32)
     b = C.input_variable(1, dtype=np.float32)
     product = a * b
@@ -68,7 +68,7 @@ def _setup_theano(settings):
 def _setup_mxnet(settings):
     import mxnet as mx
 
-    mx.random.seed(settings["seed"])
+    mx.random.seed(settings.seed)
     features = mx.runtime.Features()
     return {"threads": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
                         "MXNET_CPU_WORKER_NTHREADS": os.environ.get("MXNET_CPU_WORKER_NTHREADS", "1 (default)")},
@@ -132,12 +132,12 @@ class Adapter(BaseAdapter):
 
     def load(self, settings):
         backend = self.framework.keras_backend
-        if settings["device"] != "cpu":
+        if settings.device != "cpu":
             raise RuntimeError("--device %s: %s here is a CPU-only build (a GPU needs %s); use --device cpu"
-                               % (settings["device"], backend, GPU_BUILD[backend]))
+                               % (settings.device, backend, GPU_BUILD[backend]))
         flushed_by = flush_denormals()  # before the backend's import: its threads inherit the control register
-        random.seed(settings["seed"])
-        np.random.seed(settings["seed"])  # Keras 2 draws its initialisers, dropout seeds and fit's shuffling here
+        random.seed(settings.seed)
+        np.random.seed(settings.seed)  # Keras 2 draws its initialisers, dropout seeds and fit's shuffling here
         info = SETUP[backend](settings)
         import keras
         from keras import backend as K

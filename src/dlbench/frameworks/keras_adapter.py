@@ -41,7 +41,7 @@ class Adapter(BaseAdapter):
 
     def configure(self, settings):
         BaseAdapter.configure(self, settings)
-        self.requested_layout = settings.get("layout")
+        self.requested_layout = settings.layout
         os.environ["KERAS_BACKEND"] = self.framework.keras_backend
 
     def load(self, settings):
@@ -59,15 +59,15 @@ class Adapter(BaseAdapter):
 
         if keras.backend.backend() != backend:
             raise RuntimeError("Keras loaded the %r backend, not %r" % (keras.backend.backend(), backend))
-        keras.utils.set_random_seed(settings["seed"])
+        keras.utils.set_random_seed(settings.seed)
         keras.config.set_image_data_format(self.layout)
         info["keras_backend"] = keras.backend.backend()
         info["layout"] = keras.config.image_data_format()
         return info
 
     def trainer(self, workload_module, spec, settings, pipeline):
-        return KerasTrainer(workload_module, spec.hp, pipeline, tuned=settings["tier"] == "tuned",
-                            precision=settings.get("precision", "fp32"), compile=self.framework.compile_for(settings))
+        return KerasTrainer(workload_module, spec.hp, pipeline, tuned=settings.tier == "tuned",
+                            precision=settings.precision, compile=self.framework.compile_for(settings))
 
 
 POLICIES = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16-mixed": "mixed_float16"}

@@ -48,11 +48,11 @@ class Adapter(BaseAdapter):
         from mxnet import runtime
 
         features = runtime.Features()
-        gpu = settings["device"] == "gpu"
+        gpu = settings.device == "gpu"
         if gpu and not features.is_enabled("CUDA"):
             raise RuntimeError("--device gpu, but this MXNet %s is a CPU build: install a CUDA build "
                                "(mxnet-cu112==1.9.1) in its environment, or use --device cpu" % mx.__version__)
-        mx.random.seed(settings["seed"])
+        mx.random.seed(settings.seed)
         self.ctx = mx.gpu(0) if gpu else mx.cpu()
         return {
             "threads": {"intra_op": omp_max_threads(), "inter_op": int(os.environ["MXNET_CPU_WORKER_NTHREADS"]),
@@ -65,7 +65,7 @@ class Adapter(BaseAdapter):
         }
 
     def trainer(self, workload_module, spec, settings, pipeline):
-        return MXNetTrainer(workload_module, spec.hp, self.ctx, pipeline, tuned=settings["tier"] == "tuned")
+        return MXNetTrainer(workload_module, spec.hp, self.ctx, pipeline, tuned=settings.tier == "tuned")
 
 
 class MXNetTrainer(BaseTrainer):

@@ -57,18 +57,18 @@ class Adapter(BaseAdapter):
 
     def configure(self, settings):
         super(Adapter, self).configure(settings)
-        os.environ["FLAGS_paddle_num_threads"] = str(settings["threads"])  # else Paddle sets MKL and OpenMP to 1
+        os.environ["FLAGS_paddle_num_threads"] = str(settings.threads)  # else Paddle sets MKL and OpenMP to 1
 
     def load(self, settings):
         import paddle
 
-        if settings["device"] == "gpu" and not paddle.is_compiled_with_cuda():
+        if settings.device == "gpu" and not paddle.is_compiled_with_cuda():
             raise RuntimeError("--device gpu, but paddlepaddle %s here is a CPU build: install paddlepaddle-gpu, or "
                                "use --device cpu" % paddle.__version__)
         paddle.disable_static()
-        paddle.set_device("gpu" if settings["device"] == "gpu" else "cpu")
-        paddle.base.core.set_num_threads(settings["threads"])
-        paddle.seed(settings["seed"])
+        paddle.set_device("gpu" if settings.device == "gpu" else "cpu")
+        paddle.base.core.set_num_threads(settings.threads)
+        paddle.seed(settings.seed)
         flushed_by = mxcsr.flush_denormals()
         flags = paddle.get_flags(["FLAGS_paddle_num_threads", "FLAGS_use_onednn"])
         library = _library_threads(paddle)
@@ -78,7 +78,7 @@ class Adapter(BaseAdapter):
             "denormals_flushed": flushes_denormals(
                 lambda a, b: (paddle.to_tensor(a) * paddle.to_tensor(b)).numpy()),
             "denormal_method": flushed_by or "none: Paddle has no switch and MXCSR could not be set here",
-            "device": {"kind": "gpu" if settings["device"] == "gpu" else "cpu", "name": paddle.device.get_device()},
+            "device": {"kind": "gpu" if settings.device == "gpu" else "cpu", "name": paddle.device.get_device()},
             "versions": {"paddlepaddle": paddle.__version__, "numpy": np.__version__},
             "onednn": bool(flags["FLAGS_use_onednn"]),
             "mode": "dygraph" if paddle.in_dynamic_mode() else "static",

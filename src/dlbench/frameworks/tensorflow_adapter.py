@@ -47,10 +47,10 @@ def setup_tensorflow(settings):
     tensorflow backend."""
     import tensorflow as tf
 
-    set_tensorflow_threads(tf, settings["threads"])
-    tf.random.set_seed(settings["seed"])
+    set_tensorflow_threads(tf, settings.threads)
+    tf.random.set_seed(settings.seed)
     gpus = tf.config.list_physical_devices("GPU")
-    if settings["device"] == "gpu" and not gpus:
+    if settings.device == "gpu" and not gpus:
         raise RuntimeError("--device gpu, but TensorFlow %s sees no GPU: install tensorflow[and-cuda], or use "
                            "--device cpu" % tf.__version__)
     if gpus:  # written out, though TensorFlow's default allows TF32 already
@@ -90,13 +90,13 @@ class Adapter(BaseAdapter):
         return setup_tensorflow(settings)
 
     def trainer(self, workload_module, spec, settings, pipeline):
-        if settings.get("precision", "fp32") != "fp32":
+        if settings.precision != "fp32":
             raise PrecisionUnsupported("tensorflow runs fp32 only: " + FRAMEWORKS["tensorflow"].precision_note)
-        tuned = settings["tier"] == "tuned"
-        trainer = TensorFlowTrainer(workload_module, spec.hp, settings["seed"], pipeline,
+        tuned = settings.tier == "tuned"
+        trainer = TensorFlowTrainer(workload_module, spec.hp, settings.seed, pipeline,
                                     jit=self.framework.compile_for(settings) == "jit",
                                     resident=tuned and pipeline.augment is None,
-                                    device="/GPU:0" if settings["device"] == "gpu" else "/CPU:0")
+                                    device="/GPU:0" if settings.device == "gpu" else "/CPU:0")
         if tuned:
             trainer.tuning = ("tf.function(jit_compile=True): XLA compiles the training step" if trainer.jit else
                               "no XLA: compile = none was asked, and XLA is TensorFlow's tuned form")

@@ -254,14 +254,14 @@ class Adapter(BaseAdapter):
         # float32 everywhere (both default to float64); OpenMP for the elementwise C loops when more than one thread
         # is asked and the framework survives it (OMP_NUM_THREADS, set by the base, sizes the pool); numpy's
         # OpenBLAS threads (OPENBLAS_NUM_THREADS) run the matrix products either way.
-        flags = "floatX=float32,openmp=%s" % (settings["threads"] > 1 and self.openmp)
+        flags = "floatX=float32,openmp=%s" % (settings.threads > 1 and self.openmp)
         os.environ[variable] = ",".join(f for f in (os.environ.get(variable), flags) if f)
         # OpenMP's threads and numpy's OpenBLAS threads share the same cores: spinning OpenMP workers made a step
         # 3.7x slower (mnist_mlp, 2 threads, a busy 2-core machine); passive waiting matched openmp=False there.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
     def load(self, settings):
-        if settings["device"] == "gpu":
+        if settings.device == "gpu":
             if self.name == "theano":
                 raise RuntimeError("--device gpu: Theano 1.0's GPU backend needs libgpuarray and pygpu (built against "
                                    "an old CUDA), which this environment does not have; use --device cpu")
@@ -270,7 +270,7 @@ class Adapter(BaseAdapter):
         # FTZ and DAZ in this thread's MXCSR: neither framework has a setting for it; threads started later
         # (OpenMP's) inherit it, numpy's OpenBLAS threads, started when numpy was imported, do not
         flushed = mxcsr.flush_denormals() is not None
-        self.backend = Backend(self.name, settings["seed"])
+        self.backend = Backend(self.name, settings.seed)
         module, T = self.backend.module, self.backend.T
         x, y = T.vector(dtype="float32"), T.vector(dtype="float32")
         multiply = module.function([x, y], x * y)

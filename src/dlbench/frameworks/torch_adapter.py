@@ -46,18 +46,18 @@ def setup_torch(settings):
     """Threads, denormal policy, seed and device for torch; shared with Keras on the torch backend."""
     import torch
 
-    torch.set_num_threads(settings["threads"])
-    torch.set_num_interop_threads(settings["threads"])
+    torch.set_num_threads(settings.threads)
+    torch.set_num_interop_threads(settings.threads)
     torch.set_flush_denormal(True)  # XLA and TensorFlow flush; PyTorch on a CPU only when asked (WORKLOADS.md, 10)
-    torch.manual_seed(settings["seed"])
-    gpu = settings["device"] == "gpu"
+    torch.manual_seed(settings.seed)
+    gpu = settings.device == "gpu"
     if gpu:
         if not torch.cuda.is_available():
             raise RuntimeError("--device gpu, but torch %s sees no CUDA GPU: install a CUDA build of torch, or use "
                                "--device cpu" % torch.__version__)
         # Autotuning on unless a suite turns it off: TensorFlow and JAX autotune by default, and the seed's
         # PyTorch notebooks set cudnn.benchmark = True.
-        torch.backends.cudnn.benchmark = settings.get("cudnn_autotune") is not False
+        torch.backends.cudnn.benchmark = settings.cudnn_autotune is not False
         set_torch_tf32(torch, tf32_allowed(settings))
     device = torch.device("cuda" if gpu else "cpu")
     tf32, used = torch_tf32_used(torch, gpu, torch.cuda.get_device_capability(0) if gpu else None)
@@ -98,13 +98,13 @@ class Adapter(BaseAdapter):
 
     def load(self, settings):
         self.device, info = setup_torch(settings)
-        info["memory_format"] = "channels_last" if settings.get("layout") == "channels_last" else "contiguous"
+        info["memory_format"] = "channels_last" if settings.layout == "channels_last" else "contiguous"
         return info
 
     def trainer(self, workload_module, spec, settings, pipeline):
-        return TorchTrainer(workload_module, spec.hp, self.device, pipeline, tuned=settings["tier"] == "tuned",
-                            precision=settings.get("precision", "fp32"), compile=self.framework.compile_for(settings),
-                            channels_last=settings.get("layout") == "channels_last")
+        return TorchTrainer(workload_module, spec.hp, self.device, pipeline, tuned=settings.tier == "tuned",
+                            precision=settings.precision, compile=self.framework.compile_for(settings),
+                            channels_last=settings.layout == "channels_last")
 
 
 class TorchTrainer(BaseTrainer):

@@ -165,7 +165,7 @@ def verify_one(framework, adapter, settings, in_path, out_path, override):
     loss, _ = trainer.train_epoch(batch, batch.n, np.random.RandomState(seed))
     trainer.sync()
     updated = convert.to_canonical(trainer.model, workload_id, hp)
-    from dlbench.worker.run import imported_frameworks
+    from dlbench.worker.process import imported_frameworks
     results = {"output": output, "logits": np.array(not framework.startswith("keras-")),
                "loss": np.float64(loss), "layout": np.array(layout),
                "versions": np.array(json.dumps(imported_frameworks()))}
@@ -183,8 +183,9 @@ def main(argv):
     override = None
     if rest[:1] == ["--converter"]:
         override, rest = rest[1], rest[2:]
-    settings = {"threads": threads, "device": "cpu", "seed": seed, "tier": "default"}
-    from dlbench.worker.run import pin_threads
+    from dlbench.worker.settings import TrialSettings
+    settings = TrialSettings(threads=threads, device="cpu", seed=seed, tier="default")
+    from dlbench.worker.process import pin_threads
     pin_threads(threads)
     adapter = frameworks.load_adapter(framework)
     adapter.configure(settings)

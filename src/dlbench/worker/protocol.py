@@ -4,8 +4,8 @@ stdout and stderr are left to the frameworks (they log freely there); events tra
 by DLBENCH_EVENT_FD, so nothing a framework prints can corrupt them. Every worker ends with exactly one final
 event, `end`, carrying the trial's status; a worker that exits without one did not finish, whatever its exit code.
 
-Events, in order: start, env, model, epoch (one per epoch), sample (generated text, text workloads only),
-kernel (the recurrent kernel the framework ran, recurrent models only), end.
+Every event is declared once below (EVENTS): the worker emits these names and no other, and the parent's store
+applies each through its handler (dlbench.store.EVENT_HANDLERS).
 """
 import json
 import math
@@ -16,7 +16,21 @@ EVENT_FD_VARIABLE = "DLBENCH_EVENT_FD"
 
 # Final statuses of a trial (DESIGN.md). "running" is only the state of a trial in flight, never final.
 STATUSES = ("ok", "skipped", "failed", "timeout", "oom", "diverged", "interrupted")
-FINAL_EVENT = "end"
+
+# The events, in the order a trial sends them (T: training trials only, I: inference trials only).
+START = "start"                # the process began: pid, trial key, Python version
+ENV = "env"                    # what the worker read back from its framework and machine
+MODEL = "model"                # parameter counts, build seconds (T: FLOPs per sample)
+FIRST_RESULT = "first_result"  # I: load + compile + first batch, the time to first result
+EPOCH = "epoch"                # T: one per epoch: timings, loss and accuracy, other processes' CPU
+INFERENCE = "inference"        # I: one per batch size: timed passes, throughput, latency percentiles
+SAMPLE = "sample"              # T: generated text and its check (text workloads only)
+KERNEL = "kernel"              # T: the recurrent kernel the framework ran (recurrent models only)
+CHECK = "check"                # I: the feature check against the float64 reference
+MEMORY = "memory"              # peak host memory, device memory and the allocator's peak, once, before the end
+END = "end"                    # the final event: the trial's status (STATUSES), error and detail
+EVENTS = (START, ENV, MODEL, FIRST_RESULT, EPOCH, INFERENCE, SAMPLE, KERNEL, CHECK, MEMORY, END)
+FINAL_EVENT = END
 
 
 def _clean(value):
@@ -57,6 +71,8 @@ class EventWriter(object):
     def emit(self, event, **fields):
         if self.finished:
             raise RuntimeError("no event may follow the final event")
+        if event not in EVENTS:
+            raise ValueError("undeclared event %r: declare it in dlbench.worker.protocol" % (event,))
         self._stream.write(encode(event, fields))
         self._stream.flush()
         if event == FINAL_EVENT:

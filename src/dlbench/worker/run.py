@@ -1,206 +1,37 @@
-"""One trial, start to end, inside its own process: the timing protocol lives here.
-
-Order matters: pin threads and set the framework's environment, load the data (numpy only), then import the
-framework (timed, outside any epoch), build the model, and train. Every clock read follows a device sync.
+"""One trial, start to end, inside its own process: the start event, then the training protocol
+(dlbench.worker.training) or the inference protocol (dlbench.worker.inference), and always exactly one final event
+whatever happens (dlbench.worker.protocol).
 """
-import math
 import os
-import platform
 import sys
-import time
 import traceback
 
-import numpy as np
-
-from dlbench import data, frameworks, machine, workloads
-from dlbench.workloads import flops
-from dlbench.frameworks.adapter import InputPipeline, SettingUnsupported
-from dlbench.frameworks.kernels import rnn_kernel
-from dlbench.worker.memory import DeviceMemory, peak_host_bytes, visible_index
-from dlbench.worker.noise import Sampler
-
-# Modules whose presence in sys.modules shows which frameworks a worker really imported (Keras can pull in
-# frameworks other than its backend; DESIGN.md asks to measure it, not assume it).
-FRAMEWORK_MODULES = ("keras", "tensorflow", "jax", "jaxlib", "flax", "optax", "torch", "cntk", "mxnet", "theano",
-                     "pytensor", "chainer", "paddle")
-
-OOM_MARKERS = ("out of memory", "resource_exhausted", "resource exhausted", "oom when allocating",
-               "failed to allocate")
+from dlbench import workloads
+from dlbench.frameworks.adapter import SettingUnsupported
+from dlbench.worker import inference, training
+from dlbench.worker.memory import peak_host_bytes
+from dlbench.worker.process import classify, one_line
+from dlbench.worker.protocol import MEMORY, START
+from dlbench.worker.settings import TrialSettings
 
 
-def pin_threads(threads):
-    """Restrict the process to `threads` CPUs: every framework sizes its pools from the affinity it sees, so this
-    equalises frameworks whose thread settings differ (XLA on the CPU has no intra-op knob)."""
-    if not hasattr(os, "sched_setaffinity"):
-        return None
-    cpus = sorted(os.sched_getaffinity(0))[:threads]
-    os.sched_setaffinity(0, cpus)
-    return cpus
-
-
-def imported_frameworks(names=FRAMEWORK_MODULES):
-    found = {}
-    for name in names:
-        module = sys.modules.get(name)
-        if module is not None:
-            found[name] = getattr(module, "__version__", "unknown")
-    return found
-
-
-def classify(exc):
-    """The status of a trial that raised: a device or host out-of-memory is `oom`, anything else `failed`."""
-    if isinstance(exc, MemoryError):
-        return "oom"
-    text = ("%s: %s" % (type(exc).__name__, exc)).lower()
-    return "oom" if any(marker in text for marker in OOM_MARKERS) else "failed"
-
-
-def one_line(exc):
-    message = str(exc).strip().splitlines()
-    return "%s: %s" % (type(exc).__name__, message[0] if message else "")
-
-
-class Memory(object):
-    """The trial's peak memory, reported once, just before its final event (also when it fails: an oom's peak is
-    worth knowing)."""
-
-    def __init__(self, settings):
-        self.device = DeviceMemory(visible_index()) if settings["device"] == "gpu" else None
-        self.trainer = None
-
-    def emit(self, events):
-        device_bytes, method = self.device.peak() if self.device else (None, None)
-        allocator = self.trainer.allocator_peak() if self.trainer is not None else None
-        events.emit("memory", peak_host_bytes=peak_host_bytes(), peak_device_bytes=device_bytes,
-                    device_method=method, allocator_peak_bytes=allocator)
-
-
-def run_trial(trial, events, memory):
-    settings = trial["settings"]
-    events.emit("start", pid=os.getpid(), key=trial["key"], python=sys.version.split()[0])
+def run_trial(trial, settings, events, memory):
+    events.emit(START, pid=os.getpid(), key=trial["key"], python=sys.version.split()[0])
     # How busy the machine was as the trial began: other work on the same cores distorts every timing.
     load_average = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
-    if workloads.is_inference(trial["workload"]):  # forward passes only: dlbench.inference.trial's protocol
-        from dlbench.inference import trial as inference
-        return inference.run_trial(trial, events, load_average)
-    cpus = pin_threads(settings["threads"])
-    adapter = frameworks.load_adapter(trial["framework"])
-    adapter.configure(settings)
-
-    workload = workloads.get(trial["workload"])
-    spec = workload.SPEC
-    started = time.perf_counter()
-    dataset = data.dataset_module(spec.dataset).load(settings["data"], settings.get("samples"), seed=settings["seed"])
-    train, val = workload.splits(dataset, adapter.layout)  # laid out once here, never transposed per batch
-    if hasattr(workload, "hyper"):  # sizes that depend on the data (a vocabulary, fasttext's bigram count)
-        spec = spec.with_hp(workload.hyper(dataset))
-    data_seconds = time.perf_counter() - started
-
-    started = time.perf_counter()
-    info = adapter.load(settings)
-    import_seconds = time.perf_counter() - started
-
-    pipeline = InputPipeline(getattr(workload, "augment", None), adapter.layout)
-    started = time.perf_counter()
-    trainer = adapter.trainer(workloads.framework_module(trial["workload"], trial["framework"]), spec, settings,
-                              pipeline)
-    build_seconds = time.perf_counter() - started
-    memory.trainer = trainer
-    info.update({
-        # After the build, so that it shows everything the trial pulled in (flax is imported by the model code).
-        "framework": trial["framework"], "imported": imported_frameworks(), "import_seconds": import_seconds,
-        "data_seconds": data_seconds, "n_train": train.n, "n_val": val.n,
-        "python": sys.version.split()[0], "platform": platform.platform(), "hostname": machine.hostname(),
-        "cpu_model": machine.cpu_model(), "cpu_affinity": cpus, "threads_requested": settings["threads"],
-        "denormal_policy": "flush", "seed": settings["seed"], "load_average": load_average,
-        "cpu_count": os.cpu_count(),
-        "augmentation": getattr(workload, "augment", None) is not None, "hyperparameters": spec.hp.as_dict(),
-        "data_placement": trainer.data_placement, "compile_used": trainer.compile_mode(),
-        "tuning": (trainer.tuning or "none: no tuned form for this framework yet, its default loop ran")
-        if settings["tier"] == "tuned" else None,
-    })
-    info.setdefault("layout", adapter.layout)  # Keras reads its own back
-    info.setdefault("matmul_precision", "fp32")  # the legacy frameworks: float32 on a CPU, no TF32 path
-    precision_used = getattr(trainer, "precision_used", None)  # the dtypes read back from one forward pass
-    info["precision"] = precision_used(first_batch(train, settings).inputs) \
-        if precision_used else {"requested": settings.get("precision", "fp32"), "compute": "float32",
-                                "read_back": False}  # adapters without mixed precision run fp32 only
-    events.emit("env", **info)
-    total, trainable = trainer.param_counts()
-    events.emit("model", params_total=total, params_trainable=trainable, build_seconds=build_seconds,
-                flops_per_sample=flops.train_flops_per_sample(trial["workload"], spec.hp))
-
-    rng = np.random.RandomState(settings["seed"])
-    batch_size = settings["batch_size"]
-    noise = Sampler()
-    for epoch in range(1, settings["epochs"] + 1):
-        trainer.sync()
-        input_seconds, input_batches = pipeline.seconds, pipeline.batches
-        noise.start()
-        started = time.perf_counter()
-        loss, accuracy = trainer.train_epoch(train, batch_size, rng)
-        trainer.sync()
-        trained = time.perf_counter()
-        busy = noise.stop()
-        val_loss, val_accuracy = trainer.evaluate(val, batch_size)
-        trainer.sync()
-        evaluated = time.perf_counter()
-        train_seconds, call_seconds = epoch_seconds(trainer, epoch <= spec.warmup_epochs, started, trained)
-        events.emit("epoch", epoch=epoch, warmup=epoch <= spec.warmup_epochs,
-                    train_seconds=train_seconds, call_seconds=call_seconds, eval_seconds=evaluated - trained,
-                    # the share of train_seconds spent gathering and augmenting batches (None: the framework's own)
-                    input_seconds=pipeline.seconds - input_seconds if pipeline.batches > input_batches else None,
-                    samples_per_second=train.n / train_seconds,
-                    loss=loss, accuracy=accuracy, val_loss=val_loss, val_accuracy=val_accuracy, **busy)
-        if not math.isfinite(loss):
-            memory.emit(events)
-            events.end("diverged", error="training loss became %r in epoch %d" % (loss, epoch))
-            return
-    after_training(workload, spec, dataset, train, trainer, settings, events)
-    memory.emit(events)
-    events.end("ok")
-
-
-def epoch_seconds(trainer, warmup, started, trained):
-    """(the epoch's training time, the per-call overhead around it or None). A trainer whose train_epoch call does
-    more than the epoch (Keras's fit builds its data adapter and callbacks each call) reports the epoch's own window:
-    a user's single fit(epochs=N) pays that setup once, before its first epoch, so the warm-up epochs keep the whole
-    call and the steady-state epochs count the window only. The overhead is recorded either way."""
-    window = trainer.epoch_window
-    trainer.epoch_window = None
-    if window is None:
-        return trained - started, None
-    inside = window[1] - window[0]
-    call_seconds = (trained - started) - inside
-    return (trained - started if warmup else inside), call_seconds
-
-
-def first_batch(train, settings):
-    """The training set's first batch, in order: what the untimed probes (precision read-back, RNN kernel) run."""
-    return train.take(np.arange(min(settings["batch_size"], train.n)))
-
-
-def after_training(workload, spec, dataset, train, trainer, settings, events):
-    """Untimed, once the epochs are done: generate text where the workload does (and check that it looks like the
-    corpus), then read which recurrent kernel the framework ran."""
-    if hasattr(workload, "sample_text"):
-        started = time.perf_counter()
-        text = workload.sample_text(trainer.predict, dataset, np.random.RandomState(settings["seed"]))
-        seconds = time.perf_counter() - started
-        events.emit("sample", text=text, seconds=seconds, **workload.check_sample(text, dataset))
-    first = first_batch(train, settings)
-    label, evidence = rnn_kernel(trainer.rnn_evidence(first.inputs, first.targets), spec.recurrent)
-    if label is not None:
-        events.emit("kernel", rnn_kernel=label, evidence=evidence)
+    if workloads.is_inference(trial["workload"]):  # forward passes only: dlbench.worker.inference's protocol
+        return inference.run_trial(trial, settings, events, load_average)
+    return training.run_trial(trial, settings, events, memory, load_average)
 
 
 def main(events, trial):
     memory = None
     try:
-        # Inference trials report their own memory (dlbench.inference.trial): no sampler thread for them.
+        settings = TrialSettings.from_dict(trial["settings"])  # the one place the worker reads the trial's dict
+        # Inference trials report their own memory (dlbench.worker.inference): no sampler thread for them.
         if not workloads.is_inference(trial["workload"]):
-            memory = Memory(trial["settings"])
-        run_trial(trial, events, memory)
+            memory = training.Memory(settings)
+        run_trial(trial, settings, events, memory)
     except KeyboardInterrupt:
         events.end("interrupted", error="interrupted by a signal")
     except SettingUnsupported as exc:  # never run in another precision or compile mode than the one asked
@@ -210,7 +41,7 @@ def main(events, trial):
             if memory is not None:
                 memory.emit(events)
             else:  # an inference trial that failed before reporting its own memory: its host peak still counts
-                events.emit("memory", peak_host_bytes=peak_host_bytes(), peak_device_bytes=None, device_method=None,
+                events.emit(MEMORY, peak_host_bytes=peak_host_bytes(), peak_device_bytes=None, device_method=None,
                             allocator_peak_bytes=None)
         except Exception:
             pass  # the failure itself is what must be reported

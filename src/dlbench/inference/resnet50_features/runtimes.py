@@ -167,7 +167,8 @@ def set_matmul_precision(runtime, device, tf32=None):
     if device != "gpu":
         return
     from dlbench.frameworks.adapter import tf32_allowed
-    allowed = tf32_allowed({"device": device, "tf32": tf32})
+    from dlbench.worker.settings import TrialSettings
+    allowed = tf32_allowed(TrialSettings(device=device, tf32=tf32))
     family = FAMILY[runtime]
     if family == "torch":
         import torch

@@ -23,10 +23,8 @@ The legacy frameworks' versions (each in its own environment, dlbench setup) sit
 mxnet.py (Gluon), theano.py, pytensor.py (theano.py's model on PyTensor), chainer.py, paddle.py, and keras2.py
 (Keras 2 on CNTK, Theano and MXNet); each states where its framework differs.
 """
-import numpy as np
-
-from dlbench.workloads import layers
-from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
+from dlbench.workloads import cifar10_shared
+from dlbench.workloads.spec import Hyper, WorkloadSpec
 
 SPEC = WorkloadSpec(
     id="cifar10_vgg",
@@ -48,25 +46,9 @@ SPEC = WorkloadSpec(
 
 
 def model_layers(hp):
-    """The model's layers in the order of Keras's model.weights (dlbench.workloads.layers: their FLOPs per sample
-    and canonical weights)."""
-    size = (hp.height, hp.width)
-    conv1 = layers.Conv2D("conv1", hp.channels, hp.filters1, hp.kernel, size, "same", data=True)  # 32 -> 32
-    conv2 = layers.Conv2D("conv2", hp.filters1, hp.filters1, hp.kernel, conv1.out_size, "same")  # 32 -> 32
-    pool1 = layers.MaxPool2D(hp.pool, conv2.out_size)  # 32 -> 16
-    conv3 = layers.Conv2D("conv3", hp.filters1, hp.filters2, hp.kernel, pool1.out_size, "same")  # 16 -> 16
-    conv4 = layers.Conv2D("conv4", hp.filters2, hp.filters2, hp.kernel, conv3.out_size, "same")  # 16 -> 16
-    pool2 = layers.MaxPool2D(hp.pool, conv4.out_size)  # 16 -> 8
-    flat = pool2.out_size[0] * pool2.out_size[1] * hp.filters2  # 6400
-    return [conv1, conv2, pool1, conv3, conv4, pool2,
-            layers.Dense("dense1", flat, hp.hidden, flattened_channels=hp.filters2),
-            layers.Dense("dense2", hp.hidden, hp.classes)]
+    """The model's layers (dlbench.workloads.layers): the shared shape with same inner convolutions
+    (32 -same-> 32 -same-> 32 -pool-> 16 -same-> 16 -same-> 16 -pool-> 8)."""
+    return cifar10_shared.model_layers(hp, "same")
 
 
-def splits(dataset, layout):
-    """Images as the layout wants them, transposed here once (never per batch); labels stay integer class ids
-    (sparse cross-entropy)."""
-    def laid_out(x):
-        return np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if layout == "channels_first" else x
-    return (Split([laid_out(dataset.x_train)], [dataset.y_train]),
-            Split([laid_out(dataset.x_val)], [dataset.y_val]))
+splits = cifar10_shared.splits  # images laid out once for the framework, integer labels

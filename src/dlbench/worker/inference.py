@@ -42,7 +42,8 @@ import numpy as np
 from dlbench import machine, workloads
 from dlbench.worker.memory import peak_host_bytes
 from dlbench.worker.noise import Sampler
-from dlbench.worker.run import imported_frameworks
+from dlbench.worker.process import imported_frameworks
+from dlbench.worker.protocol import CHECK, ENV, FIRST_RESULT, INFERENCE, MEMORY, MODEL
 
 EXTRA_MODULES = ("onnx", "onnxruntime", "openvino")
 TORCH_RUNTIMES = ("torch", "torch-compile", "keras-torch")
@@ -208,14 +209,14 @@ def timed_passes(predict, x, batch_size, passes, sync):
     return warmup, first_batch, pass_seconds, latencies
 
 
-def run_trial(trial, events, load_average=None):
-    settings = trial["settings"]
+def run_trial(trial, settings, events, load_average=None):
+    """One inference trial; `settings` is its TrialSettings (dlbench.worker.settings)."""
     module = workloads.get(trial["workload"])
     runtimes = importlib.import_module(module.__name__ + ".runtimes")
     canonical = importlib.import_module(module.__name__ + ".weights")
-    runtime, jit_compile = module.COMPILE[trial["framework"]][settings["compile"]]
-    threads, device = settings["threads"], settings["device"]
-    sizes, n_images, passes = settings["batch_sizes"], settings["samples"], settings["epochs"]
+    runtime, jit_compile = module.COMPILE[trial["framework"]][settings.compile]
+    threads, device = settings.threads, settings.device
+    sizes, n_images, passes = settings.batch_sizes, settings.samples, settings.epochs
 
     runtimes.configure(runtime, threads, device)  # environment and CPU affinity, before any framework import
     no_gpu = device == "gpu" and gpu_path_missing(runtime)
@@ -223,7 +224,7 @@ def run_trial(trial, events, load_average=None):
         events.end("skipped", error=no_gpu)
         return
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    weights_path = canonical.ensure(settings["seed"] - trial["repeat"])  # the same weights for every repeat
+    weights_path = canonical.ensure(settings.seed - trial["repeat"])  # the same weights for every repeat
     check_images = min(module.CHECK_IMAGES, n_images)
     reference = reference_features(module, canonical, weights_path, check_images)
 
@@ -232,7 +233,7 @@ def run_trial(trial, events, load_average=None):
         importlib.import_module(name)
     import_seconds = time.perf_counter() - started
 
-    tf32 = settings.get("tf32")
+    tf32 = settings.tf32
     runtimes.set_matmul_precision(runtime, device, tf32)  # before the model is built and compiled
     started = time.perf_counter()
     predict, layout, info = runtimes.prepare(runtime, canonical.load(weights_path), threads, device, sizes[0],
@@ -256,7 +257,7 @@ def run_trial(trial, events, load_average=None):
         # as the training adapters record them (the report's environment section reads both)
         "device": dict({"kind": device}, **extra),
         "threads": readback or {"note": THREAD_SETTINGS[THREAD_FAMILY[runtime]].format(n=threads)},
-        "framework": trial["framework"], "runtime": runtime, "compile_requested": settings["compile"],
+        "framework": trial["framework"], "runtime": runtime, "compile_requested": settings.compile,
         "compile": describe_compile(runtime, jit_compile), "keras_jit_compile": jit_compile,
         "layout": layout, "input_placement": placement, "matmul_precision": matmul_precision,
         "imported": imported_frameworks(
@@ -266,13 +267,13 @@ def run_trial(trial, events, load_average=None):
         "python": sys.version.split()[0], "platform": platform.platform(), "hostname": machine.hostname(),
         "cpu_model": machine.cpu_model(), "cpu_count": os.cpu_count(), "load_average": load_average,
         "weights": os.path.basename(weights_path), "batch_sizes": sizes, "images": n_images, "passes": passes,
-        "seed": settings["seed"],
+        "seed": settings.seed,
     })
     if THREAD_FAMILY[runtime] == "torch":
         info["denormals_flushed"] = True  # runtimes sets torch.set_flush_denormal(True), as the torch adapter does
-    events.emit("env", **info)
-    events.emit("model", params_total=params[0], params_trainable=params[1], build_seconds=load_seconds)
-    events.emit("first_result", runtime=runtime, compile=info["compile"], load_seconds=load_seconds,
+    events.emit(ENV, **info)
+    events.emit(MODEL, params_total=params[0], params_trainable=params[1], build_seconds=load_seconds)
+    events.emit(FIRST_RESULT, runtime=runtime, compile=info["compile"], load_seconds=load_seconds,
                 first_batch_seconds=first_batch_seconds, first_result_seconds=first_result_seconds,
                 batch_size=sizes[0])
 
@@ -283,7 +284,7 @@ def run_trial(trial, events, load_average=None):
         busy = noise.stop()
         p50, p90, p99 = percentiles(latencies)
         total = sum(pass_seconds)
-        events.emit("inference", batch_size=batch_size, images=n_images, passes=passes, pass_seconds=pass_seconds,
+        events.emit(INFERENCE, batch_size=batch_size, images=n_images, passes=passes, pass_seconds=pass_seconds,
                     warmup_seconds=warmup, first_batch_seconds=first_batch, batches=len(latencies),
                     items_per_second=n_images * passes / total, seconds_per_1000=1000.0 * total / (n_images * passes),
                     latency_p50=p50, latency_p90=p90, latency_p99=p99, **busy)
@@ -295,11 +296,11 @@ def run_trial(trial, events, load_average=None):
         features = runtimes.features(strict or predict, runtimes.images(check_images, layout), check_batch)
     precision = "; ".join(p for p in (precision, how) if p) or None
     error = module.relative_error(features, reference)
-    events.emit("check", images=check_images, batch_size=check_batch, max_relative_error=error,
+    events.emit(CHECK, images=check_images, batch_size=check_batch, max_relative_error=error,
                 tolerance=module.RELATIVE_TOLERANCE, ok=bool(error <= module.RELATIVE_TOLERANCE),
                 precision=precision or "the runtime's float32 defaults",
                 reference="NumPy float64 forward of the canonical weights")
-    events.emit("memory", peak_host_bytes=peak_host_bytes(), allocator_peak_bytes=allocator_peak(runtime, device))
+    events.emit(MEMORY, peak_host_bytes=peak_host_bytes(), allocator_peak_bytes=allocator_peak(runtime, device))
     events.end("ok", compile=info["compile"])
 
 

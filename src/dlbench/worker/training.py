@@ -1,0 +1,151 @@
+"""One training trial inside its worker process (dlbench.worker.run hands training workloads here): the timing
+protocol of training epochs.
+
+Order matters: pin threads and set the framework's environment, load the data (numpy only), then import the
+framework (timed, outside any epoch), build the model, and train. Every clock read follows a device sync.
+"""
+import math
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+from dlbench import data, frameworks, machine, workloads
+from dlbench.workloads import flops
+from dlbench.frameworks.adapter import InputPipeline
+from dlbench.frameworks.kernels import rnn_kernel
+from dlbench.worker.memory import DeviceMemory, peak_host_bytes, visible_index
+from dlbench.worker.noise import Sampler
+from dlbench.worker.process import imported_frameworks, pin_threads
+from dlbench.worker.protocol import ENV, EPOCH, KERNEL, MEMORY, MODEL, SAMPLE
+
+
+class Memory(object):
+    """The trial's peak memory, reported once, just before its final event (also when it fails: an oom's peak is
+    worth knowing)."""
+
+    def __init__(self, settings):
+        self.device = DeviceMemory(visible_index()) if settings.device == "gpu" else None
+        self.trainer = None
+
+    def emit(self, events):
+        device_bytes, method = self.device.peak() if self.device else (None, None)
+        allocator = self.trainer.allocator_peak() if self.trainer is not None else None
+        events.emit(MEMORY, peak_host_bytes=peak_host_bytes(), peak_device_bytes=device_bytes,
+                    device_method=method, allocator_peak_bytes=allocator)
+
+
+def run_trial(trial, settings, events, memory, load_average=None):
+    """One training trial; `settings` is its TrialSettings (dlbench.worker.settings)."""
+    cpus = pin_threads(settings.threads)
+    adapter = frameworks.load_adapter(trial["framework"])
+    adapter.configure(settings)
+
+    workload = workloads.get(trial["workload"])
+    spec = workload.SPEC
+    started = time.perf_counter()
+    dataset = data.dataset_module(spec.dataset).load(settings.data, settings.samples, seed=settings.seed)
+    train, val = workload.splits(dataset, adapter.layout)  # laid out once here, never transposed per batch
+    if hasattr(workload, "hyper"):  # sizes that depend on the data (a vocabulary, fasttext's bigram count)
+        spec = spec.with_hp(workload.hyper(dataset))
+    data_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    info = adapter.load(settings)
+    import_seconds = time.perf_counter() - started
+
+    pipeline = InputPipeline(getattr(workload, "augment", None), adapter.layout)
+    started = time.perf_counter()
+    trainer = adapter.trainer(workloads.framework_module(trial["workload"], trial["framework"]), spec, settings,
+                              pipeline)
+    build_seconds = time.perf_counter() - started
+    memory.trainer = trainer
+    info.update({
+        # After the build, so that it shows everything the trial pulled in (flax is imported by the model code).
+        "framework": trial["framework"], "imported": imported_frameworks(), "import_seconds": import_seconds,
+        "data_seconds": data_seconds, "n_train": train.n, "n_val": val.n,
+        "python": sys.version.split()[0], "platform": platform.platform(), "hostname": machine.hostname(),
+        "cpu_model": machine.cpu_model(), "cpu_affinity": cpus, "threads_requested": settings.threads,
+        "denormal_policy": "flush", "seed": settings.seed, "load_average": load_average,
+        "cpu_count": os.cpu_count(),
+        "augmentation": getattr(workload, "augment", None) is not None, "hyperparameters": spec.hp.as_dict(),
+        "data_placement": trainer.data_placement, "compile_used": trainer.compile_mode(),
+        "tuning": (trainer.tuning or "none: no tuned form for this framework yet, its default loop ran")
+        if settings.tier == "tuned" else None,
+    })
+    info.setdefault("layout", adapter.layout)  # Keras reads its own back
+    info.setdefault("matmul_precision", "fp32")  # the legacy frameworks: float32 on a CPU, no TF32 path
+    precision_used = getattr(trainer, "precision_used", None)  # the dtypes read back from one forward pass
+    info["precision"] = precision_used(first_batch(train, settings).inputs) \
+        if precision_used else {"requested": settings.precision, "compute": "float32",
+                                "read_back": False}  # adapters without mixed precision run fp32 only
+    events.emit(ENV, **info)
+    total, trainable = trainer.param_counts()
+    events.emit(MODEL, params_total=total, params_trainable=trainable, build_seconds=build_seconds,
+                flops_per_sample=flops.train_flops_per_sample(trial["workload"], spec.hp))
+
+    rng = np.random.RandomState(settings.seed)
+    batch_size = settings.batch_size
+    noise = Sampler()
+    for epoch in range(1, settings.epochs + 1):
+        trainer.sync()
+        input_seconds, input_batches = pipeline.seconds, pipeline.batches
+        noise.start()
+        started = time.perf_counter()
+        loss, accuracy = trainer.train_epoch(train, batch_size, rng)
+        trainer.sync()
+        trained = time.perf_counter()
+        busy = noise.stop()
+        val_loss, val_accuracy = trainer.evaluate(val, batch_size)
+        trainer.sync()
+        evaluated = time.perf_counter()
+        train_seconds, call_seconds = epoch_seconds(trainer, epoch <= spec.warmup_epochs, started, trained)
+        events.emit(EPOCH, epoch=epoch, warmup=epoch <= spec.warmup_epochs,
+                    train_seconds=train_seconds, call_seconds=call_seconds, eval_seconds=evaluated - trained,
+                    # the share of train_seconds spent gathering and augmenting batches (None: the framework's own)
+                    input_seconds=pipeline.seconds - input_seconds if pipeline.batches > input_batches else None,
+                    samples_per_second=train.n / train_seconds,
+                    loss=loss, accuracy=accuracy, val_loss=val_loss, val_accuracy=val_accuracy, **busy)
+        if not math.isfinite(loss):
+            memory.emit(events)
+            events.end("diverged", error="training loss became %r in epoch %d" % (loss, epoch))
+            return
+    after_training(workload, spec, dataset, train, trainer, settings, events)
+    memory.emit(events)
+    events.end("ok")
+
+
+def epoch_seconds(trainer, warmup, started, trained):
+    """(the epoch's training time, the per-call overhead around it or None). A trainer whose train_epoch call does
+    more than the epoch (Keras's fit builds its data adapter and callbacks each call) reports the epoch's own window:
+    a user's single fit(epochs=N) pays that setup once, before its first epoch, so the warm-up epochs keep the whole
+    call and the steady-state epochs count the window only. The overhead is recorded either way."""
+    window = trainer.epoch_window
+    trainer.epoch_window = None
+    if window is None:
+        return trained - started, None
+    inside = window[1] - window[0]
+    call_seconds = (trained - started) - inside
+    return (trained - started if warmup else inside), call_seconds
+
+
+def first_batch(train, settings):
+    """The training set's first batch, in order: what the untimed probes (precision read-back, RNN kernel) run."""
+    return train.take(np.arange(min(settings.batch_size, train.n)))
+
+
+def after_training(workload, spec, dataset, train, trainer, settings, events):
+    """Untimed, once the epochs are done: generate text where the workload does (and check that it looks like the
+    corpus), then read which recurrent kernel the framework ran."""
+    if hasattr(workload, "sample_text"):
+        started = time.perf_counter()
+        text = workload.sample_text(trainer.predict, dataset, np.random.RandomState(settings.seed))
+        seconds = time.perf_counter() - started
+        events.emit(SAMPLE, text=text, seconds=seconds, **workload.check_sample(text, dataset))
+    first = first_batch(train, settings)
+    label, evidence = rnn_kernel(trainer.rnn_evidence(first.inputs, first.targets), spec.recurrent)
+    if label is not None:
+        events.emit(KERNEL, rnn_kernel=label, evidence=evidence)
+
