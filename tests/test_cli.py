@@ -312,3 +312,27 @@ def test_report_refuses_a_folder_it_cannot_make(tmp_path, read_only_folder):
     assert fault_cli(*FAULT_RUN, "--samples", "200", "--store", store).returncode == 0
     check_one_line_error(fault_cli("report", "--no-features", "--store", store, "--out", read_only_folder / "report"),
                          2, "Read-only file system", "choose another --out")
+
+
+def test_results_fit_the_terminal_or_columns_and_never_cut_a_figure(training_store, tmp_path):
+    """Piped output follows COLUMNS, else fits 100 columns; the longest framework name and every interval stay whole,
+    on one line each (#22 item 11)."""
+    import os
+    import re
+    import sqlite3
+    import subprocess
+    import sys
+    from conftest import copy_store
+    store = copy_store(training_store, tmp_path)
+    with sqlite3.connect(store) as db:  # the longest framework name of the six
+        db.execute("UPDATE runs SET framework = 'keras-tensorflow'")
+    for columns in (None, "100", "120"):
+        env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+        env.update({"COLUMNS": columns} if columns else {})
+        shown = subprocess.run([sys.executable, "-m", "dlbench.cli", "results", "--store", str(store)],
+                               capture_output=True, text=True, env=env, timeout=120)
+        assert shown.returncode == 0, shown.stderr
+        lines = shown.stdout.splitlines()
+        assert max(len(line) for line in lines) <= int(columns or 100), shown.stdout
+        assert any(line.split()[:1] == ["keras-tensorflow"] for line in lines), shown.stdout
+        assert re.search(r"\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", shown.stdout), shown.stdout  # on one line

@@ -226,7 +226,9 @@ def test_every_runtime_runs_through_the_cli_with_a_passing_check(tiny_run):
     assert sum(row.fastest for row in rows) == 1
     for label in ("keras-tensorflow (jit)", "torch (jit)", "tensorflow (jit)", "jax (jit)", "keras-torch"):
         assert label in result.stdout
-    assert "images/s [95% CI]" in result.stdout and " ok 2." in result.stdout or " ok 3." in result.stdout
+    assert "images/s" in result.stdout and "[95% CI]" in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 100  # the table fits, piped
+    assert " ok" in result.stdout and "FAILED" not in result.stdout
 
 
 def test_results_and_report_show_the_inference_rows(tiny_run):

@@ -18,7 +18,8 @@ from dlbench import data, environments, executor, export as exporting, framework
 from dlbench import workloads
 from dlbench import ray_executor
 from dlbench import suite as suites
-from dlbench.console import DEFAULT_STORE, EXIT_BAD_INPUT, EXIT_FAILED, err, fail, names, open_store, out, select_runs
+from dlbench.console import (DEFAULT_STORE, EXIT_BAD_INPUT, EXIT_FAILED, err, fail, names, open_store, out,
+                             print_table, select_runs)
 from dlbench.report.commands import register as register_report_commands
 from dlbench.verify.command import register as register_verify_command
 
@@ -226,24 +227,21 @@ def show_summary(rows, inference=(), as_json=False, store_path=None, wide=False)
     if as_json:
         print(json.dumps([row.to_json() for row in list(rows) + list(inference)], indent=2))
         return
-    for table in render.inference_tables(inference):
-        out.print(table)
+    for table in render.inference_tables(inference, wide):
+        print_table(table, wide)
     for line in dict.fromkeys(render.problems(inference)):  # once per framework and mode, not per batch size
         err.print(f"[yellow]{escape(line)}[/yellow]", highlight=False, soft_wrap=True)
     if inference:
         out.print("images/s: images over a timed pass (after one untimed warm-up pass per batch size); 'x fastest': "
-                  "pass time relative to the fastest at that batch size; p50/p99: per-batch latency; 1st result: "
-                  "load + compile + first batch; check: features against the NumPy float64 reference (relative "
-                  "error <= 1e-4)." + (f" Store: {store_path}" if store_path and not rows else ""))
+                  "pass time relative to the fastest at that batch size; 1st result: load + compile + first batch; "
+                  "check: features against the NumPy float64 reference (relative error <= 1e-4)." +
+                  (f" Store: {store_path}" if store_path and not rows else ""))
     for table in render.summary_tables(rows, wide):
-        out.print(table)
+        print_table(table, wide)
     for line in render.problems(rows):  # escaped: an install hint's [extras] is not markup
         err.print(f"[yellow]{escape(line)}[/yellow]", highlight=False, soft_wrap=True)
-    if rows:
-        out.print("epoch s: steady-state epoch time (warm-up excluded); 's to' is the training time until validation "
-                  "(the training loss for the text-generation workloads, as their originals measured it) first "
-                  "reached the target (runs that did / ok runs)." +
-                  (f" Store: {store_path}" if store_path else ""))
+    if rows and store_path:
+        out.print(f"Store: {store_path}")
 
 
 @app.command(name="list")

@@ -2,18 +2,33 @@
 the store and selecting runs from it with the common filters."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
 from rich.markup import escape
 
 from dlbench.paths import PathError
 from dlbench.store import RUNNING, STATUSES, Store, StoreError
 
-# Tables are wide: when stdout is a file or a pipe, don't squeeze them into rich's default 80 columns.
-out = Console(width=None if sys.stdout.isatty() else 140)
+# The terminal's width, or COLUMNS where it is set (rich reads it); a file or a pipe without COLUMNS gets the 100
+# columns every default table fits in (rich's own default, 80, would wrap them), or 200 for the --wide tables.
+_SIZED = sys.stdout.isatty() or bool(os.environ.get("COLUMNS"))
+out = Console(width=None if _SIZED else 100)
+wide_out = Console(width=None if _SIZED else 200)
+
+
+def print_table(table, wide=False):
+    """A results table on stdout, its figures never cut: at the width above, or wider when its columns need more
+    (rich would otherwise cut cells to fit)."""
+    console = wide_out if wide else out
+    needed = Measurement.get(console, console.options.update_width(10_000), table)
+    if needed.minimum > console.width:  # then every cell on one line, however wide
+        console = Console(width=needed.maximum, file=console.file, force_terminal=console.is_terminal)
+    console.print(table)
 err = Console(stderr=True, soft_wrap=True)  # messages stay one line, whatever the width
 
 DEFAULT_STORE = Path("results") / "dlbench.sqlite"

@@ -47,7 +47,7 @@ class InferenceRow(Ranked):
     def label(self):
         return self.framework if self.compile == "none" else f"{self.framework} ({self.compile})"
 
-    TIME, TIME_UNIT, SPLIT_BY = "pass_seconds", "passes", ("batch_size",)
+    TIME, TIME_UNIT, SPLIT_BY = "pass_seconds", "timed passes", ("batch_size",)
     KIND, INTERVALS = "inference", ("pass_seconds", "items_per_second", "ratio")
 
     def to_json(self):

@@ -67,7 +67,7 @@ def method_note(rows):
     methods = counted_methods(r.time.method for r in rows if r.time)
     if not methods:
         return None
-    note = (f"95% intervals: {methods} (each repeat a fresh process, its figure the mean of its timed "
+    note = (f"95% intervals: {methods} (each repeat a fresh process, its figure the mean of its "
             f"{rows[0].time_unit}; geometric means). Verdicts against the "
             f"fastest: slower when the ratio's interval excludes 1, 'equal ±{stats.MARGIN:.0%}' when it lies within "
             f"±{stats.MARGIN:.0%}, tie when it contains 1 but is wider, '?' with fewer than {stats.MIN_REPEATS} "
@@ -146,7 +146,7 @@ def summary_columns(members, wide):
         # an unreachable target (no run reached it) only in the wide table
         (f"s to {'/'.join(f'{t:g}' for t in targets)}", "right", to_target,
          targets and (wide or any(r.reached_target for r in members))),
-        ("text bigrams %", "right", lambda r: percent(r.text_bigram_share),  # broken text is a result too
+        ("text\nbigrams %", "right", lambda r: percent(r.text_bigram_share),  # broken text is a result too
          any(r.text_bigram_share is not None for r in members)),
         ("MFU", "right", lambda r: f"{r.mfu:.2%}" if r.mfu is not None else "-",
          any(r.mfu is not None for r in members)),
@@ -162,16 +162,18 @@ def summary_columns(members, wide):
     return [(header, justify, cell) for header, justify, cell, shown in columns if shown]
 
 
-def fitted_table(title, columns, rows, wrap=()):
+def fitted_table(title, columns, rows, wrap=(), sections=()):
     """A table whose figures are never cut or wrapped: each column (header, justify) at least as wide as its widest
     cell, headers on two lines where they have a newline, no vertical rules; only the `wrap` columns and the caption
-    give way to a narrow terminal."""
+    give way to a narrow terminal. `sections`: the indices of the rows that start a new section (a rule above)."""
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False,
                   caption_justify="left")
     for i, (header, justify) in enumerate(columns):
         widest = max(len(line) for line in [*header.split("\n"), *(row[i] for row in rows)])
         table.add_column(header, justify=justify, min_width=None if header in wrap else widest)
-    for row in rows:
+    for i, row in enumerate(rows):
+        if i in sections:
+            table.add_section()
         table.add_row(*row)
     return table
 
@@ -190,6 +192,9 @@ def summary_tables(rows, wide=False):
         note = method_note(members)
         notes = [note + (" noise %: between-process / within-process relative SD." if wide else
                          " --wide adds noise, step time, input share, FLOP/s and memory.")] if note else []
+        if any(header.startswith("s to ") for header, _, _ in columns):
+            notes.append("s to: the training time until validation (the training loss where the workload's original "
+                         "measured that) first reached the target (runs that did / ok runs).")
         notes += [f"[yellow]warning: {escape(d)}[/yellow]" for d in differ]
         nodes = sorted({node for r in members for node in r.nodes})
         if len(nodes) > 1:  # a suite spread over a cluster (--executor ray) or results of several machines
@@ -211,38 +216,48 @@ def inference_label(settings):
             f"{settings['epochs']} timed passes, {settings['precision']}")
 
 
-def inference_tables(rows):
+def inference_tables(rows, wide=False):
     """One table per (inference workload, compared settings): a row per framework, compile mode and batch size
-    (dlbench.inference_summary.InferenceRow)."""
+    (dlbench.inference_summary.InferenceRow), a section per batch size; latency percentiles and peak memory with
+    `wide`."""
+    def check(row):  # the largest relative error with --wide
+        if row.check_ok is None:
+            return "-"
+        verdict = "ok" if row.check_ok else "FAILED"
+        return f"{verdict} {row.max_relative_error:.1e}" if wide and row.max_relative_error is not None else verdict
+
+    def rate(value):  # three significant figures at least, no decimals where they mean nothing
+        return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+
+    def peak(row):
+        return (f"{row.peak_host_bytes / 2**20:,.0f}" if row.peak_host_bytes else "-") + \
+            (f" / {row.allocator_peak_bytes / 2**20:,.0f} dev" if row.allocator_peak_bytes else "")
+
+    columns = [c[:3] for c in [
+        ("framework", "left", lambda r: r.label, True),
+        ("runs", "left", status, True),
+        ("batch", "right", lambda r: str(r.batch_size) if r.batch_size else "-", True),
+        ("images/s\n[95% CI]", "right", lambda r: f"{rate(r.items_per_second.estimate)} "
+         f"{interval(r.items_per_second, rate)}" if r.items_per_second else "-", True),
+        ("x fastest\n[95% CI]", "right", ratio, True),
+        ("p50 ms", "right", lambda r: f"{1000 * r.latency_p50:,.1f}" if r.latency_p50 is not None else "-", wide),
+        ("p99 ms", "right", lambda r: f"{1000 * r.latency_p99:,.1f}" if r.latency_p99 is not None else "-", wide),
+        ("1st\nresult s", "right", lambda r: seconds(r.first_result_seconds), True),
+        ("peak MB", "right", peak, wide),
+        ("check", "left", check, True),
+    ] if c[3]]
     tables, groups = [], {}
     for row in rows:
         groups.setdefault((row.workload, inference_label(row.settings)), []).append(row)
     for (workload, label), members in groups.items():
-        table = Table(title=f"{workload}  ({label})", title_justify="left")
-        for column, justify in (("framework", "left"), ("runs", "left"), ("batch", "right"),
-                                ("images/s [95% CI]", "right"), ("x fastest [95% CI]", "right"),
-                                ("p50 ms", "right"), ("p99 ms", "right"), ("1st result s", "right"),
-                                ("peak MB", "right"), ("check", "left")):
-            table.add_column(column, justify=justify, no_wrap=column in ("framework", "images/s [95% CI]"))
         ordered = sorted(members, key=lambda r: (r.batch_size is None, r.batch_size or 0,
                                                  -(r.items_per_second.estimate if r.items_per_second else 0)))
-        previous = None
-        for row in ordered:
-            if previous is not None and row.batch_size != previous:
-                table.add_section()
-            previous = row.batch_size
-            ips = row.items_per_second
-            check = "-" if row.check_ok is None else \
-                f"{'ok' if row.check_ok else 'FAILED'} {row.max_relative_error:.1e}" \
-                if row.max_relative_error is not None else ("ok" if row.check_ok else "FAILED")
-            table.add_row(
-                row.label, status(row), str(row.batch_size) if row.batch_size else "-",
-                f"{ips.estimate:,.1f} {interval(ips, lambda v: f'{v:,.1f}')}" if ips else "-", ratio(row),
-                f"{1000 * row.latency_p50:,.1f}" if row.latency_p50 is not None else "-",
-                f"{1000 * row.latency_p99:,.1f}" if row.latency_p99 is not None else "-",
-                seconds(row.first_result_seconds),
-                (f"{row.peak_host_bytes / 2**20:,.0f}" if row.peak_host_bytes else "-") +
-                (f" / {row.allocator_peak_bytes / 2**20:,.0f} dev" if row.allocator_peak_bytes else ""), check)
-        table.caption = method_note(members)
+        sections = {i for i in range(1, len(ordered)) if ordered[i].batch_size != ordered[i - 1].batch_size}
+        table = fitted_table(f"{workload}  ({label})", [(header, justify) for header, justify, _ in columns],
+                             [[cell(row) for _, _, cell in columns] for row in ordered], sections=sections)
+        note = method_note(members)
+        table.caption = note and note + (" p50/p99: per-batch latency; check: the largest relative error." if wide
+                                         else " --wide adds the latency percentiles, the check's error and peak "
+                                         "memory.")
         tables.append(table)
     return tables

@@ -86,7 +86,7 @@ class Row(Ranked):
     warnings: list = field(default_factory=list)  # what makes an ok result suspect: garbage text, an outlying
                                                   # repeat, a warm-up that did not settle, a busy machine
 
-    TIME, TIME_UNIT, SPLIT_BY = "epoch_seconds", "epochs", ()
+    TIME, TIME_UNIT, SPLIT_BY = "epoch_seconds", "timed epochs (the warm-up left out)", ()
     KIND, INTERVALS = "training", ("epoch_seconds", "ratio", "spread")
 
 

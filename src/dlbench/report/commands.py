@@ -18,7 +18,8 @@ from rich.table import Table
 
 from dlbench import frameworks as framework_registry
 from dlbench import paths, render, stats
-from dlbench.console import DEFAULT_STORE, EXIT_FAILED, err, fail, names, open_store, out, select_runs
+from dlbench.console import (DEFAULT_STORE, EXIT_FAILED, err, fail, names, open_store, out, print_table,
+                             select_runs)
 
 DEFAULT_OUT = Path("results") / "report"
 
@@ -178,7 +179,7 @@ def register(app):
             table.add_column(framework_id)
         for row in matrix:
             table.add_row(row["label"], row["source"], *(features.cell_text(row["cells"][f]) for f in ids))
-        out.print(table)
+        print_table(table, wide=True)  # a column per framework
         out.print(f"Probed: a tiny real computation in a fresh process per framework, cached in "
                   f"{features.cache_path()} (--refresh probes again). Documented: as of "
                   f"{features.DOCUMENTED_AS_OF}. --json has what each probe ran.", highlight=False)
@@ -217,7 +218,7 @@ def show_comparison(result):
     common = f" ({next(iter(settings))})" if len(settings) == 1 and next(iter(settings)) else ""
     table = render.fitted_table(f"B against A: steady-state epoch time{common}", columns, cells, wrap=("settings",))
     if result["rows"]:
-        out.print(table)
+        print_table(table)
     counts = result["counts"]
     out.print(f"B is faster on {counts['faster']}, slower on {counts['slower']}, equal within "
               f"±{stats.MARGIN:.0%} on {counts['equivalent']}, tied on {counts['tie']}"
