@@ -194,11 +194,11 @@ def show_comparison(result):
     left_out = result["left_out"]
     if left_out:
         out.print("Not matched on: " + ", ".join(f"{k} ({why})" for k, why in left_out.items()), highlight=False)
-    def secs(iv):
+    def secs(iv):  # as the run table writes them
         if iv is None:
             return "-"
-        ci = f" [{iv['low']:.3g}, {iv['high']:.3g}]" if iv["low"] is not None else ""
-        return f"{iv['estimate']:.3g}{ci}"
+        ci = f" [{render.seconds(iv['low'])}, {render.seconds(iv['high'])}]" if iv["low"] is not None else ""
+        return f"{render.seconds(iv['estimate'])}{ci}"
 
     shown = ("data", "samples", "batch_size", "threads", "device")
     settings = {", ".join(f"{k} {row[k]}" for k in shown if row.get(k) is not None): None for row in result["rows"]}
