@@ -19,6 +19,7 @@ from dlbench.store import RUNNING, STATUSES, Store, StoreError
 _SIZED = sys.stdout.isatty() or bool(os.environ.get("COLUMNS"))
 out = Console(width=None if _SIZED else 100)
 wide_out = Console(width=None if _SIZED else 200)
+err = Console(stderr=True, soft_wrap=True)  # messages stay one line, whatever the width
 
 
 def print_table(table, wide=False):
@@ -29,7 +30,7 @@ def print_table(table, wide=False):
     if needed.minimum > console.width:  # then every cell on one line, however wide
         console = Console(width=needed.maximum, file=console.file, force_terminal=console.is_terminal)
     console.print(table)
-err = Console(stderr=True, soft_wrap=True)  # messages stay one line, whatever the width
+
 
 DEFAULT_STORE = Path("results") / "dlbench.sqlite"
 EXIT_BAD_INPUT = 2  # unknown names, a broken suite: the user can fix the command

@@ -110,7 +110,6 @@ def run_trial(trial, store, suite_id, node, on_event=None):
         worker.close()
 
 
-
 class LocalExecutor:
     """One trial at a time on this machine (dlbench.runner's executor interface: `run(trials, store, suite_id,
     watcher)` runs a batch to its end, `close()` releases what the executor holds; `concurrent`: a batch runs at
