@@ -16,8 +16,8 @@ from dlbench import export, tables
 from dlbench import suite as suites
 from dlbench.store import Store
 
-# Measured columns that may be empty on these stores, and why: call_seconds is Keras fit's per-call setup (torch has
-# none); other_cpus and steal are sampled where /proc says; the others belong to GPUs, RNNs or the other kind of run.
+# Measured columns that may be empty on these stores, and why: call_seconds is Keras fit's setup before its first
+# epoch (torch has none); other_cpus and steal are sampled where /proc says; the others belong to GPUs, RNNs or the other kind of run.
 MAY_BE_EMPTY = {
     "epochs": {"call_seconds"},
     "runs": {"error", "detail", "tf32", "cudnn_autotune", "layout", "adaptive", "rnn_kernel", "peak_device_bytes",

@@ -42,9 +42,10 @@ def test_framework_trains_mnist_mlp(suite, framework):
         for e in epochs:
             assert e["train_seconds"] > 0 and e["eval_seconds"] > 0
             assert math.isclose(e["samples_per_second"], 4000 / e["train_seconds"], rel_tol=1e-9)
-            # Keras's fit(epochs=1) per epoch sets up its data adapter each call: measured apart, out of the
-            # steady-state epochs (a user's one fit pays it once); the native loops' call is the epoch.
-            assert (e["call_seconds"] > 0) if framework.startswith("keras-") else e["call_seconds"] is None
+            # Keras's one fit sets up its data adapter and callbacks before the first epoch: recorded apart, and
+            # inside that warm-up epoch; the native loops have no such call.
+            keras_setup = framework.startswith("keras-") and e["epoch"] == 1
+            assert (e["call_seconds"] > 0) if keras_setup else e["call_seconds"] is None
         # It really learns: chance is 10%; three epochs on 4000 real digits reach about 90%.
         assert epochs[-1]["val_accuracy"] > 0.8
         assert epochs[-1]["loss"] < epochs[0]["loss"]

@@ -139,18 +139,42 @@ def test_time_per_step_is_the_steady_epoch_over_its_batches(tmp_path):
     assert abs(rows["torch"].step_ms - 100.0) < 1e-9 and rows["jax"].step_ms is None
 
 
+class _Events:
+    def __init__(self):
+        self.emitted = []
+
+    def emit(self, kind, **fields):
+        self.emitted.append(fields)
+
+
 class _Trainer:
-    """Only the attribute the worker reads: a trainer's epoch window, as Keras's callback leaves it."""
-    epoch_window = None
+    """What the clock calls on a trainer: sync and evaluate."""
+    def sync(self):
+        pass
+
+    def evaluate(self, split, batch_size):
+        return 0.5, 0.9
 
 
-def test_a_per_call_setup_counts_in_the_warmup_epoch_only():
-    from dlbench.worker.training import epoch_seconds
+def test_the_epoch_clock_records_setup_in_the_first_epoch_only_and_stops_on_a_diverged_loss():
+    from dlbench.frameworks.adapter import InputPipeline
+    from dlbench.worker.settings import TrialSettings
+    from dlbench.worker.training import EpochClock
+    from dlbench.workloads.spec import Split
 
-    trainer = _Trainer()
-    assert epoch_seconds(trainer, False, 10.0, 12.0) == (2.0, None)  # a native loop: the call is the epoch
-    trainer.epoch_window = (10.5, 11.75)
-    assert epoch_seconds(trainer, True, 10.0, 12.0) == (2.0, 0.75)  # the user's single fit pays setup once, here
-    assert trainer.epoch_window is None  # read once: a stale window never leaks into the next epoch
-    trainer.epoch_window = (10.5, 11.75)
-    assert epoch_seconds(trainer, False, 10.0, 12.0) == (1.25, 0.75)
+    events = _Events()
+    split = Split([np.zeros((10, 2))], [np.zeros(10)])
+    clock = EpochClock(_Trainer(), InputPipeline(), split, split, TrialSettings(batch_size=5), 1, events)
+    clock.begin()
+    clock.setup(0.25)  # Keras's one fit: its setup before the first epoch
+    assert clock.end(1, 1.0, 0.5) is True
+    clock.begin()
+    assert clock.end(2, 0.8, 0.6) is True
+    clock.begin()
+    assert clock.end(3, float("nan"), 0.1) is False  # the trainer stops here
+    first, second, third = events.emitted
+    assert first["call_seconds"] == 0.25 and second["call_seconds"] is None
+    assert [e["warmup"] for e in events.emitted] == [True, False, False]
+    assert first["train_seconds"] > 0 and first["samples_per_second"] == 10 / first["train_seconds"]
+    assert (first["val_loss"], first["val_accuracy"]) == (0.5, 0.9)
+    assert clock.diverged == "training loss became nan in epoch 3"

@@ -124,7 +124,7 @@ CREATE TABLE epochs (
     warmup INTEGER NOT NULL,          -- 1: kept out of the steady-state statistics (compilation, autotuning)
     train_seconds REAL NOT NULL,
     input_seconds REAL,               -- the part of train_seconds in dlbench's input pipeline (NULL: the framework's)
-    call_seconds REAL,                -- per-call setup around the epoch (Keras fit's), out of steady train_seconds
+    call_seconds REAL,                -- Keras fit's setup before its first epoch (inside that warm-up epoch)
     eval_seconds REAL,
     samples_per_second REAL,
     loss REAL,

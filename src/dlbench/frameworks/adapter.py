@@ -116,13 +116,20 @@ class Trainer(object):
     # training batches come from (one of DATA_PLACEMENTS).
     tuning = None
     data_placement = HOST_PER_BATCH
-    # (begin, end) clock reads of the last epoch itself, taken inside a train_epoch call that does more than the epoch
-    # (Keras's fit sets up its data adapter and callbacks on every call); None: the call is the epoch.
-    epoch_window = None
 
     def param_counts(self):
         """(total, trainable): Keras's count_params() rule, non-trainable state (BatchNorm statistics) included."""
         raise NotImplementedError
+
+    def train(self, split, batch_size, rng, epochs, clock):
+        """Every epoch between clock.begin() and clock.end(epoch, loss, accuracy), which reads the clock, evaluates,
+        records and returns False to stop (a diverged loss). A native loop is one train_epoch call per epoch; Keras
+        overrides this with one fit over all the epochs, as its users train."""
+        for epoch in range(1, epochs + 1):
+            clock.begin()
+            loss, accuracy = self.train_epoch(split, batch_size, rng)
+            if not clock.end(epoch, loss, accuracy):
+                return
 
     def train_epoch(self, split, batch_size, rng):
         """One pass over every sample, reshuffled, last partial batch kept. Returns (mean loss, accuracy)."""

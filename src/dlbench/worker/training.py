@@ -86,49 +86,57 @@ def run_trial(trial, settings, events, memory, load_average=None):
     events.emit(MODEL, params_total=total, params_trainable=trainable, build_seconds=build_seconds,
                 flops_per_sample=flops.train_flops_per_sample(trial["workload"], spec.hp))
 
-    rng = np.random.RandomState(settings.seed)
-    batch_size = settings.batch_size
-    noise = Sampler()
-    for epoch in range(1, settings.epochs + 1):
-        trainer.sync()
-        input_seconds, input_batches = pipeline.seconds, pipeline.batches
-        noise.start()
-        started = time.perf_counter()
-        loss, accuracy = trainer.train_epoch(train, batch_size, rng)
-        trainer.sync()
-        trained = time.perf_counter()
-        busy = noise.stop()
-        val_loss, val_accuracy = trainer.evaluate(val, batch_size)
-        trainer.sync()
-        evaluated = time.perf_counter()
-        train_seconds, call_seconds = epoch_seconds(trainer, epoch <= spec.warmup_epochs, started, trained)
-        events.emit(EPOCH, epoch=epoch, warmup=epoch <= spec.warmup_epochs,
-                    train_seconds=train_seconds, call_seconds=call_seconds, eval_seconds=evaluated - trained,
-                    # the share of train_seconds spent gathering and augmenting batches (None: the framework's own)
-                    input_seconds=pipeline.seconds - input_seconds if pipeline.batches > input_batches else None,
-                    samples_per_second=train.n / train_seconds,
-                    loss=loss, accuracy=accuracy, val_loss=val_loss, val_accuracy=val_accuracy, **busy)
-        if not math.isfinite(loss):
-            memory.emit(events)
-            events.end("diverged", error="training loss became %r in epoch %d" % (loss, epoch))
-            return
+    clock = EpochClock(trainer, pipeline, train, val, settings, spec.warmup_epochs, events)
+    trainer.train(train, settings.batch_size, np.random.RandomState(settings.seed), settings.epochs, clock)
+    if clock.diverged:
+        memory.emit(events)
+        events.end("diverged", error=clock.diverged)
+        return
     after_training(workload, spec, dataset, train, trainer, settings, events)
     memory.emit(events)
     events.end("ok")
 
 
-def epoch_seconds(trainer, warmup, started, trained):
-    """(the epoch's training time, the per-call overhead around it or None). A trainer whose train_epoch call does
-    more than the epoch (Keras's fit builds its data adapter and callbacks each call) reports the epoch's own window:
-    a user's single fit(epochs=N) pays that setup once, before its first epoch, so the warm-up epochs keep the whole
-    call and the steady-state epochs count the window only. The overhead is recorded either way."""
-    window = trainer.epoch_window
-    trainer.epoch_window = None
-    if window is None:
-        return trained - started, None
-    inside = window[1] - window[0]
-    call_seconds = (trained - started) - inside
-    return (trained - started if warmup else inside), call_seconds
+class EpochClock(object):
+    """The clock around each epoch, which the trainer calls (adapter.Trainer.train): begin() syncs and reads it as the
+    epoch starts; end() syncs and reads it again, evaluates and records the epoch, and returns False once the loss
+    is no longer finite. setup(seconds) is what a trainer's one call pays before its first epoch (Keras's fit builds
+    its data adapter and callbacks): recorded as call_seconds, and kept inside the warm-up epoch's time."""
+
+    def __init__(self, trainer, pipeline, train, val, settings, warmup_epochs, events):
+        self.trainer, self.pipeline, self.train, self.val = trainer, pipeline, train, val
+        self.batch_size, self.warmup_epochs, self.events = settings.batch_size, warmup_epochs, events
+        self.noise = Sampler()
+        self.call_seconds = None
+        self.diverged = None
+
+    def begin(self):
+        self.trainer.sync()
+        self.input_seconds, self.input_batches = self.pipeline.seconds, self.pipeline.batches
+        self.noise.start()
+        self.started = time.perf_counter()
+
+    def setup(self, seconds):
+        self.call_seconds = seconds
+
+    def end(self, epoch, loss, accuracy):
+        self.trainer.sync()
+        trained = time.perf_counter()
+        busy = self.noise.stop()
+        val_loss, val_accuracy = self.trainer.evaluate(self.val, self.batch_size)
+        self.trainer.sync()
+        train_seconds, pipeline = trained - self.started, self.pipeline
+        self.events.emit(EPOCH, epoch=epoch, warmup=epoch <= self.warmup_epochs, train_seconds=train_seconds,
+                         call_seconds=self.call_seconds, eval_seconds=time.perf_counter() - trained,
+                         # the share of train_seconds spent gathering and augmenting batches (None: the framework's)
+                         input_seconds=pipeline.seconds - self.input_seconds
+                         if pipeline.batches > self.input_batches else None,
+                         samples_per_second=self.train.n / train_seconds,
+                         loss=loss, accuracy=accuracy, val_loss=val_loss, val_accuracy=val_accuracy, **busy)
+        self.call_seconds = None
+        if not math.isfinite(loss):
+            self.diverged = "training loss became %r in epoch %d" % (loss, epoch)
+        return self.diverged is None
 
 
 def first_batch(train, settings):
