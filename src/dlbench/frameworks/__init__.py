@@ -23,10 +23,17 @@ LEGACY_PRECISION_NOTE = ("a legacy framework in its own environment: dlbench tra
 
 class Framework(object):
     def __init__(self, id, title, packages, distributions, extras, adapter, keras_backend=None, inference_only=False,
-                 environment=None, precisions=None, precision_note=None, compile_modes=("none",), tuned_compile=None):
+                 environment=None, precisions=None, precision_note=None, compile_modes=("none",), tuned_compile=None,
+                 workload_file=None, modules=None):
         self.id = id
         self.title = title
         self.packages = packages          # import names that must be importable (checked without importing)
+        # The modules whose presence in a worker's sys.modules shows it imported this framework (recorded, not
+        # assumed: Keras can pull in frameworks other than its backend); by default its packages.
+        self.modules = tuple(modules or packages)
+        # The file of a workload package that holds this framework's version of the model (workload_file + ".py");
+        # None for the inference-only frameworks, which run dlbench.inference's models.
+        self.workload_file = workload_file
         self.distributions = distributions  # whose versions are recorded (either TensorFlow wheel may be there)
         self.extras = extras              # pip extras of dlbench that install them
         self.adapter = adapter            # module under dlbench.frameworks, imported in the worker only
@@ -89,21 +96,22 @@ JIT_ONLY = ("jit",)
 
 FRAMEWORKS = dict((f.id, f) for f in [
     Framework("keras-jax", "Keras 3 on JAX", ["keras", "jax"], ["keras", "jax", "jaxlib"], ["keras", "jax"],
-              "keras_adapter", "jax", precisions=MIXED, compile_modes=JIT_ONLY),
+              "keras_adapter", "jax", precisions=MIXED, compile_modes=JIT_ONLY, workload_file="keras"),
     # Keras's jit_compile="auto" is XLA on a GPU, not on a CPU: its tuned tier asks for what auto gives.
     Framework("keras-tensorflow", "Keras 3 on TensorFlow", ["keras", "tensorflow"], ["keras"] + TF,
               ["keras", "tensorflow"], "keras_adapter", "tensorflow", precisions=MIXED, compile_modes=EAGER_OR_JIT,
-              tuned_compile={"gpu": "jit"}),
+              tuned_compile={"gpu": "jit"}, workload_file="keras"),
     Framework("keras-torch", "Keras 3 on PyTorch", ["keras", "torch"], ["keras", "torch"], ["keras", "torch"],
-              "keras_adapter", "torch", precisions=MIXED, compile_modes=EAGER_OR_JIT),
+              "keras_adapter", "torch", precisions=MIXED, compile_modes=EAGER_OR_JIT, workload_file="keras"),
     # torch.compile's gain is launch overhead, which a GPU has and a CPU hardly does (torch_adapter).
     Framework("torch", "PyTorch", ["torch"], ["torch"], ["torch"], "torch_adapter", precisions=MIXED,
-              compile_modes=EAGER_OR_JIT, tuned_compile={"gpu": "jit"}),
+              compile_modes=EAGER_OR_JIT, tuned_compile={"gpu": "jit"}, workload_file="torch"),
     Framework("jax", "JAX (Flax NNX + optax)", ["jax", "flax", "optax"], ["jax", "jaxlib", "flax", "optax"], ["jax"],
-              "jax_adapter", precisions=MIXED, compile_modes=JIT_ONLY),
+              "jax_adapter", precisions=MIXED, compile_modes=JIT_ONLY, workload_file="jax",
+              modules=["jax", "jaxlib", "flax", "optax"]),
     Framework("tensorflow", "TensorFlow (tf.Module, GradientTape, tf.function)", ["tensorflow"], TF, ["tensorflow"],
               "tensorflow_adapter", precisions=("fp32",), compile_modes=EAGER_OR_JIT,
-              tuned_compile={"cpu": "jit", "gpu": "jit"},
+              tuned_compile={"cpu": "jit", "gpu": "jit"}, workload_file="tensorflow",
               precision_note="native TensorFlow has no autocast outside Keras: its models (tf.Module with float32 "
                              "tf.Variables and float32 constants inside, e.g. an LSTM's zero state) would each need a "
                              "compute dtype written in; keras-tensorflow runs bf16 and fp16-mixed"),
@@ -126,35 +134,35 @@ OPENMPI = [Library("libmpi.so.12", "libmpi.so.40", "libopenmpi3"),
 PY36_PIP = ["pip==21.3.1"]  # the newest pip for Python 3.6; its bundled pip 18 cannot read today's index
 THEANO_FLAGS = "blas.ldflags=,base_compiledir={env}/theano-cache"  # no BLAS link step; its C cache kept inside
 LEGACY = [
-    Framework("cntk", "CNTK 2.7 (Python 3.6)", ["cntk"], ["cntk", "numpy"], [], "cntk_adapter",
+    Framework("cntk", "CNTK 2.7 (Python 3.6)", ["cntk"], ["cntk", "numpy"], [], "cntk_adapter", workload_file="cntk",
               environment=Environment("3.6", [PY36_PIP, ["numpy==1.19.5", "scipy==1.5.4", "cntk==2.7.post2"]],
                                       ["cntk"], libraries=OPENMPI)),
-    Framework("mxnet", "MXNet 1.9 (Gluon)", ["mxnet"], ["mxnet", "numpy"], [], "mxnet_adapter",
+    Framework("mxnet", "MXNet 1.9 (Gluon)", ["mxnet"], ["mxnet", "numpy"], [], "mxnet_adapter", workload_file="mxnet",
               environment=Environment("3.11", [["numpy==1.23.5", "mxnet==1.9.1"]], ["mxnet"])),
-    Framework("theano", "Theano 1.0", ["theano"], ["Theano", "numpy"], [], "theano_adapter",
+    Framework("theano", "Theano 1.0", ["theano"], ["Theano", "numpy"], [], "theano_adapter", workload_file="theano",
               environment=Environment("3.8", [["numpy==1.23.5", "scipy==1.10.1", "Theano==1.0.5"]], ["theano"],
                                       variables={"THEANO_FLAGS": THEANO_FLAGS})),
     Framework("pytensor", "PyTensor (Theano's maintained fork)", ["pytensor"], ["pytensor", "numpy"], [],
-              "pytensor_adapter",
+              "pytensor_adapter", workload_file="pytensor",
               environment=Environment("3.11", [["numpy==2.4.6", "scipy==1.17.1", "pytensor==2.38.3"]], ["pytensor"],
                                       variables={"PYTENSOR_FLAGS":
                                                  "blas__ldflags=,base_compiledir={env}/pytensor-cache"})),
-    Framework("chainer", "Chainer 7.8", ["chainer"], ["chainer", "numpy"], [], "chainer_adapter",
+    Framework("chainer", "Chainer 7.8", ["chainer"], ["chainer", "numpy"], [], "chainer_adapter", workload_file="chainer",
               environment=Environment("3.11", [["wheel==0.48.0", "setuptools==65.5.0", "numpy==1.26.4"],
                                                ["--no-build-isolation", "chainer==7.8.1"]], ["chainer"])),
-    Framework("paddle", "PaddlePaddle 3.3", ["paddle"], ["paddlepaddle", "numpy"], [], "paddle_adapter",
+    Framework("paddle", "PaddlePaddle 3.3", ["paddle"], ["paddlepaddle", "numpy"], [], "paddle_adapter", workload_file="paddle",
               environment=Environment("3.11", [["numpy==2.4.6", "paddlepaddle==3.3.1"]], ["paddle"])),
     Framework("keras2-cntk", "Keras 2.3 on CNTK (Python 3.6)", ["keras", "cntk"], ["Keras", "cntk", "numpy"], [],
-              "keras2_adapter", keras_backend="cntk",
+              "keras2_adapter", workload_file="keras2", keras_backend="cntk",
               environment=Environment("3.6", [PY36_PIP, ["numpy==1.19.5", "cntk==2.7.post2", "keras==2.3.1"]],
                                       ["cntk", "keras"], libraries=OPENMPI, variables={"KERAS_BACKEND": "cntk"})),
     Framework("keras2-theano", "Keras 2.3 on Theano", ["keras", "theano"], ["Keras", "Theano", "numpy"], [],
-              "keras2_adapter", keras_backend="theano",
+              "keras2_adapter", workload_file="keras2", keras_backend="theano",
               environment=Environment("3.6", [PY36_PIP, ["numpy==1.19.5", "Theano==1.0.5", "keras==2.3.1"]],
                                       ["theano", "keras"],
                                       variables={"KERAS_BACKEND": "theano", "THEANO_FLAGS": THEANO_FLAGS})),
     Framework("keras2-mxnet", "Keras 2.2 on MXNet (keras-mxnet)", ["keras", "mxnet"], ["keras-mxnet", "mxnet", "numpy"],
-              [], "keras2_adapter", keras_backend="mxnet",
+              [], "keras2_adapter", workload_file="keras2", keras_backend="mxnet",
               environment=Environment("3.6", [PY36_PIP, ["numpy==1.19.5", "mxnet==1.9.1", "keras-mxnet==2.2.4.3"]],
                                       ["mxnet", "keras"], variables={"KERAS_BACKEND": "mxnet"})),
 ]
@@ -175,6 +183,8 @@ if os.environ.get("DLBENCH_FAULTS") == "1":
     # for users, because nothing else sets this variable.
     FRAMEWORKS["fault"] = Framework("fault", "Fault injection (tests only)", [], [], [], "fault_adapter")
 FRAMEWORK_IDS = tuple(FRAMEWORKS)
+# Every module a worker checks for (worker.process.imported_frameworks), in registry order.
+FRAMEWORK_MODULES = tuple(dict.fromkeys(m for f in FRAMEWORKS.values() for m in f.modules))
 
 
 class UnknownFramework(ValueError):

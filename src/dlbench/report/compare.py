@@ -21,11 +21,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlbench import stats, summary
+from dlbench import frameworks, stats, summary
 from dlbench.report import data as report_data
 from dlbench.report.sections import environment
 
-MODULE_KEYS = ("torch", "jax", "jaxlib", "keras", "tensorflow", "flax", "optax", "python")
+MODULE_KEYS = frameworks.FRAMEWORK_MODULES + ("python",)  # filter on the version of any module a run imported
 RUN_KEYS = ("suite", "workload", "framework", "host", "node", "status")
 FILTER_KEYS = RUN_KEYS + summary.COMPARED_ON + MODULE_KEYS
 

@@ -28,7 +28,7 @@ from dlbench.workloads.spec import Hyper, Split
 
 
 def converter_for(framework, override=None):
-    return importlib.import_module(override or "dlbench.verify." + workloads.FRAMEWORK_FILES[framework])
+    return importlib.import_module(override or "dlbench.verify." + workloads.framework_files()[framework])
 
 
 def forward(framework, trainer, inputs):

@@ -45,7 +45,6 @@ from dlbench.worker.noise import Sampler
 from dlbench.worker.process import imported_frameworks
 from dlbench.worker.protocol import CHECK, ENV, FIRST_RESULT, INFERENCE, MEMORY, MODEL
 
-EXTRA_MODULES = ("onnx", "onnxruntime", "openvino")
 TORCH_RUNTIMES = ("torch", "torch-compile", "keras-torch")
 JAX_RUNTIMES = ("jax", "keras-jax")
 THREAD_SETTINGS = {  # {n}: the trial's threads
@@ -260,8 +259,7 @@ def run_trial(trial, settings, events, load_average=None):
         "framework": trial["framework"], "runtime": runtime, "compile_requested": settings.compile,
         "compile": describe_compile(runtime, jit_compile), "keras_jit_compile": jit_compile,
         "layout": layout, "input_placement": placement, "matmul_precision": matmul_precision,
-        "imported": imported_frameworks(
-            ("keras", "tensorflow", "jax", "jaxlib", "flax", "torch") + EXTRA_MODULES),
+        "imported": imported_frameworks(),
         "import_seconds": import_seconds, "threads_requested": threads, "cpu_affinity": cpus,
         "thread_settings": THREAD_SETTINGS[THREAD_FAMILY[runtime]].format(n=threads),
         "python": sys.version.split()[0], "platform": platform.platform(), "hostname": machine.hostname(),

@@ -3,10 +3,7 @@ is classified into a final status. Python 3.6-safe, standard library only."""
 import os
 import sys
 
-# Modules whose presence in sys.modules shows which frameworks a worker really imported (Keras can pull in
-# frameworks other than its backend; DESIGN.md asks to measure it, not assume it).
-FRAMEWORK_MODULES = ("keras", "tensorflow", "jax", "jaxlib", "flax", "optax", "torch", "cntk", "mxnet", "theano",
-                     "pytensor", "chainer", "paddle")
+from dlbench.frameworks import FRAMEWORK_MODULES
 
 OOM_MARKERS = ("out of memory", "resource_exhausted", "resource exhausted", "oom when allocating",
                "failed to allocate")
@@ -23,6 +20,8 @@ def pin_threads(threads):
 
 
 def imported_frameworks(names=FRAMEWORK_MODULES):
+    """The framework modules in sys.modules, with their versions: which frameworks the worker really imported (Keras
+    can pull in frameworks other than its backend; DESIGN.md asks to measure it, not assume it)."""
     found = {}
     for name in names:
         module = sys.modules.get(name)

@@ -22,14 +22,13 @@ INFERENCE = {
 }
 WORKLOAD_IDS = tuple(sorted(TRAINING_IDS + tuple(INFERENCE)))
 
-# Which file of a workload package implements which framework id. Keras 3 is one file for three backends.
-FRAMEWORK_FILES = {
-    "keras-jax": "keras", "keras-tensorflow": "keras", "keras-torch": "keras",
-    "torch": "torch", "jax": "jax", "tensorflow": "tensorflow",
-    # Legacy frameworks, each in its own environment (Python 3.6-safe files where the environment is 3.6).
-    "cntk": "cntk", "mxnet": "mxnet", "theano": "theano", "pytensor": "pytensor", "chainer": "chainer",
-    "paddle": "paddle", "keras2-cntk": "keras2", "keras2-theano": "keras2", "keras2-mxnet": "keras2",
-}
+
+
+def framework_files():
+    """{framework id: the file of a workload package that implements it}, from each framework's declaration (Keras 3
+    is one file for three backends; the legacy frameworks' files are Python 3.6-safe where their environment is)."""
+    from dlbench.frameworks import FRAMEWORKS
+    return dict((f.id, f.workload_file) for f in FRAMEWORKS.values() if f.workload_file)
 
 
 class UnknownWorkload(ValueError):
@@ -71,12 +70,13 @@ def implementations(workload_id):
     if workload_id in INFERENCE:
         return list(INFERENCE[workload_id][1])
     folder = os.path.join(_HERE, workload_id)
-    found = [fw for fw, stem in FRAMEWORK_FILES.items() if os.path.exists(os.path.join(folder, stem + ".py"))]
+    found = [fw for fw, stem in framework_files().items() if os.path.exists(os.path.join(folder, stem + ".py"))]
     return found + (["fault"] if "fault" in frameworks.FRAMEWORKS else [])
 
 
 def framework_module(workload_id, framework_id):
     """Import the workload's version for one framework (only inside a worker: it imports the framework)."""
-    if framework_id not in FRAMEWORK_FILES:
+    stem = framework_files().get(framework_id)
+    if stem is None:
         return None  # the fault framework brings its own model
-    return importlib.import_module("dlbench.workloads.%s.%s" % (workload_id, FRAMEWORK_FILES[framework_id]))
+    return importlib.import_module("dlbench.workloads.%s.%s" % (workload_id, stem))
