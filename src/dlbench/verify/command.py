@@ -13,7 +13,10 @@ from dlbench import frameworks as framework_registry
 from dlbench.console import DEFAULT_STORE, EXIT_FAILED, err, fail, names, open_store, out
 from dlbench.verify import canonical
 
-TRAINING_FRAMEWORKS = ("keras-jax", "keras-tensorflow", "keras-torch", "torch", "jax", "tensorflow")
+# The modern training frameworks (each has a verify converter, dlbench.verify.<workload file>); the legacy ones run
+# in their own environments, outside verify.
+TRAINING_FRAMEWORKS = tuple(f.id for f in framework_registry.FRAMEWORKS.values()
+                            if f.workload_file and f.environment is None)
 
 
 def cell_text(rows):
