@@ -53,6 +53,9 @@ WideOption = typer.Option(False, "--wide", help="Every column: noise, step time,
 def run(
     suite_file: Optional[str] = typer.Option(None, "--suite", help="A suite TOML file, or a bundled suite name."),
     workload_ids: Optional[List[str]] = typer.Option(None, "--workloads", help="Workload ids, comma-separated."),
+    model_file: Optional[str] = typer.Option(None, "--model", help="Your own model file (.py: build() and data(), "
+                                             "Keras or PyTorch; docs/your-model.md), run as workload model:<name>; "
+                                             "it is executed as your own code."),
     framework_ids: Optional[List[str]] = typer.Option(None, "--frameworks", help="Framework ids, or all."),
     device: Optional[str] = typer.Option(None, help="cpu, gpu or auto."),
     epochs: Optional[int] = typer.Option(None, help="Epochs per trial (default: the workload's); for inference "
@@ -103,8 +106,8 @@ def run(
              "threads": threads, "timeout": timeout, "seed": seed, "target": target, "compile": names(compile_modes),
              "tier": names(tier), "precision": names(precision), "tf32": tf32, "cudnn_autotune": cudnn_autotune,
              "layout": layout, "budget": budget, "max_repeats": max_repeats}
-    flags.update(executor=executor_name, ray_address=ray_address)
-    if suite_file is None and not flags["workloads"]:
+    flags.update(executor=executor_name, ray_address=ray_address, model=model_file)
+    if suite_file is None and not flags["workloads"] and not model_file:
         suite_file = "default"
         err.print("No --workloads or --suite given: running the bundled default suite (mnist_mlp, six frameworks, "
                   "small real data, 5 epochs, repeats added until the verdicts are decided, within 5 minutes).")

@@ -17,6 +17,7 @@ except ImportError:  # Python 3.10
     import tomli as tomllib
 
 from dlbench import frameworks, machine, stats, workloads
+from dlbench.workloads import user_file
 
 BUNDLED = Path(__file__).parent / "suites"
 DEVICES = ("cpu", "gpu", "auto")
@@ -77,6 +78,7 @@ class Suite:
     target: float | None = None      # validation accuracy (or loss) for time-to-accuracy; None: each workload's own
     executor: str = "local"          # local: one trial at a time here; ray: a Ray cluster (ray_executor.py)
     ray_address: str | None = None   # the cluster for executor ray: auto, or host:port of its head (None: auto)
+    model: str | None = None          # a user's model file (--model): its workload model:<stem> joins the suite
 
 
 MOST_REPEATS = 1000  # a suite of more repeats than this is a typo, not a plan
@@ -135,6 +137,7 @@ CHECKS = {
     "executor": (str, lambda v: v in EXECUTORS, "one of " + ", ".join(EXECUTORS)),
     "ray_address": (str, lambda v: v == "auto" or re.fullmatch(r"[^\s:/]+:\d+", v) is not None,
                     "auto, or host:port of the Ray head node"),
+    "model": (str, bool, "the path to a model file (.py)"),
 }
 
 
@@ -184,8 +187,14 @@ def build(file_values, flag_values):
     suite = Suite(**values)
     if suite.ray_address is not None and suite.executor != "ray":
         raise SuiteError(f"ray_address = {suite.ray_address!r} needs executor = 'ray' (--executor ray)")
+    if suite.model is not None:  # read and checked here, never executed in this process
+        try:
+            described = user_file.read(suite.model)
+        except user_file.ModelFileError as exc:
+            raise SuiteError(str(exc)) from None
+        suite = replace(suite, workloads=suite.workloads + (workloads.use_model_file(described),))
     if not suite.workloads:
-        raise SuiteError("no workloads given: use --workloads (see `dlbench list`) or --suite")
+        raise SuiteError("no workloads given: use --workloads (see `dlbench list`), --model or --suite")
     for key in ("workloads", "frameworks"):  # a name twice would count one trial as two repeats
         twice = sorted({name for name in getattr(suite, key) if getattr(suite, key).count(name) > 1})
         if twice:
@@ -224,6 +233,9 @@ class Trial:
     settings: dict = field(hash=False)
     repeat: int = 0
     timeout: float | None = None  # how long the trial may run; not part of its identity
+    # A user's model file (user_file.read): its content travels with the trial to the worker, wherever that runs;
+    # its sha256 is in the settings, so the key changes with the file.
+    model: dict | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self):
@@ -240,8 +252,11 @@ class Trial:
         return replace(self, repeat=repeat, settings={**self.settings, "seed": seed})
 
     def for_worker(self):
-        return {"key": self.key, "workload": self.workload, "framework": self.framework, "settings": self.settings,
-                "repeat": self.repeat}
+        described = {"key": self.key, "workload": self.workload, "framework": self.framework,
+                     "settings": self.settings, "repeat": self.repeat}
+        if self.model is not None:
+            described["model"] = self.model
+        return described
 
 
 def plan(suite):
@@ -255,7 +270,10 @@ def plan(suite):
         chosen = implemented if "all" in suite.frameworks else list(suite.frameworks)
         for framework_id in chosen:
             if framework_id not in implemented:
-                raise SuiteError(f"{workload_id} has no {framework_id} version: it has {', '.join(implemented)}")
+                form = getattr(workloads.get(workload_id), "described", {}).get("form")
+                raise SuiteError(f"{workload_id} is a {'Keras' if form == 'keras' else 'PyTorch'} model file: it runs "
+                                 f"on {', '.join(implemented)}, not {framework_id}" if form else
+                                 f"{workload_id} has no {framework_id} version: it has {', '.join(implemented)}")
         for framework_id in chosen:
             for mode, tier, precision in product(compile_modes(workload_id, framework_id, suite.compile),
                                                  tiers(workload_id, suite.tier),
@@ -276,7 +294,10 @@ def plan(suite):
                     sizes, images = workloads.get(workload_id).sweep(suite.device, suite.batch_size, suite.samples)
                     settings.update(batch_size=suite.batch_size, batch_sizes=sizes, samples=images)
                 timeout = suite.timeouts.get(workload_id, suite.timeout)
-                first.append(Trial(workload_id, framework_id, settings, 0, timeout))
+                model = getattr(workloads.get(workload_id), "described", None)  # a user's model file
+                if model is not None:
+                    settings.update(data="from data()", model_sha256=model["sha256"])
+                first.append(Trial(workload_id, framework_id, settings, 0, timeout, model))
     return [trial for repeat in range(suite.repeats or stats.MIN_REPEATS)
             for trial in shuffled([t.again(repeat) for t in first], suite.seed, repeat)]
 

@@ -28,6 +28,8 @@ def main(events, trial):
     memory = None
     try:
         settings = TrialSettings.from_dict(trial["settings"])  # the one place the worker reads the trial's dict
+        if trial.get("model"):  # a user's model file, carried by the trial: a workload of this process
+            workloads.use_model_file(trial["model"])
         # Inference trials report their own memory (dlbench.worker.inference): no sampler thread for them.
         if not workloads.is_inference(trial["workload"]):
             memory = training.Memory(settings)
