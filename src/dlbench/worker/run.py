@@ -47,4 +47,5 @@ def main(events, trial):
                             allocator_peak_bytes=None)
         except Exception:
             pass  # the failure itself is what must be reported
-        events.end(classify(exc), error=one_line(exc), detail="".join(traceback.format_exc()[-4000:]))
+        detail = getattr(exc, "detail", None) or traceback.format_exc()  # a model file's error: its own traceback
+        events.end(classify(exc), error=one_line(exc), detail=detail[-4000:])

@@ -6,6 +6,7 @@ worker executes the file, as the user's own code, from the source the trial carr
 trial failed with one line (UserModelError) and the traceback's last lines stored beside it.
 """
 import linecache
+import traceback
 import types
 
 import numpy as np
@@ -16,6 +17,13 @@ from dlbench.workloads.user_file import FORMS, WHAT_BUILD_RETURNS
 
 class UserModelError(Exception):
     """The user's file did something dlbench cannot run: one line naming the file and what it must do."""
+
+    says_it_all = True  # the trial's error is this message, without the class name (worker.process.one_line)
+
+    def __init__(self, message, cause=None):
+        Exception.__init__(self, message)
+        # What the trial stores as its detail: the traceback of the user's own code, its last lines at the end.
+        self.detail = "".join(traceback.format_exception(type(cause), cause, cause.__traceback__)) if cause else None
 
 
 class UserWorkload(object):
@@ -52,7 +60,7 @@ class UserWorkload(object):
             raise
         except Exception as exc:
             message = (str(exc).strip().splitlines() or [""])[0]
-            raise UserModelError("%s: %s raised %s: %s" % (self.name, what, type(exc).__name__, message))
+            raise UserModelError("%s: %s raised %s: %s" % (self.name, what, type(exc).__name__, message), exc)
 
     def build(self):
         return self.call(self.module().build, "build()")
@@ -161,9 +169,7 @@ class TorchModule(object):
         name, result = self.workload.name, self.workload.build()
         if not (isinstance(result, (tuple, list)) and len(result) == 3 and isinstance(result[0], torch.nn.Module)
                 and isinstance(result[1], torch.optim.Optimizer) and callable(result[2])):
-            raise UserModelError("%s: build() returned %s, not (module, optimizer, loss_fn) with an nn.Module, a "
-                                 "torch.optim optimizer and a loss function: %s"
-                                 % (name, describe(result), WHAT_BUILD_RETURNS))
+            raise UserModelError("%s: build() returned %s: %s" % (name, describe(result), WHAT_BUILD_RETURNS))
         model, optimizer, self.loss = result
         self.probe(torch, model)
         return model, optimizer
@@ -186,7 +192,7 @@ class TorchModule(object):
         except Exception as exc:
             message = (str(exc).strip().splitlines() or [""])[0]
             raise UserModelError("%s: data() does not fit the model: a forward pass and loss on 2 training samples "
-                                 "raised %s: %s" % (self.workload.name, type(exc).__name__, message))
+                                 "raised %s: %s" % (self.workload.name, type(exc).__name__, message), exc)
 
     def loss_fn(self, outputs, *targets):
         return self.loss(outputs, *targets)
