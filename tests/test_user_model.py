@@ -4,11 +4,13 @@ found in the worker is a failed trial with the user's traceback stored.
 
 Sizes are the smallest that still train: one repeat, two epochs, a few hundred samples, one process per framework.
 """
+import os
+
 import pytest
 
 from conftest import ROOT, dlbench, require_framework
 from dlbench import suite as suites
-from dlbench import workloads
+from dlbench import executor, workloads
 from dlbench.store import Store
 from dlbench.summary import Row, parameter_mismatches
 
@@ -129,6 +131,18 @@ def test_the_torch_example_runs_as_torch(tmp_path):
     assert (run["framework"], run["status"], run["env"]["compile_used"]) == ("torch", "ok", "eager")
     assert run["params_total"] == 20 * 64 + 64 + 64 * 64 + 64 + 64 * 4 + 4
     assert len(Store(store).epochs([run["id"]])[run["id"]]) == 2
+
+
+def test_the_worker_runs_the_content_the_trial_carries_not_the_file_at_its_path(tmp_path):
+    """What --executor ray relies on: a node without the file (here: the path is gone) runs the trial's copy."""
+    require_framework("torch")
+    path = model_file(tmp_path, "gone.py", (EXAMPLES / "torch_model.py").read_text())
+    (trial,) = plan_of(path, epochs=2, samples=64, threads=1)
+    os.remove(path)
+    store = Store(tmp_path / "s.sqlite")
+    assert executor.run_trial(trial, store, store.begin_suite("t", {}), {"host": "h", "device": "cpu"}) == "ok"
+    (run,) = store.runs()
+    assert run["workload"] == "model:gone" and run["env"]["n_train"] == 64
 
 
 MISTAKES = {
