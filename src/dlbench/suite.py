@@ -79,6 +79,8 @@ class Suite:
     executor: str = "local"          # local: one trial at a time here; ray: a Ray cluster (ray_executor.py)
     ray_address: str | None = None   # the cluster for executor ray: auto, or host:port of its head (None: auto)
     model: str | None = None          # a user's model file (--model): its workload model:<stem> joins the suite
+    script: str | None = None         # a user's unchanged Keras script (--script): workload script:<stem>
+    script_args: tuple = ()           # the script's own command-line arguments (after --)
 
 
 MOST_REPEATS = 1000  # a suite of more repeats than this is a typo, not a plan
@@ -138,6 +140,8 @@ CHECKS = {
     "ray_address": (str, lambda v: v == "auto" or re.fullmatch(r"[^\s:/]+:\d+", v) is not None,
                     "auto, or host:port of the Ray head node"),
     "model": (str, bool, "the path to a model file (.py)"),
+    "script": (str, bool, "the path to a Keras script (.py)"),
+    "script_args": (list, lambda v: True, "a list of the script's arguments"),
 }
 
 
@@ -193,6 +197,16 @@ def build(file_values, flag_values):
         except user_file.ModelFileError as exc:
             raise SuiteError(str(exc)) from None
         suite = replace(suite, workloads=suite.workloads + (workloads.use_model_file(described),))
+    if suite.script is not None:
+        check_script_settings(suite)
+        try:
+            described = user_file.read_script(suite.script, suite.script_args)
+        except user_file.ModelFileError as exc:
+            raise SuiteError(str(exc)) from None
+        suite = replace(suite, workloads=suite.workloads + (workloads.use_model_file(described),))
+    elif suite.script_args:
+        raise SuiteError(f"arguments {' '.join(suite.script_args)!r} are for a script: give --script FILE before "
+                         "them, or leave them out")
     if not suite.workloads:
         raise SuiteError("no workloads given: use --workloads (see `dlbench list`), --model or --suite")
     for key in ("workloads", "frameworks"):  # a name twice would count one trial as two repeats
@@ -215,6 +229,22 @@ def build(file_values, flag_values):
             except frameworks.UnknownFramework as exc:
                 raise SuiteError(str(exc)) from exc
     return replace(suite, device=resolve_device(suite.device), threads=suite.threads or available)
+
+
+# What a script decides for itself: a setting of these would be a promise dlbench cannot keep.
+SCRIPT_DECIDES = {"epochs": "--epochs", "batch_size": "--batch-size", "samples": "--samples", "compile": "--compile",
+                  "target": "--target", "layout": "--layout"}
+
+
+def check_script_settings(suite):
+    for key, flag in SCRIPT_DECIDES.items():
+        if getattr(suite, key) is not None:
+            raise SuiteError(f"{flag} does not apply to --script: the script sets its own (use --model, whose "
+                             "build() and data() dlbench runs, to set it)")
+    for key, default in (("precision", "fp32"), ("tier", "default")):
+        value = getattr(suite, key)
+        if (value if isinstance(value, str) else tuple(value)) not in (default, (default,)):
+            raise SuiteError(f"--{key} does not apply to --script: the script runs as it is written ({default})")
 
 
 def resolve_device(device):
@@ -295,7 +325,10 @@ def plan(suite):
                     settings.update(batch_size=suite.batch_size, batch_sizes=sizes, samples=images)
                 timeout = suite.timeouts.get(workload_id, suite.timeout)
                 model = getattr(workloads.get(workload_id), "described", None)  # a user's model file
-                if model is not None:
+                if model is not None and model["form"] == "script":  # its sizes are its own: not settings of it
+                    settings.update(data="the script's", batch_size=None, epochs=None, target=None,
+                                    model_sha256=model["sha256"], script_args=model["args"])
+                elif model is not None:
                     settings.update(data="from data()", model_sha256=model["sha256"])
                 first.append(Trial(workload_id, framework_id, settings, 0, timeout, model))
     return [trial for repeat in range(suite.repeats or stats.MIN_REPEATS)

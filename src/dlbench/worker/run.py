@@ -21,6 +21,9 @@ def run_trial(trial, settings, events, memory):
     load_average = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     if workloads.is_inference(trial["workload"]):  # forward passes only: dlbench.worker.inference's protocol
         return inference.run_trial(trial, settings, events, load_average)
+    if (trial.get("model") or {}).get("form") == "script":  # a user's unchanged Keras script: its own fit calls
+        from dlbench.worker import script
+        return script.run_trial(trial, settings, events, memory, load_average)
     return training.run_trial(trial, settings, events, memory, load_average)
 
 

@@ -12,9 +12,11 @@ import hashlib
 import os
 
 PREFIX = "model:"  # a user model's workload id: model:<the file's stem>
+SCRIPT_PREFIX = "script:"  # a user's unchanged Keras script: script:<the file's stem>
 FORMS = {  # the form of a model file -> the frameworks it runs on by default
     "keras": ("keras-jax", "keras-tensorflow", "keras-torch"),
     "torch": ("torch",),
+    "script": ("keras-jax", "keras-tensorflow", "keras-torch"),  # run once per Keras backend
 }
 DEFAULT_BATCH_SIZE = 32  # Keras fit's own default
 DEFAULT_EPOCHS = 5       # one warm-up epoch and four steady ones: enough to see whether the epochs are steady
@@ -27,7 +29,41 @@ class ModelFileError(ValueError):
 
 
 def is_user_model(workload_id):
-    return workload_id.startswith(PREFIX)
+    return workload_id.startswith((PREFIX, SCRIPT_PREFIX))
+
+
+def is_script(workload_id):
+    return workload_id.startswith(SCRIPT_PREFIX)
+
+
+def read_script(path, args):
+    """An unchanged Keras script (`--script train.py -- args`) as a trial carries it: its source, sha256 and
+    arguments; only its syntax is checked here (it is run, as it is, in each trial's worker)."""
+    raw, source = read_source(path, "--script", "a Keras training script")
+    try:
+        ast.parse(source, filename=path)
+    except SyntaxError as exc:
+        raise ModelFileError("%s, line %s: %s: fix the script's Python syntax" % (path, exc.lineno, exc.msg))
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return {"name": stem, "workload_id": SCRIPT_PREFIX + stem, "path": path, "source": source,
+            "sha256": hashlib.sha256(raw).hexdigest(), "form": "script", "args": list(args),
+            "batch_size": None, "epochs": None}
+
+
+def read_source(path, flag, what):
+    """(the file's bytes, its text); raises ModelFileError for a file that is missing, not .py, or not text."""
+    if not os.path.exists(path):
+        raise ModelFileError("no file %s: give %s the path to %s (.py)" % (path, flag, what))
+    if os.path.isdir(path) or not path.endswith(".py"):
+        raise ModelFileError("%s is not a Python file: give %s %s (.py)" % (path, flag, what))
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+        return raw, raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ModelFileError("%s is not UTF-8 text: give %s a Python source file" % (path, flag))
+    except OSError as exc:
+        raise ModelFileError("cannot read %s (%s)" % (path, exc.strerror or exc))
 
 
 def read(path):
