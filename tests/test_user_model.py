@@ -184,3 +184,57 @@ def test_a_keras_model_whose_input_does_not_fit_the_data_fails_in_one_line(tmp_p
     (run,) = runs_of(store)
     assert run["error"] == "wide.py: data()'s training input 0 has samples of shape (4,) but the model's input " \
                            "takes (5,)"
+
+
+# --- An unchanged Keras script (--script) ------------------------------------------------------------------------------
+
+def test_a_script_is_planned_once_per_keras_backend_with_its_arguments_in_the_key(tmp_path):
+    path = model_file(tmp_path, "train.py", "import keras\n")
+    trials = suites.plan(suites.build({}, {"script": path, "script_args": ["--epochs", "3"], "repeats": 1}))
+    assert sorted(t.framework for t in trials) == sorted(KERAS) and {t.workload for t in trials} == {"script:train"}
+    assert all(t.settings["script_args"] == ["--epochs", "3"] and t.settings["epochs"] is None for t in trials)
+    other = suites.plan(suites.build({}, {"script": path, "script_args": ["--epochs", "4"], "repeats": 1}))
+    assert {t.key for t in other}.isdisjoint(t.key for t in trials)
+
+
+@pytest.mark.parametrize("flags, said", [
+    ({"epochs": 3}, "--epochs does not apply to --script: the script sets its own"),
+    ({"precision": ["bf16"]}, "--precision does not apply to --script"),
+    ({"script": None}, "are for a script: give --script FILE before them"),
+])
+def test_settings_a_script_decides_for_itself_are_refused(tmp_path, flags, said):
+    values = {"script": model_file(tmp_path, "train.py", "import keras\n"), "script_args": ["--lr", "1"], **flags}
+    with pytest.raises(suites.SuiteError, match=said):
+        suites.build({}, values)
+
+
+def test_the_keras_script_runs_unchanged_on_every_keras_backend(tmp_path):
+    for framework in KERAS:
+        require_framework(framework)
+    store = tmp_path / "s.sqlite"
+    result = dlbench("run", "--script", EXAMPLES / "keras_script.py", "--repeats", 1, "--threads", 1, "--store", store,
+                     "--", "--epochs", 3, "--batch-size", 128)
+    assert result.returncode == 0, result.stderr[-3000:]
+    runs = runs_of(store)
+    assert sorted(r["framework"] for r in runs) == sorted(KERAS) and {r["status"] for r in runs} == {"ok"}
+    epochs = Store(store).epochs([r["id"] for r in runs])
+    for run in runs:
+        assert [e["warmup"] for e in epochs[run["id"]]] == [1, 0, 0]  # the script's --epochs 3, through fit
+        assert all(e["val_accuracy"] is not None and e["eval_seconds"] > 0 for e in epochs[run["id"]])
+        assert run["env"]["script"]["args"] == ["--epochs", "3", "--batch-size", "128"]
+        assert run["env"]["script"]["fit_calls"] == [{"samples": 2048, "epochs_seen": 3}]
+        assert run["params_total"] == 20 * 64 + 64 + 64 * 64 + 64 + 64 * 4 + 4
+
+
+@pytest.mark.parametrize("text, error", [
+    ("import keras\nprint('no training here')\n", "nofit.py never called fit()"),
+    ("import sys\nimport keras\nsys.exit(3)\n", "nofit.py exited with code 3"),
+])
+def test_a_script_that_never_trains_or_exits_non_zero_fails_in_one_line(tmp_path, text, error):
+    require_framework("keras-torch")
+    store = tmp_path / "s.sqlite"
+    result = dlbench("run", "--script", model_file(tmp_path, "nofit.py", text), "--frameworks", "keras-torch",
+                     "--repeats", 1, "--threads", 1, "--store", store)
+    assert result.returncode == 1
+    (run,) = runs_of(store)
+    assert run["status"] == "failed" and run["error"].startswith(error) and "\n" not in run["error"]

@@ -50,5 +50,7 @@ def main(events, trial):
                             allocator_peak_bytes=None)
         except Exception:
             pass  # the failure itself is what must be reported
-        detail = getattr(exc, "detail", None) or traceback.format_exc()  # a model file's error: its own traceback
-        events.end(classify(exc), error=one_line(exc), detail=detail[-4000:])
+        # A user's file's error brings its own detail: its traceback, or None for the worker's output tail (the
+        # parent's Recorder stores that in its place: what a script printed before it ended without training).
+        detail = exc.detail if hasattr(exc, "detail") else traceback.format_exc()
+        events.end(classify(exc), error=one_line(exc), detail=detail[-4000:] if detail else None)

@@ -182,6 +182,7 @@ def run_trial(trial, settings, events, memory, load_average=None):
     if not recording.fits:
         raise ScriptError("%s.py never called fit(): dlbench times the epochs of the script's keras.Model.fit "
                           "calls" % described["name"])
+    events.emit(ENV, **recording.info)  # again, complete: every fit call with the epochs it ran (the store keeps this)
     memory.emit(events)
     events.end("ok")
 
