@@ -49,7 +49,7 @@ WideOption = typer.Option(False, "--wide", help="Every column: noise, step time,
                                                 "and peak memory beside the verdict's figures.")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(context_settings={"allow_extra_args": True})  # a --script's own arguments, after --
 def run(
     ctx: typer.Context,
     suite_file: Optional[str] = typer.Option(None, "--suite", help="A suite TOML file, or a bundled suite name."),
