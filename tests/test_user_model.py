@@ -69,6 +69,8 @@ def test_the_plan_runs_a_keras_file_on_the_three_backends_keyed_by_its_content(t
     assert sorted(t.framework for t in trials) == sorted(KERAS)
     assert {t.workload for t in trials} == {"model:mine"}
     assert {(t.settings["batch_size"], t.settings["epochs"]) for t in trials} == {(16, 3)}
+    # The user's arrays are laid out as Keras's default has them, keras-torch included (Conv2D takes NHWC there too).
+    assert {t.settings["layout"] for t in trials} == {"channels_last"}
     assert {(t.settings["batch_size"], t.settings["epochs"]) for t in plan_of(path, batch_size=8, epochs=2)} == \
         {(8, 2)}
     # The content travels with the trial (a Ray node has no copy of the file); an edited file is a new trial.
@@ -193,6 +195,7 @@ def test_a_script_is_planned_once_per_keras_backend_with_its_arguments_in_the_ke
     trials = suites.plan(suites.build({}, {"script": path, "script_args": ["--epochs", "3"], "repeats": 1}))
     assert sorted(t.framework for t in trials) == sorted(KERAS) and {t.workload for t in trials} == {"script:train"}
     assert all(t.settings["script_args"] == ["--epochs", "3"] and t.settings["epochs"] is None for t in trials)
+    assert {t.settings["layout"] for t in trials} == {"channels_last"}  # Keras's default, as the script expects
     other = suites.plan(suites.build({}, {"script": path, "script_args": ["--epochs", "4"], "repeats": 1}))
     assert {t.key for t in other}.isdisjoint(t.key for t in trials)
 

@@ -330,6 +330,10 @@ def plan(suite):
                                     model_sha256=model["sha256"], script_args=model["args"])
                 elif model is not None:
                     settings.update(data="from data()", model_sha256=model["sha256"])
+                if model is not None and model["form"] != "torch":
+                    # A user's arrays are laid out as Keras's default has them, on every backend (dlbench's own
+                    # workloads use channels_first on keras-torch, their data laid out to match).
+                    settings.setdefault("layout", "channels_last")
                 first.append(Trial(workload_id, framework_id, settings, 0, timeout, model))
     return [trial for repeat in range(suite.repeats or stats.MIN_REPEATS)
             for trial in shuffled([t.again(repeat) for t in first], suite.seed, repeat)]

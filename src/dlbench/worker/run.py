@@ -52,5 +52,5 @@ def main(events, trial):
             pass  # the failure itself is what must be reported
         # A user's file's error brings its own detail: its traceback, or None for the worker's output tail (the
         # parent's Recorder stores that in its place: what a script printed before it ended without training).
-        detail = exc.detail if hasattr(exc, "detail") else traceback.format_exc()
+        detail = exc.detail if getattr(exc, "says_it_all", False) else traceback.format_exc()
         events.end(classify(exc), error=one_line(exc), detail=detail[-4000:] if detail else None)
