@@ -301,8 +301,8 @@ def plan(suite):
         for framework_id in chosen:
             if framework_id not in implemented:
                 form = getattr(workloads.get(workload_id), "described", {}).get("form")
-                raise SuiteError(f"{workload_id} is a {'Keras' if form == 'keras' else 'PyTorch'} model file: it runs "
-                                 f"on {', '.join(implemented)}, not {framework_id}" if form else
+                raise SuiteError(f"{workload_id} is {user_file.FORM_NAMES[form]}: it runs on {', '.join(implemented)}, "
+                                 f"not {framework_id}" if form else
                                  f"{workload_id} has no {framework_id} version: it has {', '.join(implemented)}")
         for framework_id in chosen:
             for mode, tier, precision in product(compile_modes(workload_id, framework_id, suite.compile),

@@ -4,7 +4,7 @@ records each epoch: the device synchronised before every clock read (as the Kera
 apart from fit's own validation, the loss and metrics fit logs. The seed project's CSV callback, done for the user.
 
 What the script decides (its data, model, batch size, epochs, optimizer) dlbench does not control: it records what
-it saw (the fit calls, their epochs, batch counts and training samples) in the run's env["script"]. Epochs are
+it saw (the script's arguments, its fit calls with their training samples and epochs) in the run's env["script"]. Epochs are
 numbered across the script's fit calls; the first is the warm-up.
 """
 import os

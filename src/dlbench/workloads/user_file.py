@@ -18,6 +18,7 @@ FORMS = {  # the form of a model file -> the frameworks it runs on by default
     "torch": ("torch",),
     "script": ("keras-jax", "keras-tensorflow", "keras-torch"),  # run once per Keras backend
 }
+FORM_NAMES = {"keras": "a Keras model file", "torch": "a PyTorch model file", "script": "a Keras script"}
 DEFAULT_BATCH_SIZE = 32  # Keras fit's own default
 DEFAULT_EPOCHS = 5       # one warm-up epoch and four steady ones: enough to see whether the epochs are steady
 WHAT_BUILD_RETURNS = ("build() returns a compiled keras.Model (a Keras model file: import keras) or (module, "
