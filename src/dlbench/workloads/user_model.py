@@ -22,8 +22,10 @@ class UserModelError(Exception):
 
     def __init__(self, message, cause=None):
         Exception.__init__(self, message)
-        # What the trial stores as its detail: the traceback of the user's own code, its last lines at the end.
-        self.detail = "".join(traceback.format_exception(type(cause), cause, cause.__traceback__)) if cause else None
+        # What the trial stores as its detail: the traceback of the user's own code, its last lines at the end; for a
+        # wrong value the file returned, where dlbench found it.
+        self.detail = "".join(traceback.format_exception(type(cause), cause, cause.__traceback__) if cause else
+                              traceback.format_stack()[-6:-1] + [message + "\n"])
 
 
 class UserWorkload(object):
