@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -376,3 +377,21 @@ def test_a_task_that_fails_on_its_node_is_stored_with_its_cause_and_no_colour_co
     assert run["status"] == "failed"
     assert run["error"].startswith("the Ray task failed: UnknownFramework: unknown framework 'fault'"), run["error"]
     assert "\x1b[" not in run["error"] and "\x1b[" not in run["detail"] and "ray::trial_task()" in run["detail"]
+
+
+def test_a_model_file_runs_on_ray_from_the_content_its_trial_carries(tmp_path):
+    """`--model` under `--executor ray`: the trial carries the file's content (not its path) to the node's worker."""
+    require_framework("torch")
+    cluster = LocalCluster(head_cpus=1, worker_cpus=[])
+    try:
+        store = tmp_path / "ray.sqlite"
+        model = Path(__file__).resolve().parent.parent / "examples" / "torch_model.py"
+        result = subprocess.run([sys.executable, "-m", "dlbench.cli", "run", "--model", str(model), "--repeats", "1",
+                                 "--epochs", "2", "--samples", "128", "--threads", "1", "--store", str(store),
+                                 *ray_args(cluster)], capture_output=True, text=True, env=driver_env(), timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+    finally:
+        cluster.shutdown()
+    (run,) = Store(store).runs()
+    assert (run["workload"], run["framework"], run["status"]) == ("model:torch_model", "torch", "ok")
+    assert run["env"]["ray"]["node_id"] and run["settings"]["model_sha256"]

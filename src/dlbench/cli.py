@@ -49,10 +49,17 @@ WideOption = typer.Option(False, "--wide", help="Every column: noise, step time,
                                                 "and peak memory beside the verdict's figures.")
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True})  # a --script's own arguments, after --
 def run(
+    ctx: typer.Context,
     suite_file: Optional[str] = typer.Option(None, "--suite", help="A suite TOML file, or a bundled suite name."),
     workload_ids: Optional[List[str]] = typer.Option(None, "--workloads", help="Workload ids, comma-separated."),
+    model_file: Optional[str] = typer.Option(None, "--model", help="Your own model file (.py: build() and data(), "
+                                             "Keras or PyTorch; docs/your-model.md), run as workload model:<name>; "
+                                             "it is executed as your own code."),
+    script_file: Optional[str] = typer.Option(None, "--script", help="Your own Keras script, run as it is once "
+                                              "per Keras backend, its fit calls' epochs recorded; its arguments "
+                                              "after --. It is executed as your own code."),
     framework_ids: Optional[List[str]] = typer.Option(None, "--frameworks", help="Framework ids, or all."),
     device: Optional[str] = typer.Option(None, help="cpu, gpu or auto."),
     epochs: Optional[int] = typer.Option(None, help="Epochs per trial (default: the workload's); for inference "
@@ -103,8 +110,9 @@ def run(
              "threads": threads, "timeout": timeout, "seed": seed, "target": target, "compile": names(compile_modes),
              "tier": names(tier), "precision": names(precision), "tf32": tf32, "cudnn_autotune": cudnn_autotune,
              "layout": layout, "budget": budget, "max_repeats": max_repeats}
-    flags.update(executor=executor_name, ray_address=ray_address)
-    if suite_file is None and not flags["workloads"]:
+    flags.update(executor=executor_name, ray_address=ray_address, model=model_file, script=script_file,
+                 script_args=list(ctx.args) or None)
+    if suite_file is None and not flags["workloads"] and not model_file and not script_file:
         suite_file = "default"
         err.print("No --workloads or --suite given: running the bundled default suite (mnist_mlp, six frameworks, "
                   "small real data, 5 epochs, repeats added until the verdicts are decided, within 5 minutes).")

@@ -97,7 +97,8 @@ def settings_label(settings):
     # Asked-for settings only: a compile mode other than the tier's own, and the GPU and layout settings a suite set.
     asked = [f"compile {settings['compile']}"] if settings.get("compile") not in (None, "auto") else []
     asked += [f"{key} {settings[key]}" for key in ("tf32", "cudnn_autotune", "layout") if settings.get(key) is not None]
-    return (f"{settings['device']}, data {settings['data']}{samples}, batch {settings['batch_size']}, "
+    batch = settings["batch_size"] or "the script's"  # None: a user's script sets its own
+    return (f"{settings['device']}, data {settings['data']}{samples}, batch {batch}, "
             f"{settings['threads']} threads, {settings['precision']}, {settings['tier']} tier"
             + "".join(f", {a}" for a in asked))
 

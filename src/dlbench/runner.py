@@ -41,6 +41,8 @@ def check_data(suite):
     """Every training workload's data is there (or downloadable) and holds the samples asked for; raises
     data.DataError. More samples than the data set has would fail every trial: refused now."""
     for workload_id in (w for w in suite.workloads if not workloads.is_inference(w)):  # inference: generated input
+        if workloads.get(workload_id).SPEC.dataset is None:  # a user's model file: its data() runs in the worker
+            continue
         dataset = data.dataset_module(workloads.get(workload_id).SPEC.dataset)
         dataset.ensure(suite.data)
         if suite.samples:

@@ -17,6 +17,7 @@ except ImportError:  # Python 3.10
     import tomli as tomllib
 
 from dlbench import frameworks, machine, stats, workloads
+from dlbench.workloads import user_file
 
 BUNDLED = Path(__file__).parent / "suites"
 DEVICES = ("cpu", "gpu", "auto")
@@ -77,6 +78,9 @@ class Suite:
     target: float | None = None      # validation accuracy (or loss) for time-to-accuracy; None: each workload's own
     executor: str = "local"          # local: one trial at a time here; ray: a Ray cluster (ray_executor.py)
     ray_address: str | None = None   # the cluster for executor ray: auto, or host:port of its head (None: auto)
+    model: str | None = None          # a user's model file (--model): its workload model:<stem> joins the suite
+    script: str | None = None         # a user's unchanged Keras script (--script): workload script:<stem>
+    script_args: tuple = ()           # the script's own command-line arguments (after --)
 
 
 MOST_REPEATS = 1000  # a suite of more repeats than this is a typo, not a plan
@@ -135,6 +139,9 @@ CHECKS = {
     "executor": (str, lambda v: v in EXECUTORS, "one of " + ", ".join(EXECUTORS)),
     "ray_address": (str, lambda v: v == "auto" or re.fullmatch(r"[^\s:/]+:\d+", v) is not None,
                     "auto, or host:port of the Ray head node"),
+    "model": (str, bool, "the path to a model file (.py)"),
+    "script": (str, bool, "the path to a Keras script (.py)"),
+    "script_args": (list, lambda v: True, "a list of the script's arguments"),
 }
 
 
@@ -184,8 +191,24 @@ def build(file_values, flag_values):
     suite = Suite(**values)
     if suite.ray_address is not None and suite.executor != "ray":
         raise SuiteError(f"ray_address = {suite.ray_address!r} needs executor = 'ray' (--executor ray)")
+    if suite.model is not None:  # read and checked here, never executed in this process
+        try:
+            described = user_file.read(suite.model)
+        except user_file.ModelFileError as exc:
+            raise SuiteError(str(exc)) from None
+        suite = replace(suite, workloads=suite.workloads + (workloads.use_model_file(described),))
+    if suite.script is not None:
+        check_script_settings(suite)
+        try:
+            described = user_file.read_script(suite.script, suite.script_args)
+        except user_file.ModelFileError as exc:
+            raise SuiteError(str(exc)) from None
+        suite = replace(suite, workloads=suite.workloads + (workloads.use_model_file(described),))
+    elif suite.script_args:
+        raise SuiteError(f"arguments {' '.join(suite.script_args)!r} are for a script: give --script FILE before "
+                         "them, or leave them out")
     if not suite.workloads:
-        raise SuiteError("no workloads given: use --workloads (see `dlbench list`) or --suite")
+        raise SuiteError("no workloads given: use --workloads (see `dlbench list`), --model or --suite")
     for key in ("workloads", "frameworks"):  # a name twice would count one trial as two repeats
         twice = sorted({name for name in getattr(suite, key) if getattr(suite, key).count(name) > 1})
         if twice:
@@ -208,6 +231,22 @@ def build(file_values, flag_values):
     return replace(suite, device=resolve_device(suite.device), threads=suite.threads or available)
 
 
+# What a script decides for itself: a setting of these would be a promise dlbench cannot keep.
+SCRIPT_DECIDES = {"epochs": "--epochs", "batch_size": "--batch-size", "samples": "--samples", "compile": "--compile",
+                  "target": "--target", "layout": "--layout"}
+
+
+def check_script_settings(suite):
+    for key, flag in SCRIPT_DECIDES.items():
+        if getattr(suite, key) is not None:
+            raise SuiteError(f"{flag} does not apply to --script: the script sets its own (use --model, whose "
+                             "build() and data() dlbench runs, to set it)")
+    for key, default in (("precision", "fp32"), ("tier", "default")):
+        value = getattr(suite, key)
+        if (value if isinstance(value, str) else tuple(value)) not in (default, (default,)):
+            raise SuiteError(f"--{key} does not apply to --script: the script runs as it is written ({default})")
+
+
 def resolve_device(device):
     if device == "cpu":
         return "cpu"
@@ -224,6 +263,9 @@ class Trial:
     settings: dict = field(hash=False)
     repeat: int = 0
     timeout: float | None = None  # how long the trial may run; not part of its identity
+    # A user's model file (user_file.read): its content travels with the trial to the worker, wherever that runs;
+    # its sha256 is in the settings, so the key changes with the file.
+    model: dict | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self):
@@ -240,8 +282,11 @@ class Trial:
         return replace(self, repeat=repeat, settings={**self.settings, "seed": seed})
 
     def for_worker(self):
-        return {"key": self.key, "workload": self.workload, "framework": self.framework, "settings": self.settings,
-                "repeat": self.repeat}
+        described = {"key": self.key, "workload": self.workload, "framework": self.framework,
+                     "settings": self.settings, "repeat": self.repeat}
+        if self.model is not None:
+            described["model"] = self.model
+        return described
 
 
 def plan(suite):
@@ -255,7 +300,10 @@ def plan(suite):
         chosen = implemented if "all" in suite.frameworks else list(suite.frameworks)
         for framework_id in chosen:
             if framework_id not in implemented:
-                raise SuiteError(f"{workload_id} has no {framework_id} version: it has {', '.join(implemented)}")
+                form = getattr(workloads.get(workload_id), "described", {}).get("form")
+                raise SuiteError(f"{workload_id} is {user_file.FORM_NAMES[form]}: it runs on {', '.join(implemented)}, "
+                                 f"not {framework_id}" if form else
+                                 f"{workload_id} has no {framework_id} version: it has {', '.join(implemented)}")
         for framework_id in chosen:
             for mode, tier, precision in product(compile_modes(workload_id, framework_id, suite.compile),
                                                  tiers(workload_id, suite.tier),
@@ -276,7 +324,17 @@ def plan(suite):
                     sizes, images = workloads.get(workload_id).sweep(suite.device, suite.batch_size, suite.samples)
                     settings.update(batch_size=suite.batch_size, batch_sizes=sizes, samples=images)
                 timeout = suite.timeouts.get(workload_id, suite.timeout)
-                first.append(Trial(workload_id, framework_id, settings, 0, timeout))
+                model = getattr(workloads.get(workload_id), "described", None)  # a user's model file
+                if model is not None and model["form"] == "script":  # its sizes are its own: not settings of it
+                    settings.update(data="the script's", batch_size=None, epochs=None, target=None,
+                                    model_sha256=model["sha256"], script_args=model["args"])
+                elif model is not None:
+                    settings.update(data="from data()", model_sha256=model["sha256"])
+                if model is not None and model["form"] != "torch":
+                    # A user's arrays are laid out as Keras's default has them, on every backend (dlbench's own
+                    # workloads use channels_first on keras-torch, their data laid out to match).
+                    settings.setdefault("layout", "channels_last")
+                first.append(Trial(workload_id, framework_id, settings, 0, timeout, model))
     return [trial for repeat in range(suite.repeats or stats.MIN_REPEATS)
             for trial in shuffled([t.again(repeat) for t in first], suite.seed, repeat)]
 

@@ -9,7 +9,7 @@ import statistics
 from dataclasses import asdict, dataclass, field
 
 from dlbench import peaks, stats, workloads
-from dlbench.workloads import flops
+from dlbench.workloads import flops, user_file
 
 # Runs are compared only when these settings agree: a different data set or thread count is another benchmark.
 COMPARED_ON = ("device", "data", "samples", "batch_size", "threads", "precision", "compile", "tier", "tf32",
@@ -260,7 +260,31 @@ def summarize(runs, epochs_by_run, samples_by_run=None):
         ))
         steady_times.append((times, adaptive(ok)))
     rank(rows, steady_times)
+    parameter_mismatches(rows)
     return rows
+
+
+def parameter_mismatches(rows):
+    """A user's model file has no declared parameter count to check each framework against (dlbench verify does
+    that for the bundled workloads): its frameworks are checked against each other, and a row whose count differs
+    from another's gets a warning that names both."""
+    by_workload = {}
+    for row in rows:
+        if user_file.is_user_model(row.workload) and row.params is not None:
+            by_workload.setdefault(row.workload, []).append(row)
+    for members in by_workload.values():
+        counts = {}
+        for row in members:
+            counts.setdefault(row.params, []).append(row.framework)
+        if len(counts) < 2:
+            continue
+        usual = max(counts, key=lambda count: len(counts[count]))  # the count most frameworks agree on
+        for row in members:
+            if row.params != usual:
+                names = list(dict.fromkeys(counts[usual]))
+                others, verb = ", ".join(names), "counts" if len(names) == 1 else "count"
+                row.warnings.append(f"{row.params:,} parameters, where {others} {verb} {usual:,}: the model "
+                                    "differs between the frameworks")
 
 
 def read_back(runs, key):

@@ -40,4 +40,6 @@ def classify(exc):
 
 def one_line(exc):
     message = str(exc).strip().splitlines()
+    if getattr(exc, "says_it_all", False):  # written for the user already (a model file's mistake): no class name
+        return message[0] if message else type(exc).__name__
     return "%s: %s" % (type(exc).__name__, message[0] if message else "")

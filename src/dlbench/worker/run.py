@@ -21,6 +21,9 @@ def run_trial(trial, settings, events, memory):
     load_average = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     if workloads.is_inference(trial["workload"]):  # forward passes only: dlbench.worker.inference's protocol
         return inference.run_trial(trial, settings, events, load_average)
+    if (trial.get("model") or {}).get("form") == "script":  # a user's unchanged Keras script: its own fit calls
+        from dlbench.worker import script
+        return script.run_trial(trial, settings, events, memory, load_average)
     return training.run_trial(trial, settings, events, memory, load_average)
 
 
@@ -28,6 +31,8 @@ def main(events, trial):
     memory = None
     try:
         settings = TrialSettings.from_dict(trial["settings"])  # the one place the worker reads the trial's dict
+        if trial.get("model"):  # a user's model file, carried by the trial: a workload of this process
+            workloads.use_model_file(trial["model"])
         # Inference trials report their own memory (dlbench.worker.inference): no sampler thread for them.
         if not workloads.is_inference(trial["workload"]):
             memory = training.Memory(settings)
@@ -45,4 +50,7 @@ def main(events, trial):
                             allocator_peak_bytes=None)
         except Exception:
             pass  # the failure itself is what must be reported
-        events.end(classify(exc), error=one_line(exc), detail="".join(traceback.format_exc()[-4000:]))
+        # A user's file's error brings its own detail: its traceback, or None for the worker's output tail (the
+        # parent's Recorder stores that in its place: what a script printed before it ended without training).
+        detail = exc.detail if getattr(exc, "says_it_all", False) else traceback.format_exc()
+        events.end(classify(exc), error=one_line(exc), detail=detail[-4000:] if detail else None)

@@ -35,8 +35,22 @@ class UnknownWorkload(ValueError):
     pass
 
 
+# A user's own model files of this process (`dlbench run --model`), by workload id (model:<stem>): registered by the
+# parent from the file and by the worker from its trial, each a workload-like object (user_model.UserWorkload).
+USER_MODELS = {}
+
+
+def use_model_file(described):
+    """Register a model file read by user_file.read (the dict a trial carries); returns its workload id."""
+    from dlbench.workloads.user_model import UserWorkload
+    USER_MODELS[described["workload_id"]] = UserWorkload(described)
+    return described["workload_id"]
+
+
 def get(workload_id):
     """The workload's package (SPEC, splits); raises UnknownWorkload naming the valid ids."""
+    if workload_id in USER_MODELS:
+        return USER_MODELS[workload_id]
     if workload_id not in WORKLOAD_IDS:
         from dlbench.frameworks import did_you_mean
         raise UnknownWorkload("unknown workload %r%s: choose from %s" % (
@@ -69,6 +83,8 @@ def implementations(workload_id):
     from dlbench import frameworks
     if workload_id in INFERENCE:
         return list(INFERENCE[workload_id][1])
+    if workload_id in USER_MODELS:
+        return list(USER_MODELS[workload_id].frameworks)
     folder = os.path.join(_HERE, workload_id)
     found = [fw for fw, stem in framework_files().items() if os.path.exists(os.path.join(folder, stem + ".py"))]
     return found + (["fault"] if "fault" in frameworks.FRAMEWORKS else [])
@@ -76,6 +92,8 @@ def implementations(workload_id):
 
 def framework_module(workload_id, framework_id):
     """Import the workload's version for one framework (only inside a worker: it imports the framework)."""
+    if workload_id in USER_MODELS:
+        return USER_MODELS[workload_id].framework_module(framework_id)
     stem = framework_files().get(framework_id)
     if stem is None:
         return None  # the fault framework brings its own model
