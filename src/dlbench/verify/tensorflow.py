@@ -9,7 +9,7 @@ from dlbench.verify import canonical
 
 
 def _layer(name, native, attributes):
-    return [(name + "/" + a, native + "." + a) for a in attributes]
+    return [(name + "/" + a, native + "." + a.replace("/", ".")) for a in attributes]
 
 
 LSTM = ("kernel", "recurrent_kernel", "bias")
@@ -17,7 +17,9 @@ BN = ("gamma", "beta", "moving_mean", "moving_variance")
 KINDS = {"Dense": lambda layer: ("kernel", "bias") if layer.bias else ("kernel",),
          "Conv2D": lambda layer: ("kernel", "bias"), "Embedding": lambda layer: ("embeddings",),
          "LSTM": lambda layer: LSTM, "GRU": lambda layer: LSTM,  # the GRU's variables have the LSTM's names
-         "BatchNorm": lambda layer: BN}
+         "BatchNorm": lambda layer: BN, "KerasLayerNormalization": lambda layer: ("gamma", "beta"),
+         "KerasMultiHeadAttention": lambda layer: [p + "/" + w for p in ("query", "key", "value", "attention_output")
+                                                   for w in ("kernel", "bias")]}
 # The workload files' attribute names where they differ from the canonical layer's.
 NATIVE_NAMES = {"char_embed_lstm": {"main_out": "main", "aux_out": "aux"}}
 

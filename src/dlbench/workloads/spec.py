@@ -40,7 +40,7 @@ logits and fuses it into its loss), kind
 
     def __init__(self, id, source, dataset, batch_size, epochs, params, trainable_params, hp,
                  metric="accuracy", reference="", warmup_epochs=1, target=None, recurrent=False, kind="training",
-                 target_on="validation", optimizer=None, output="softmax"):
+                 target_on="validation", optimizer=None, output="softmax", attention=False):
         if target_on not in TARGET_ON:
             raise ValueError("target_on must be one of %s, not %r" % (", ".join(TARGET_ON), target_on))
         self.id = id
@@ -60,6 +60,7 @@ logits and fuses it into its loss), kind
         self.kind = kind
         self.optimizer = optimizer
         self.output = output
+        self.attention = attention
 
     def with_hp(self, hp):
         """The same spec with data-dependent hyperparameters (a workload's hyper(dataset))."""
@@ -73,7 +74,7 @@ logits and fuses it into its loss), kind
             "epochs": self.epochs, "params": self.params, "trainable_params": self.trainable_params,
             "metric": self.metric, "target": self.target, "target_on": self.target_on, "reference": self.reference,
             "recurrent": self.recurrent, "optimizer": self.optimizer, "output": self.output,
-            "kind": self.kind, "hyperparameters": self.hp.as_dict(),
+            "kind": self.kind, "attention": self.attention, "hyperparameters": self.hp.as_dict(),
         }
 
 
