@@ -99,11 +99,12 @@ class MultiHeadAttention(tf.Module):
     """Keras's MultiHeadAttention(num_heads, key_dim) as self-attention, its variables in Keras's layouts: query,
     key and value kernels (dim, heads, key_dim) with biases (heads, key_dim), the output kernel (heads, key_dim,
     dim) with a bias (dim,); glorot_uniform drawn over the flattened (dim, heads * key_dim) kernel, as Keras 3
-    draws it. TensorFlow has no fused attention outside Keras: softmax(Q K^T / sqrt(key_dim)) V written out."""
+    draws it. TensorFlow has no fused attention outside Keras: softmax(Q K^T / sqrt(key_dim)) V written out, dropout on
+    the attention weights in training."""
 
-    def __init__(self, dim, num_heads, key_dim, generator, name):
+    def __init__(self, dim, num_heads, key_dim, generator, name, dropout=0.0):
         super().__init__(name=name)
-        self.key_dim = key_dim
+        self.key_dim, self.dropout = key_dim, dropout
         self.query = self.projection(generator, dim, num_heads, key_dim, "query")
         self.key = self.projection(generator, dim, num_heads, key_dim, "key")
         self.value = self.projection(generator, dim, num_heads, key_dim, "value")
@@ -115,11 +116,12 @@ class MultiHeadAttention(tf.Module):
         kernel = tf.reshape(glorot_uniform(generator, (dim, num_heads * key_dim)), (dim, num_heads, key_dim))
         return _Projection(kernel, tf.zeros([num_heads, key_dim]), name)
 
-    def __call__(self, x):
+    def __call__(self, x, training=False):
         q = tf.einsum("btd,dnh->btnh", x, self.query.kernel) + self.query.bias
         k = tf.einsum("btd,dnh->btnh", x, self.key.kernel) + self.key.bias
         v = tf.einsum("btd,dnh->btnh", x, self.value.kernel) + self.value.bias
         weights = tf.nn.softmax(tf.einsum("bqnh,bknh->bnqk", q, k) / tf.sqrt(float(self.key_dim)), axis=-1)
+        weights = tf.nn.dropout(weights, self.dropout) if training and self.dropout > 0 else weights
         out = tf.einsum("bnqk,bknh->bqnh", weights, v)
         return tf.einsum("btnh,nhd->btd", out, self.attention_output.kernel) + self.attention_output.bias
 
@@ -131,3 +133,17 @@ class _Projection(tf.Module):
         super().__init__(name=name)
         self.kernel = tf.Variable(kernel, name="kernel")
         self.bias = tf.Variable(bias, name="bias")
+
+
+class Normalization(tf.Module):
+    """Keras's Normalization over the last axis after adapt(): (x - mean) / max(sqrt(variance), 1e-7); its mean,
+    variance and count (0, kept by Keras for old saved models) are variables that are not trained."""
+
+    def __init__(self, mean, variance, name):
+        super().__init__(name=name)
+        self.mean = tf.Variable(tf.constant(mean, tf.float32), trainable=False, name="mean")
+        self.variance = tf.Variable(tf.constant(variance, tf.float32), trainable=False, name="variance")
+        self.count = tf.Variable(tf.zeros([], tf.int64), trainable=False, name="count")
+
+    def __call__(self, x):
+        return (x - self.mean) / tf.maximum(tf.sqrt(self.variance), 1e-7)

@@ -1,5 +1,6 @@
 """PyTorch layers initialised as Keras initialises them (WORKLOADS.md: PyTorch's own defaults differ), shared by the
 workloads' torch.py files."""
+import torch
 from torch import nn
 from torch.nn import functional as F
 
@@ -48,13 +49,13 @@ def keras_layer_norm(units, eps):
 class KerasMultiHeadAttention(nn.Module):
     """Keras's MultiHeadAttention(num_heads, key_dim) as self-attention: query, key and value Linear(dim -> heads *
     key_dim) and an output Linear(heads * key_dim -> dim), biases on, glorot_uniform over each Linear's fans (as
-    Keras 3 draws its (dim, heads, key_dim) kernels); the heads through F.scaled_dot_product_attention (scale
-    1/sqrt(key_dim), its default), which picks the kernel: flash or memory-efficient on a GPU, the math path on
-    the CPU."""
+    Keras 3 draws its (dim, heads, key_dim) kernels), dropout on the attention weights in training; the heads
+    through F.scaled_dot_product_attention (scale 1/sqrt(key_dim), its default), which picks the kernel: flash or
+    memory-efficient on a GPU, a fused flash kernel or the math path on the CPU."""
 
-    def __init__(self, dim, num_heads, key_dim):
+    def __init__(self, dim, num_heads, key_dim, dropout=0.0):
         super().__init__()
-        self.num_heads, self.key_dim = num_heads, key_dim
+        self.num_heads, self.key_dim, self.dropout = num_heads, key_dim, dropout
         self.query = keras_linear(dim, num_heads * key_dim)
         self.key = keras_linear(dim, num_heads * key_dim)
         self.value = keras_linear(dim, num_heads * key_dim)
@@ -66,6 +67,21 @@ class KerasMultiHeadAttention(nn.Module):
 
     def forward(self, x):
         q, k, v = self.heads(self.query(x)), self.heads(self.key(x)), self.heads(self.value(x))
-        out = F.scaled_dot_product_attention(q, k, v)
+        out = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
         batch, _, steps, _ = out.shape
         return self.attention_output(out.transpose(1, 2).reshape(batch, steps, self.num_heads * self.key_dim))
+
+
+class KerasNormalization(nn.Module):
+    """Keras's Normalization over the last axis after adapt(): (x - mean) / max(sqrt(variance), 1e-7), its mean,
+    variance and count (0, kept by Keras for old saved models) buffers: state, not trained, counted as Keras counts
+    them."""
+
+    def __init__(self, mean, variance):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
+        self.register_buffer("variance", torch.tensor(variance, dtype=torch.float32))
+        self.register_buffer("count", torch.zeros((), dtype=torch.int64))
+
+    def forward(self, x):
+        return (x - self.mean) / torch.clamp(torch.sqrt(self.variance), min=1e-7)

@@ -50,7 +50,9 @@ KINDS = {"Dense": lambda name, native, layer: linear(name, native)[:2 if layer.b
          "BatchNorm": lambda name, native, layer: batch_norm(name, native),  # nnx.BatchNorm: mean, var BatchStats
          "KerasLayerNormalization": lambda name, native, layer: [(name + "/gamma", native + ".scale"),
                                                                  (name + "/beta", native + ".bias")],
-         "KerasMultiHeadAttention": lambda name, native, layer: multi_head_attention(name, native)}
+         "KerasMultiHeadAttention": lambda name, native, layer: multi_head_attention(name, native),
+         "KerasNormalization": lambda name, native, layer: [(name + "/" + a, native + "." + a)
+                                                            for a in ("mean", "variance", "count")]}
 # The workload files' attribute names where they differ from the canonical layer's.
 NATIVE_NAMES = {"char_embed_lstm": {"main_out": "main", "aux_out": "aux"}}
 
@@ -65,7 +67,7 @@ def entries(workload, hp):
 
 def _variable(model, path):
     for part in path.split("."):
-        model = getattr(model, part)
+        model = model[int(part)] if part.isdigit() else getattr(model, part)  # blocks.0.att: a list's item
     return model
 
 
@@ -81,7 +83,7 @@ def from_canonical(model, workload, hp, weights):
             if tuple(variable[...].shape) != value.shape:
                 raise ValueError("%s: %s -> %s: shape %s, flax has %s" % (
                     workload, name, path, value.shape, tuple(variable[...].shape)))
-            variable[...] = jnp.asarray(value)
+            variable[...] = jnp.asarray(value, dtype=variable[...].dtype)
 
 
 def _read(model, path):

@@ -112,7 +112,9 @@ KINDS = {"Dense": dense, "Conv2D": lambda name, native, layer: conv(name, native
          "LSTM": lambda name, native, layer: lstm(name, native), "GRU": lambda name, native, layer: gru(name, native),
          "BatchNorm": lambda name, native, layer: batch_norm(name, native),
          "KerasLayerNormalization": lambda name, native, layer: layer_norm(name, native),
-         "KerasMultiHeadAttention": multi_head_attention}
+         "KerasMultiHeadAttention": multi_head_attention,
+         "KerasNormalization": lambda name, native, layer: [(name + "/" + a, native + "." + a, _same, _same)
+                                                            for a in ("mean", "variance", "count")]}
 # The workload files' attribute names where they differ from the canonical layer's.
 NATIVE_NAMES = {"char_embed_lstm": {"main_out": "main", "aux_out": "aux"}}
 
@@ -149,7 +151,7 @@ def from_canonical(model, workload, hp, weights):
             value = to_native(weights[name])
             keys, values = (key, value.T) if isinstance(key, tuple) else ((key,), [value])  # one row per tensor
             for key, value in zip(keys, values):
-                value = np.ascontiguousarray(value, dtype=np.float32)
+                value = np.array(value, dtype=np.float32)  # a copy in C order (0-d stays 0-d)
                 if tuple(state[key].shape) != value.shape:
                     raise ValueError("%s: %s -> %s: shape %s, torch has %s" % (
                         workload, name, key, value.shape, tuple(state[key].shape)))
@@ -168,5 +170,5 @@ def to_canonical(model, workload, hp):
             return np.stack([read(k) for k in key], axis=1)
         return state[key].detach().cpu().numpy()
     return collections.OrderedDict(
-        (name, np.ascontiguousarray(to_canonical(read(key)), dtype=np.float32))
+        (name, np.array(to_canonical(read(key)), dtype=np.float32))
         for name, key, _, to_canonical in entries(workload, hp))

@@ -304,3 +304,21 @@ class KerasMultiHeadAttention(Layer):
     def __repr__(self):
         return "KerasMultiHeadAttention(%d heads of %d, %d -> %d, %d steps)" % (
             self.heads, self.key_dim, self.dim, self.dim, self.steps)
+
+
+class KerasNormalization(Layer):
+    """Keras's Normalization over the last axis after adapt(): (x - mean) / max(sqrt(variance), 1e-7), its state
+    non-trainable weights mean and variance (units,) and count () (kept by Keras for old saved models, 0 after
+    adapt). Elementwise: no FLOPs counted."""
+
+    kind = "KerasNormalization"
+
+    def __init__(self, name, units):
+        self.name, self.units = name, units
+
+    def weights(self):
+        return [(self.name + "/mean", (self.units,)), (self.name + "/variance", (self.units,)),
+                (self.name + "/count", ())]
+
+    def __repr__(self):
+        return "KerasNormalization(%d)" % self.units

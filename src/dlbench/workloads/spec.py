@@ -32,8 +32,8 @@ class WorkloadSpec(object):
     "train" reads the epoch's training accuracy or loss, for an original whose reference figure is a training
     figure: char_lstm's ~1.40 is the Keras progress bar's loss), recurrent (the model has a recurrent layer: a run
     records which RNN kernel its framework used), optimizer (the rule's name: rmsprop, adam, adadelta, sgd_momentum;
-its constants are in hp), output (the model's last activation: softmax or sigmoid; a native version returns
-logits and fuses it into its loss), kind
+its constants are in hp), output (the model's last activation: softmax or sigmoid, or "logits" where Keras's model
+has none; a native version returns logits and fuses it into its loss), kind
     ("training", or "inference": forward passes only, no data set; epochs then count the timed passes per batch
     size, and dataset is None).
     """
