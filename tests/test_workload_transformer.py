@@ -1,4 +1,4 @@
-"""The keras.io transformer workloads (imdb_transformer) in every training framework.
+"""The keras.io transformer workloads (imdb_transformer, cifar10_vit) in every training framework.
 
 1. End to end: the real CLI runs imdb_transformer in all six frameworks on 256 synthetic reviews (`--data
    synthetic`, two epochs), one suite for the module; each test reads the store: status, the parameter count
@@ -10,6 +10,10 @@
    U(-0.05, 0.05), attention and Dense kernels glorot_uniform over the Dense's fans (an attention kernel (32, 2, 32)
    draws as the (32, 64) matrix it flattens to, as Keras 3 does), biases zero, LayerNorm gamma 1 and beta 0.
 4. The data: pre-padded and pre-truncated to the last 200 ids, as imdb_bilstm's encoding.
+5. cifar10_vit (21.7M parameters, so a couple of batches only): the CLI runs it in all six frameworks on 64 synthetic
+   images for one epoch (slow: counts 21,666,769 and 21,666,762 trainable, a finite loss); its Normalization statistics are
+   the training set's per-channel mean and variance; every native version cuts patches in Keras's
+   ops.image.extract_patches order; its initialisers as imdb_transformer's, the statistics as given.
 That every framework computes the same function (same weights -> same outputs, loss and update) is dlbench verify's
 check (tests/test_verify.py runs it on every workload).
 """
@@ -20,7 +24,9 @@ import pytest
 
 from dlbench.data import imdb
 from dlbench.store import Store
-from dlbench.workloads import flops, imdb_transformer, layers
+from dlbench.data import cifar10
+from dlbench.workloads import cifar10_vit, flops, imdb_transformer, layers
+from dlbench.workloads.spec import Hyper
 
 from conftest import MODERN, dlbench, require_framework
 
@@ -87,47 +93,66 @@ def test_imdb_transformer_declares_the_spec_s_model():
 
 # --- the same initialisers -------------------------------------------------------------------------------------
 
-def native_weights(framework):
+VIT_HP = Hyper(**dict(cifar10_vit.SPEC.hp.as_dict(), norm_mean=[0.5, 0.4, 0.3], norm_variance=[0.06, 0.05, 0.04]))
+HP = {"imdb_transformer": imdb_transformer.SPEC.hp, "cifar10_vit": VIT_HP}
+
+
+def native_module(workload, framework):
+    import importlib
+    return importlib.import_module("dlbench.workloads.%s.%s" % (workload, framework))
+
+
+def native_weights(workload, framework):
     """The native version as built at full size, its weights in Keras's layouts (verify's converter)."""
-    hp = imdb_transformer.SPEC.hp
+    hp, module = HP[workload], native_module(workload, framework)
     if framework == "torch":
         from dlbench.verify import torch as convert
-        from dlbench.workloads.imdb_transformer import torch as module
         model, _ = module.build(hp)
     elif framework == "jax":
         from flax import nnx
 
         from dlbench.verify import jax as convert
-        from dlbench.workloads.imdb_transformer import jax as module
         model, _ = module.build(hp, nnx.Rngs(params=0, dropout=1))
     else:
         import tensorflow as tf
 
         from dlbench.verify import tensorflow as convert
-        from dlbench.workloads.imdb_transformer import tensorflow as module
         model, _ = module.build(hp, tf.random.Generator.from_seed(0))
-    return convert.to_canonical(model, "imdb_transformer", hp)
+    return convert.to_canonical(model, workload, hp)
 
 
 @pytest.mark.parametrize("framework", NATIVE)
-def test_native_transformer_starts_as_keras(framework):
+@pytest.mark.parametrize("workload", ["imdb_transformer", "cifar10_vit"])
+def test_native_transformer_starts_as_keras(workload, framework):
     require_framework(framework)
-    weights = native_weights(framework)
-    for name in ("embedding.token_emb/embeddings", "embedding.pos_emb/embeddings"):
+    weights = native_weights(workload, framework)
+    embeddings = [name for name in weights if name.endswith("/embeddings")]
+    assert embeddings
+    for name in embeddings:
         w = weights[name]
         assert -0.05 <= w.min() < -0.045 and 0.045 < w.max() <= 0.05, name
     for name, w in weights.items():
         kind = name.rsplit("/", 1)[1]
         if kind == "kernel":
-            fan_in, fan_out = (32, 64) if w.ndim == 3 and w.shape[0] == 32 else (
-                (64, 32) if w.ndim == 3 else w.shape)
+            if w.ndim == 3 and "attention_output" in name:  # (heads, key_dim, dim): Dense heads * key_dim -> dim
+                fan_in, fan_out = w.shape[0] * w.shape[1], w.shape[2]
+            elif w.ndim == 3:  # (dim, heads, key_dim): Dense dim -> heads * key_dim
+                fan_in, fan_out = w.shape[0], w.shape[1] * w.shape[2]
+            else:
+                fan_in, fan_out = w.shape
             limit = math.sqrt(6.0 / (fan_in + fan_out))
             assert 0.8 * limit < np.abs(w).max() <= limit, (name, np.abs(w).max(), limit)
         elif kind in ("bias", "beta"):
             assert np.all(w == 0), name
         elif kind == "gamma":
             assert np.all(w == 1), name
-    assert not np.array_equal(weights["block.att/query/kernel"], weights["block.att/key/kernel"])
+    if workload == "imdb_transformer":
+        assert not np.array_equal(weights["block.att/query/kernel"], weights["block.att/key/kernel"])
+    else:
+        np.testing.assert_allclose(weights["normalization/mean"], VIT_HP.norm_mean, rtol=1e-6)
+        np.testing.assert_allclose(weights["normalization/variance"], VIT_HP.norm_variance, rtol=1e-6)
+        assert weights["normalization/count"] == 0
+        assert not np.array_equal(weights["blocks.0.att/query/kernel"], weights["blocks.1.att/query/kernel"])
 
 
 # --- the data ---------------------------------------------------------------------------------------------------
@@ -145,3 +170,80 @@ def test_splits_pre_pad_and_pre_truncate_to_200():
     last = np.asarray(dataset.x_train[j][-200:])
     np.testing.assert_array_equal(train.inputs[0][j], np.where(last < 20000, last, 2))  # its last 200 ids, oov 2
     assert val.targets[0].dtype == np.int32
+
+
+# --- cifar10_vit ------------------------------------------------------------------------------------------------
+
+VIT_SAMPLES = 64
+
+
+@pytest.fixture(scope="module")
+def vit_suite(tmp_path_factory):
+    store_path = tmp_path_factory.mktemp("vit") / "vit.sqlite"
+    result = dlbench("run", "--workloads", "cifar10_vit", "--frameworks", ",".join(MODERN), "--data", "synthetic",
+                     "--samples", VIT_SAMPLES, "--epochs", 1, "--repeats", 1, "--threads", 2, "--store", store_path,
+                     timeout=1800)
+    store = Store(store_path)
+    runs = store.runs()
+    return {"result": result, "runs": runs, "epochs": store.epochs([r["id"] for r in runs])}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", MODERN)
+def test_cifar10_vit_runs_a_batch_in_every_framework(vit_suite, framework):
+    """One epoch of 64 synthetic images (a single batch: the model is 21.7M parameters, a learning check is not
+    cheap here). Slow: six processes that each build the model took about 5 minutes on two loaded cores; the fast
+    suite already builds it and trains a step in every framework in tests/test_verify.py (dlbench verify)."""
+    require_framework(framework)
+    assert vit_suite["result"].returncode == 0, vit_suite["result"].stderr[-3000:]
+    runs = [r for r in vit_suite["runs"] if r["framework"] == framework]
+    assert len(runs) == 1 and runs[0]["status"] == "ok", (runs[0]["error"], runs[0]["detail"])
+    run, epochs = runs[0], vit_suite["epochs"][runs[0]["id"]]
+    assert run["params_total"] == 21666769 and run["params_trainable"] == 21666762
+    hp = run["env"]["hyperparameters"]
+    assert len(hp["norm_mean"]) == 3 and all(v > 0 for v in hp["norm_variance"])  # adapted on the training set
+    assert len(epochs) == 1 and math.isfinite(epochs[0]["loss"]) and math.isfinite(epochs[0]["val_loss"])
+    assert epochs[0]["loss"] > 0 and epochs[0]["train_seconds"] > 0
+
+
+def test_cifar10_vit_normalization_is_adapted_on_the_training_set():
+    dataset = cifar10.load("synthetic", samples=40, seed=1)
+    with pytest.raises(ValueError, match="splits"):
+        cifar10_vit.hyper(dataset)
+    train, val = cifar10_vit.splits(dataset, "channels_first")
+    assert train.inputs[0].shape == (40, 32, 32, 3)  # channels last in every layout: the model preprocesses
+    hp = cifar10_vit.hyper(dataset)
+    pixels = dataset.x_train.reshape(-1, 3).astype(np.float64)
+    np.testing.assert_allclose(hp.norm_mean, pixels.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(hp.norm_variance, pixels.var(axis=0), rtol=1e-12)  # population variance, as adapt
+    assert val.targets[0].dtype == np.int32
+
+
+def test_cifar10_vit_declares_the_spec_s_model():
+    hp = cifar10_vit.SPEC.hp
+    found = cifar10_vit.model_layers(hp)
+    shapes = [shape for layer in found for _, shape in layer.weights()]
+    assert sum(int(np.prod(shape)) for shape in shapes) == 21666769
+    per_block = 4 * 2 * 144 * 64 * 256 + 2 * 2 * 144 * 144 * 256 + 2 * 144 * (64 * 128 + 128 * 64)
+    head = 2 * (108 * 64 * 144 + 9216 * 2048 + 2048 * 1024 + 1024 * 10)
+    assert flops.forward_flops_per_sample("cifar10_vit") == 8 * per_block + head
+
+
+@pytest.mark.parametrize("framework", NATIVE)
+def test_native_patches_are_keras_s_extract_patches_order(framework):
+    """Patches row by row, each patch's values (row, column, channel): ops.image.extract_patches's order on every
+    Keras backend (and tf.image.extract_patches's)."""
+    require_framework(framework)
+    images = np.random.RandomState(0).rand(2, 12, 18, 3).astype(np.float32)
+    expected = np.stack([np.stack([images[b, 6 * i:6 * i + 6, 6 * j:6 * j + 6, :].reshape(-1)
+                                   for i in range(2) for j in range(3)]) for b in range(2)])
+    patches = native_module("cifar10_vit", framework).patches
+    if framework == "torch":
+        import torch
+        found = patches(torch.from_numpy(images), 6).numpy()
+    elif framework == "jax":
+        found = np.asarray(patches(images, 6))
+    else:
+        import tensorflow as tf
+        found = patches(tf.constant(images), 6).numpy()
+    np.testing.assert_array_equal(found, expected)
