@@ -10,10 +10,11 @@
    U(-0.05, 0.05), attention and Dense kernels glorot_uniform over the Dense's fans (an attention kernel (32, 2, 32)
    draws as the (32, 64) matrix it flattens to, as Keras 3 does), biases zero, LayerNorm gamma 1 and beta 0.
 4. The data: pre-padded and pre-truncated to the last 200 ids, as imdb_bilstm's encoding.
-5. cifar10_vit (21.7M parameters, so a couple of batches only): the CLI runs it in all six frameworks on 64 synthetic
-   images for one epoch (slow: counts 21,666,769 and 21,666,762 trainable, a finite loss); its Normalization statistics are
-   the training set's per-channel mean and variance; every native version cuts patches in Keras's
-   ops.image.extract_patches order; its initialisers as imdb_transformer's, the statistics as given.
+5. cifar10_vit (21.7M parameters, so a couple of batches only): the CLI runs it in all six frameworks on 64
+   synthetic images for one epoch (slow: counts 21,666,769 and 21,666,762 trainable, a finite loss); its
+   Normalization statistics are the training set's per-channel mean and variance; every native version cuts
+   patches in Keras's ops.image.extract_patches order; its initialisers as imdb_transformer's, the statistics as
+   given.
 That every framework computes the same function (same weights -> same outputs, loss and update) is dlbench verify's
 check (tests/test_verify.py runs it on every workload).
 """
