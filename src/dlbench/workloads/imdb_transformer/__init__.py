@@ -23,7 +23,8 @@ Loss: sparse categorical cross-entropy. Keras keeps its softmax layer; the nativ
 the softmax into the loss. Accuracy: the arg max.
 Optimizer: Adam with Keras 3's rule (the example's "adam": lr 1e-3, beta_1 0.9, beta_2 0.999, epsilon 1e-7), the
 shared KerasAdam / keras_adam of imdb_bilstm.
-The example's differences kept out: none but data; it trains 2 epochs of 32 as here.
+As the example in everything but its GlobalAveragePooling1D's data_format, pinned to channels_last (keras.py says
+why); it trains 2 epochs of batch 32, as here.
 The four versions sit beside this file: keras.py, torch.py, jax.py, tensorflow.py.
 """
 from dlbench.workloads import layers
