@@ -58,6 +58,7 @@ SMALL = {
     "imdb_bilstm": dict(max_features=100, maxlen=10),
     "imdb_fasttext": dict(max_features=100, maxlen=20),
     "imdb_transformer": dict(max_features=100, maxlen=10),
+    "cifar10_vit": dict(transformer_layers=2, norm_mean=[0.5, 0.4, 0.3], norm_variance=[0.06, 0.05, 0.04]),
     "imdb_gru": dict(num_words=100, maxlen=10),
     "char_lstm": dict(maxlen=8),
     "char_embed_lstm": dict(maxlen=8),
@@ -92,6 +93,8 @@ def batch(workload_id, hp, channels_first, rng):
         return [rng.random((BATCH, hp.inputs), np.float32)], [labels(hp.classes)]
     if w == "mnist_cnn":
         return [images(hp.rows, hp.cols, hp.channels)], [labels(hp.classes)]
+    if w == "cifar10_vit":  # channels last in every layout: the model preprocesses its images itself
+        return [rng.random((BATCH, hp.height, hp.width, hp.channels), np.float32)], [labels(hp.classes)]
     if w in ("cifar10_cnn", "cifar10_vgg"):
         return [images(hp.height, hp.width, hp.channels)], [labels(hp.classes)]
     if w == "mnist_hrnn":
