@@ -24,6 +24,8 @@ CASES = {
     "sgd": dict(lr=0.01, momentum=0.9, decay=0.0),
     "adam": dict(lr=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7, decay=0.0),
     "adam_decay": dict(lr=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7, decay=0.5),
+    # keras.optimizers.AdamW; a large weight decay, so that it shows
+    "adamw": dict(lr=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7, decay=0.0, weight_decay=0.5),
 }
 
 
@@ -39,6 +41,8 @@ def reference(name, epsilon_outside=False):
             a = c["rho"] * a + (1 - c["rho"]) * g ** 2
             w = w - lr * g / root(a)
         elif name.startswith("adam"):
+            if name == "adamw":  # Keras decays the weight before its Adam step
+                w = w - w * c["weight_decay"] * lr
             a = a + (1 - c["beta_1"]) * (g - a)
             b = b + (1 - c["beta_2"]) * (g ** 2 - b)
             step = t + 1
@@ -74,6 +78,9 @@ if name.startswith("rmsprop"):
     opt = keras.optimizers.RMSprop(learning_rate=lr, rho=c["rho"], momentum=0.0, epsilon=c["epsilon"], centered=False)
 elif name == "adadelta":
     opt = keras.optimizers.Adadelta(learning_rate=lr, rho=c["rho"], epsilon=c["epsilon"])
+elif name == "adamw":
+    opt = keras.optimizers.AdamW(learning_rate=lr, weight_decay=c["weight_decay"], beta_1=c["beta_1"],
+                                 beta_2=c["beta_2"], epsilon=c["epsilon"], amsgrad=False)
 elif name.startswith("adam"):
     opt = keras.optimizers.Adam(learning_rate=lr, beta_1=c["beta_1"], beta_2=c["beta_2"], epsilon=c["epsilon"],
                                 amsgrad=False)
@@ -100,13 +107,16 @@ def test_keras_is_the_reference(name):
 def run_torch(name, optimizer_class=None):
     import torch
 
-    from dlbench.frameworks.torch_optim import KerasAdadelta, KerasAdam, KerasRMSprop, inverse_time_decay
+    from dlbench.frameworks.torch_optim import KerasAdadelta, KerasAdam, KerasAdamW, KerasRMSprop, inverse_time_decay
     c = CASES[name]
     w = torch.nn.Parameter(torch.from_numpy(W0.copy()))
     if optimizer_class is torch.optim.Adam:
         opt = optimizer_class([w], lr=c["lr"], betas=(c["beta_1"], c["beta_2"]), eps=c["epsilon"])
     elif optimizer_class is not None:
         opt = optimizer_class([w], lr=c["lr"], alpha=c["rho"], eps=c["epsilon"])
+    elif name == "adamw":
+        opt = KerasAdamW([w], lr=c["lr"], weight_decay=c["weight_decay"], beta_1=c["beta_1"], beta_2=c["beta_2"],
+                         epsilon=c["epsilon"])
     elif name.startswith("adam"):
         opt = KerasAdam([w], lr=c["lr"], beta_1=c["beta_1"], beta_2=c["beta_2"], epsilon=c["epsilon"])
     elif name.startswith("rmsprop"):
@@ -143,10 +153,13 @@ def test_tensorflow(name):
     require_framework("tensorflow")
     import tensorflow as tf
 
-    from dlbench.frameworks.tf_optim import KerasAdadelta, KerasAdam, KerasRMSprop, KerasSGD
+    from dlbench.frameworks.tf_optim import KerasAdadelta, KerasAdam, KerasAdamW, KerasRMSprop, KerasSGD
     c = CASES[name]
     w = tf.Variable(W0.copy())
-    if name.startswith("adam"):
+    if name == "adamw":
+        opt = KerasAdamW([w], lr=c["lr"], weight_decay=c["weight_decay"], beta_1=c["beta_1"], beta_2=c["beta_2"],
+                         epsilon=c["epsilon"])
+    elif name.startswith("adam"):
         opt = KerasAdam([w], lr=c["lr"], beta_1=c["beta_1"], beta_2=c["beta_2"], epsilon=c["epsilon"],
                         decay=c["decay"])
     elif name.startswith("rmsprop"):
@@ -166,10 +179,13 @@ def test_optax(name):
     import jax.numpy as jnp
     import optax
 
-    from dlbench.frameworks.jax_optim import inverse_time_decay, keras_adam
+    from dlbench.frameworks.jax_optim import inverse_time_decay, keras_adam, keras_adamw
     c = CASES[name]
     lr = inverse_time_decay(c["lr"], c["decay"])  # optax counts updates from 0
-    if name.startswith("adam"):
+    if name == "adamw":  # a constant learning rate (the workload's)
+        tx = keras_adamw(c["lr"], weight_decay=c["weight_decay"], beta_1=c["beta_1"], beta_2=c["beta_2"],
+                         epsilon=c["epsilon"])
+    elif name.startswith("adam"):
         tx = keras_adam(lr, beta_1=c["beta_1"], beta_2=c["beta_2"], epsilon=c["epsilon"])
     elif name.startswith("rmsprop"):
         tx = optax.rmsprop(lr, decay=c["rho"], eps=c["epsilon"], initial_scale=0.0, eps_in_sqrt=True)

@@ -40,3 +40,17 @@ def keras_adam(learning_rate, beta_1, beta_2, epsilon):
         return updates, KerasAdamState(count=state.count + 1, m=m, v=v)
 
     return optax.GradientTransformation(init, update)
+
+
+def keras_adamw(learning_rate, weight_decay, beta_1, beta_2, epsilon):
+    """keras.optimizers.AdamW: Keras's Adam step (keras_adam) plus the decay of every parameter, -lr * wd * w
+    (Keras decays every trainable variable by default, before its Adam step; Adam's step does not read w, so the
+    sum is the same). `learning_rate` is a float."""
+    adam = keras_adam(learning_rate, beta_1, beta_2, epsilon)
+
+    def update(grads, state, params=None):
+        updates, state = adam.update(grads, state, params)
+        decay = weight_decay * learning_rate
+        return jax.tree_util.tree_map(lambda u, w: u - w * decay, updates, params), state
+
+    return optax.GradientTransformation(adam.init, update)

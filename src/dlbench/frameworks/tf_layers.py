@@ -78,3 +78,72 @@ class LSTM(tf.Module):
         else:
             hs, _ = tf.scan(self.step, inputs, initializer=(zeros, zeros))
         return tf.transpose(hs, [1, 0, 2]) if self.return_sequences else hs[-1]
+
+
+class LayerNormalization(tf.Module):
+    """Keras's LayerNormalization over the last axis: (x - mean) / sqrt(variance + epsilon) * gamma + beta, gamma
+    1 and beta 0 to start."""
+
+    def __init__(self, units, epsilon, name):
+        super().__init__(name=name)
+        self.epsilon = epsilon
+        self.gamma = tf.Variable(tf.ones([units]), name="gamma")
+        self.beta = tf.Variable(tf.zeros([units]), name="beta")
+
+    def __call__(self, x):
+        mean, variance = tf.nn.moments(x, axes=[-1], keepdims=True)
+        return (x - mean) * tf.math.rsqrt(variance + self.epsilon) * self.gamma + self.beta
+
+
+class MultiHeadAttention(tf.Module):
+    """Keras's MultiHeadAttention(num_heads, key_dim) as self-attention, its variables in Keras's layouts: query,
+    key and value kernels (dim, heads, key_dim) with biases (heads, key_dim), the output kernel (heads, key_dim,
+    dim) with a bias (dim,); glorot_uniform drawn over the flattened (dim, heads * key_dim) kernel, as Keras 3
+    draws it. TensorFlow has no fused attention outside Keras: softmax(Q K^T / sqrt(key_dim)) V written out, dropout on
+    the attention weights in training."""
+
+    def __init__(self, dim, num_heads, key_dim, generator, name, dropout=0.0):
+        super().__init__(name=name)
+        self.key_dim, self.dropout = key_dim, dropout
+        self.query = self.projection(generator, dim, num_heads, key_dim, "query")
+        self.key = self.projection(generator, dim, num_heads, key_dim, "key")
+        self.value = self.projection(generator, dim, num_heads, key_dim, "value")
+        kernel = tf.reshape(glorot_uniform(generator, (num_heads * key_dim, dim)), (num_heads, key_dim, dim))
+        self.attention_output = _Projection(kernel, tf.zeros([dim]), "attention_output")
+
+    @staticmethod
+    def projection(generator, dim, num_heads, key_dim, name):
+        kernel = tf.reshape(glorot_uniform(generator, (dim, num_heads * key_dim)), (dim, num_heads, key_dim))
+        return _Projection(kernel, tf.zeros([num_heads, key_dim]), name)
+
+    def __call__(self, x, training=False):
+        q = tf.einsum("btd,dnh->btnh", x, self.query.kernel) + self.query.bias
+        k = tf.einsum("btd,dnh->btnh", x, self.key.kernel) + self.key.bias
+        v = tf.einsum("btd,dnh->btnh", x, self.value.kernel) + self.value.bias
+        weights = tf.nn.softmax(tf.einsum("bqnh,bknh->bnqk", q, k) / tf.sqrt(float(self.key_dim)), axis=-1)
+        weights = tf.nn.dropout(weights, self.dropout) if training and self.dropout > 0 else weights
+        out = tf.einsum("bnqk,bknh->bqnh", weights, v)
+        return tf.einsum("btnh,nhd->btd", out, self.attention_output.kernel) + self.attention_output.bias
+
+
+class _Projection(tf.Module):
+    """One of an attention layer's four projections: a kernel and a bias, in Keras's layouts."""
+
+    def __init__(self, kernel, bias, name):
+        super().__init__(name=name)
+        self.kernel = tf.Variable(kernel, name="kernel")
+        self.bias = tf.Variable(bias, name="bias")
+
+
+class Normalization(tf.Module):
+    """Keras's Normalization over the last axis after adapt(): (x - mean) / max(sqrt(variance), 1e-7); its mean,
+    variance and count (0, kept by Keras for old saved models) are variables that are not trained."""
+
+    def __init__(self, mean, variance, name):
+        super().__init__(name=name)
+        self.mean = tf.Variable(tf.constant(mean, tf.float32), trainable=False, name="mean")
+        self.variance = tf.Variable(tf.constant(variance, tf.float32), trainable=False, name="variance")
+        self.count = tf.Variable(tf.zeros([], tf.int64), trainable=False, name="count")
+
+    def __call__(self, x):
+        return (x - self.mean) / tf.maximum(tf.sqrt(self.variance), 1e-7)

@@ -113,3 +113,16 @@ class KerasAdam(_Optimizer):
         m.assign_add((g - m) * (1.0 - self.beta_1))
         s.assign_add((tf.square(g) - s) * (1.0 - self.beta_2))
         v.assign_sub(lr * self.alpha * m / (tf.sqrt(s) + self.epsilon))
+
+
+class KerasAdamW(KerasAdam):
+    """keras.optimizers.AdamW: before Keras's Adam step, every variable is decayed, w <- w - w * wd * lr (Keras
+    excludes no variable by default)."""
+
+    def __init__(self, variables, lr, weight_decay, beta_1, beta_2, epsilon):
+        super().__init__(variables, lr=lr, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+        self.weight_decay = weight_decay
+
+    def update(self, i, g, v, lr):
+        v.assign_sub(v * (self.weight_decay * lr))
+        KerasAdam.update(self, i, g, v, lr)

@@ -84,3 +84,22 @@ class KerasAdam(torch.optim.Optimizer):
 def inverse_time_decay(optimizer, decay):
     """Keras 2's `decay`: lr_t = lr / (1 + decay * t), t the updates before this one; step it after every batch."""
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: 1.0 / (1.0 + decay * t))
+
+
+class KerasAdamW(KerasAdam):
+    """keras.optimizers.AdamW: before Keras's Adam step, every parameter it is given is decayed, w <- w - w * wd * lr
+    (Keras excludes no variable by default). torch.optim.AdamW decays by the same product but keeps PyTorch's
+    epsilon placement (KerasAdam's docstring)."""
+
+    def __init__(self, params, lr, weight_decay, beta_1, beta_2, epsilon):
+        super().__init__(params, lr=lr, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+        for group in self.param_groups:
+            group["weight_decay"] = weight_decay
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.sub_(p * (group["weight_decay"] * group["lr"]))
+        return super().step(closure)

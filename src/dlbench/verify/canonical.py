@@ -32,7 +32,7 @@ def optimizer(workload):
 
 def activation(workload):
     """The model's last activation (softmax or sigmoid): what turns the native versions' logits into Keras's
-    output."""
+    output; "logits" where the Keras model outputs logits too (a from_logits loss: cifar10_vit)."""
     return workloads.get(workload).SPEC.output
 
 
@@ -40,7 +40,9 @@ def probabilities(workload, output, logits):
     """The model's output as probabilities (N, classes) in float64: a native version's logits through the
     workload's softmax or sigmoid; a single-unit output as (N, 1) whichever framework made it."""
     x = np.asarray(output, dtype=np.float64)
-    if logits and activation(workload) == "softmax":
+    if activation(workload) == "logits":  # every framework's output is logits: all through the softmax
+        logits = True
+    if logits and activation(workload) in ("softmax", "logits"):
         x = np.exp(x - x.max(axis=-1, keepdims=True))
         x = x / x.sum(axis=-1, keepdims=True)
     elif logits:
@@ -88,8 +90,10 @@ def random_weights(workload, hp, seed=0):
         kind = name.rsplit("/", 1)[1]
         if kind == "embeddings":
             array = rng.normal(0.0, 0.5, size=shape)
-        elif kind in ("gamma", "moving_variance"):  # away from 1, never near 0
+        elif kind in ("gamma", "moving_variance", "variance"):  # away from 1, never near 0
             array = rng.uniform(0.5, 1.5, size=shape)
+        elif kind == "count":  # Normalization's count: kept by Keras for old saved models, an integer
+            array = np.zeros(shape)
         elif kind == "moving_mean":  # away from 0, so that inference mode differs from training mode
             array = rng.normal(0.0, 0.5, size=shape)
         elif len(shape) == 1:

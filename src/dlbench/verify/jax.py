@@ -4,6 +4,9 @@
   nnx.Conv       kernel (kh, kw, in, out) HWIO, bias; a flatten of NHWC features is (H, W, C) order, as Keras's
   nnx.Embed      embedding (vocabulary, dim)
   OptimizedLSTMCell  dense_i.kernel (in, 4u) without bias, dense_h.kernel (u, 4u), dense_h.bias (4u); gates i, f, g, o
+  nnx.LayerNorm  scale = gamma, bias = beta
+  MultiHeadAttention  jax_layers.KerasMultiHeadAttention's nnx.LinearGeneral query, key, value, attention_output:
+                 Keras's kernels (dim, heads, key_dim) and (heads, key_dim, dim) and biases as they are
 """
 import collections
 
@@ -35,11 +38,21 @@ def gru(name, native):
             (name + "/bias", (cell + ".dense_i.bias", cell + ".dense_h.bias"))]
 
 
+def multi_head_attention(name, native):
+    return [(name + "/%s/%s" % (projection, weight), "%s.%s.%s" % (native, projection, weight))
+            for projection in ("query", "key", "value", "attention_output") for weight in ("kernel", "bias")]
+
+
 KINDS = {"Dense": lambda name, native, layer: linear(name, native)[:2 if layer.bias else 1],
          "Conv2D": lambda name, native, layer: linear(name, native),
          "Embedding": lambda name, native, layer: [(name + "/embeddings", native + ".embedding")],
          "LSTM": lambda name, native, layer: lstm(name, native), "GRU": lambda name, native, layer: gru(name, native),
-         "BatchNorm": lambda name, native, layer: batch_norm(name, native)}  # nnx.BatchNorm: mean, var BatchStats
+         "BatchNorm": lambda name, native, layer: batch_norm(name, native),  # nnx.BatchNorm: mean, var BatchStats
+         "KerasLayerNormalization": lambda name, native, layer: [(name + "/gamma", native + ".scale"),
+                                                                 (name + "/beta", native + ".bias")],
+         "KerasMultiHeadAttention": lambda name, native, layer: multi_head_attention(name, native),
+         "KerasNormalization": lambda name, native, layer: [(name + "/" + a, native + "." + a)
+                                                            for a in ("mean", "variance", "count")]}
 # The workload files' attribute names where they differ from the canonical layer's.
 NATIVE_NAMES = {"char_embed_lstm": {"main_out": "main", "aux_out": "aux"}}
 
@@ -54,7 +67,7 @@ def entries(workload, hp):
 
 def _variable(model, path):
     for part in path.split("."):
-        model = getattr(model, part)
+        model = model[int(part)] if part.isdigit() else getattr(model, part)  # blocks.0.att: a list's item
     return model
 
 
@@ -70,7 +83,7 @@ def from_canonical(model, workload, hp, weights):
             if tuple(variable[...].shape) != value.shape:
                 raise ValueError("%s: %s -> %s: shape %s, flax has %s" % (
                     workload, name, path, value.shape, tuple(variable[...].shape)))
-            variable[...] = jnp.asarray(value)
+            variable[...] = jnp.asarray(value, dtype=variable[...].dtype)
 
 
 def _read(model, path):

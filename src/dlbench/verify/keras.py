@@ -33,6 +33,9 @@ def from_canonical(model, workload, hp, weights):
             raise ValueError("%s: Keras weight %s has shape %s, canonical %s is %s" % (
                 workload, variable.path, tuple(variable.shape), name, value.shape))
     model.set_weights(list(weights.values()))
+    for layer in model._flatten_layers():
+        if hasattr(layer, "finalize_state"):  # a Normalization reads its adapted mean and variance into constants
+            layer.finalize_state()
 
 
 def to_canonical(model, workload, hp):

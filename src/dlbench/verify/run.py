@@ -38,6 +38,7 @@ the weights are scaled so that no probability of the batch comes near the clip, 
 """
 import collections
 import json
+import math
 import os
 import subprocess
 import sys
@@ -60,7 +61,7 @@ def tolerance_text(phase, workload=None):
     if phase != "update":
         return "rtol %g, atol %g" % (rtol, atol)
     text = "rtol %g, atol %g x max|change|" % (rtol, atol)
-    if workload and canonical.optimizer(workload) == "adam":
+    if workload and canonical.optimizer(workload) in ("adam", "adamw"):
         text += (" + %g lr (1 - |change|/lr)^2 per element (Adam's first step, lr g / (|g| + eps'), multiplies the "
                  "gradients' roundoff by up to lr / eps' where g is near 0)" % ADAM_FIRST_STEP)
     return text
@@ -70,7 +71,7 @@ def update_allowance(workload, hp, expected):
     """The per-element tolerance an optimizer's first step adds to the update's (0 but for Adam): for Adam, the
     change that a gradient difference of ADAM_FIRST_STEP * eps' makes, ADAM_FIRST_STEP * lr * (1 - |change|/lr)^2
     (module docstring). hp: the workload's hyperparameters (learning_rate; Keras 2's decay is 1 at the first step)."""
-    if workload is None or canonical.optimizer(workload) != "adam":
+    if workload is None or canonical.optimizer(workload) not in ("adam", "adamw"):
         return 0.0
     lr = float(hp.learning_rate)
     full = np.minimum(np.abs(expected) / lr, 1.0)
@@ -178,7 +179,13 @@ def _softmax(x):
     return x / x.sum(axis=-1, keepdims=True)
 
 
-ACTIVATIONS = (lambda x: np.maximum(x, 0.0), _softmax, lambda x: 1.0 / (1.0 + np.exp(-x)), np.tanh)
+def _gelu(x):
+    """The exact (erf) GELU."""
+    erf = np.frompyfunc(math.erf, 1, 1)
+    return 0.5 * x * (1.0 + erf(np.asarray(x, np.float64) / math.sqrt(2.0)).astype(np.float64))
+
+
+ACTIVATIONS = (lambda x: np.maximum(x, 0.0), _softmax, lambda x: 1.0 / (1.0 + np.exp(-x)), np.tanh, _gelu)
 
 
 def _activated(a, b):

@@ -9,7 +9,7 @@ from dlbench.verify import canonical
 
 
 def _layer(name, native, attributes):
-    return [(name + "/" + a, native + "." + a) for a in attributes]
+    return [(name + "/" + a, native + "." + a.replace("/", ".")) for a in attributes]
 
 
 LSTM = ("kernel", "recurrent_kernel", "bias")
@@ -17,7 +17,10 @@ BN = ("gamma", "beta", "moving_mean", "moving_variance")
 KINDS = {"Dense": lambda layer: ("kernel", "bias") if layer.bias else ("kernel",),
          "Conv2D": lambda layer: ("kernel", "bias"), "Embedding": lambda layer: ("embeddings",),
          "LSTM": lambda layer: LSTM, "GRU": lambda layer: LSTM,  # the GRU's variables have the LSTM's names
-         "BatchNorm": lambda layer: BN}
+         "BatchNorm": lambda layer: BN, "KerasLayerNormalization": lambda layer: ("gamma", "beta"),
+         "KerasNormalization": lambda layer: ("mean", "variance", "count"),
+         "KerasMultiHeadAttention": lambda layer: [p + "/" + w for p in ("query", "key", "value", "attention_output")
+                                                   for w in ("kernel", "bias")]}
 # The workload files' attribute names where they differ from the canonical layer's.
 NATIVE_NAMES = {"char_embed_lstm": {"main_out": "main", "aux_out": "aux"}}
 
@@ -32,7 +35,7 @@ def entries(workload, hp):
 
 def _variable(model, path):
     for part in path.split("."):
-        model = getattr(model, part)
+        model = model[int(part)] if part.isdigit() else getattr(model, part)  # blocks.0.att: a list's item
     return model
 
 
@@ -43,7 +46,7 @@ def from_canonical(model, workload, hp, weights):
         if tuple(variable.shape) != weights[name].shape:
             raise ValueError("%s: %s -> %s: shape %s, tensorflow has %s" % (
                 workload, name, path, weights[name].shape, tuple(variable.shape)))
-        variable.assign(weights[name])
+        variable.assign(weights[name].astype(variable.dtype.as_numpy_dtype))  # Normalization's count is an integer
 
 
 def to_canonical(model, workload, hp):

@@ -9,6 +9,10 @@
   GRU      Keras's z, r, h gate blocks reordered to PyTorch's r, z, n; weight_ih = kernel.T, weight_hh =
            recurrent_kernel.T, bias_ih = bias[0], bias_hh = bias[1] (nn.GRU applies b_hn inside r * (...): Keras's
            reset_after)
+  LayerNorm  weight = gamma, bias = beta
+  MultiHeadAttention  query, key, value Linear weights (heads * key_dim, dim) = kernel (dim, heads, key_dim)
+           flattened and transposed, biases flattened; the output Linear (dim, heads * key_dim) = kernel (heads,
+           key_dim, dim) flattened and transposed
 """
 import collections
 
@@ -83,10 +87,34 @@ def dense(name, native, layer):
     return linear(name, native) if layer.bias else linear(name, native)[:1]
 
 
+def layer_norm(name, native):
+    return [(name + "/gamma", native + ".weight", _same, _same), (name + "/beta", native + ".bias", _same, _same)]
+
+
+def multi_head_attention(name, native, layer):
+    """Keras's (dim, heads, key_dim) kernels and (heads, key_dim) biases <-> torch_layers.KerasMultiHeadAttention's
+    Linears: (heads * key_dim, dim) weights, (heads * key_dim,) biases; the output kernel (heads, key_dim, dim) <->
+    (dim, heads * key_dim)."""
+    heads, key_dim, dim = layer.heads, layer.key_dim, layer.dim
+    found = []
+    for projection in ("query", "key", "value"):
+        found += [(name + "/%s/kernel" % projection, "%s.%s.weight" % (native, projection),
+                   lambda k: k.reshape(dim, heads * key_dim).T, lambda w: w.T.reshape(dim, heads, key_dim)),
+                  (name + "/%s/bias" % projection, "%s.%s.bias" % (native, projection),
+                   lambda b: b.reshape(heads * key_dim), lambda b: b.reshape(heads, key_dim))]
+    return found + [(name + "/attention_output/kernel", native + ".attention_output.weight",
+                     lambda k: k.reshape(heads * key_dim, dim).T, lambda w: w.T.reshape(heads, key_dim, dim)),
+                    (name + "/attention_output/bias", native + ".attention_output.bias", _same, _same)]
+
+
 KINDS = {"Dense": dense, "Conv2D": lambda name, native, layer: conv(name, native),
          "Embedding": lambda name, native, layer: [(name + "/embeddings", native + ".weight", _same, _same)],
          "LSTM": lambda name, native, layer: lstm(name, native), "GRU": lambda name, native, layer: gru(name, native),
-         "BatchNorm": lambda name, native, layer: batch_norm(name, native)}
+         "BatchNorm": lambda name, native, layer: batch_norm(name, native),
+         "KerasLayerNormalization": lambda name, native, layer: layer_norm(name, native),
+         "KerasMultiHeadAttention": multi_head_attention,
+         "KerasNormalization": lambda name, native, layer: [(name + "/" + a, native + "." + a, _same, _same)
+                                                            for a in ("mean", "variance", "count")]}
 # The workload files' attribute names where they differ from the canonical layer's.
 NATIVE_NAMES = {"char_embed_lstm": {"main_out": "main", "aux_out": "aux"}}
 
@@ -123,7 +151,7 @@ def from_canonical(model, workload, hp, weights):
             value = to_native(weights[name])
             keys, values = (key, value.T) if isinstance(key, tuple) else ((key,), [value])  # one row per tensor
             for key, value in zip(keys, values):
-                value = np.ascontiguousarray(value, dtype=np.float32)
+                value = np.array(value, dtype=np.float32)  # a copy in C order (0-d stays 0-d)
                 if tuple(state[key].shape) != value.shape:
                     raise ValueError("%s: %s -> %s: shape %s, torch has %s" % (
                         workload, name, key, value.shape, tuple(state[key].shape)))
@@ -142,5 +170,5 @@ def to_canonical(model, workload, hp):
             return np.stack([read(k) for k in key], axis=1)
         return state[key].detach().cpu().numpy()
     return collections.OrderedDict(
-        (name, np.ascontiguousarray(to_canonical(read(key)), dtype=np.float32))
+        (name, np.array(to_canonical(read(key)), dtype=np.float32))
         for name, key, _, to_canonical in entries(workload, hp))

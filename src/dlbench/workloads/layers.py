@@ -245,3 +245,80 @@ def TimeDistributed(layer, times):
 def Bidirectional(layer):
     """The layer forwards and backwards over the sequence, two sets of weights (Keras's Bidirectional)."""
     return Repeated(layer, 2, "Bidirectional")
+
+
+# --- the keras.io transformer examples' layers ----------------------------------------------------------------------
+
+class KerasLayerNormalization(Layer):
+    """Keras's LayerNormalization over the last axis (gamma, beta (units,)): elementwise, no FLOPs counted."""
+
+    kind = "KerasLayerNormalization"
+
+    def __init__(self, name, units):
+        self.name, self.units = name, units
+
+    def weights(self):
+        return [(self.name + "/gamma", (self.units,)), (self.name + "/beta", (self.units,))]
+
+    def __repr__(self):
+        return "KerasLayerNormalization(%d)" % self.units
+
+
+class KerasMultiHeadAttention(Layer):
+    """Keras's MultiHeadAttention(num_heads, key_dim) as self-attention over `steps` positions of `dim` features,
+    biases on. Its weights as Keras stores them: query, key and value kernels (dim, heads, key_dim) with biases
+    (heads, key_dim), the output kernel (heads, key_dim, dim) with a bias (dim,).
+    Forward per sample: the four projections, 4 x 2 * steps * dim * heads * key_dim, and attention's two batched
+    matmuls (Q K^T and the weights times V), 2 x 2 * steps^2 * heads * key_dim. Backward: each projection's weight
+    and input gradients cost what its forward did; the two attention matmuls have no weights, and each needs the
+    gradient with respect to both of its operands (2 x their forward), counted with the input gradient."""
+
+    kind = "KerasMultiHeadAttention"
+
+    def __init__(self, name, dim, heads, key_dim, steps):
+        self.name, self.dim, self.heads, self.key_dim, self.steps = name, dim, heads, key_dim, steps
+
+    def _projections(self):
+        return 4 * 2 * self.steps * self.dim * self.heads * self.key_dim
+
+    def _attention(self):
+        return 2 * 2 * self.steps * self.steps * self.heads * self.key_dim
+
+    def forward(self):
+        return self._projections() + self._attention()
+
+    def weight_grad(self):
+        return self._projections()
+
+    def input_grad(self):
+        return self._projections() + 2 * self._attention()
+
+    def weights(self):
+        found = []
+        for projection in ("query", "key", "value"):
+            found += [(self.name + "/%s/kernel" % projection, (self.dim, self.heads, self.key_dim)),
+                      (self.name + "/%s/bias" % projection, (self.heads, self.key_dim))]
+        return found + [(self.name + "/attention_output/kernel", (self.heads, self.key_dim, self.dim)),
+                        (self.name + "/attention_output/bias", (self.dim,))]
+
+    def __repr__(self):
+        return "KerasMultiHeadAttention(%d heads of %d, %d -> %d, %d steps)" % (
+            self.heads, self.key_dim, self.dim, self.dim, self.steps)
+
+
+class KerasNormalization(Layer):
+    """Keras's Normalization over the last axis after adapt(): (x - mean) / max(sqrt(variance), 1e-7), its state
+    non-trainable weights mean and variance (units,) and count () (kept by Keras for old saved models, 0 after
+    adapt). Elementwise: no FLOPs counted."""
+
+    kind = "KerasNormalization"
+
+    def __init__(self, name, units):
+        self.name, self.units = name, units
+
+    def weights(self):
+        return [(self.name + "/mean", (self.units,)), (self.name + "/variance", (self.units,)),
+                (self.name + "/count", ())]
+
+    def __repr__(self):
+        return "KerasNormalization(%d)" % self.units

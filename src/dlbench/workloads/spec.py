@@ -32,15 +32,15 @@ class WorkloadSpec(object):
     "train" reads the epoch's training accuracy or loss, for an original whose reference figure is a training
     figure: char_lstm's ~1.40 is the Keras progress bar's loss), recurrent (the model has a recurrent layer: a run
     records which RNN kernel its framework used), optimizer (the rule's name: rmsprop, adam, adadelta, sgd_momentum;
-its constants are in hp), output (the model's last activation: softmax or sigmoid; a native version returns
-logits and fuses it into its loss), kind
+its constants are in hp), output (the model's last activation: softmax or sigmoid, or "logits" where Keras's model
+has none; a native version returns logits and fuses it into its loss), kind
     ("training", or "inference": forward passes only, no data set; epochs then count the timed passes per batch
     size, and dataset is None).
     """
 
     def __init__(self, id, source, dataset, batch_size, epochs, params, trainable_params, hp,
                  metric="accuracy", reference="", warmup_epochs=1, target=None, recurrent=False, kind="training",
-                 target_on="validation", optimizer=None, output="softmax"):
+                 target_on="validation", optimizer=None, output="softmax", attention=False):
         if target_on not in TARGET_ON:
             raise ValueError("target_on must be one of %s, not %r" % (", ".join(TARGET_ON), target_on))
         self.id = id
@@ -60,6 +60,7 @@ logits and fuses it into its loss), kind
         self.kind = kind
         self.optimizer = optimizer
         self.output = output
+        self.attention = attention
 
     def with_hp(self, hp):
         """The same spec with data-dependent hyperparameters (a workload's hyper(dataset))."""
@@ -73,7 +74,7 @@ logits and fuses it into its loss), kind
             "epochs": self.epochs, "params": self.params, "trainable_params": self.trainable_params,
             "metric": self.metric, "target": self.target, "target_on": self.target_on, "reference": self.reference,
             "recurrent": self.recurrent, "optimizer": self.optimizer, "output": self.output,
-            "kind": self.kind, "hyperparameters": self.hp.as_dict(),
+            "kind": self.kind, "attention": self.attention, "hyperparameters": self.hp.as_dict(),
         }
 
 
