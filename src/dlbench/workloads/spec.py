@@ -31,7 +31,8 @@ class WorkloadSpec(object):
     (which epoch figure the target is compared with: "validation", the default, reads val_accuracy or val_loss;
     "train" reads the epoch's training accuracy or loss, for an original whose reference figure is a training
     figure: char_lstm's ~1.40 is the Keras progress bar's loss), recurrent (the model has a recurrent layer: a run
-    records which RNN kernel its framework used), optimizer (the rule's name: rmsprop, adam, adadelta, sgd_momentum;
+    records which RNN kernel its framework used), attention (the model has an attention layer: a run records which
+    attention kernel its framework used: flash, cuDNN, memory-efficient or the unfused math), optimizer (the rule's name: rmsprop, adam, adadelta, sgd_momentum;
 its constants are in hp), output (the model's last activation: softmax or sigmoid; a native version returns
 logits and fuses it into its loss), kind
     ("training", or "inference": forward passes only, no data set; epochs then count the timed passes per batch
@@ -40,7 +41,7 @@ logits and fuses it into its loss), kind
 
     def __init__(self, id, source, dataset, batch_size, epochs, params, trainable_params, hp,
                  metric="accuracy", reference="", warmup_epochs=1, target=None, recurrent=False, kind="training",
-                 target_on="validation", optimizer=None, output="softmax"):
+                 target_on="validation", optimizer=None, output="softmax", attention=False):
         if target_on not in TARGET_ON:
             raise ValueError("target_on must be one of %s, not %r" % (", ".join(TARGET_ON), target_on))
         self.id = id
@@ -57,6 +58,7 @@ logits and fuses it into its loss), kind
         self.target = target
         self.target_on = target_on
         self.recurrent = recurrent
+        self.attention = attention
         self.kind = kind
         self.optimizer = optimizer
         self.output = output
@@ -72,7 +74,7 @@ logits and fuses it into its loss), kind
             "id": self.id, "source": self.source, "dataset": self.dataset, "batch_size": self.batch_size,
             "epochs": self.epochs, "params": self.params, "trainable_params": self.trainable_params,
             "metric": self.metric, "target": self.target, "target_on": self.target_on, "reference": self.reference,
-            "recurrent": self.recurrent, "optimizer": self.optimizer, "output": self.output,
+            "recurrent": self.recurrent, "attention": self.attention, "optimizer": self.optimizer, "output": self.output,
             "kind": self.kind, "hyperparameters": self.hp.as_dict(),
         }
 
