@@ -3,6 +3,9 @@
   nnx.Linear     kernel (in, out), bias
   nnx.Conv       kernel (kh, kw, in, out) HWIO, bias; a flatten of NHWC features is (H, W, C) order, as Keras's
   nnx.Embed      embedding (vocabulary, dim)
+  nnx.LayerNorm  scale = gamma, bias = beta
+  CausalSelfAttention  nanoGPT's c_attn.kernel = qkv_kernel, c_proj.kernel = proj_kernel
+  A path part that is a number indexes a list of layers (a GPT's blocks, h.0).
   OptimizedLSTMCell  dense_i.kernel (in, 4u) without bias, dense_h.kernel (u, 4u), dense_h.bias (4u); gates i, f, g, o
 """
 import collections
@@ -39,7 +42,11 @@ KINDS = {"Dense": lambda name, native, layer: linear(name, native)[:2 if layer.b
          "Conv2D": lambda name, native, layer: linear(name, native),
          "Embedding": lambda name, native, layer: [(name + "/embeddings", native + ".embedding")],
          "LSTM": lambda name, native, layer: lstm(name, native), "GRU": lambda name, native, layer: gru(name, native),
-         "BatchNorm": lambda name, native, layer: batch_norm(name, native)}  # nnx.BatchNorm: mean, var BatchStats
+         "BatchNorm": lambda name, native, layer: batch_norm(name, native),  # nnx.BatchNorm: mean, var BatchStats
+         "LayerNorm": lambda name, native, layer: [(name + "/gamma", native + ".scale")] + (
+             [(name + "/beta", native + ".bias")] if layer.center else []),
+         "CausalSelfAttention": lambda name, native, layer: [(name + "/qkv_kernel", native + ".c_attn.kernel"),
+                                                             (name + "/proj_kernel", native + ".c_proj.kernel")]}
 # The workload files' attribute names where they differ from the canonical layer's.
 NATIVE_NAMES = {"char_embed_lstm": {"main_out": "main", "aux_out": "aux"}}
 
@@ -54,7 +61,7 @@ def entries(workload, hp):
 
 def _variable(model, path):
     for part in path.split("."):
-        model = getattr(model, part)
+        model = model[int(part)] if part.isdigit() else getattr(model, part)
     return model
 
 

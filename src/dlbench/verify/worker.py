@@ -166,7 +166,9 @@ def verify_one(framework, adapter, settings, in_path, out_path, override):
     trainer.sync()
     updated = convert.to_canonical(trainer.model, workload_id, hp)
     from dlbench.worker.process import imported_frameworks
-    results = {"output": output, "logits": np.array(not framework.startswith("keras-")),
+    # Keras's models end in their softmax, except where the workload's keras.py says it returns logits (the GPTs)
+    logits = not framework.startswith("keras-") or getattr(module, "OUTPUTS_LOGITS", False)
+    results = {"output": output, "logits": np.array(logits),
                "loss": np.float64(loss), "layout": np.array(layout),
                "versions": np.array(json.dumps(imported_frameworks()))}
     results.update(("updated/" + name, value) for name, value in updated.items())
