@@ -60,7 +60,7 @@ def tolerance_text(phase, workload=None):
     if phase != "update":
         return "rtol %g, atol %g" % (rtol, atol)
     text = "rtol %g, atol %g x max|change|" % (rtol, atol)
-    if workload and canonical.optimizer(workload) == "adam":
+    if workload and canonical.optimizer(workload) in ("adam", "adamw"):
         text += (" + %g lr (1 - |change|/lr)^2 per element (Adam's first step, lr g / (|g| + eps'), multiplies the "
                  "gradients' roundoff by up to lr / eps' where g is near 0)" % ADAM_FIRST_STEP)
     return text
@@ -70,7 +70,7 @@ def update_allowance(workload, hp, expected):
     """The per-element tolerance an optimizer's first step adds to the update's (0 but for Adam): for Adam, the
     change that a gradient difference of ADAM_FIRST_STEP * eps' makes, ADAM_FIRST_STEP * lr * (1 - |change|/lr)^2
     (module docstring). hp: the workload's hyperparameters (learning_rate; Keras 2's decay is 1 at the first step)."""
-    if workload is None or canonical.optimizer(workload) != "adam":
+    if workload is None or canonical.optimizer(workload) not in ("adam", "adamw"):  # AdamW: the same first step
         return 0.0
     lr = float(hp.learning_rate)
     full = np.minimum(np.abs(expected) / lr, 1.0)

@@ -4,9 +4,11 @@ written with Dense(3 d, no bias), a small attention layer on keras.ops.dot_produ
 backend's fused attention: torch's scaled_dot_product_attention, jax.nn.dot_product_attention; an einsum and softmax
 on tensorflow) and Dense(d, no bias); with attention dropout in training (char_gpt) the same math unfused, the
 softmax weights through Dropout, since the fused call has no dropout. The tied head is the token embedding used in
-reverse (a small layer, as keras-hub's ReversibleEmbedding). The model outputs logits. Keras's AdamW (decay
-excluded from the LayerNorm scales, "gamma"; global_clipnorm) differs from PyTorch's in one detail: it adds epsilon
-to sqrt(v) before the bias correction, not after (1e-8: invisible beside gradients of this size)."""
+reverse (a small layer, as keras-hub's ReversibleEmbedding). The model outputs logits. The optimizer is Keras's AdamW
+(decay excluded from the LayerNorm scales, "gamma"; global_clipnorm; the schedule a LearningRateSchedule) with one
+line changed to nanoGPT's rule, PyTorch's: Keras adds epsilon to sqrt(v) before the bias correction, PyTorch after
+it, so at beta_2 0.99 Keras's first steps have a 10 times larger effective epsilon (dlbench verify tells them
+apart)."""
 import math
 
 import keras
@@ -69,6 +71,22 @@ class CausalSelfAttention(layers.Layer):
         return ops.reshape(y, (-1, t, c))
 
 
+class AdamW(keras.optimizers.AdamW):
+    """Keras's AdamW (its decoupled decay, clipping and schedule) with PyTorch's update, epsilon after the bias
+    correction: w <- w - lr m_hat / (sqrt(v_hat) + epsilon)."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        lr, g = ops.cast(learning_rate, variable.dtype), ops.cast(gradient, variable.dtype)
+        t = ops.cast(self.iterations + 1, variable.dtype)
+        m = self._momentums[self._get_variable_index(variable)]
+        v = self._velocities[self._get_variable_index(variable)]
+        self.assign_add(m, ops.multiply(ops.subtract(g, m), 1 - self.beta_1))
+        self.assign_add(v, ops.multiply(ops.subtract(ops.square(g), v), 1 - self.beta_2))
+        m_hat = ops.divide(m, 1 - ops.power(ops.cast(self.beta_1, variable.dtype), t))
+        v_hat = ops.divide(v, 1 - ops.power(ops.cast(self.beta_2, variable.dtype), t))
+        self.assign_sub(variable, ops.divide(ops.multiply(m_hat, lr), ops.add(ops.sqrt(v_hat), self.epsilon)))
+
+
 class Schedule(keras.optimizers.schedules.LearningRateSchedule):
     """nanoGPT's get_lr of the optimizer's iteration count (from 0), in keras.ops: gpt_shared.learning_rate."""
 
@@ -115,8 +133,8 @@ def build(hp):
     # since the head itself is the embedding layer, whose first input is the int32 ids.
     logits = layers.Identity(name="logits")(logits)
     model = keras.Model(idx, logits, name="char_gpt")
-    optimizer = keras.optimizers.AdamW(learning_rate=Schedule(hp), weight_decay=hp.weight_decay, beta_1=hp.beta_1,
-                                       beta_2=hp.beta_2, epsilon=hp.epsilon, global_clipnorm=hp.grad_clip)
+    optimizer = AdamW(learning_rate=Schedule(hp), weight_decay=hp.weight_decay, beta_1=hp.beta_1,
+                      beta_2=hp.beta_2, epsilon=hp.epsilon, global_clipnorm=hp.grad_clip)
     optimizer.exclude_from_weight_decay(var_names=["gamma"])  # the LayerNorm scales: decay on 2-D weights only
     model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
