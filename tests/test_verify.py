@@ -99,7 +99,8 @@ def test_every_workload_declares_its_weights_and_every_converter_maps_them(workl
     names = list(canonical.shapes(workload, hp))
     count = sum(int(np.prod(shape)) for shape in canonical.shapes(workload, hp).values())
     assert count == (spec.params if spec.params is not None else 50 * 1000 + 51)
-    assert spec.optimizer in ("rmsprop", "adam", "adadelta", "sgd_momentum") and spec.output in ("softmax", "sigmoid")
+    assert spec.optimizer in ("rmsprop", "adam", "adamw", "adadelta", "sgd_momentum")
+    assert spec.output in ("softmax", "sigmoid")
     for converter in (torch_map, jax_map, tf_map):
         assert [entry[0] for entry in converter.entries(workload, hp)] == names, converter.__name__
 
