@@ -78,8 +78,8 @@ def test_trains_in_every_framework_and_records_its_attention_kernel(suite, workl
     if workload == "char_gpt_mini":  # 20 steps of warm-up (lr up to 2e-4): the loss falls from ln(57)
         assert epochs[0]["loss"] < START + 0.1 and epochs[1]["loss"] < epochs[0]["loss"] - 0.1, epochs
         assert epochs[1]["val_loss"] < START - 0.2, epochs
-    else:  # two steps at lr 1e-5 and 2e-5: still near ln(57)
-        assert abs(epochs[-1]["val_loss"] - START) < 0.3, epochs
+    else:  # two steps at lr 1e-5 and 2e-5, but Adam moves every weight by about lr at once: measured 3.60-3.70
+        assert START - 1.0 < epochs[-1]["val_loss"] < START - 0.1, epochs
     expected = CPU_KERNELS[workload].get(framework, MATH)
     assert run["env"]["attention_kernel"] == expected, run["env"].get("attention_evidence")
     assert run["env"]["attention_evidence"]  # the op names that show it
