@@ -9,6 +9,8 @@ ratio should be 0.9 to 1.1: a ratio above that would mean the harness makes a fr
     python benchmarks/faithful.py [--workloads mnist_mlp,cifar10_cnn] [--frameworks torch,jax] [--epochs N]
                                   [--rounds 2] [--threads 2] [--samples 1024]
 
+char_gpt_mini (`--workloads char_gpt_mini --frameworks torch`) compares nanoGPT's own model and train loop
+(standalone/nanogpt_char_torch.py) with dlbench's torch char_gpt_mini on the real corpus, 250 iterations an epoch.
 mnist_mlp trains on dlbench's `small` MNIST (8000 images, shipped with dlbench). cifar10_cnn trains on `--samples`
 images of dlbench's synthetic CIFAR-10: this script writes them to a temporary .npz (it is the harness side, so it
 may use dlbench's loader) and the loops read that file, so both sides see the very same arrays.
@@ -32,12 +34,17 @@ FRAMEWORKS = {
 WORKLOADS = {  # workload -> (dlbench data variant, default epochs)
     "mnist_mlp": ("small", 6),
     "cifar10_cnn": ("synthetic", 4),
+    "char_gpt_mini": ("real", 3),  # an epoch: 250 iterations of batch 12; torch only (nanoGPT is PyTorch)
 }
+# The standalone scripts named otherwise than <workload>_<suffix>.py
+SCRIPTS = {"char_gpt_mini": "nanogpt_char"}
 
 
 def standalone(workload, framework, epochs, threads, device, env):
     suffix, extra = FRAMEWORKS[framework]
-    script = HERE / "standalone" / f"{workload}_{suffix}.py"
+    script = HERE / "standalone" / f"{SCRIPTS.get(workload, workload)}_{suffix}.py"
+    if not script.exists():
+        sys.exit(f"no standalone loop {script.name} for {workload} in {framework}")
     out = subprocess.run([sys.executable, str(script), str(epochs), str(threads), *extra],
                          capture_output=True, text=True, cwd=HERE / "standalone",
                          env={**os.environ, **env, "STANDALONE_DEVICE": device})

@@ -62,6 +62,8 @@ SMALL = {
     "imdb_gru": dict(num_words=100, maxlen=10),
     "char_lstm": dict(maxlen=8),
     "char_embed_lstm": dict(maxlen=8),
+    "char_gpt": dict(block_size=16, n_layer=2),
+    "char_gpt_mini": dict(block_size=16),
 }
 RECURRENT = {"mnist_hrnn", "babi_rnn", "imdb_bilstm", "imdb_gru", "char_lstm", "char_embed_lstm"}
 # XLA's elementwise FLOPs on top of the matmuls, at most. A transformer's softmax, LayerNorms and residual adds are
@@ -110,6 +112,8 @@ def batch(workload_id, hp, channels_first, rng):
         return [one_hot], [labels(hp.symbols)]
     if w == "char_embed_lstm":
         return [ids(hp.symbols, hp.maxlen)], [labels(hp.symbols), labels(hp.symbols)]
+    if w in ("char_gpt", "char_gpt_mini"):
+        return [ids(hp.symbols, hp.block_size)], [ids(hp.symbols, hp.block_size)]
     raise AssertionError("no test batch for %s: add one here" % w)
 
 
@@ -127,9 +131,9 @@ def torch_flops_per_sample(workload_id, hp):
     targets = [torch.from_numpy(a) for a in targets]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the mkldnn flags' note about TF32 on Intel GPUs
-        with torch.backends.mkldnn.flags(enabled=False):  # nn.LSTM's oneDNN kernel is invisible to the counter
-            # so is the CPU's fused attention kernel: the math path runs attention as the bmms the counter sees
-            with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
+        # nn.LSTM's oneDNN kernel and SDPA's CPU flash kernel are invisible to the counter: their plain forms count
+        with torch.backends.mkldnn.flags(enabled=False), sdpa_kernel(SDPBackend.MATH):
+            with FlopCounterMode(display=False) as counter:
                 module.loss_fn(model(*inputs), *targets).backward()
     return counter.get_total_flops() / BATCH
 

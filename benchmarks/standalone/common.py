@@ -85,3 +85,15 @@ def report(epoch_seconds):
 
 
 clock = time.perf_counter
+
+
+def nietzsche_ids():
+    """The shipped Nietzsche corpus, lowercased, as int64 ids into its sorted symbol table (57 symbols), as
+    nanoGPT's shakespeare_char/prepare.py encodes its text: (train ids: the first 90%, val ids: the rest)."""
+    with open(os.path.join(FILES, "nietzsche.txt"), encoding="utf-8") as f:
+        text = f.read().lower()
+    chars = sorted(set(text))
+    stoi = {c: i for i, c in enumerate(chars)}
+    ids = np.array([stoi[c] for c in text], dtype=np.int64)
+    cut = int(len(ids) * 0.9)
+    return ids[:cut], ids[cut:]

@@ -156,6 +156,7 @@ def summary_columns(members, wide):
         ("input %", "right", lambda r: percent(r.input_share), wide and any(r.input_share is not None
                                                                             for r in members)),
         ("RNN kernel", "left", lambda r: r.rnn_kernel or "-", any(r.rnn_kernel for r in members)),  # what ran
+        ("attention", "left", lambda r: r.attention_kernel or "-", any(r.attention_kernel for r in members)),
         ("TFLOP/s", "right", lambda r: f"{r.tflops:.3g}" if r.tflops else "-", wide and any(r.tflops
                                                                                             for r in members)),
         ("peak GPU MB" if on_gpu else "peak RSS MB", "right", peak, wide),

@@ -411,7 +411,12 @@ def _apply_sample(store, run_id, event):
 
 def _apply_kernel(store, run_id, event):
     store.db.execute("UPDATE runs SET rnn_kernel = ?, rnn_evidence = ? WHERE id = ?",
-                     (event["rnn_kernel"], json.dumps(event.get("evidence", [])), run_id))
+                     (event.get("rnn_kernel"), json.dumps(event.get("evidence", [])), run_id))
+    if event.get("attention_kernel"):  # a model with attention: kept in the run's env (no column of its own)
+        row = store.db.execute("SELECT env FROM runs WHERE id = ?", (run_id,)).fetchone()
+        env = json.loads(row[0]) if row and row[0] else {}
+        env.update(attention_kernel=event["attention_kernel"], attention_evidence=event.get("attention_evidence", []))
+        store.db.execute("UPDATE runs SET env = ? WHERE id = ?", (json.dumps(env, sort_keys=True), run_id))
 
 
 def _apply_memory(store, run_id, event):

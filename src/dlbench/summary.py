@@ -73,6 +73,7 @@ class Row(Ranked):
     reached_target: int = 0               # how many of the ok runs reached it
     params: int | None = None
     rnn_kernel: str | None = None         # the recurrent kernel(s) the ok runs' frameworks ran, read from their ops
+    attention_kernel: str | None = None   # the attention kernel(s) they ran (models with attention), read the same way
     data_placement: str | None = None     # where the ok runs' training data lived (host / device), read back
     matmul_precision: str | None = None   # the float32 matmul precision the ok runs used (fp32 / tf32), read back
     text_bigram_share: float | None = None  # generated text: the share of its character bigrams found in the corpus
@@ -232,6 +233,7 @@ def summarize(runs, epochs_by_run, samples_by_run=None):
                    if t is not None]
         samples = [samples_by_run[r["id"]] for r in ok if r["id"] in samples_by_run]
         kernels = sorted({r["rnn_kernel"] for r in ok if r.get("rnn_kernel")})
+        attention = sorted({(r.get("env") or {}).get("attention_kernel") for r in ok} - {None})
         epoch_seconds = stats.mean_interval(times, anytime=adaptive(ok)) if times else None
         n_train = (ok[0].get("env") or {}).get("n_train") if ok else None
         per_second = n_train / epoch_seconds.estimate if epoch_seconds and n_train else None
@@ -247,7 +249,7 @@ def summarize(runs, epochs_by_run, samples_by_run=None):
             input_share=mean_present([input_share(epochs_by_run[r["id"]]) for r in ok]),
             target=target, time_to_target=mean_present(reached), reached_target=len(reached),
             params=ok[0]["params_total"] if ok else None,
-            rnn_kernel="; ".join(kernels) or None,
+            rnn_kernel="; ".join(kernels) or None, attention_kernel="; ".join(attention) or None,
             data_placement=read_back(ok, "data_placement"), matmul_precision=read_back(ok, "matmul_precision"),
             text_bigram_share=mean_present([sample["bigram_share"] for sample in samples]),
             **efficiency(ok, per_second),

@@ -1,4 +1,4 @@
-"""Which recurrent kernel a trial actually ran, read from evidence: the op names of its traced or profiled training
+"""Which recurrent kernel (and, for a model with attention, which attention kernel) a trial actually ran, read from evidence: the op names of its traced or profiled training
 step (PyTorch profiler events such as "aten::lstm", a jaxpr's primitives as "jax:scan", a TensorFlow graph's op
 types as "tf:While"), never from a label written beside the model. On a CPU no op names cuDNN, so a CPU run cannot claim it. Python 3.6-safe: the worker uses it.
 """
@@ -35,6 +35,39 @@ def rnn_kernel(ops, recurrent):
         if evidence:
             return label, evidence[:5]
     return PER_STEP, []
+
+
+# --- Which attention kernel ---------------------------------------------------------------------------------------
+# The same evidence (the op names of one traced or profiled training step) names the attention kernel of a model
+# with attention (WorkloadSpec.attention): PyTorch's scaled_dot_product_attention shows the kernel it dispatched to
+# as an aten op of its own; JAX's cuDNN path is a primitive of its own (XLA's path on any device is dot_general and
+# softmax primitives, fused, or not, by the compiler); native TensorFlow has no fused attention op.
+ATTENTION_RULES = (
+    (lambda op: "_scaled_dot_product_cudnn_attention" in op, "cuDNN fused attention"),
+    (lambda op: op.startswith("jax:") and "dot_product_attention" in op, "cuDNN fused attention"),
+    (lambda op: "_scaled_dot_product_flash_attention_for_cpu" in op, "flash attention (CPU)"),
+    (lambda op: "_scaled_dot_product_flash_attention" in op or "_flash_attention_forward" in op, "flash attention"),
+    (lambda op: "_scaled_dot_product_efficient_attention" in op or "_efficient_attention_forward" in op,
+     "memory-efficient attention"),
+    (lambda op: "_scaled_dot_product_attention_math" in op, "math (SDPA's unfused fallback)"),
+)
+# No fused kernel named: the attention ran as its matmuls and a softmax, whose ops are the evidence.
+MATH = "math (matmul, softmax, matmul)"
+SOFTMAX_OPS = frozenset(["aten::_softmax", "aten::softmax", "tf:softmax", "jax:exp", "jax:reduce_max"])
+
+
+def attention_kernel(ops, attention):
+    """(label, evidence) of the attention kernel the op names show (ATTENTION_RULES, most specific first); a model
+    with attention whose ops name no fused kernel ran the unfused math (its softmax ops the evidence); a model
+    without attention gets (None, [])."""
+    if not attention:
+        return None, []
+    names = sorted(set(ops))
+    for test, label in ATTENTION_RULES:
+        evidence = [op for op in names if test(op.lower())]
+        if evidence:
+            return label, evidence[:5]
+    return MATH, [op for op in names if op.lower() in SOFTMAX_OPS][:5]
 
 
 # --- How many recurrent launches one forward pass makes -------------------------------------------------------------

@@ -126,3 +126,32 @@ class KerasAdamW(KerasAdam):
     def update(self, i, g, v, lr):
         v.assign_sub(v * (self.weight_decay * lr))
         KerasAdam.update(self, i, g, v, lr)
+class AdamW(_Optimizer):
+    """PyTorch's AdamW (nanoGPT's optimizer), gradients first clipped to a global norm:
+    g <- g min(1, clip / ||g||);  w <- w - lr wd w (`decayed` variables only);  m <- b1 m + (1 - b1) g;
+    v <- b2 v + (1 - b2) g^2;  w <- w - lr / (1 - b1^t) m / (sqrt(v / (1 - b2^t)) + epsilon)   (t counts this update).
+    `schedule(iteration)` gives the learning rate of each update, the iteration counted from 0."""
+
+    def __init__(self, variables, schedule, beta_1, beta_2, epsilon, weight_decay, decayed, clip):
+        super().__init__(0.0, 0.0, "adamw")
+        self.schedule, self.beta_1, self.beta_2, self.epsilon = schedule, beta_1, beta_2, epsilon
+        self.weight_decay, self.decayed, self.clip = weight_decay, list(decayed), clip
+        self.ms, self.vs = self.slot(variables), self.slot(variables)
+
+    def learning_rate(self):
+        return self.schedule(tf.cast(self.iterations, tf.float32))
+
+    def apply(self, gradients, variables):
+        gradients, _ = tf.clip_by_global_norm(gradients, self.clip)
+        t = tf.cast(self.iterations + 1, tf.float32)
+        self.corrections = (1.0 - tf.pow(self.beta_1, t), tf.sqrt(1.0 - tf.pow(self.beta_2, t)))
+        _Optimizer.apply(self, gradients, variables)
+
+    def update(self, i, g, v, lr):
+        m, s = self.ms[i], self.vs[i]
+        if self.decayed[i]:
+            v.assign_sub(lr * self.weight_decay * v)
+        m.assign_add((g - m) * (1.0 - self.beta_1))
+        s.assign_add((tf.square(g) - s) * (1.0 - self.beta_2))
+        first, second = self.corrections
+        v.assign_sub(lr / first * m / (tf.sqrt(s) / second + self.epsilon))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dlbench import stats
 from dlbench.report import markup, page
-from dlbench.report.markup import Cell, esc
+from dlbench.report.markup import Cell
 
 TITLE = "dlbench compare"
 SHOWN_SETTINGS = ("data", "samples", "batch_size", "threads", "device", "precision", "compile", "tier")

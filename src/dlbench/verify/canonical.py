@@ -32,7 +32,7 @@ def optimizer(workload):
 
 def activation(workload):
     """The model's last activation (softmax or sigmoid): what turns the native versions' logits into Keras's
-    output; "logits" where the Keras model outputs logits too (a from_logits loss: cifar10_vit)."""
+    output; "logits" where the Keras model outputs logits too (a from_logits loss: cifar10_vit, the GPTs)."""
     return workloads.get(workload).SPEC.output
 
 

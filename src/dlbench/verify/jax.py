@@ -3,8 +3,10 @@
   nnx.Linear     kernel (in, out), bias
   nnx.Conv       kernel (kh, kw, in, out) HWIO, bias; a flatten of NHWC features is (H, W, C) order, as Keras's
   nnx.Embed      embedding (vocabulary, dim)
-  OptimizedLSTMCell  dense_i.kernel (in, 4u) without bias, dense_h.kernel (u, 4u), dense_h.bias (4u); gates i, f, g, o
   nnx.LayerNorm  scale = gamma, bias = beta
+  CausalSelfAttention  nanoGPT's c_attn.kernel = qkv_kernel, c_proj.kernel = proj_kernel
+  A path part that is a number indexes a list of layers (a GPT's blocks, h.0).
+  OptimizedLSTMCell  dense_i.kernel (in, 4u) without bias, dense_h.kernel (u, 4u), dense_h.bias (4u); gates i, f, g, o
   MultiHeadAttention  jax_layers.KerasMultiHeadAttention's nnx.LinearGeneral query, key, value, attention_output:
                  Keras's kernels (dim, heads, key_dim) and (heads, key_dim, dim) and biases as they are
 """
@@ -48,11 +50,13 @@ KINDS = {"Dense": lambda name, native, layer: linear(name, native)[:2 if layer.b
          "Embedding": lambda name, native, layer: [(name + "/embeddings", native + ".embedding")],
          "LSTM": lambda name, native, layer: lstm(name, native), "GRU": lambda name, native, layer: gru(name, native),
          "BatchNorm": lambda name, native, layer: batch_norm(name, native),  # nnx.BatchNorm: mean, var BatchStats
-         "KerasLayerNormalization": lambda name, native, layer: [(name + "/gamma", native + ".scale"),
-                                                                 (name + "/beta", native + ".bias")],
+         "LayerNorm": lambda name, native, layer: [(name + "/gamma", native + ".scale")] + (
+             [(name + "/beta", native + ".bias")] if layer.center else []),
          "KerasMultiHeadAttention": lambda name, native, layer: multi_head_attention(name, native),
          "KerasNormalization": lambda name, native, layer: [(name + "/" + a, native + "." + a)
-                                                            for a in ("mean", "variance", "count")]}
+                                                            for a in ("mean", "variance", "count")],
+         "CausalSelfAttention": lambda name, native, layer: [(name + "/qkv_kernel", native + ".c_attn.kernel"),
+                                                             (name + "/proj_kernel", native + ".c_proj.kernel")]}
 # The workload files' attribute names where they differ from the canonical layer's.
 NATIVE_NAMES = {"char_embed_lstm": {"main_out": "main", "aux_out": "aux"}}
 

@@ -71,7 +71,7 @@ def update_allowance(workload, hp, expected):
     """The per-element tolerance an optimizer's first step adds to the update's (0 but for Adam): for Adam, the
     change that a gradient difference of ADAM_FIRST_STEP * eps' makes, ADAM_FIRST_STEP * lr * (1 - |change|/lr)^2
     (module docstring). hp: the workload's hyperparameters (learning_rate; Keras 2's decay is 1 at the first step)."""
-    if workload is None or canonical.optimizer(workload) not in ("adam", "adamw"):
+    if workload is None or canonical.optimizer(workload) not in ("adam", "adamw"):  # AdamW: the same first step
         return 0.0
     lr = float(hp.learning_rate)
     full = np.minimum(np.abs(expected) / lr, 1.0)

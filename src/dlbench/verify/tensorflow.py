@@ -1,6 +1,7 @@
 """Native TensorFlow <-> canonical weights: the tf.Modules of dlbench.frameworks.tf_layers keep Keras's layouts
 (kernels (in, out) and HWIO, LSTM gates i, f, c, o, NHWC flatten in (H, W, C) order), so a weight is a variable
-found by its attribute path, assigned as it is."""
+found by its attribute path, assigned as it is. A path part that is a number indexes a list of modules (a GPT's blocks, h.0); the attention's
+two kernels are its c_attn and c_proj modules' (nanoGPT's names)."""
 import collections
 
 import numpy as np
@@ -9,7 +10,10 @@ from dlbench.verify import canonical
 
 
 def _layer(name, native, attributes):
-    return [(name + "/" + a, native + "." + a.replace("/", ".")) for a in attributes]
+    """attributes: each canonical weight's name (its attribute path the same, "/" read as "."), or (its name, its
+    attribute path) where they differ."""
+    pairs = [a if isinstance(a, tuple) else (a, a.replace("/", ".")) for a in attributes]
+    return [(name + "/" + a, native + "." + b) for a, b in pairs]
 
 
 LSTM = ("kernel", "recurrent_kernel", "bias")
@@ -17,10 +21,11 @@ BN = ("gamma", "beta", "moving_mean", "moving_variance")
 KINDS = {"Dense": lambda layer: ("kernel", "bias") if layer.bias else ("kernel",),
          "Conv2D": lambda layer: ("kernel", "bias"), "Embedding": lambda layer: ("embeddings",),
          "LSTM": lambda layer: LSTM, "GRU": lambda layer: LSTM,  # the GRU's variables have the LSTM's names
-         "BatchNorm": lambda layer: BN, "KerasLayerNormalization": lambda layer: ("gamma", "beta"),
+         "BatchNorm": lambda layer: BN, "LayerNorm": lambda layer: ("gamma", "beta") if layer.center else ("gamma",),
          "KerasNormalization": lambda layer: ("mean", "variance", "count"),
          "KerasMultiHeadAttention": lambda layer: [p + "/" + w for p in ("query", "key", "value", "attention_output")
-                                                   for w in ("kernel", "bias")]}
+                                                   for w in ("kernel", "bias")],
+         "CausalSelfAttention": lambda layer: (("qkv_kernel", "c_attn.kernel"), ("proj_kernel", "c_proj.kernel"))}
 # The workload files' attribute names where they differ from the canonical layer's.
 NATIVE_NAMES = {"char_embed_lstm": {"main_out": "main", "aux_out": "aux"}}
 

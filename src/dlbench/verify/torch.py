@@ -6,6 +6,8 @@
   LSTM     weight_ih (4u, in) = kernel.T, weight_hh = recurrent_kernel.T, bias_ih = bias; the gate order i, f, g, o
            is Keras's i, f, c, o, so no gate is moved; bias_hh (a bias Keras's cell lacks) is held at zero; a
            bidirectional nn.LSTM's backward direction is `_l0_reverse`
+  LayerNorm  weight = gamma, bias = beta (nanoGPT's LayerNorm(bias=False) has none)
+  CausalSelfAttention  nanoGPT's c_attn.weight (3d, d) = qkv_kernel.T, c_proj.weight = proj_kernel.T
   GRU      Keras's z, r, h gate blocks reordered to PyTorch's r, z, n; weight_ih = kernel.T, weight_hh =
            recurrent_kernel.T, bias_ih = bias[0], bias_hh = bias[1] (nn.GRU applies b_hn inside r * (...): Keras's
            reset_after)
@@ -81,14 +83,20 @@ def batch_norm(name, native):
                          ("moving_variance", "running_var"))]
 
 
+def layer_norm(name, native, layer):
+    return [(name + "/gamma", native + ".weight", _same, _same)] + (
+        [(name + "/beta", native + ".bias", _same, _same)] if layer.center else [])
+
+
+def attention(name, native, layer):
+    return [(name + "/qkv_kernel", native + ".c_attn.weight", _t, _t),
+            (name + "/proj_kernel", native + ".c_proj.weight", _t, _t)]
+
+
 def dense(name, native, layer):
     if layer.flattened_channels:
         return linear_after_flatten(name, native, layer.flattened_channels)
     return linear(name, native) if layer.bias else linear(name, native)[:1]
-
-
-def layer_norm(name, native):
-    return [(name + "/gamma", native + ".weight", _same, _same), (name + "/beta", native + ".bias", _same, _same)]
 
 
 def multi_head_attention(name, native, layer):
@@ -111,7 +119,7 @@ KINDS = {"Dense": dense, "Conv2D": lambda name, native, layer: conv(name, native
          "Embedding": lambda name, native, layer: [(name + "/embeddings", native + ".weight", _same, _same)],
          "LSTM": lambda name, native, layer: lstm(name, native), "GRU": lambda name, native, layer: gru(name, native),
          "BatchNorm": lambda name, native, layer: batch_norm(name, native),
-         "KerasLayerNormalization": lambda name, native, layer: layer_norm(name, native),
+         "LayerNorm": layer_norm, "CausalSelfAttention": attention,
          "KerasMultiHeadAttention": multi_head_attention,
          "KerasNormalization": lambda name, native, layer: [(name + "/" + a, native + "." + a, _same, _same)
                                                             for a in ("mean", "variance", "count")]}

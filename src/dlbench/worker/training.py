@@ -15,7 +15,7 @@ import numpy as np
 from dlbench import data, frameworks, machine, workloads
 from dlbench.workloads import flops
 from dlbench.frameworks.adapter import InputPipeline
-from dlbench.frameworks.kernels import rnn_kernel
+from dlbench.frameworks.kernels import attention_kernel, rnn_kernel
 from dlbench.worker.memory import DeviceMemory, peak_host_bytes, visible_index
 from dlbench.worker.noise import Sampler
 from dlbench.worker.process import imported_frameworks, pin_threads
@@ -158,14 +158,18 @@ def first_batch(train, settings):
 
 def after_training(workload, spec, dataset, train, trainer, settings, events):
     """Untimed, once the epochs are done: generate text where the workload does (and check that it looks like the
-    corpus), then read which recurrent kernel the framework ran."""
+    corpus), then read which recurrent kernel and which attention kernel the framework ran."""
     if hasattr(workload, "sample_text"):
         started = time.perf_counter()
         text = workload.sample_text(trainer.predict, dataset, np.random.RandomState(settings.seed))
         seconds = time.perf_counter() - started
         events.emit(SAMPLE, text=text, seconds=seconds, **workload.check_sample(text, dataset))
     first = first_batch(train, settings)
-    label, evidence = rnn_kernel(trainer.rnn_evidence(first.inputs, first.targets), spec.recurrent)
-    if label is not None:
-        events.emit(KERNEL, rnn_kernel=label, evidence=evidence)
+    ops = trainer.rnn_evidence(first.inputs, first.targets)
+    label, evidence = rnn_kernel(ops, spec.recurrent)
+    attention, attention_evidence = attention_kernel(ops, getattr(spec, "attention", False))
+    if label is not None or attention is not None:
+        events.emit(KERNEL, rnn_kernel=label, evidence=evidence,
+                    **({"attention_kernel": attention, "attention_evidence": attention_evidence}
+                       if attention is not None else {}))
 

@@ -249,21 +249,6 @@ def Bidirectional(layer):
 
 # --- the keras.io transformer examples' layers ----------------------------------------------------------------------
 
-class KerasLayerNormalization(Layer):
-    """Keras's LayerNormalization over the last axis (gamma, beta (units,)): elementwise, no FLOPs counted."""
-
-    kind = "KerasLayerNormalization"
-
-    def __init__(self, name, units):
-        self.name, self.units = name, units
-
-    def weights(self):
-        return [(self.name + "/gamma", (self.units,)), (self.name + "/beta", (self.units,))]
-
-    def __repr__(self):
-        return "KerasLayerNormalization(%d)" % self.units
-
-
 class KerasMultiHeadAttention(Layer):
     """Keras's MultiHeadAttention(num_heads, key_dim) as self-attention over `steps` positions of `dim` features,
     biases on. Its weights as Keras stores them: query, key and value kernels (dim, heads, key_dim) with biases
@@ -322,3 +307,74 @@ class KerasNormalization(Layer):
 
     def __repr__(self):
         return "KerasNormalization(%d)" % self.units
+
+
+# --- nanoGPT's layers ----------------------------------------------------------------------------------------------
+
+class LayerNorm(Layer):
+    """Layer normalisation over the last axis with a learned scale (gamma) and, when center, a shift (beta):
+    elementwise, no FLOPs counted. nanoGPT's LayerNorm(bias=False) is center=False."""
+
+    kind = "LayerNorm"
+
+    def __init__(self, name, units, center=True):
+        self.name, self.units, self.center = name, units, center
+
+    def weights(self):
+        return [(self.name + "/" + a, (self.units,)) for a in (("gamma", "beta") if self.center else ("gamma",))]
+
+    def __repr__(self):
+        return "LayerNorm(%d%s)" % (self.units, "" if self.center else ", no beta")
+
+
+class CausalSelfAttention(Layer):
+    """nanoGPT's CausalSelfAttention over `steps` positions of width `dim` in `heads` heads: a fused q, k, v
+    projection (dim -> 3 dim, no bias: qkv_kernel (dim, 3 dim), columns q, k, v, each head's dim/heads columns in
+    order), the attention, and the output projection (dim -> dim, no bias: proj_kernel). FLOPs per sample: the two
+    projections at every position, plus the two attention matmuls (Q K^T and the weights times V) of 2 x steps^2 x
+    dim each, causal counted in full (PaLM's appendix, nanoGPT's estimate_mfu); backward: the projections' weight
+    and input gradients, and twice the attention matmuls (both of their operands are activations)."""
+
+    kind = "CausalSelfAttention"
+
+    def __init__(self, name, dim, heads, steps):
+        self.name, self.dim, self.heads, self.steps = name, dim, heads, steps
+
+    def _projections(self):
+        return self.steps * (2 * self.dim * 3 * self.dim + 2 * self.dim * self.dim)
+
+    def _attention(self):
+        return 2 * 2 * self.steps * self.steps * self.dim
+
+    def forward(self):
+        return self._projections() + self._attention()
+
+    def weight_grad(self):
+        return self._projections()
+
+    def input_grad(self):
+        return self._projections() + 2 * self._attention()
+
+    def weights(self):
+        return [(self.name + "/qkv_kernel", (self.dim, 3 * self.dim)),
+                (self.name + "/proj_kernel", (self.dim, self.dim))]
+
+    def __repr__(self):
+        return "CausalSelfAttention(%d wide, %d heads, %d steps)" % (self.dim, self.heads, self.steps)
+
+
+class TiedHead(Layer):
+    """The output head of a model whose token embedding (vocabulary, dim) is also its output matrix: logits = h @
+    E^T at each of `steps` positions. No weights of its own (they are the embedding's); 2 x dim x vocabulary FLOPs
+    per position, and its weight gradient (into the embedding) as much again."""
+
+    kind = "TiedHead"
+
+    def __init__(self, vocabulary, dim, steps):
+        self.vocabulary, self.dim, self.steps = vocabulary, dim, steps
+
+    def forward(self):
+        return 2 * self.dim * self.vocabulary * self.steps
+
+    def __repr__(self):
+        return "TiedHead(%d -> %d, %d steps)" % (self.dim, self.vocabulary, self.steps)

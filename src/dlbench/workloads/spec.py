@@ -31,9 +31,11 @@ class WorkloadSpec(object):
     (which epoch figure the target is compared with: "validation", the default, reads val_accuracy or val_loss;
     "train" reads the epoch's training accuracy or loss, for an original whose reference figure is a training
     figure: char_lstm's ~1.40 is the Keras progress bar's loss), recurrent (the model has a recurrent layer: a run
-    records which RNN kernel its framework used), optimizer (the rule's name: rmsprop, adam, adadelta, sgd_momentum;
-its constants are in hp), output (the model's last activation: softmax or sigmoid, or "logits" where Keras's model
-has none; a native version returns logits and fuses it into its loss), kind
+    records which RNN kernel its framework used), attention (the model has an attention layer: a run records which
+    attention kernel its framework used: flash, cuDNN, memory-efficient or the unfused math), optimizer (the rule's
+    name: rmsprop, adam, adadelta, sgd_momentum, adamw; its constants are in hp), output (the model's last activation:
+    softmax or sigmoid, or "logits" where Keras's model has none; a native version returns logits and fuses it into
+    its loss), kind
     ("training", or "inference": forward passes only, no data set; epochs then count the timed passes per batch
     size, and dataset is None).
     """
@@ -57,10 +59,10 @@ has none; a native version returns logits and fuses it into its loss), kind
         self.target = target
         self.target_on = target_on
         self.recurrent = recurrent
+        self.attention = attention
         self.kind = kind
         self.optimizer = optimizer
         self.output = output
-        self.attention = attention
 
     def with_hp(self, hp):
         """The same spec with data-dependent hyperparameters (a workload's hyper(dataset))."""
@@ -73,8 +75,8 @@ has none; a native version returns logits and fuses it into its loss), kind
             "id": self.id, "source": self.source, "dataset": self.dataset, "batch_size": self.batch_size,
             "epochs": self.epochs, "params": self.params, "trainable_params": self.trainable_params,
             "metric": self.metric, "target": self.target, "target_on": self.target_on, "reference": self.reference,
-            "recurrent": self.recurrent, "optimizer": self.optimizer, "output": self.output,
-            "kind": self.kind, "attention": self.attention, "hyperparameters": self.hp.as_dict(),
+            "recurrent": self.recurrent, "attention": self.attention, "optimizer": self.optimizer,
+            "output": self.output, "kind": self.kind, "hyperparameters": self.hp.as_dict(),
         }
 
 

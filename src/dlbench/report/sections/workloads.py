@@ -26,6 +26,8 @@ def row_cells(group, row):
         cells.append(markup.percent(row.text_bigram_share))
     if any(r.rnn_kernel for r in group.rows):
         cells.append(row.rnn_kernel or "-")
+    if any(r.attention_kernel for r in group.rows):
+        cells.append(row.attention_kernel or "-")
     if any(r.tflops for r in group.rows):
         cells.append(f"{row.tflops:.3g}" if row.tflops else "-")
     if any(r.mfu is not None for r in group.rows):
@@ -55,6 +57,8 @@ def build_group(data, group):
         headers.append("generated text: bigrams found in the corpus %")
     if any(r.rnn_kernel for r in group.rows):
         headers.append("RNN kernel (from the framework's ops)")
+    if any(r.attention_kernel for r in group.rows):
+        headers.append("attention kernel (from the framework's ops)")
     if any(r.tflops for r in group.rows):
         headers.append("achieved TFLOP/s")
     if any(r.mfu is not None for r in group.rows):

@@ -65,13 +65,13 @@ def model_layers(hp):
     for i in range(hp.transformer_layers):
         block = "blocks.%d." % i
         units = (d,) + tuple(hp.transformer_units)
-        found += [layers.KerasLayerNormalization(block + "layernorm1", d),
+        found += [layers.LayerNorm(block + "layernorm1", d),
                   layers.KerasMultiHeadAttention(block + "att", d, hp.num_heads, d, steps),  # key_dim = projection_dim
-                  layers.KerasLayerNormalization(block + "layernorm2", d)]
+                  layers.LayerNorm(block + "layernorm2", d)]
         found += [layers.TimeDistributed(layers.Dense(block + "mlp%d" % (j + 1), units[j], units[j + 1]), steps)
                   for j in range(len(hp.transformer_units))]
     head = (steps * d,) + tuple(hp.mlp_head_units)
-    found.append(layers.KerasLayerNormalization("layernorm", d))
+    found.append(layers.LayerNorm("layernorm", d))
     found += [layers.Dense("head%d" % (j + 1), head[j], head[j + 1]) for j in range(len(hp.mlp_head_units))]
     return found + [layers.Dense("logits", head[-1], hp.classes)]
 

@@ -60,8 +60,8 @@ def model_layers(hp):
             layers.KerasMultiHeadAttention("block.att", d, hp.num_heads, d, steps),  # key_dim = embed_dim
             layers.TimeDistributed(layers.Dense("block.ffn1", d, hp.ff_dim), steps),
             layers.TimeDistributed(layers.Dense("block.ffn2", hp.ff_dim, d), steps),
-            layers.KerasLayerNormalization("block.layernorm1", d),
-            layers.KerasLayerNormalization("block.layernorm2", d),
+            layers.LayerNorm("block.layernorm1", d),
+            layers.LayerNorm("block.layernorm2", d),
             layers.GlobalAveragePooling1D(),
             layers.Dense("dense1", d, hp.hidden),
             layers.Dense("dense2", hp.hidden, hp.classes)]
