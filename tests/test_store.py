@@ -137,10 +137,12 @@ def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path):
     # The version 1 schema: the current one without epochs.input_seconds, suites.host and suites.pid (added in v2),
     # runs.rnn_kernel, runs.rnn_evidence and the samples table (added in v3), the memory and FLOP columns (v4),
     # the inference and inference_runs tables (v5), the verify table (v6), runs.device_memory_method (v7),
-    # epochs.call_seconds (v8), epochs.other_cpus and epochs.steal (v9), runs.worker_pid and worker_started (v10).
+    # epochs.call_seconds (v8), epochs.other_cpus and epochs.steal (v9), runs.worker_pid and worker_started (v10),
+    # runs.attention_kernel and attention_evidence (v11).
     added = ("input_seconds REAL", "call_seconds REAL", "host TEXT,", "pid INTEGER,", "rnn_kernel TEXT",
              "rnn_evidence TEXT", "peak_host_bytes", "peak_device_bytes", "allocator_peak_bytes", "flops_per_sample",
-             "device_memory_method", "other_cpus REAL", "steal REAL", "worker_pid", "worker_started")
+             "device_memory_method", "other_cpus REAL", "steal REAL", "worker_pid", "worker_started",
+             "attention_kernel", "attention_evidence")
     current = store_module.SCHEMA.split("CREATE TABLE samples")[0]
     v1 = "\n".join(line for line in current.splitlines() if not any(a in line for a in added))
     db.executescript(v1)
@@ -158,6 +160,7 @@ def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path):
     assert epoch_row["other_cpus"] is None and epoch_row["steal"] is None
     (run,) = store.runs()
     assert run["rnn_kernel"] is None and run["rnn_evidence"] == [] and store.samples([1]) == {}
+    assert run["attention_kernel"] is None and run["attention_evidence"] == []
     assert run["peak_host_bytes"] is None and run["flops_per_sample"] is None and run["device_memory_method"] is None
     assert store.inference([1]) == {}
     tables = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -165,11 +168,12 @@ def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path):
 
 
 def schema_before(table):
-    """The schema of an older store: the tables before `table`, without the columns v7 to v10 added."""
+    """The schema of an older store: the tables before `table`, without the columns v7 to v11 added."""
     text = store_module.SCHEMA.split(table)[0]
     return "\n".join(line for line in text.splitlines()
                      if not any(column in line for column in ("device_memory_method", "call_seconds", "other_cpus",
-                                                              "steal REAL", "worker_pid", "worker_started")))
+                                                              "steal REAL", "worker_pid", "worker_started",
+                                                              "attention_kernel", "attention_evidence")))
 
 
 def test_a_version_4_store_gains_the_inference_tables(tmp_path):

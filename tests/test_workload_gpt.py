@@ -81,8 +81,8 @@ def test_trains_in_every_framework_and_records_its_attention_kernel(suite, workl
     else:  # two steps at lr 1e-5 and 2e-5, but Adam moves every weight by about lr at once: measured 3.60-3.70
         assert START - 1.0 < epochs[-1]["val_loss"] < START - 0.1, epochs
     expected = CPU_KERNELS[workload].get(framework, MATH)
-    assert run["env"]["attention_kernel"] == expected, run["env"].get("attention_evidence")
-    assert run["env"]["attention_evidence"]  # the op names that show it
+    assert run["attention_kernel"] == expected, run["attention_evidence"]
+    assert run["attention_evidence"]  # the op names that show it
     assert run["rnn_kernel"] is None  # no recurrent layer
 
 

@@ -16,7 +16,7 @@ from dlbench import paths, processes
 from dlbench.worker import protocol
 from dlbench.worker.protocol import STATUSES
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 RUNNING = "running"  # the state of a trial in flight; every trial ends in one of STATUSES
 
 # Inference workloads (schema v5): one row per run and batch size, and one per run for what is measured once.
@@ -106,6 +106,8 @@ CREATE TABLE runs (
     params_trainable INTEGER,
     rnn_kernel TEXT,                  -- the recurrent kernel the framework ran, read from its ops (NULL: no RNN)
     rnn_evidence TEXT,                -- JSON: the op names that show it
+    attention_kernel TEXT,            -- the attention kernel it ran, read from its ops (NULL: no attention)
+    attention_evidence TEXT,          -- JSON: the op names that show it
     peak_host_bytes INTEGER,          -- the worker's peak resident memory (VmHWM)
     peak_device_bytes INTEGER,        -- the worker's peak GPU memory as NVML sees it (NULL: no GPU)
     device_memory_method TEXT,        -- how peak_device_bytes was measured (NVML per process, or why not)
@@ -162,6 +164,7 @@ MIGRATIONS = {
     8: ["ALTER TABLE epochs ADD COLUMN other_cpus REAL", "ALTER TABLE epochs ADD COLUMN steal REAL",
         "ALTER TABLE inference ADD COLUMN other_cpus REAL", "ALTER TABLE inference ADD COLUMN steal REAL"],
     9: ["ALTER TABLE runs ADD COLUMN worker_pid INTEGER", "ALTER TABLE runs ADD COLUMN worker_started INTEGER"],
+    10: ["ALTER TABLE runs ADD COLUMN attention_kernel TEXT", "ALTER TABLE runs ADD COLUMN attention_evidence TEXT"],
 }
 
 
@@ -410,13 +413,10 @@ def _apply_sample(store, run_id, event):
 
 
 def _apply_kernel(store, run_id, event):
-    store.db.execute("UPDATE runs SET rnn_kernel = ?, rnn_evidence = ? WHERE id = ?",
-                     (event.get("rnn_kernel"), json.dumps(event.get("evidence", [])), run_id))
-    if event.get("attention_kernel"):  # a model with attention: kept in the run's env (no column of its own)
-        row = store.db.execute("SELECT env FROM runs WHERE id = ?", (run_id,)).fetchone()
-        env = json.loads(row[0]) if row and row[0] else {}
-        env.update(attention_kernel=event["attention_kernel"], attention_evidence=event.get("attention_evidence", []))
-        store.db.execute("UPDATE runs SET env = ? WHERE id = ?", (json.dumps(env, sort_keys=True), run_id))
+    store.db.execute("UPDATE runs SET rnn_kernel = ?, rnn_evidence = ?, attention_kernel = ?, attention_evidence = ? "
+                     "WHERE id = ?", (event.get("rnn_kernel"), json.dumps(event.get("evidence", [])),
+                                      event.get("attention_kernel"), json.dumps(event.get("attention_evidence", [])),
+                                      run_id))
 
 
 def _apply_memory(store, run_id, event):
@@ -486,7 +486,8 @@ def _run_dict(row):
     run = dict(row)
     run["settings"] = json.loads(run["settings"])
     run["env"] = json.loads(run["env"]) if run["env"] else {}
-    run["rnn_evidence"] = json.loads(run["rnn_evidence"]) if run["rnn_evidence"] else []
+    for evidence in ("rnn_evidence", "attention_evidence"):
+        run[evidence] = json.loads(run[evidence]) if run[evidence] else []
     return run
 
 

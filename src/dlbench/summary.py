@@ -233,7 +233,7 @@ def summarize(runs, epochs_by_run, samples_by_run=None):
                    if t is not None]
         samples = [samples_by_run[r["id"]] for r in ok if r["id"] in samples_by_run]
         kernels = sorted({r["rnn_kernel"] for r in ok if r.get("rnn_kernel")})
-        attention = sorted({(r.get("env") or {}).get("attention_kernel") for r in ok} - {None})
+        attention = sorted({r.get("attention_kernel") for r in ok} - {None})
         epoch_seconds = stats.mean_interval(times, anytime=adaptive(ok)) if times else None
         n_train = (ok[0].get("env") or {}).get("n_train") if ok else None
         per_second = n_train / epoch_seconds.estimate if epoch_seconds and n_train else None

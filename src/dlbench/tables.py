@@ -43,7 +43,7 @@ SCHEMAS = {
         *SETTINGS,
         ("node_host", pa.string()), ("node_device", pa.string()), ("params_total", pa.int64()),
         ("params_trainable", pa.int64()), ("flops_per_sample", pa.float64()), ("rnn_kernel", pa.string()),
-        ("peak_host_bytes", pa.int64()), ("peak_device_bytes", pa.int64()), ("device_memory_method", pa.string()),
+        ("attention_kernel", pa.string()), ("peak_host_bytes", pa.int64()), ("peak_device_bytes", pa.int64()), ("device_memory_method", pa.string()),
         ("allocator_peak_bytes", pa.int64()),
         # inference runs: what ran, the time to first result and the feature check
         ("runtime", pa.string()), ("runtime_compile", pa.string()), ("load_seconds", pa.float64()),

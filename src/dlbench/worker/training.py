@@ -167,9 +167,8 @@ def after_training(workload, spec, dataset, train, trainer, settings, events):
     first = first_batch(train, settings)
     ops = trainer.rnn_evidence(first.inputs, first.targets)
     label, evidence = rnn_kernel(ops, spec.recurrent)
-    attention, attention_evidence = attention_kernel(ops, getattr(spec, "attention", False))
+    attention, attention_evidence = attention_kernel(ops, spec.attention)
     if label is not None or attention is not None:
-        events.emit(KERNEL, rnn_kernel=label, evidence=evidence,
-                    **({"attention_kernel": attention, "attention_evidence": attention_evidence}
-                       if attention is not None else {}))
+        events.emit(KERNEL, rnn_kernel=label, evidence=evidence, attention_kernel=attention,
+                    attention_evidence=attention_evidence)
 
