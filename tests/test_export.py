@@ -17,11 +17,12 @@ from dlbench import suite as suites
 from dlbench.store import Store
 
 # Measured columns that may be empty on these stores, and why: call_seconds is Keras fit's setup before its first
-# epoch (torch has none); other_cpus and steal are sampled where /proc says; the others belong to GPUs, RNNs or the other kind of run.
+# epoch (torch has none); other_cpus and steal are sampled where /proc says; the others belong to GPUs, RNNs,
+# attention or the other kind of run.
 MAY_BE_EMPTY = {
     "epochs": {"call_seconds"},
-    "runs": {"error", "detail", "tf32", "cudnn_autotune", "layout", "adaptive", "rnn_kernel", "peak_device_bytes",
-             "device_memory_method", "allocator_peak_bytes"},
+    "runs": {"error", "detail", "tf32", "cudnn_autotune", "layout", "adaptive", "rnn_kernel", "attention_kernel",
+             "peak_device_bytes", "device_memory_method", "allocator_peak_bytes"},
 }
 TRAINING_ONLY = {"flops_per_sample", "target"}
 INFERENCE_ONLY = {"runtime", "runtime_compile", "load_seconds", "first_result_seconds", "check_images",
