@@ -184,7 +184,7 @@ def test_a_version_4_store_gains_the_inference_tables(tmp_path):
     db.commit()
     db.close()
     store = Store(path)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 11
     run_id = store.start_run(store.begin_suite("s", {}), trial(), NODE)
     store.apply_events(run_id, [{"event": "inference", "batch_size": 1, "images": 4, "passes": 2,
                                  "pass_seconds": [0.5, 0.4], "items_per_second": 8 / 0.9}])
@@ -207,7 +207,7 @@ def test_a_version_5_store_gains_the_verify_table_and_keeps_the_latest_verify_pe
     db.commit()
     db.close()
     store = Store(path)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 11
     store.record_verify([verify_row("2026-01-01T00:00:00", ok=False, phase="update"),
                          verify_row("2026-01-01T00:00:00", framework="jax")], {"torch": {"torch": "2.13"}})
     store.record_verify([verify_row("2026-01-02T00:00:00")])  # torch again: it replaces torch's older rows
