@@ -121,10 +121,10 @@ class Trainer(object):
         """(total, trainable): Keras's count_params() rule, non-trainable state (BatchNorm statistics) included."""
         raise NotImplementedError
 
-    def train(self, split, batch_size, rng, epochs, clock):
-        """Every epoch between clock.begin() and clock.end(epoch, loss, accuracy), which reads the clock, evaluates,
-        records and returns False to stop (a diverged loss). A native loop is one train_epoch call per epoch; Keras
-        overrides this with one fit over all the epochs, as its users train."""
+    def train(self, split, val, batch_size, rng, epochs, clock):
+        """Every epoch between clock.begin() and clock.end(epoch, loss, accuracy), which reads the clock, evaluates on
+        val, records and returns False to stop (a diverged loss). A native loop is one train_epoch call per epoch;
+        Keras overrides this with one fit over all the epochs, validating inside it, as its users train."""
         for epoch in range(1, epochs + 1):
             clock.begin()
             loss, accuracy = self.train_epoch(split, batch_size, rng)

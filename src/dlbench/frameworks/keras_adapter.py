@@ -107,8 +107,9 @@ def augmented_batches(keras, pipeline, split, batch_size, rng):
 
 def epoch_clock_callback(keras, clock, accuracy, fit_called):
     """A callback that hands each of fit's epochs to the worker's clock (worker.training.EpochClock): begin as the
-    epoch begins, end (after a sync, then evaluation) as it ends. The first epoch's clock starts when fit is called,
-    so that Keras's one-off setup (data adapter, callbacks) counts in that warm-up epoch and is recorded apart."""
+    epoch begins, trained (after a sync) as fit's validation begins, end with the epoch's logs as it ends. The first
+    epoch's clock starts when fit is called, so that Keras's one-off setup (data adapter, callbacks) counts in that
+    warm-up epoch and is recorded apart."""
 
     class EpochClock(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -117,8 +118,11 @@ def epoch_clock_callback(keras, clock, accuracy, fit_called):
             else:
                 clock.begin()
 
+        def on_test_begin(self, logs=None):
+            clock.trained()
+
         def on_epoch_end(self, epoch, logs=None):
-            if not clock.end(epoch + 1, logs["loss"], logs[accuracy]):
+            if not clock.end(epoch + 1, logs["loss"], logs[accuracy], (logs["val_loss"], logs["val_" + accuracy])):
                 self.model.stop_training = True
 
     return EpochClock()
@@ -180,30 +184,34 @@ class KerasTrainer(BaseTrainer):
         trainable = sum(int(np.prod(w.shape)) for w in self.model.trainable_weights)
         return self.model.count_params(), trainable
 
-    def train(self, split, batch_size, rng, epochs, clock):
-        """One fit over every epoch, as a Keras user trains. fit(epochs=1) once per epoch would leave out of the
-        epoch what Keras does between epochs inside one fit (on TensorFlow, the next epoch's data iterator, made as
-        an epoch ends): measured on mnist_mlp at 1 thread, TensorFlow's epochs were 0.52 s in that form and 0.62 s
-        in one fit (benchmarks/standalone/mnist_mlp_keras.py times the user's form)."""
+    def train(self, split, val, batch_size, rng, epochs, clock):
+        """One fit over every epoch, validating inside it, as a Keras user trains. fit(epochs=1) once per epoch
+        would leave out of the epoch what Keras does between epochs inside one fit (on TensorFlow, the next epoch's
+        data iterator, made as an epoch ends): measured on mnist_mlp at 1 thread, TensorFlow's epochs were 0.52 s in
+        that form and 0.62 s in one fit (benchmarks/standalone/mnist_mlp_keras.py times the user's form). And
+        model.evaluate called from a callback inside fit slowed TensorFlow's next epochs to about 1.1 s, where fit's
+        own validation_data did not."""
         clock.begin()
         self.fit(split, batch_size, rng, epochs, [epoch_clock_callback(self.keras, clock, self.accuracy,
-                                                                       time.perf_counter())])
+                                                                       time.perf_counter())], val)
 
     def train_epoch(self, split, batch_size, rng):
         """One fit(epochs=1): verify's one update, and tests that want one epoch's loss without the worker."""
         logs = self.fit(split, batch_size, rng, 1, []).history
         return logs["loss"][-1], logs[self.accuracy][-1]
 
-    def fit(self, split, batch_size, rng, epochs, callbacks):
+    def fit(self, split, batch_size, rng, epochs, callbacks, val=None):
         if self.tuned:  # read when fit first builds its train function
             self.model.steps_per_execution = -(-split.n // batch_size)
+        validation = dict(validation_data=(_one_or_list(val.inputs), _one_or_list(val.targets)),
+                          validation_batch_size=batch_size) if val is not None else {}
         if self.pipeline.augment is not None:
             return self.model.fit(augmented_batches(self.keras, self.pipeline, split, batch_size, rng), epochs=epochs,
-                                  verbose=0, callbacks=callbacks)
+                                  verbose=0, callbacks=callbacks, **validation)
         # In-memory arrays, as a Keras user fits them: Keras shuffles every sample each epoch itself (its own seeded
         # generator) and keeps the last partial batch.
         return self.model.fit(_one_or_list(split.inputs), _one_or_list(split.targets), batch_size=batch_size,
-                              epochs=epochs, shuffle=True, verbose=0, callbacks=callbacks)
+                              epochs=epochs, shuffle=True, verbose=0, callbacks=callbacks, **validation)
 
     def evaluate(self, split, batch_size):
         logs = self.model.evaluate(_one_or_list(split.inputs), _one_or_list(split.targets), batch_size=batch_size,

@@ -92,7 +92,7 @@ def run_trial(trial, settings, events, memory, load_average=None):
                 flops_per_sample=flops.train_flops_per_sample(trial["workload"], spec.hp))
 
     clock = EpochClock(trainer, pipeline, train, val, settings, spec.warmup_epochs, events)
-    trainer.train(train, settings.batch_size, np.random.RandomState(settings.seed), settings.epochs, clock)
+    trainer.train(train, val, settings.batch_size, np.random.RandomState(settings.seed), settings.epochs, clock)
     if clock.diverged:
         memory.emit(events)
         events.end("diverged", error=clock.diverged)
@@ -111,15 +111,17 @@ def import_framework(adapter, settings):
 
 class EpochClock(object):
     """The clock around each epoch, which the trainer calls (adapter.Trainer.train): begin() syncs and reads it as the
-    epoch starts; end() syncs and reads it again, evaluates and records the epoch, and returns False once the loss
-    is no longer finite. setup(seconds) is what a trainer's one call pays before its first epoch (Keras's fit builds
-    its data adapter and callbacks): recorded as call_seconds, and kept inside the warm-up epoch's time."""
+    epoch starts; trained() syncs and reads it as the epoch's training ends; end() evaluates (unless the trainer
+    brings the validation figures: Keras validates inside fit, as its users do), records the epoch, and returns
+    False once the loss is no longer finite. setup(seconds) is what a trainer's one call pays before its first
+    epoch (Keras's fit builds its data adapter and callbacks): recorded as call_seconds, inside the warm-up epoch."""
 
     def __init__(self, trainer, pipeline, train, val, settings, warmup_epochs, events):
         self.trainer, self.pipeline, self.train, self.val = trainer, pipeline, train, val
         self.batch_size, self.warmup_epochs, self.events = settings.batch_size, warmup_epochs, events
         self.noise = Sampler()
         self.call_seconds = None
+        self.stopped = None
         self.diverged = None
 
     def begin(self):
@@ -127,24 +129,29 @@ class EpochClock(object):
         self.input_seconds, self.input_batches = self.pipeline.seconds, self.pipeline.batches
         self.noise.start()
         self.started = time.perf_counter()
+        self.stopped = None
 
     def setup(self, seconds):
         self.call_seconds = seconds
 
-    def end(self, epoch, loss, accuracy):
+    def trained(self):
         self.trainer.sync()
-        trained = time.perf_counter()
-        busy = self.noise.stop()
-        val_loss, val_accuracy = self.trainer.evaluate(self.val, self.batch_size)
+        self.stopped = time.perf_counter()
+        self.busy = self.noise.stop()
+
+    def end(self, epoch, loss, accuracy, validation=None):
+        if self.stopped is None:
+            self.trained()
+        val_loss, val_accuracy = validation or self.trainer.evaluate(self.val, self.batch_size)
         self.trainer.sync()
-        train_seconds, pipeline = trained - self.started, self.pipeline
+        train_seconds, pipeline = self.stopped - self.started, self.pipeline
         self.events.emit(EPOCH, epoch=epoch, warmup=epoch <= self.warmup_epochs, train_seconds=train_seconds,
-                         call_seconds=self.call_seconds, eval_seconds=time.perf_counter() - trained,
+                         call_seconds=self.call_seconds, eval_seconds=time.perf_counter() - self.stopped,
                          # the share of train_seconds spent gathering and augmenting batches (None: the framework's)
                          input_seconds=pipeline.seconds - self.input_seconds
                          if pipeline.batches > self.input_batches else None,
                          samples_per_second=self.train.n / train_seconds,
-                         loss=loss, accuracy=accuracy, val_loss=val_loss, val_accuracy=val_accuracy, **busy)
+                         loss=loss, accuracy=accuracy, val_loss=val_loss, val_accuracy=val_accuracy, **self.busy)
         self.call_seconds = None
         if not math.isfinite(loss):
             self.diverged = "training loss became %r in epoch %d" % (loss, epoch)
