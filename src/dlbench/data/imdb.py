@@ -150,6 +150,14 @@ def encode(sequences, num_words, maxlen, padding="pre"):
     return pad(top_words(sequences, num_words), maxlen, padding=padding)
 
 
+def encoded_splits(dataset, num_words, maxlen):
+    """(train, validation) Splits of a loaded IMDB dataset as Keras's pre-padded workloads feed it: token ids
+    encode()d to int32 (N, maxlen), labels int32 0/1."""
+    from dlbench.workloads.spec import Split
+    return tuple(Split([encode(x, num_words, maxlen)], [y.astype("int32")])
+                 for x, y in ((dataset.x_train, dataset.y_train), (dataset.x_val, dataset.y_val)))
+
+
 # --- real ---------------------------------------------------------------------------------------------------
 
 def _fetch_real():

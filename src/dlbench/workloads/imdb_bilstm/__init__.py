@@ -35,7 +35,7 @@ The four versions sit beside this file: keras.py, torch.py, jax.py, tensorflow.p
 """
 from dlbench.workloads import layers
 from dlbench.data import imdb
-from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
+from dlbench.workloads.spec import Hyper, WorkloadSpec
 
 SPEC = WorkloadSpec(
     id="imdb_bilstm",
@@ -67,9 +67,4 @@ def model_layers(hp):
 def splits(dataset, layout):
     """Token ids as int32 (N, maxlen) in every layout (there are no image channels): the top max_features words,
     pre-padded and pre-truncated as Keras's pad_sequences; labels int32 0/1."""
-    hp = SPEC.hp
-
-    def ids(x):
-        return imdb.encode(x, hp.max_features, hp.maxlen)
-    return (Split([ids(dataset.x_train)], [dataset.y_train.astype("int32")]),
-            Split([ids(dataset.x_val)], [dataset.y_val.astype("int32")]))
+    return imdb.encoded_splits(dataset, SPEC.hp.max_features, SPEC.hp.maxlen)
