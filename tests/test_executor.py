@@ -28,7 +28,7 @@ def store(tmp_path):
 
 
 def test_missing_framework_is_skipped_with_the_install_hint(store, monkeypatch):
-    ghost = frameworks.Framework("ghost", "Ghost", ["dlbench_no_such_package"], [], ["ghost"], "torch_adapter")
+    ghost = frameworks.Framework("ghost", "Ghost", ["dlbench_no_such_package"], [], ["ghost"], "dlbench.frameworks.torch")
     monkeypatch.setitem(frameworks.FRAMEWORKS, "ghost", ghost)
     trial = Trial("mnist_mlp", "ghost", torch_trial().settings, 0)
     assert executor.run_trial(trial, store, store.suite_id, NODE) == "skipped"

@@ -114,7 +114,7 @@ import json, sys
 import numpy as np
 import keras
 from keras import backend as K
-from dlbench.frameworks.keras2_optim import rmsprop
+from dlbench.frameworks.legacy.keras2.optim import rmsprop
 stock, c, w0, grads = json.loads(sys.argv[1])
 K.set_floatx("float32")
 inputs = keras.Input(shape=(1,))
@@ -133,7 +133,7 @@ print("WEIGHTS " + json.dumps(dense.get_weights()[0][0].tolist()))
 
 @pytest.mark.parametrize("framework_id", KERAS2)
 def test_keras2_rmsprop_is_keras3_s_rule_on_every_backend(framework_id, environments_folder, monkeypatch):
-    """mnist_mlp's keras2.py optimizer (keras2_optim.rmsprop) follows Keras 3's RMSprop, epsilon inside the root,
+    """mnist_mlp's keras2.py optimizer (keras2/optim.rmsprop) follows Keras 3's RMSprop, epsilon inside the root,
     on cntk, theano and mxnet, through model.train_on_batch over three steps of known gradients (small enough that
     epsilon's place shows); Keras 2's stock RMSprop is shown to differ where it does (cntk and theano: epsilon
     outside; keras-mxnet's is MXNet's rmsprop_update, inside), so the check can fail."""

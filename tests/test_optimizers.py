@@ -107,7 +107,7 @@ def test_keras_is_the_reference(name):
 def run_torch(name, optimizer_class=None):
     import torch
 
-    from dlbench.frameworks.torch_optim import KerasAdadelta, KerasAdam, KerasAdamW, KerasRMSprop, inverse_time_decay
+    from dlbench.frameworks.torch.optim import KerasAdadelta, KerasAdam, KerasAdamW, KerasRMSprop, inverse_time_decay
     c = CASES[name]
     w = torch.nn.Parameter(torch.from_numpy(W0.copy()))
     if optimizer_class is torch.optim.Adam:
@@ -153,7 +153,7 @@ def test_tensorflow(name):
     require_framework("tensorflow")
     import tensorflow as tf
 
-    from dlbench.frameworks.tf_optim import KerasAdadelta, KerasAdam, KerasAdamW, KerasRMSprop, KerasSGD
+    from dlbench.frameworks.tensorflow.optim import KerasAdadelta, KerasAdam, KerasAdamW, KerasRMSprop, KerasSGD
     c = CASES[name]
     w = tf.Variable(W0.copy())
     if name == "adamw":
@@ -179,7 +179,7 @@ def test_optax(name):
     import jax.numpy as jnp
     import optax
 
-    from dlbench.frameworks.jax_optim import inverse_time_decay, keras_adam, keras_adamw
+    from dlbench.frameworks.jax.optim import inverse_time_decay, keras_adam, keras_adamw
     c = CASES[name]
     lr = inverse_time_decay(c["lr"], c["decay"])  # optax counts updates from 0
     if name == "adamw":  # a constant learning rate (the workload's)

@@ -48,7 +48,7 @@ def test_the_jax_whole_epoch_scan_trains_exactly_as_the_step_loop():
     """The tuned tier's lax.scan (the GPU form) against the default nnx.jit step loop: same samples, same order,
     same dropout keys, the partial batch included, so the epoch's loss and accuracy agree to float32 rounding."""
     require_framework("jax")
-    from dlbench.frameworks.jax_adapter import JaxScanTrainer, JaxTrainer
+    from dlbench.frameworks.jax.adapter import JaxScanTrainer, JaxTrainer
 
     n = 1000  # 7 full batches of 128 and one of 104
     loss_loop, accuracy_loop = one_epoch(JaxTrainer, n)
@@ -255,11 +255,11 @@ def test_one_tf32_policy_allowed_unless_a_suite_turns_it_off_and_never_on_a_cpu(
 # Each framework's TF32 switches set and read back in a fresh process (they are process-wide), as its setup does on
 # a GPU: the flags exist in the CPU builds too, so only the device itself is not exercised here.
 TF32_READBACK = {
-    "torch": ("import torch; from dlbench.frameworks.torch_adapter import set_torch_tf32 as put, "
+    "torch": ("import torch; from dlbench.frameworks.torch.adapter import set_torch_tf32 as put, "
               "torch_tf32_used as got; fw = torch"),
-    "tensorflow": ("import tensorflow as tf; from dlbench.frameworks.tensorflow_adapter import set_tensorflow_tf32 as "
+    "tensorflow": ("import tensorflow as tf; from dlbench.frameworks.tensorflow.adapter import set_tensorflow_tf32 as "
                    "put, tensorflow_tf32_used as got; fw = tf"),
-    "jax": ("import jax; from dlbench.frameworks.jax_adapter import set_jax_tf32 as put, jax_matmul_precision; "
+    "jax": ("import jax; from dlbench.frameworks.jax.adapter import set_jax_tf32 as put, jax_matmul_precision; "
             "fw = jax; got = lambda jax, gpu, cap: (None, jax_matmul_precision("
             "jax.config.jax_default_matmul_precision, gpu, cap))"),
 }

@@ -98,7 +98,7 @@ def test_trains_on_real_digits(suites, workload, framework):
 
 
 # What each framework runs for mnist_hrnn's LSTMs on a CPU: nn.LSTM resolves to oneDNN's fused kernel, JAX and
-# Keras on JAX scan, Keras on TF and native TF build a while loop (tf_layers.LSTM's tf.scan: nothing is unrolled in
+# Keras on JAX scan, Keras on TF and native TF build a while loop (tensorflow/layers.LSTM's tf.scan: nothing is unrolled in
 # the default tier), and Keras on torch runs its own Python loop (it hands the LSTM to torch's cuDNN kernel on a GPU
 # only).
 CPU_RNN_KERNELS = {

@@ -98,7 +98,7 @@ def check_precision(runtime, device):
         return
     if family == "torch":
         import torch
-        from dlbench.frameworks.torch_adapter import set_torch_tf32
+        from dlbench.frameworks.torch.adapter import set_torch_tf32
         saved = torch.get_float32_matmul_precision(), torch.backends.cudnn.allow_tf32
         set_torch_tf32(torch, False)
         try:

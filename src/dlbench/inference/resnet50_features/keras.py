@@ -11,7 +11,7 @@ import numpy as np
 from dlbench.inference import resnet50_features as spec
 from dlbench.inference.resnet50_features import weights as canonical
 
-# The layout each backend's convolutions prefer (as dlbench.frameworks.keras_adapter's IMAGE_DATA_FORMAT).
+# The layout each backend's convolutions prefer (as dlbench.frameworks.keras.adapter's IMAGE_DATA_FORMAT).
 IMAGE_DATA_FORMAT = {"jax": "channels_last", "tensorflow": "channels_last", "torch": "channels_first",
                      "openvino": "channels_last"}
 LAYOUT = IMAGE_DATA_FORMAT.get(keras.backend.backend(), "channels_last")

@@ -16,7 +16,7 @@ Threads: `threads` pins the process to that many CPUs (XLA sizes its pool from t
 runtime's intra-op pool to it (OMP/MKL variables, torch.set_num_threads, TensorFlow's threading config, ONNX
 Runtime's intra_op_num_threads, OpenVINO's INFERENCE_NUM_THREADS). Inter-op pools: TensorFlow's and PyTorch's as
 their training adapters set them (`threads`, TensorFlow's own default on that many cores: the same rule in training
-and inference, dlbench.frameworks.tensorflow_adapter.set_tensorflow_threads; PyTorch's eager forward never uses
+and inference, dlbench.frameworks.tensorflow.adapter.set_tensorflow_threads; PyTorch's eager forward never uses
 its pool); ONNX Runtime runs sequentially (its default) and OpenVINO one stream (its LATENCY hint).
 
 TF32 (`tf32`, dlbench's one policy, dlbench.frameworks.adapter.tf32_allowed): on a GPU float32 convolutions and
@@ -139,7 +139,7 @@ def _threads(framework, threads):
         torch.set_flush_denormal(True)  # as dlbench's torch adapter: XLA and TensorFlow flush
     elif framework == "tensorflow":
         import tensorflow as tf
-        from dlbench.frameworks.tensorflow_adapter import set_tensorflow_threads
+        from dlbench.frameworks.tensorflow.adapter import set_tensorflow_threads
         set_tensorflow_threads(tf, threads)  # the training adapter's rule, justified there
     elif framework == "openvino":
         # Keras's openvino backend compiles with openvino.compile_model(model, "CPU") and no config, and a fresh Core
@@ -172,15 +172,15 @@ def set_matmul_precision(runtime, device, tf32=None):
     family = FAMILY[runtime]
     if family == "torch":
         import torch
-        from dlbench.frameworks.torch_adapter import set_torch_tf32
+        from dlbench.frameworks.torch.adapter import set_torch_tf32
         set_torch_tf32(torch, allowed)
     elif family == "jax":
         import jax
-        from dlbench.frameworks.jax_adapter import set_jax_tf32
+        from dlbench.frameworks.jax.adapter import set_jax_tf32
         set_jax_tf32(jax, allowed)
     elif family == "tensorflow":
         import tensorflow as tf
-        from dlbench.frameworks.tensorflow_adapter import set_tensorflow_tf32
+        from dlbench.frameworks.tensorflow.adapter import set_tensorflow_tf32
         set_tensorflow_tf32(tf, allowed)
 
 
@@ -194,16 +194,16 @@ def matmul_precision_used(runtime, device, info):
     family = FAMILY[runtime]
     if family == "torch":
         import torch
-        from dlbench.frameworks.torch_adapter import torch_tf32_used
+        from dlbench.frameworks.torch.adapter import torch_tf32_used
         return torch_tf32_used(torch, True, torch.cuda.get_device_capability(0))[1]
     if family == "jax":
         import jax
-        from dlbench.frameworks.jax_adapter import jax_matmul_precision, version_tuple
+        from dlbench.frameworks.jax.adapter import jax_matmul_precision, version_tuple
         return jax_matmul_precision(jax.config.jax_default_matmul_precision, True,
                                     version_tuple(getattr(jax.devices()[0], "compute_capability", None)))
     if family == "tensorflow":
         import tensorflow as tf
-        from dlbench.frameworks.tensorflow_adapter import tensorflow_tf32_used
+        from dlbench.frameworks.tensorflow.adapter import tensorflow_tf32_used
         gpus = tf.config.list_physical_devices("GPU")
         capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability") if gpus else None
         return tensorflow_tf32_used(tf, True, capability)[1]

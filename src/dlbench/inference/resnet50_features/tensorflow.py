@@ -3,7 +3,7 @@ the forward written with tf.nn.conv2d, tf.nn.batch_normalization (inference: the
 tf.nn.max_pool2d on channels-last (NHWC) images, TensorFlow's CPU layout, kernels HWIO as Keras's. The forward runs
 under tf.function, either in TensorFlow's graph executor (oneDNN convolutions on the CPU; the default a user gets)
 or compiled by XLA (jit_compile=True); on a GPU both use cuDNN. The layer helpers are local to this file:
-dlbench.frameworks.tf_layers has no convolution or BatchNorm. Variables are created trainable (gamma, beta, kernels,
+dlbench.frameworks.tensorflow.layers has no convolution or BatchNorm. Variables are created trainable (gamma, beta, kernels,
 biases) or not (moving statistics), as Keras's, so count_params reads Keras's count off them."""
 import numpy as np
 import tensorflow as tf

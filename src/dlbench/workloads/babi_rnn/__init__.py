@@ -24,7 +24,7 @@ keras_adam write Keras's rule. Validation: Keras's validation_split=0.05, the la
 Per framework: Keras 3 runs its own LSTM loop on the CPU (lax.scan on jax, tf.while_loop on tensorflow, a Python loop
 on torch; the fused cuDNN kernel only on a GPU); torch nn.LSTM (oneDNN on the CPU, cuDNN on a GPU) with its second
 bias b_hh held at zero, frozen and not counted; Flax NNX OptimizedLSTMCell under nnx.RNN (a lax.scan); TensorFlow
-the shared tf_layers.LSTM, a tf.scan (a while loop: the 552 steps are not unrolled into the graph).
+the shared tensorflow/layers.LSTM, a tf.scan (a while loop: the 552 steps are not unrolled into the graph).
 The four versions sit beside this file: keras.py, torch.py, jax.py, tensorflow.py.
 """
 from dlbench.workloads import layers

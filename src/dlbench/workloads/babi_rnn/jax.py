@@ -1,12 +1,12 @@
 """babi_rnn in JAX with Flax NNX and optax: nnx.OptimizedLSTMCell under nnx.RNN (a lax.scan over the 552 steps;
 Keras's layout and count), logits out (softmax fused into the loss), Keras's Adam rule
-(dlbench.frameworks.jax_optim.keras_adam)."""
+(dlbench.frameworks.jax.optim.keras_adam)."""
 import jax.numpy as jnp
 import optax
 from flax import nnx
 
-from dlbench.frameworks.jax_layers import keras_embedding, keras_linear, keras_lstm
-from dlbench.frameworks.jax_optim import keras_adam
+from dlbench.frameworks.jax.layers import keras_embedding, keras_linear, keras_lstm
+from dlbench.frameworks.jax.optim import keras_adam
 
 
 class BabiRNN(nnx.Module):

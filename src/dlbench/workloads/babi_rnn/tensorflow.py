@@ -1,10 +1,10 @@
-"""babi_rnn in native TensorFlow: a tf.Module with its own variables (no Keras); the shared tf_layers.LSTM runs its
+"""babi_rnn in native TensorFlow: a tf.Module with its own variables (no Keras); the shared tensorflow/layers.LSTM runs its
 steps in a tf.scan (a while loop in the graph: the 552 story steps are not unrolled), logits out (softmax fused into
-the loss), Keras's Adam rule written out in dlbench.frameworks.tf_optim."""
+the loss), Keras's Adam rule written out in dlbench.frameworks.tensorflow.optim."""
 import tensorflow as tf
 
-from dlbench.frameworks.tf_layers import LSTM, Dense, Embedding
-from dlbench.frameworks.tf_optim import KerasAdam
+from dlbench.frameworks.tensorflow.layers import LSTM, Dense, Embedding
+from dlbench.frameworks.tensorflow.optim import KerasAdam
 
 
 class BabiRNN(tf.Module):

@@ -1,11 +1,11 @@
 """babi_rnn in PyTorch: nn.LSTM (oneDNN's fused LSTM on the CPU, cuDNN on a GPU) with its second bias b_hh held at
 zero and frozen (Keras's cell has one bias; marked as a structural zero, left out of the count), logits out (softmax
-fused into the loss), Keras's Adam rule (dlbench.frameworks.torch_optim.KerasAdam)."""
+fused into the loss), Keras's Adam rule (dlbench.frameworks.torch.optim.KerasAdam)."""
 import torch.nn.functional as F
 from torch import nn
 
-from dlbench.frameworks.torch_layers import keras_embedding, keras_linear, keras_lstm
-from dlbench.frameworks.torch_optim import KerasAdam
+from dlbench.frameworks.torch.layers import keras_embedding, keras_linear, keras_lstm
+from dlbench.frameworks.torch.optim import KerasAdam
 
 
 class BabiRNN(nn.Module):

@@ -1,14 +1,14 @@
 """char_embed_lstm in JAX with Flax NNX and optax: nnx.Embed, nnx.OptimizedLSTMCell under nnx.RNN (a lax.scan),
 nnx.BatchNorm with Keras's momentum and epsilon (running statistics in BatchStat, counted as Keras counts them);
-logits out of both heads (softmax fused into the loss); Keras's Adam rule (dlbench.frameworks.jax_optim) with Keras
+logits out of both heads (softmax fused into the loss); Keras's Adam rule (dlbench.frameworks.jax.optim) with Keras
 2's per-step decay as an optax schedule."""
 import jax
 import jax.numpy as jnp
 import optax
 from flax import nnx
 
-from dlbench.frameworks.jax_layers import keras_embedding, keras_linear, keras_lstm
-from dlbench.frameworks.jax_optim import inverse_time_decay, keras_adam
+from dlbench.frameworks.jax.layers import keras_embedding, keras_linear, keras_lstm
+from dlbench.frameworks.jax.optim import inverse_time_decay, keras_adam
 from dlbench.workloads.char_embed_lstm import SPEC
 
 WEIGHTS = (SPEC.hp.main_weight, SPEC.hp.aux_weight)  # the loss weights of (main, aux): 1.0, 0.2

@@ -1,11 +1,11 @@
 """char_embed_lstm in native TensorFlow: a tf.Module with its own variables (no Keras); Embedding and the LSTM cell
-from dlbench.frameworks.tf_layers (the 40 steps in a tf.scan), BatchNorm written out here with Keras's rule; logits
+from dlbench.frameworks.tensorflow.layers (the 40 steps in a tf.scan), BatchNorm written out here with Keras's rule; logits
 out of both heads (softmax fused into the loss); Keras's Adam rule with Keras 2's per-step decay
-(dlbench.frameworks.tf_optim)."""
+(dlbench.frameworks.tensorflow.optim)."""
 import tensorflow as tf
 
-from dlbench.frameworks.tf_layers import LSTM, Dense, Embedding
-from dlbench.frameworks.tf_optim import KerasAdam
+from dlbench.frameworks.tensorflow.layers import LSTM, Dense, Embedding
+from dlbench.frameworks.tensorflow.optim import KerasAdam
 from dlbench.workloads.char_embed_lstm import SPEC
 
 WEIGHTS = (SPEC.hp.main_weight, SPEC.hp.aux_weight)  # the loss weights of (main, aux): 1.0, 0.2

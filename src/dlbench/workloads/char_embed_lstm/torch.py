@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dlbench.frameworks.torch_layers import keras_embedding, keras_linear, keras_lstm
-from dlbench.frameworks.torch_optim import KerasAdam, inverse_time_decay
+from dlbench.frameworks.torch.layers import keras_embedding, keras_linear, keras_lstm
+from dlbench.frameworks.torch.optim import KerasAdam, inverse_time_decay
 from dlbench.workloads.char_embed_lstm import SPEC
 
 WEIGHTS = (SPEC.hp.main_weight, SPEC.hp.aux_weight)  # the loss weights of (main, aux): 1.0, 0.2

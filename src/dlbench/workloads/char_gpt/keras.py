@@ -127,7 +127,7 @@ def build(hp):
         x = block(x, hp, i)
     x = layers.LayerNormalization(epsilon=hp.layer_norm_epsilon, center=False, name="ln_f")(x)
     logits = wte(x, reverse=True)  # the tied head: logits (B, T, vocabulary)
-    # The output layer the mixed-precision policy keeps in float32 (keras_adapter): an identity on the head's logits,
+    # The output layer the mixed-precision policy keeps in float32 (keras/adapter): an identity on the head's logits,
     # since the head itself is the embedding layer, whose first input is the int32 ids.
     logits = layers.Identity(name="logits")(logits)
     model = keras.Model(idx, logits, name="char_gpt")

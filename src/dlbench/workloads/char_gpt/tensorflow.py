@@ -1,12 +1,12 @@
 """char_gpt in native TensorFlow: nanoGPT's model.py written as tf.Modules with their own variables (no Keras;
 kernels (in, out)), attention written out as softmax(QK^T / sqrt(d)) V with a causal mask (TensorFlow has no fused
 attention op outside Keras), the tied head as h @ wte^T, logits out (softmax fused into the loss); PyTorch's AdamW
-rule with the global-norm clip and nanoGPT's schedule written out in dlbench.frameworks.tf_optim."""
+rule with the global-norm clip and nanoGPT's schedule written out in dlbench.frameworks.tensorflow.optim."""
 import math
 
 import tensorflow as tf
 
-from dlbench.frameworks.tf_optim import AdamW
+from dlbench.frameworks.tensorflow.optim import AdamW
 from dlbench.workloads.gpt_shared import projection_std
 
 

@@ -1,11 +1,11 @@
 """char_lstm in native TensorFlow: a tf.Module with its own variables (no Keras); the LSTM cell written out in
-dlbench.frameworks.tf_layers (Keras's layout and gate order i, f, c, o; the 40 steps in a tf.scan, a while loop in
+dlbench.frameworks.tensorflow.layers (Keras's layout and gate order i, f, c, o; the 40 steps in a tf.scan, a while loop in
 the graph), logits out (softmax fused into the loss), Keras's RMSprop rule written out in
-dlbench.frameworks.tf_optim."""
+dlbench.frameworks.tensorflow.optim."""
 import tensorflow as tf
 
-from dlbench.frameworks.tf_layers import LSTM, Dense
-from dlbench.frameworks.tf_optim import KerasRMSprop
+from dlbench.frameworks.tensorflow.layers import LSTM, Dense
+from dlbench.frameworks.tensorflow.optim import KerasRMSprop
 
 
 class CharLSTM(tf.Module):

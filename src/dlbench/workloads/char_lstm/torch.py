@@ -1,11 +1,11 @@
 """char_lstm in PyTorch: nn.LSTM (oneDNN's fused LSTM on the CPU, cuDNN on a GPU), logits out (softmax fused into the
 loss), Keras's RMSprop rule; nn.LSTM's second bias b_hh is held at zero and frozen (Keras's cell has one bias) and
-marked a structural zero by dlbench.frameworks.torch_layers, which the torch adapter leaves out of the count."""
+marked a structural zero by dlbench.frameworks.torch.layers, which the torch adapter leaves out of the count."""
 import torch.nn.functional as F
 from torch import nn
 
-from dlbench.frameworks.torch_layers import keras_linear, keras_lstm
-from dlbench.frameworks.torch_optim import KerasRMSprop
+from dlbench.frameworks.torch.layers import keras_linear, keras_lstm
+from dlbench.frameworks.torch.optim import KerasRMSprop
 
 
 class CharLSTM(nn.Module):

@@ -11,7 +11,7 @@ Optimizer: RMSprop with Keras 3's rule and Keras 2's per-step inverse-time decay
 own rule differs:
     lr_t = lr / (1 + decay * t)                 (t: batches trained so far; Keras: InverseTimeDecay(decay_steps=1),
                                                  PyTorch: a LambdaLR stepped every batch, optax: a schedule function,
-                                                 native TensorFlow: tf_optim's decay)
+                                                 native TensorFlow: tensorflow/optim's decay)
     v <- rho * v + (1 - rho) * g^2
     w <- w - lr_t * g / sqrt(v + epsilon)       (epsilon inside the root; PyTorch puts it outside)
 Augmentation: `augment` below, one piece of NumPy for every framework, applied to each training batch by dlbench's

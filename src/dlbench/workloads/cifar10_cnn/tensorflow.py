@@ -1,10 +1,10 @@
 """cifar10_cnn in native TensorFlow on channels-last (NHWC) images: a tf.Module with its own variables (no Keras),
 logits out (softmax fused into the loss), Keras's RMSprop rule with Keras 2's decay written out in
-dlbench.frameworks.tf_optim."""
+dlbench.frameworks.tensorflow.optim."""
 import tensorflow as tf
 
-from dlbench.frameworks.tf_layers import Conv2D, Dense
-from dlbench.frameworks.tf_optim import KerasRMSprop
+from dlbench.frameworks.tensorflow.layers import Conv2D, Dense
+from dlbench.frameworks.tensorflow.optim import KerasRMSprop
 
 
 class Cifar10CNN(tf.Module):

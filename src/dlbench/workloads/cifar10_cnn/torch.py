@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dlbench.frameworks.torch_optim import KerasRMSprop
+from dlbench.frameworks.torch.optim import KerasRMSprop
 
 
 class Cifar10CNN(nn.Module):

@@ -13,7 +13,7 @@ native versions return logits and fuse softmax into the loss: the same math with
 Optimizer: SGD with plain momentum (not Nesterov, no unit gain), Keras 3's rule:
     m <- momentum * m - lr * g;  w <- w + m
 torch.optim.SGD (buf <- momentum * buf + g; w <- w - lr * buf) and optax.sgd are the same rule for a constant lr
-(m = -lr * buf); native TensorFlow uses tf_optim.KerasSGD.
+(m = -lr * buf); native TensorFlow uses tensorflow/optim.KerasSGD.
 Layout: channels-last (NHWC) for keras-jax, keras-tensorflow, jax and tensorflow; channels-first (NCHW) for torch
 and keras-torch. The channels-first versions flatten in (C, H, W) order, the others in (H, W, C) order: the Dense
 512 kernel's rows are a permutation of each other, the same function family under the same initialiser.

@@ -1,9 +1,9 @@
 """cifar10_vgg in CNTK 2.7: cntk.layers on channels-first (3, 32, 32) images, logits out (softmax fused into the
 loss), CNTK's momentum_sgd with unit_gain=False (plain momentum: Keras's rule for a constant lr;
-dlbench.frameworks.cntk_optim). relu after each pool, as the spec. Dense flattens in (C, H, W) order."""
+dlbench.frameworks.legacy.cntk.optim). relu after each pool, as the spec. Dense flattens in (C, H, W) order."""
 import cntk as C
 
-from dlbench.frameworks.cntk_optim import keras_sgd
+from dlbench.frameworks.legacy.cntk.optim import keras_sgd
 
 INIT = dict(init=C.initializer.glorot_uniform(), init_bias=0)  # a conv kernel's fans include its 3x3 field, as Keras's
 

@@ -1,3 +1,3 @@
 """cifar10_vgg in PyTensor: the Theano version (theano.py) unchanged, run with the pytensor module (its Backend,
-dlbench.frameworks.theano_common, maps the few calls PyTensor renamed or removed)."""
+dlbench.frameworks.legacy.theano.common, maps the few calls PyTensor renamed or removed)."""
 from dlbench.workloads.cifar10_vgg.theano import build, correct, loss_fn  # noqa: F401

@@ -1,10 +1,10 @@
 """cifar10_vgg in native TensorFlow on channels-last (NHWC) images: a tf.Module with its own variables (no Keras),
 logits out (softmax fused into the loss), Keras's plain-momentum SGD rule written out in
-dlbench.frameworks.tf_optim. relu after each pool, as the spec."""
+dlbench.frameworks.tensorflow.optim. relu after each pool, as the spec."""
 import tensorflow as tf
 
-from dlbench.frameworks.tf_layers import Conv2D, Dense
-from dlbench.frameworks.tf_optim import KerasSGD
+from dlbench.frameworks.tensorflow.layers import Conv2D, Dense
+from dlbench.frameworks.tensorflow.optim import KerasSGD
 
 
 class Cifar10VGG(tf.Module):

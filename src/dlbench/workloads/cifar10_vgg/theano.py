@@ -1,7 +1,7 @@
 """cifar10_vgg in Theano: shared variables and a symbolic forward pass on channels-first (NCHW) images, logits out
 (softmax fused into the loss), SGD with plain momentum in Keras's form as update pairs. relu after each pool, as the
 spec and the benchmark's own PyTorch version. Convolutions are nnet.conv2d with border_mode "half" (same) and no
-kernel flip; Flatten is in (C, H, W) order. B is dlbench.frameworks.theano_common.Backend; the same code runs
+kernel flip; Flatten is in (C, H, W) order. B is dlbench.frameworks.legacy.theano.common.Backend; the same code runs
 PyTensor (pytensor.py)."""
 
 

@@ -1,16 +1,16 @@
 """cifar10_vit in JAX with Flax NNX and optax: the example's Patches and PatchEncoder and its pre-LN blocks as
 nnx.Modules on channels-last images: the Normalization's statistics as nnx.BatchStat (state, not trained),
 jax.image.resize (bilinear, no antialias: half-pixel centres), patches cut by a reshape in Keras's extract_patches
-order, the heads through jax.nn.dot_product_attention (dlbench.frameworks.jax_layers.KerasMultiHeadAttention),
-exact GELU, logits out, Keras's AdamW rule (dlbench.frameworks.jax_optim.keras_adamw: every parameter decayed)."""
+order, the heads through jax.nn.dot_product_attention (dlbench.frameworks.jax.layers.KerasMultiHeadAttention),
+exact GELU, logits out, Keras's AdamW rule (dlbench.frameworks.jax.optim.keras_adamw: every parameter decayed)."""
 import jax
 import jax.numpy as jnp
 import optax
 from flax import nnx
 
-from dlbench.frameworks.jax_layers import (KerasMultiHeadAttention, KerasNormalization, keras_embedding,
+from dlbench.frameworks.jax.layers import (KerasMultiHeadAttention, KerasNormalization, keras_embedding,
                                            keras_layer_norm, keras_linear)
-from dlbench.frameworks.jax_optim import keras_adamw
+from dlbench.frameworks.jax.optim import keras_adamw
 
 
 def patches(images, patch_size):

@@ -1,12 +1,12 @@
 """cifar10_vit in native TensorFlow: tf.Modules with their own variables (no Keras): the example's Patches and
 PatchEncoder and its pre-LN blocks on channels-last images: the Normalization's statistics as variables that are not
 trained, tf.image.resize (bilinear, no antialias: half-pixel centres), tf.image.extract_patches (Keras's order: it
-is what Keras calls on TensorFlow), the attention written out (dlbench.frameworks.tf_layers.MultiHeadAttention),
-exact GELU, logits out, Keras's AdamW rule written out in dlbench.frameworks.tf_optim."""
+is what Keras calls on TensorFlow), the attention written out (dlbench.frameworks.tensorflow.layers.MultiHeadAttention),
+exact GELU, logits out, Keras's AdamW rule written out in dlbench.frameworks.tensorflow.optim."""
 import tensorflow as tf
 
-from dlbench.frameworks.tf_layers import Dense, Embedding, LayerNormalization, MultiHeadAttention, Normalization
-from dlbench.frameworks.tf_optim import KerasAdamW
+from dlbench.frameworks.tensorflow.layers import Dense, Embedding, LayerNormalization, MultiHeadAttention, Normalization
+from dlbench.frameworks.tensorflow.optim import KerasAdamW
 
 
 def patches(images, patch_size):

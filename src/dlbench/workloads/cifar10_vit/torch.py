@@ -1,15 +1,15 @@
 """cifar10_vit in PyTorch: the example's Patches and PatchEncoder and its pre-LN blocks as nn.Modules on channels-last
 images: the Normalization's statistics as buffers, F.interpolate (bilinear, align_corners=False: half-pixel
 centres, no antialias) on a channels-first view, patches cut by a reshape in Keras's extract_patches order, the
-heads through F.scaled_dot_product_attention (dlbench.frameworks.torch_layers.KerasMultiHeadAttention), exact GELU,
+heads through F.scaled_dot_product_attention (dlbench.frameworks.torch.layers.KerasMultiHeadAttention), exact GELU,
 logits out, Keras's AdamW rule (every parameter decayed)."""
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dlbench.frameworks.torch_layers import (KerasMultiHeadAttention, KerasNormalization, keras_embedding,
+from dlbench.frameworks.torch.layers import (KerasMultiHeadAttention, KerasNormalization, keras_embedding,
                                              keras_layer_norm, keras_linear)
-from dlbench.frameworks.torch_optim import KerasAdamW
+from dlbench.frameworks.torch.optim import KerasAdamW
 
 
 def patches(images, patch_size):

@@ -1,13 +1,13 @@
 """imdb_bilstm in JAX with Flax NNX and optax: two nnx.RNN scans over OptimizedLSTMCell (a lax.scan each; the
 cell's kernel (in, 4 * units) without bias, recurrent kernel (units, 4 * units) with the bias: Keras's layout and
 count), the backward one with reverse=True (its carry ends after the first step, as Keras's go_backwards), the
-logit out (the sigmoid fused into the loss), Keras's Adam rule (dlbench.frameworks.jax_optim.keras_adam)."""
+logit out (the sigmoid fused into the loss), Keras's Adam rule (dlbench.frameworks.jax.optim.keras_adam)."""
 import jax.numpy as jnp
 import optax
 from flax import nnx
 
-from dlbench.frameworks.jax_layers import keras_embedding, keras_linear, keras_lstm
-from dlbench.frameworks.jax_optim import keras_adam
+from dlbench.frameworks.jax.layers import keras_embedding, keras_linear, keras_lstm
+from dlbench.frameworks.jax.optim import keras_adam
 
 
 class ImdbBiLSTM(nnx.Module):

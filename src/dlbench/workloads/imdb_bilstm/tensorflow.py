@@ -1,11 +1,11 @@
 """imdb_bilstm in native TensorFlow: a tf.Module with its own variables (no Keras); two LSTMs written with
 tf.Variables (Keras's layout and gate order i, f, c, o; each runs its 100 steps in a tf.scan, a while loop in the
 graph), the backward one with go_backwards (its last state follows the first step, as Keras's), the logit out
-(the sigmoid fused into the loss), Keras's Adam rule written out in dlbench.frameworks.tf_optim."""
+(the sigmoid fused into the loss), Keras's Adam rule written out in dlbench.frameworks.tensorflow.optim."""
 import tensorflow as tf
 
-from dlbench.frameworks.tf_layers import LSTM, Dense, Embedding
-from dlbench.frameworks.tf_optim import KerasAdam
+from dlbench.frameworks.tensorflow.layers import LSTM, Dense, Embedding
+from dlbench.frameworks.tensorflow.optim import KerasAdam
 
 
 class ImdbBiLSTM(tf.Module):

@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dlbench.frameworks.torch_layers import keras_embedding, keras_linear, keras_lstm
-from dlbench.frameworks.torch_optim import KerasAdam
+from dlbench.frameworks.torch.layers import keras_embedding, keras_linear, keras_lstm
+from dlbench.frameworks.torch.optim import KerasAdam
 
 
 class ImdbBiLSTM(nn.Module):

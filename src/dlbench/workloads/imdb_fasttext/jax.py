@@ -1,12 +1,12 @@
 """imdb_fasttext in JAX with Flax NNX and optax: nnx.Embed, the mean over all positions (padding included), the
-logit out (the sigmoid fused into the loss), Keras's Adam rule (dlbench.frameworks.jax_optim.keras_adam; JAX's
+logit out (the sigmoid fused into the loss), Keras's Adam rule (dlbench.frameworks.jax.optim.keras_adam; JAX's
 gradients are dense: every row, every step)."""
 import jax.numpy as jnp
 import optax
 from flax import nnx
 
-from dlbench.frameworks.jax_layers import keras_embedding, keras_linear
-from dlbench.frameworks.jax_optim import keras_adam
+from dlbench.frameworks.jax.layers import keras_embedding, keras_linear
+from dlbench.frameworks.jax.optim import keras_adam
 
 
 class ImdbFastText(nnx.Module):

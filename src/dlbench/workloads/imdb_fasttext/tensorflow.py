@@ -1,11 +1,11 @@
 """imdb_fasttext in native TensorFlow: a tf.Module with its own variables (no Keras); the embedding lookup is a
 tf.gather (its gradient an IndexedSlices, densified by the Adam update: every row, every step), the mean over all
 positions (padding included), the logit out (the sigmoid fused into the loss), Keras's Adam rule written out in
-dlbench.frameworks.tf_optim."""
+dlbench.frameworks.tensorflow.optim."""
 import tensorflow as tf
 
-from dlbench.frameworks.tf_layers import Dense, Embedding
-from dlbench.frameworks.tf_optim import KerasAdam
+from dlbench.frameworks.tensorflow.layers import Dense, Embedding
+from dlbench.frameworks.tensorflow.optim import KerasAdam
 
 
 class ImdbFastText(tf.Module):

@@ -4,8 +4,8 @@ step)."""
 import torch.nn.functional as F
 from torch import nn
 
-from dlbench.frameworks.torch_layers import keras_embedding, keras_linear
-from dlbench.frameworks.torch_optim import KerasAdam
+from dlbench.frameworks.torch.layers import keras_embedding, keras_linear
+from dlbench.frameworks.torch.optim import KerasAdam
 
 
 class ImdbFastText(nn.Module):

@@ -1,6 +1,6 @@
 """imdb_gru in CNTK 2.7: a hand-written cuDNN-style GRU cell (reset after, two bias vectors) under
 cntk.layers.Recurrence, CNTK's recurrent loop over the sequence axis; logits out (softmax fused into the loss); CNTK's
-adam, which is Keras's rule on the mean gradient (dlbench.frameworks.cntk_optim).
+adam, which is Keras's rule on the mean gradient (dlbench.frameworks.legacy.cntk.optim).
 
 CNTK's own GRU layer (cntk.layers.GRU) is the other GRU: the reset gate multiplies h BEFORE the recurrent projection,
 n = tanh(x W_h + b_h + (r * h) U_h), and it has one bias vector (3 x 100), so 67,800 GRU parameters instead of the
@@ -14,7 +14,7 @@ CNTK has no orthogonal initializer: the recurrent kernel is drawn as Keras's ort
 import cntk as C
 import numpy as np
 
-from dlbench.frameworks.cntk_optim import keras_adam
+from dlbench.frameworks.legacy.cntk.optim import keras_adam
 
 NOTE = ("GRU: the spec's cuDNN-style cell (reset after, two bias vectors; 68,100 parameters) written as a CNTK step "
         "function under cntk.layers.Recurrence; CNTK's own cntk.layers.GRU applies the reset before the recurrent "

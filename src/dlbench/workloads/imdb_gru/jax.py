@@ -1,13 +1,13 @@
 """imdb_gru in JAX with Flax NNX and optax. nnx.GRUCell has no bias on its recurrent projection (cuDNN's GRU has
 one, inside the reset gate's product), so the cell here is nnx.GRUCell with that bias added and Keras's gate order
 z, r, h, run under nnx.RNN (a lax.scan over the 150 steps). Logits out (softmax fused into the loss), Keras's Adam
-rule (dlbench.frameworks.jax_optim.keras_adam)."""
+rule (dlbench.frameworks.jax.optim.keras_adam)."""
 import jax.numpy as jnp
 import optax
 from flax import nnx
 
-from dlbench.frameworks.jax_layers import keras_embedding, keras_linear
-from dlbench.frameworks.jax_optim import keras_adam
+from dlbench.frameworks.jax.layers import keras_embedding, keras_linear
+from dlbench.frameworks.jax.optim import keras_adam
 
 
 class CudnnGRUCell(nnx.GRUCell):

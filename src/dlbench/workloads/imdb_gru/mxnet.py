@@ -1,7 +1,7 @@
 """imdb_gru in MXNet Gluon: gluon.rnn.GRU is cuDNN's GRU already (two bias vectors, i2h and h2h; reset applied after
 the recurrent bias; gate order r, z, n where Keras has z, r, h), run as one fused RNN op: cuDNN on a GPU, oneDNN's
 linear-before-reset GRU on a CPU (MXNet's MKLDNN RNN path). Logits out (softmax fused into the loss), Gluon's Adam
-(Keras's rule: epsilon not bias-corrected; dlbench.frameworks.mxnet_optim)."""
+(Keras's rule: epsilon not bias-corrected; dlbench.frameworks.legacy.mxnet.optim)."""
 import mxnet as mx
 from mxnet import gluon
 from mxnet.gluon import nn, rnn

@@ -1,13 +1,13 @@
 """imdb_gru in PaddlePaddle: paddle.nn.GRU is cuDNN's GRU already (two bias vectors, reset applied after the recurrent
 bias; gate order r, z, n where Keras has z, r, h; checked against the formula): in dygraph on a CPU it runs Paddle's
 fused rnn op (one kernel for the whole sequence, its steps a C++ loop), cuDNN on a GPU build. Logits out (softmax
-fused into the loss), Keras's Adam rule (dlbench.frameworks.paddle_optim.KerasAdam: paddle.optimizer.Adam places
+fused into the loss), Keras's Adam rule (dlbench.frameworks.legacy.paddle.optim.KerasAdam: paddle.optimizer.Adam places
 epsilon as PyTorch does)."""
 import paddle
 import paddle.nn.functional as F
 from paddle import nn
 
-from dlbench.frameworks.paddle_optim import KerasAdam
+from dlbench.frameworks.legacy.paddle.optim import KerasAdam
 
 
 def zeros():

@@ -1,11 +1,11 @@
 """imdb_gru in native TensorFlow: a tf.Module with its own variables (no Keras); the cuDNN-style GRU cell is written
 out in Keras's layout and gate order z, r, h (the input projection of all 150 steps in one matmul, the recurrence in
 a tf.scan, a while loop in the graph), logits out (softmax fused into the loss), Keras's Adam rule written out in
-dlbench.frameworks.tf_optim."""
+dlbench.frameworks.tensorflow.optim."""
 import tensorflow as tf
 
-from dlbench.frameworks.tf_layers import Dense, Embedding
-from dlbench.frameworks.tf_optim import KerasAdam, glorot_uniform, orthogonal
+from dlbench.frameworks.tensorflow.layers import Dense, Embedding
+from dlbench.frameworks.tensorflow.optim import KerasAdam, glorot_uniform, orthogonal
 
 
 class GRU(tf.Module):

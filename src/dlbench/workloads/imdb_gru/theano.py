@@ -2,7 +2,7 @@
 gate order z, r, h; the input projection of all 150 steps in one dot, the recurrence in theano.scan (a Scan op: a
 loop inside the compiled function, its inner graph compiled too). Logits out (softmax fused into the loss), Keras's
 Adam rule as update pairs; the embedding is updated densely every step, as in the original. B is
-dlbench.frameworks.theano_common.Backend; the same code runs PyTensor (pytensor.py, pytensor.scan)."""
+dlbench.frameworks.legacy.theano.common.Backend; the same code runs PyTensor (pytensor.py, pytensor.scan)."""
 import numpy as np
 
 

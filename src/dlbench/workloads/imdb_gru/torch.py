@@ -1,11 +1,11 @@
 """imdb_gru in PyTorch: nn.GRU is cuDNN's GRU already (two bias vectors, reset applied after the recurrent bias;
 gate order r, z, n where Keras has z, r, h): cuDNN on a GPU, PyTorch's fused CPU kernel otherwise. Logits out
-(softmax fused into the loss), Keras's Adam rule (dlbench.frameworks.torch_optim.KerasAdam)."""
+(softmax fused into the loss), Keras's Adam rule (dlbench.frameworks.torch.optim.KerasAdam)."""
 import torch.nn.functional as F
 from torch import nn
 
-from dlbench.frameworks.torch_layers import keras_embedding, keras_linear
-from dlbench.frameworks.torch_optim import KerasAdam
+from dlbench.frameworks.torch.layers import keras_embedding, keras_linear
+from dlbench.frameworks.torch.optim import KerasAdam
 
 
 def keras_gru(units_in, units):

@@ -1,13 +1,13 @@
 """imdb_transformer in JAX with Flax NNX and optax: the example's TokenAndPositionEmbedding and post-LN
 TransformerBlock as nnx.Modules, the attention's heads through jax.nn.dot_product_attention
-(dlbench.frameworks.jax_layers.KerasMultiHeadAttention: nnx.LinearGeneral kernels in Keras's layouts), logits out
-(the softmax fused into the loss), Keras's Adam rule (dlbench.frameworks.jax_optim.keras_adam)."""
+(dlbench.frameworks.jax.layers.KerasMultiHeadAttention: nnx.LinearGeneral kernels in Keras's layouts), logits out
+(the softmax fused into the loss), Keras's Adam rule (dlbench.frameworks.jax.optim.keras_adam)."""
 import jax.numpy as jnp
 import optax
 from flax import nnx
 
-from dlbench.frameworks.jax_layers import KerasMultiHeadAttention, keras_embedding, keras_layer_norm, keras_linear
-from dlbench.frameworks.jax_optim import keras_adam
+from dlbench.frameworks.jax.layers import KerasMultiHeadAttention, keras_embedding, keras_layer_norm, keras_linear
+from dlbench.frameworks.jax.optim import keras_adam
 
 
 class TransformerBlock(nnx.Module):

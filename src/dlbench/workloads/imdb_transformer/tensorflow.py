@@ -1,11 +1,11 @@
 """imdb_transformer in native TensorFlow: tf.Modules with their own variables (no Keras): the example's
 TokenAndPositionEmbedding and post-LN TransformerBlock, the attention written out as softmax(Q K^T / sqrt(key_dim)) V
-(dlbench.frameworks.tf_layers.MultiHeadAttention: variables in Keras's layouts), logits out (the softmax fused into
-the loss), Keras's Adam rule written out in dlbench.frameworks.tf_optim."""
+(dlbench.frameworks.tensorflow.layers.MultiHeadAttention: variables in Keras's layouts), logits out (the softmax fused into
+the loss), Keras's Adam rule written out in dlbench.frameworks.tensorflow.optim."""
 import tensorflow as tf
 
-from dlbench.frameworks.tf_layers import Dense, Embedding, LayerNormalization, MultiHeadAttention
-from dlbench.frameworks.tf_optim import KerasAdam
+from dlbench.frameworks.tensorflow.layers import Dense, Embedding, LayerNormalization, MultiHeadAttention
+from dlbench.frameworks.tensorflow.optim import KerasAdam
 
 
 class TransformerBlock(tf.Module):

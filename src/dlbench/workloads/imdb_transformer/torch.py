@@ -1,13 +1,13 @@
 """imdb_transformer in PyTorch: the example's TokenAndPositionEmbedding and post-LN TransformerBlock as nn.Modules,
-the attention's heads through F.scaled_dot_product_attention (dlbench.frameworks.torch_layers
+the attention's heads through F.scaled_dot_product_attention (dlbench.frameworks.torch.layers
 .KerasMultiHeadAttention: query, key and value Linears in Keras's layout up to a reshape), logits out (the softmax
 fused into the loss), Keras's Adam rule."""
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dlbench.frameworks.torch_layers import KerasMultiHeadAttention, keras_embedding, keras_layer_norm, keras_linear
-from dlbench.frameworks.torch_optim import KerasAdam
+from dlbench.frameworks.torch.layers import KerasMultiHeadAttention, keras_embedding, keras_layer_norm, keras_linear
+from dlbench.frameworks.torch.optim import KerasAdam
 
 
 class TransformerBlock(nn.Module):

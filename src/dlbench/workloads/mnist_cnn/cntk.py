@@ -1,10 +1,10 @@
 """mnist_cnn in CNTK 2.7: cntk.layers on channels-first (1, 28, 28) images, logits out (softmax fused into the loss),
-CNTK's adadelta, which is Keras's rule (epsilon inside both roots) on the mean gradient (dlbench.frameworks.cntk_optim).
+CNTK's adadelta, which is Keras's rule (epsilon inside both roots) on the mean gradient (dlbench.frameworks.legacy.cntk.optim).
 Dense flattens its (64, 12, 12) input in (C, H, W) order, as PyTorch's version (a fixed permutation of dense1's rows
 against the NHWC versions)."""
 import cntk as C
 
-from dlbench.frameworks.cntk_optim import keras_adadelta
+from dlbench.frameworks.legacy.cntk.optim import keras_adadelta
 
 INIT = dict(init=C.initializer.glorot_uniform(), init_bias=0)  # a conv kernel's fans include its 3x3 field, as Keras's
 

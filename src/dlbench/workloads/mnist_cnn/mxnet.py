@@ -1,11 +1,11 @@
 """mnist_cnn in MXNet Gluon: a HybridBlock on NCHW images, logits out (softmax fused into the loss), Keras's Adadelta
-rule (dlbench.frameworks.mxnet_optim.KerasAdadelta: Gluon's AdaDelta has no learning rate); it flattens in (C, H, W)
+rule (dlbench.frameworks.legacy.mxnet.optim.KerasAdadelta: Gluon's AdaDelta has no learning rate); it flattens in (C, H, W)
 order, the NHWC versions in (H, W, C) order (a fixed permutation of dense1's inputs)."""
 import mxnet as mx
 from mxnet import gluon
 from mxnet.gluon import nn
 
-from dlbench.frameworks.mxnet_optim import KerasAdadelta
+from dlbench.frameworks.legacy.mxnet.optim import KerasAdadelta
 
 GLOROT = mx.init.Xavier(rnd_type="uniform", factor_type="avg", magnitude=3)  # a conv's fans include its 3x3 field
 

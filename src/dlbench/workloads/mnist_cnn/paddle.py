@@ -1,6 +1,6 @@
 """mnist_cnn in PaddlePaddle: a paddle.nn.Layer on NCHW images, logits out (softmax fused into the loss), Keras's
 Adadelta rule: paddle.optimizer.Adadelta is it (epsilon inside both roots, the learning rate applied;
-dlbench.frameworks.paddle_optim checks it). It flattens in (C, H, W) order, the NHWC versions in (H, W, C) order
+dlbench.frameworks.legacy.paddle.optim checks it). It flattens in (C, H, W) order, the NHWC versions in (H, W, C) order
 (a fixed permutation of dense1's inputs)."""
 import paddle
 import paddle.nn.functional as F

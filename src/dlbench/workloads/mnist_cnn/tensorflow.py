@@ -1,10 +1,10 @@
 """mnist_cnn in native TensorFlow: a tf.Module with its own variables (no Keras) on NHWC images (TensorFlow's CPU
 convolutions want channels-last), logits out (softmax fused into the loss), Keras's Adadelta rule written out in
-dlbench.frameworks.tf_optim."""
+dlbench.frameworks.tensorflow.optim."""
 import tensorflow as tf
 
-from dlbench.frameworks.tf_layers import Conv2D, Dense
-from dlbench.frameworks.tf_optim import KerasAdadelta
+from dlbench.frameworks.tensorflow.layers import Conv2D, Dense
+from dlbench.frameworks.tensorflow.optim import KerasAdadelta
 
 
 class MnistCNN(tf.Module):

@@ -1,7 +1,7 @@
 """mnist_cnn in Theano: shared variables and a symbolic forward pass on NCHW images, logits out (softmax fused into
 the loss), Keras's Adadelta rule as update pairs. The convolution is nnet.conv2d without the kernel flip (a
 correlation, as Keras's); it flattens in (C, H, W) order, the NHWC versions in (H, W, C) order (a fixed permutation
-of dense1's inputs). B is dlbench.frameworks.theano_common.Backend; the same code runs PyTensor (pytensor.py)."""
+of dense1's inputs). B is dlbench.frameworks.legacy.theano.common.Backend; the same code runs PyTensor (pytensor.py)."""
 
 
 class MnistCNN(object):

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dlbench.frameworks.torch_optim import KerasAdadelta
+from dlbench.frameworks.torch.optim import KerasAdadelta
 
 
 class MnistCNN(nn.Module):

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
-from dlbench.frameworks.jax_layers import keras_linear, keras_lstm
+from dlbench.frameworks.jax.layers import keras_linear, keras_lstm
 
 
 class MnistHRNN(nnx.Module):

@@ -1,12 +1,12 @@
 """mnist_hrnn in native TensorFlow: a tf.Module with its own variables (no Keras); the LSTM cell is written out
-(dlbench.frameworks.tf_layers.LSTM: Keras's layout and gate order i, f, c, o; every step's input projection in one
+(dlbench.frameworks.tensorflow.layers.LSTM: Keras's layout and gate order i, f, c, o; every step's input projection in one
 matmul, the 28 steps in a tf.scan, a while loop in the graph, as every other TensorFlow LSTM here and every other
 framework's loop: no unrolling in the default tier), logits out (softmax fused into the loss), Keras's RMSprop rule
-written out in dlbench.frameworks.tf_optim."""
+written out in dlbench.frameworks.tensorflow.optim."""
 import tensorflow as tf
 
-from dlbench.frameworks.tf_layers import LSTM, Dense
-from dlbench.frameworks.tf_optim import KerasRMSprop
+from dlbench.frameworks.tensorflow.layers import LSTM, Dense
+from dlbench.frameworks.tensorflow.optim import KerasRMSprop
 
 
 class MnistHRNN(tf.Module):

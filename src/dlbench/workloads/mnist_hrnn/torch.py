@@ -1,11 +1,11 @@
 """mnist_hrnn in PyTorch: nn.LSTM (oneDNN's fused LSTM on the CPU, cuDNN on a GPU), logits out (softmax fused into the
 loss), Keras's RMSprop rule; nn.LSTM's second bias b_hh is held at zero and frozen (Keras's cell has one bias) and
-left out of the parameter count (frameworks/torch_layers.keras_lstm)."""
+left out of the parameter count (frameworks/torch/layers.keras_lstm)."""
 import torch.nn.functional as F
 from torch import nn
 
-from dlbench.frameworks.torch_layers import keras_linear, keras_lstm
-from dlbench.frameworks.torch_optim import KerasRMSprop
+from dlbench.frameworks.torch.layers import keras_linear, keras_lstm
+from dlbench.frameworks.torch.optim import KerasRMSprop
 
 
 class MnistHRNN(nn.Module):

@@ -1,8 +1,8 @@
 """mnist_mlp in CNTK 2.7: cntk.layers on (784,) inputs, logits out (softmax fused into the loss), Keras's RMSprop rule
-as a CNTK universal learner (cntk.learners.rmsprop is a different algorithm; dlbench.frameworks.cntk_optim)."""
+as a CNTK universal learner (cntk.learners.rmsprop is a different algorithm; dlbench.frameworks.legacy.cntk.optim)."""
 import cntk as C
 
-from dlbench.frameworks.cntk_optim import KerasRMSprop
+from dlbench.frameworks.legacy.cntk.optim import KerasRMSprop
 
 INIT = dict(init=C.initializer.glorot_uniform(), init_bias=0)  # CNTK's glorot_uniform has Keras's fans
 

@@ -1,6 +1,6 @@
 """mnist_mlp in Keras 2 (2.3.1 on cntk and theano, keras-mxnet 2.2.4.3 on mxnet; KERAS_BACKEND picks): keras.py's
 model in the Keras 2 API. RMSprop follows Keras 3's rule on all three backends, one rule under one name
-(dlbench.frameworks.keras2_optim.rmsprop, recorded with the run as env "optimizer"):
+(dlbench.frameworks.legacy.keras2.optim.rmsprop, recorded with the run as env "optimizer"):
     v <- rho * v + (1 - rho) * g^2;  w <- w - lr * g / sqrt(v + epsilon)
 Keras 2.3.1's own keras.optimizers.RMSprop puts epsilon OUTSIDE the root (lr * g / (sqrt(v) + epsilon)), so on cntk
 and theano its get_updates is written to Keras 3's rule; keras-mxnet's RMSprop is MXNet's rmsprop_update, Keras 3's
@@ -9,7 +9,7 @@ defaults to K.epsilon() = 1e-7, keras-mxnet to 1e-8)."""
 import keras
 from keras import layers
 
-from dlbench.frameworks.keras2_optim import rmsprop
+from dlbench.frameworks.legacy.keras2.optim import rmsprop
 
 
 INIT = dict(kernel_initializer="glorot_uniform", bias_initializer="zeros")

@@ -1,5 +1,5 @@
 """mnist_mlp in MXNet Gluon: a HybridBlock, logits out (softmax fused into the loss), Gluon's RMSProp (Keras's rule:
-epsilon inside the root; dlbench.frameworks.mxnet_optim)."""
+epsilon inside the root; dlbench.frameworks.legacy.mxnet.optim)."""
 import mxnet as mx
 from mxnet import gluon
 from mxnet.gluon import nn

@@ -1,5 +1,5 @@
 """mnist_mlp in PaddlePaddle: a paddle.nn.Layer, logits out (softmax fused into the loss), Keras's RMSprop rule:
-paddle.optimizer.RMSProp puts epsilon inside the root as Keras does (dlbench.frameworks.paddle_optim checks it)."""
+paddle.optimizer.RMSProp puts epsilon inside the root as Keras does (dlbench.frameworks.legacy.paddle.optim checks it)."""
 import paddle
 import paddle.nn.functional as F
 from paddle import nn

@@ -1,9 +1,9 @@
 """mnist_mlp in native TensorFlow: a tf.Module with its own variables (no Keras), logits out (softmax fused into
-the loss), Keras's RMSprop rule written out in dlbench.frameworks.tf_optim."""
+the loss), Keras's RMSprop rule written out in dlbench.frameworks.tensorflow.optim."""
 import tensorflow as tf
 
-from dlbench.frameworks.tf_layers import Dense
-from dlbench.frameworks.tf_optim import KerasRMSprop
+from dlbench.frameworks.tensorflow.layers import Dense
+from dlbench.frameworks.tensorflow.optim import KerasRMSprop
 
 
 class MnistMLP(tf.Module):

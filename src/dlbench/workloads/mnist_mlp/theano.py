@@ -1,5 +1,5 @@
 """mnist_mlp in Theano: shared variables and a symbolic forward pass, logits out (softmax fused into the loss),
-Keras's RMSprop rule as update pairs. B is dlbench.frameworks.theano_common.Backend (B.T is theano.tensor); the
+Keras's RMSprop rule as update pairs. B is dlbench.frameworks.legacy.theano.common.Backend (B.T is theano.tensor); the
 same code runs PyTensor (pytensor.py)."""
 
 

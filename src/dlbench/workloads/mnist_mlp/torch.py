@@ -2,7 +2,7 @@
 import torch.nn.functional as F
 from torch import nn
 
-from dlbench.frameworks.torch_optim import KerasRMSprop
+from dlbench.frameworks.torch.optim import KerasRMSprop
 
 
 class MnistMLP(nn.Module):

@@ -6,7 +6,7 @@ orthogonal, biases zero (an LSTM's forget gate at 1), embeddings U(-0.05, 0.05).
 """
 import tensorflow as tf
 
-from dlbench.frameworks.tf_optim import glorot_uniform, orthogonal
+from dlbench.frameworks.tensorflow.optim import glorot_uniform, orthogonal
 
 
 class Dense(tf.Module):

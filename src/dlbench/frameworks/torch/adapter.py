@@ -172,7 +172,7 @@ class TorchTrainer(BaseTrainer):
 
     def param_counts(self):
         # Parameters that a native primitive has and the spec's math lacks (nn.LSTM's second bias b_hh, held at zero
-        # and frozen, marked by frameworks/torch_layers) are not weights of the model Keras counts.
+        # and frozen, marked by frameworks/torch/layers) are not weights of the model Keras counts.
         params = [p for p in self.model.parameters() if not getattr(p, "structural_zero", False)]
         state = [b for name, b in self.model.named_buffers() if not name.endswith("num_batches_tracked")]
         total = sum(p.numel() for p in params) + sum(b.numel() for b in state)

@@ -2,7 +2,7 @@
 an MXNet backend) on MXNet, each in its own environment; model.fit and model.evaluate, as a Keras user runs them.
 
 The backend is chosen by KERAS_BACKEND before Keras is imported, exactly as the seed articles flipped it. Training
-follows keras_adapter.py (Keras 3) so that the comparison is like for like: one model.fit of one epoch on the
+follows keras/adapter.py (Keras 3) so that the comparison is like for like: one model.fit of one epoch on the
 in-memory arrays (Keras shuffles every sample each epoch with NumPy's global generator, seeded here, and keeps the
 last partial batch), model.evaluate on the validation arrays. Python 3.6-safe: the workers run on Python 3.6.
 
@@ -157,7 +157,7 @@ class Adapter(BaseAdapter):
 
     def trainer(self, workload_module, spec, settings, pipeline):
         trainer = Keras2Trainer(workload_module, spec.hp, pipeline)
-        # Which optimizer ran and, where dlbench chose it for its rule (keras2_optim), that rule in words: Keras 2's
+        # Which optimizer ran and, where dlbench chose it for its rule (keras2/optim), that rule in words: Keras 2's
         # own optimizers differ from Keras 3's in places (RMSprop's epsilon), and differ between its backends.
         optimizer = trainer.model.optimizer
         self.info["optimizer"] = {"class": "%s.%s" % (type(optimizer).__module__, type(optimizer).__name__),

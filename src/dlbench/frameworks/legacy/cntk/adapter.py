@@ -74,7 +74,7 @@ class CNTKTrainer(BaseTrainer):
         self.labels = C.input_variable((), name="labels")  # class ids, one-hot encoded in the graph
         self.loss = module.loss_fn(self.logits, self.labels)
         self.errors = C.classification_error(self.logits, C.one_hot(self.labels, self.logits.shape[-1]))
-        # Keras's RMSprop is a universal learner that is told each batch's size (cntk_optim.KerasRMSprop)
+        # Keras's RMSprop is a universal learner that is told each batch's size (cntk/optim.KerasRMSprop)
         self.set_samples = getattr(optimizer, "set_samples", None)
         self.trainer = C.Trainer(self.logits, (self.loss, self.errors), [getattr(optimizer, "learner", optimizer)])
         self.measures = C.combine([self.loss, self.errors])

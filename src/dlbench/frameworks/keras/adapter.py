@@ -47,13 +47,13 @@ class Adapter(BaseAdapter):
     def load(self, settings):
         backend = self.framework.keras_backend
         if backend == "torch":
-            from dlbench.frameworks.torch_adapter import setup_torch
+            from dlbench.frameworks.torch.adapter import setup_torch
             info = setup_torch(settings)[1]
         elif backend == "tensorflow":
-            from dlbench.frameworks.tensorflow_adapter import setup_tensorflow
+            from dlbench.frameworks.tensorflow.adapter import setup_tensorflow
             info = setup_tensorflow(settings)
         else:
-            from dlbench.frameworks.jax_adapter import setup_jax
+            from dlbench.frameworks.jax.adapter import setup_jax
             info = setup_jax(settings)
         import keras
 
@@ -224,19 +224,19 @@ class KerasTrainer(BaseTrainer):
         if backend == "jax":
             import jax
 
-            from dlbench.frameworks.jax_adapter import jaxpr_ops
+            from dlbench.frameworks.jax.adapter import jaxpr_ops
             return jaxpr_ops(jax, lambda trainable, other, *x: model.stateless_call(
                 trainable, other, _one_or_list(list(x)), training=True)[0],
                 [v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables], *x)
         if backend == "tensorflow":
             import tensorflow as tf
 
-            from dlbench.frameworks.tensorflow_adapter import graph_ops
+            from dlbench.frameworks.tensorflow.adapter import graph_ops
             forward = tf.function(lambda *x: model(_one_or_list(list(x)), training=True))
             return graph_ops(forward.get_concrete_function(*[tf.constant(a) for a in x]))
         import torch
 
-        from dlbench.frameworks.torch_adapter import profiled_ops
+        from dlbench.frameworks.torch.adapter import profiled_ops
         return profiled_ops(torch, lambda: model(_one_or_list(x), training=True))
 
     def predict(self, inputs):
@@ -281,14 +281,14 @@ class KerasTrainer(BaseTrainer):
         if backend == "jax":
             import jax
 
-            from dlbench.frameworks.jax_adapter import jax_allocator_peak
+            from dlbench.frameworks.jax.adapter import jax_allocator_peak
             return jax_allocator_peak(jax)
         if backend == "tensorflow":
             import tensorflow as tf
 
-            from dlbench.frameworks.tensorflow_adapter import tf_allocator_peak
+            from dlbench.frameworks.tensorflow.adapter import tf_allocator_peak
             return tf_allocator_peak(tf)
         import torch
 
-        from dlbench.frameworks.torch_adapter import torch_allocator_peak
+        from dlbench.frameworks.torch.adapter import torch_allocator_peak
         return torch_allocator_peak(torch)

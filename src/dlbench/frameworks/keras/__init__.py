@@ -1,0 +1,19 @@
+"""Keras 3's declarations, one per backend (keras-openvino is inference-only); one adapter (adapter.py) serves the
+training backends, imported in a worker only. Imports no framework; Python 3.6-safe (dlbench.frameworks reads it)."""
+from dlbench.frameworks.declaration import EAGER_OR_JIT, JIT_ONLY, MIXED, Framework
+from dlbench.frameworks.tensorflow import TF
+
+FRAMEWORKS = [
+    Framework("keras-jax", "Keras 3 on JAX", ["keras", "jax"], ["keras", "jax", "jaxlib"], ["keras", "jax"],
+              __name__, "jax", precisions=MIXED, compile_modes=JIT_ONLY, workload_file="keras"),
+    # Keras's jit_compile="auto" is XLA on a GPU, not on a CPU: its tuned tier asks for what auto gives.
+    Framework("keras-tensorflow", "Keras 3 on TensorFlow", ["keras", "tensorflow"], ["keras"] + TF,
+              ["keras", "tensorflow"], __name__, "tensorflow", precisions=MIXED, compile_modes=EAGER_OR_JIT,
+              tuned_compile={"gpu": "jit"}, workload_file="keras"),
+    Framework("keras-torch", "Keras 3 on PyTorch", ["keras", "torch"], ["keras", "torch"], ["keras", "torch"],
+              __name__, "torch", precisions=MIXED, compile_modes=EAGER_OR_JIT, workload_file="keras"),
+    # Inference-only (DESIGN.md), as onnxruntime and openvino: it runs dlbench.inference workloads, in
+    # dlbench.worker.inference, never training. fp32 only, as every inference workload.
+    Framework("keras-openvino", "Keras 3 on OpenVINO (inference-only backend)", ["keras", "openvino"],
+              ["keras", "openvino"], ["keras", "openvino"], __name__, "openvino", inference_only=True),
+]

@@ -1,0 +1,16 @@
+"""Native TensorFlow's declaration (tf.Module, GradientTape, tf.function); its adapter, Keras-initialised layers and
+Keras's optimizer rules are the modules beside this one, imported in a worker only. Imports no framework; Python
+3.6-safe (dlbench.frameworks reads it)."""
+from dlbench.frameworks.declaration import EAGER_OR_JIT, Framework
+
+# The distributions whose versions are recorded: either TensorFlow wheel may be there (Keras on TensorFlow too).
+TF = ["tensorflow-cpu", "tensorflow"]
+
+FRAMEWORKS = [
+    Framework("tensorflow", "TensorFlow (tf.Module, GradientTape, tf.function)", ["tensorflow"], TF, ["tensorflow"],
+              __name__, precisions=("fp32",), compile_modes=EAGER_OR_JIT,
+              tuned_compile={"cpu": "jit", "gpu": "jit"}, workload_file="tensorflow",
+              precision_note="native TensorFlow has no autocast outside Keras: its models (tf.Module with float32 "
+                             "tf.Variables and float32 constants inside, e.g. an LSTM's zero state) would each need a "
+                             "compute dtype written in; keras-tensorflow runs bf16 and fp16-mixed"),
+]
