@@ -19,7 +19,7 @@ LEGACY_PRECISION_NOTE = ("a legacy framework in its own environment: dlbench tra
 class Framework(object):
     def __init__(self, id, title, packages, distributions, extras, package, keras_backend=None, inference_only=False,
                  environment=None, precisions=None, precision_note=None, compile_modes=("none",), tuned_compile=None,
-                 workload_file=None, modules=None, adapter=None):
+                 workload_file=None, modules=None, adapter=None, probe=None, documented=None):
         self.id = id
         self.title = title
         self.packages = packages          # import names that must be importable (checked without importing)
@@ -38,6 +38,14 @@ class Framework(object):
         if adapter is None and package is not None and not inference_only:
             adapter = package + ".adapter"
         self.adapter = adapter
+        # The module of its feature probes (dlbench.report.probe runs its probes(framework) in a subprocess), None
+        # where nothing is probed; and the feature rows known from its documentation, not probed
+        # (dlbench.report.features.ROWS keys -> text). Every environment's recipe pins the CPU build (cntk, not
+        # cntk-gpu, ...).
+        self.probe = probe
+        self.documented = dict(documented or {})
+        if environment is not None:
+            self.documented.setdefault("gpus", "no: its environment installs the CPU build")
         self.keras_backend = keras_backend
         self.inference_only = inference_only  # runs inference workloads only (no training adapter)
         self.environment = environment    # an environments.Environment: its own venv, made by `dlbench setup`

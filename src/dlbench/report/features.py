@@ -2,10 +2,10 @@
 
 Probed (a tiny real computation in a subprocess per framework, dlbench.report.probe; the parent never imports a
 framework): automatic differentiation, JIT/graph compilation, bf16, ONNX export, GPU count, and for the keras-* ids
-whether Keras really runs on that backend. Documented (DOCUMENTED below, checked against the versions named in
-DOCUMENTED_AS_OF): language, platforms, interfaces, pretrained models, single-machine multi-GPU, multi-machine,
-mixed precision, and for the native frameworks whether Keras 3 can run on them. The installed version comes from
-package metadata.
+whether Keras really runs on that backend. Documented (each declaration's `documented`, checked against the
+versions named in DOCUMENTED_AS_OF): language, platforms, interfaces, pretrained models, single-machine multi-GPU,
+multi-machine, mixed precision, and for the native frameworks whether Keras 3 can run on them. The installed version
+comes from package metadata.
 
 Probe answers are cached in a JSON file (features.json in $DLBENCH_CACHE, else $XDG_CACHE_HOME/dlbench, else
 ~/.cache/dlbench), keyed by the framework id and a fingerprint of what could change the answer: the installed
@@ -14,6 +14,7 @@ versions, the Python, the host and this probe code. `--refresh` probes again.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import signal
@@ -28,7 +29,8 @@ from dlbench.report import probe as probe_protocol  # numpy only at import: safe
 
 PROBE_TIMEOUT = 180.0  # seconds per framework: torch.compile alone takes ~30 s on two busy cores
 
-# (key, label, how it is known). "probed" rows come from dlbench.report.probe; "documented" from DOCUMENTED.
+# (key, label, how it is known). "probed" rows come from dlbench.report.probe; "documented" from DOCUMENTED (each
+# framework's declaration).
 ROWS = (
     ("version", "installed version", "installed"),
     ("language", "language", "documented"),
@@ -48,126 +50,10 @@ ROWS = (
 PROBED = ("autodiff", "jit", "bf16", "onnx", "gpus", "keras_backend")
 
 DOCUMENTED_AS_OF = "torch 2.13, jax 0.10, tensorflow 2.21, keras 3.15"
-_KERAS = {
-    "language": "Python (the backend's core underneath)",
-    "interfaces": "Python: Keras 3 API (Sequential, functional, subclassing; fit/evaluate/predict)",
-    "pretrained": "keras.applications, KerasHub presets (Kaggle, Hugging Face)",
-    "mixed_precision": "yes: dtype policies mixed_float16, mixed_bfloat16",
-}
-DOCUMENTED = {
-    "torch": {
-        "language": "Python; C++ core (ATen, LibTorch)",
-        "platforms": "Linux, macOS, Windows; CUDA, ROCm, Apple MPS, Intel XPU",
-        "interfaces": "Python, C++ (LibTorch), TorchScript, torch.export",
-        "pretrained": "torchvision, torch.hub, Hugging Face Hub",
-        "multi_gpu": "yes: DistributedDataParallel, FSDP",
-        "multi_machine": "yes: torch.distributed (NCCL, Gloo), torchrun",
-        "mixed_precision": "yes: torch.autocast (fp16, bf16), GradScaler",
-        "keras_backend": "yes: as keras-torch",
-    },
-    "jax": {
-        "language": "Python; XLA (C++) underneath",
-        "platforms": "Linux, macOS, Windows (CPU; GPU through WSL2); CUDA, ROCm, TPU",
-        "interfaces": "Python: NumPy-like functional API; Flax, Equinox, optax on top",
-        "pretrained": "Hugging Face Hub (Flax models), Flax and Gemma releases; fewer than the others",
-        "multi_gpu": "yes: jax.jit with shardings, shard_map, pmap",
-        "multi_machine": "yes: jax.distributed.initialize (GPU, TPU pods)",
-        "mixed_precision": "by hand: dtype arguments (no autocast); jmp",
-        "keras_backend": "yes: as keras-jax",
-    },
-    "tensorflow": {
-        "language": "Python; C++ core",
-        "platforms": "Linux, macOS (CPU), Windows (CPU; GPU through WSL2); CUDA, TPU",
-        "interfaces": "Python, C++, Java (deprecated), JavaScript (TF.js), LiteRT (TF Lite), SavedModel",
-        "pretrained": "Kaggle Models (formerly TF Hub), Keras applications",
-        "multi_gpu": "yes: tf.distribute.MirroredStrategy",
-        "multi_machine": "yes: MultiWorkerMirroredStrategy, ParameterServerStrategy",
-        "mixed_precision": "yes: Keras mixed-precision policies",
-        "keras_backend": "yes: as keras-tensorflow",
-    },
-    "keras-jax": {**_KERAS, "platforms": "those of JAX",
-                  "multi_gpu": "yes: keras.distribution (DataParallel, ModelParallel)",
-                  "multi_machine": "yes: keras.distribution over jax.distributed"},
-    "keras-tensorflow": {**_KERAS, "platforms": "those of TensorFlow",
-                         "multi_gpu": "yes: through tf.distribute strategies",
-                         "multi_machine": "yes: through tf.distribute multi-worker strategies"},
-    "keras-torch": {**_KERAS, "platforms": "those of PyTorch",
-                    "multi_gpu": "by hand: the model is a torch.nn.Module, wrap it in DistributedDataParallel",
-                    "multi_machine": "by hand: through torch.distributed"},
-}
-
-# The legacy frameworks (their own environments, fixed old releases): nothing is probed for them, every row is
-# documented, from their last releases' documentation.
-_KERAS2 = {
-    "language": "Python (the backend underneath)",
-    "interfaces": "Python: Keras 2 API (Sequential, functional; fit/evaluate/predict)",
-    "autodiff": "yes: the backend's", "jit": "the backend's graph", "bf16": "no", "onnx": "no (keras2onnx, retired)",
-    "pretrained": "keras.applications (Keras 2)", "mixed_precision": "no: Keras 2 has no dtype policies",
-    "multi_gpu": "partly: keras.utils.multi_gpu_model (removed in later Keras)", "multi_machine": "no",
-}
-LEGACY_DOCUMENTED = {
-    "cntk": {
-        "language": "Python, C#, C++, BrainScript; C++ core",
-        "platforms": "Linux, Windows; CUDA. Retired: last release 2.7 (2019), Python 3.6 at the newest",
-        "interfaces": "Python (cntk.layers, Function graph), BrainScript, C#, C++",
-        "autodiff": "yes: symbolic, over the Function graph", "jit": "yes: every model is a static Function graph",
-        "bf16": "no (fp16 on GPU)", "onnx": "yes: Function.save(format=ModelFormat.ONNX)",
-        "pretrained": "CNTK model gallery (retired)", "mixed_precision": "fp16 training on GPU",
-        "multi_gpu": "yes: data-parallel SGD over MPI (1-bit SGD, block momentum)",
-        "multi_machine": "yes: MPI (mpiexec)", "keras_backend": "no: a Keras 2.0-2.3 backend (keras2-cntk)",
-    },
-    "mxnet": {
-        "language": "Python, C++, Scala, R, Julia, Clojure, Perl; C++ core",
-        "platforms": "Linux, macOS, Windows; CUDA. Retired to the Apache Attic (2023); last release 1.9.1",
-        "interfaces": "Gluon (imperative, hybridize), Symbol and Module APIs",
-        "autodiff": "yes: autograd.record", "jit": "yes: hybridize() caches a symbolic graph",
-        "bf16": "on CPU through oneDNN (AMP)", "onnx": "yes: mx.onnx.export_model",
-        "pretrained": "Gluon model zoo, GluonCV, GluonNLP", "mixed_precision": "yes: mxnet.contrib.amp (fp16)",
-        "multi_gpu": "yes: several contexts, kvstore 'device'", "multi_machine": "yes: kvstore 'dist' (parameter "
-        "server), Horovod", "keras_backend": "no: keras-mxnet, a Keras 2.2.4 fork (keras2-mxnet)",
-    },
-    "theano": {
-        "language": "Python; C and CUDA code generated when a function is compiled",
-        "platforms": "Linux, macOS, Windows; CUDA through libgpuarray. Development ended 2017; last release 1.0.5",
-        "interfaces": "symbolic: theano.tensor, theano.function, scan",
-        "autodiff": "yes: symbolic (theano.grad)", "jit": "yes: theano.function compiles the graph to C",
-        "bf16": "no", "onnx": "no", "pretrained": "none of its own (Lasagne and Keras model zoos)",
-        "mixed_precision": "float16 on GPU (libgpuarray), experimental", "multi_gpu": "partly: GPU contexts by hand",
-        "multi_machine": "no", "keras_backend": "no: a Keras 1-2.3 backend (keras2-theano)",
-    },
-    "pytensor": {
-        "language": "Python; C, Numba or JAX code generated when a function is compiled",
-        "platforms": "Linux, macOS, Windows; CPU (GPU through its JAX backend). Maintained (the base of PyMC)",
-        "interfaces": "symbolic: pytensor.tensor, pytensor.function, scan",
-        "autodiff": "yes: symbolic (pytensor.grad)", "jit": "yes: compiles to C, Numba or JAX", "bf16": "no",
-        "onnx": "no", "pretrained": "none", "mixed_precision": "no", "multi_gpu": "no", "multi_machine": "no",
-        "keras_backend": "no",
-    },
-    "chainer": {
-        "language": "Python (NumPy on CPU, CuPy on GPU)",
-        "platforms": "Linux, macOS, Windows; CUDA through CuPy. Maintenance only since v7 (2019)",
-        "interfaces": "define-by-run: Chain, links, functions, Trainer",
-        "autodiff": "yes: define-by-run", "jit": "no (define-by-run; static_graph is experimental)",
-        "bf16": "no", "onnx": "yes: onnx-chainer", "pretrained": "ChainerCV, chainer.links vision models",
-        "mixed_precision": "fp16 through the dtype config (mixed16)", "multi_gpu": "yes: ParallelUpdater, ChainerMN",
-        "multi_machine": "yes: ChainerMN (MPI)", "keras_backend": "no",
-    },
-    "paddle": {
-        "language": "Python; C++ core (C++ inference API)",
-        "platforms": "Linux, macOS, Windows; CUDA, ROCm, Kunlun XPU, Ascend NPU",
-        "interfaces": "dynamic graph (paddle.nn), static graph (paddle.static), paddle.jit.to_static",
-        "autodiff": "yes", "jit": "yes: paddle.jit.to_static (CINN compiler)", "bf16": "yes",
-        "onnx": "yes: paddle2onnx", "pretrained": "PaddleHub, PaddleClas, PaddleNLP",
-        "mixed_precision": "yes: paddle.amp (fp16, bf16)", "multi_gpu": "yes: paddle.distributed (fleet)",
-        "multi_machine": "yes: fleet", "keras_backend": "no",
-    },
-    "keras2-cntk": dict(_KERAS2, platforms="those of CNTK (Python 3.6)", keras_backend="Keras 2.3 on CNTK"),
-    "keras2-theano": dict(_KERAS2, platforms="those of Theano", keras_backend="Keras 2.3 on Theano"),
-    "keras2-mxnet": dict(_KERAS2, platforms="those of MXNet", keras_backend="keras-mxnet 2.2.4 (a Keras fork)"),
-}
-for _entry in LEGACY_DOCUMENTED.values():  # every environment's recipe pins the CPU build (cntk, not cntk-gpu, ...)
-    _entry.setdefault("gpus", "no: its environment installs the CPU build")
-DOCUMENTED.update(LEGACY_DOCUMENTED)
+# The documented rows come from each framework's declaration (Framework.documented, in its folder); the legacy
+# frameworks (their own environments, fixed old releases) are never probed: every row of theirs is documented.
+DOCUMENTED = dict((f.id, f.documented) for f in frameworks.FRAMEWORKS.values() if f.documented)
+LEGACY_DOCUMENTED = dict((f.id, f.documented) for f in frameworks.LEGACY)
 
 
 def cache_path():
@@ -178,6 +64,8 @@ def cache_path():
 def fingerprint(framework):
     """What could change a probe's answer: installed versions, Python, host, this probe code."""
     code = Path(probe_protocol.__file__).read_bytes()
+    if framework.probe:  # its own probes, found without importing them
+        code += Path(importlib.util.find_spec(framework.probe).origin).read_bytes()
     parts = {"versions": framework.versions(), "python": sys.version, "executable": sys.executable,
              "host": machine.hostname(), "dlbench": dlbench.__version__,
              "probe": hashlib.sha256(code).hexdigest()[:16]}
@@ -245,7 +133,10 @@ def run_probe(framework_id, timeout=PROBE_TIMEOUT, python=None):
 
 
 def _features_of(framework_id):
-    return PROBED if framework_id.startswith("keras-") else tuple(f for f in PROBED if f != "keras_backend")
+    """The probed rows of a framework: whether Keras runs on its backend only for Keras 3 (keras2-* is legacy)."""
+    framework = frameworks.get(framework_id)
+    keras = framework.keras_backend is not None and framework.environment is None
+    return PROBED if keras else tuple(f for f in PROBED if f != "keras_backend")
 
 
 def _kill_group(process):

@@ -7,15 +7,17 @@ as it is known, so that a probe that hangs or crashes still leaves the answers b
 Every probe runs a tiny real computation and checks its result; an answer is
   {"feature": ..., "value": "yes" | "no" | "partly" | "unknown" | <a number>, "detail": what was run or what failed}.
 """
+import importlib
 import importlib.util
 import json
 import os
 import re
 import sys
-import tempfile
 import traceback
 
 import numpy as np
+
+from dlbench import frameworks
 
 MARKER = "DLBENCH-PROBE "
 FEATURES = ("autodiff", "jit", "bf16", "onnx", "gpus", "keras_backend")
@@ -107,252 +109,13 @@ def onnx_check(path):
     return "no", "exported, but onnxruntime's outputs differ"
 
 
-# -- PyTorch ---------------------------------------------------------------------------------------------------------
-
-def torch_probes():
-    import torch
-
-    def model():
-        m = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
-        with torch.no_grad():
-            m[0].weight.copy_(torch.from_numpy(W1.T))
-            m[0].bias.copy_(torch.from_numpy(B1))
-            m[2].weight.copy_(torch.from_numpy(W2.T))
-            m[2].bias.copy_(torch.from_numpy(B2))
-        return m.eval()
-
-    def autodiff():
-        x = torch.tensor(GRAD_X, requires_grad=True)
-        (grad,) = torch.autograd.grad((x ** 3).sum(), x)
-        ok = close(grad.numpy(), GRAD_EXPECTED)
-        return ("yes" if ok else "no"), "torch.autograd.grad of sum(x^3) " + ("= 3x^2" if ok else "is wrong")
-
-    def jit():
-        m = model()
-        try:
-            out = torch.compile(m)(torch.from_numpy(X)).detach().numpy()
-        except Exception as exc:  # noqa: BLE001
-            traced = torch.jit.trace(m, torch.from_numpy(X))
-            ok = close(traced(torch.from_numpy(X)).detach().numpy(), EXPECTED)
-            return ("partly" if ok else "no"), "torch.compile failed (%s); torch.jit.trace %s" % (
-                one_line(exc), "works" if ok else "gives wrong outputs")
-        ok = close(out, EXPECTED)
-        return ("yes" if ok else "no"), "torch.compile (inductor) on a 2-layer MLP: " + (
-            "outputs match eager" if ok else "outputs differ")
-
-    def bf16():
-        m = model().to(torch.bfloat16).train()
-        out = m(torch.from_numpy(X).to(torch.bfloat16))
-        out.float().pow(2).mean().backward()
-        ok = out.dtype == torch.bfloat16 and m[0].weight.grad.dtype == torch.bfloat16 and bool(
-            torch.isfinite(m[0].weight.grad.float()).all()) and close(out.float().detach().numpy(), EXPECTED, 0.1)
-        return ("yes" if ok else "no"), "forward and backward in bfloat16 on the cpu"
-
-    def onnx():
-        from dlbench.inference import onnx_export  # dlbench's own export path (ONNX Runtime, OpenVINO runs)
-        path = os.path.join(tempfile.mkdtemp(), "probe.onnx")
-        torch.onnx.export(model(), (torch.from_numpy(X),), path, **onnx_export.torch_export_arguments())
-        value, detail = onnx_check(path)
-        return value, "dlbench's export path (TorchScript exporter, opset %d): %s" % (onnx_export.OPSET, detail)
-
-    def gpus():
-        count = torch.cuda.device_count()
-        names = [torch.cuda.get_device_name(i) for i in range(count)]
-        return count, "torch.cuda.device_count()" + (": " + ", ".join(names) if names else "")
-
-    return [("autodiff", autodiff), ("jit", jit), ("bf16", bf16), ("gpus", gpus), ("onnx", onnx)]
-
-
-# -- JAX -------------------------------------------------------------------------------------------------------------
-
-def jax_probes():
-    import jax
-    import jax.numpy as jnp
-
-    def forward(params, x):
-        w1, b1, w2, b2 = params
-        return jnp.maximum(x @ w1 + b1, 0) @ w2 + b2
-
-    params = tuple(jnp.asarray(a) for a in (W1, B1, W2, B2))
-
-    def autodiff():
-        grad = jax.grad(lambda x: jnp.sum(x ** 3))(jnp.asarray(GRAD_X))
-        ok = close(grad, GRAD_EXPECTED)
-        return ("yes" if ok else "no"), "jax.grad of sum(x^3) " + ("= 3x^2" if ok else "is wrong")
-
-    def jit():
-        compiled = jax.jit(forward).lower(params, jnp.asarray(X)).compile()
-        ok = close(compiled(params, jnp.asarray(X)), EXPECTED)
-        return ("yes" if ok else "no"), "jax.jit (XLA) lowered and compiled a 2-layer MLP: " + (
-            "outputs match NumPy" if ok else "outputs differ")
-
-    def bf16():
-        p16 = tuple(a.astype(jnp.bfloat16) for a in params)
-        loss = lambda p: jnp.mean(forward(p, jnp.asarray(X, jnp.bfloat16)).astype(jnp.float32) ** 2)  # noqa: E731
-        grads = jax.jit(jax.grad(loss))(p16)
-        out = forward(p16, jnp.asarray(X, jnp.bfloat16))
-        ok = out.dtype == jnp.bfloat16 and grads[0].dtype == jnp.bfloat16 and bool(
-            jnp.all(jnp.isfinite(grads[0].astype(jnp.float32)))) and close(out.astype(jnp.float32), EXPECTED, 0.1)
-        return ("yes" if ok else "no"), "jitted forward and gradient in bfloat16 on %s" % jax.default_backend()
-
-    def onnx():
-        if importlib.util.find_spec("jax2onnx") is None:
-            return "no", "needs jax2onnx (JAX has no ONNX exporter of its own)"
-        from jax2onnx import to_onnx
-        path = os.path.join(tempfile.mkdtemp(), "probe.onnx")
-        proto = to_onnx(lambda x: forward(params, x), [X.shape])
-        with open(path, "wb") as f:
-            f.write(proto.SerializeToString())
-        return onnx_check(path)
-
-    def gpus():
-        try:
-            devices = jax.devices("gpu")
-        except RuntimeError:
-            devices = []
-        return len(devices), "jax.devices('gpu')" + (": " + ", ".join(d.device_kind for d in devices)
-                                                     if devices else "")
-
-    return [("autodiff", autodiff), ("jit", jit), ("bf16", bf16), ("gpus", gpus), ("onnx", onnx)]
-
-
-# -- TensorFlow ------------------------------------------------------------------------------------------------------
-
-def tensorflow_probes():
-    import tensorflow as tf
-
-    params = [tf.constant(a) for a in (W1, B1, W2, B2)]
-
-    def forward(x, w1, b1, w2, b2):
-        return tf.matmul(tf.nn.relu(tf.matmul(x, w1) + b1), w2) + b2
-
-    def autodiff():
-        x = tf.Variable(GRAD_X)
-        with tf.GradientTape() as tape:
-            y = tf.reduce_sum(x ** 3)
-        ok = close(tape.gradient(y, x).numpy(), GRAD_EXPECTED)
-        return ("yes" if ok else "no"), "tf.GradientTape of sum(x^3) " + ("= 3x^2" if ok else "is wrong")
-
-    def jit():
-        graph = tf.function(forward)(tf.constant(X), *params).numpy()
-        try:
-            xla = tf.function(forward, jit_compile=True)(tf.constant(X), *params).numpy()
-        except Exception as exc:  # noqa: BLE001
-            ok = close(graph, EXPECTED)
-            return ("partly" if ok else "no"), "tf.function graph %s; XLA (jit_compile=True) failed: %s" % (
-                "works" if ok else "gives wrong outputs", one_line(exc))
-        ok = close(graph, EXPECTED) and close(xla, EXPECTED)
-        return ("yes" if ok else "no"), "tf.function graph and XLA jit_compile=True on a 2-layer MLP: " + (
-            "outputs match NumPy" if ok else "outputs differ")
-
-    def bf16():
-        p16 = [tf.Variable(tf.cast(a, tf.bfloat16)) for a in params]
-        with tf.GradientTape() as tape:
-            out = forward(tf.cast(tf.constant(X), tf.bfloat16), *p16)
-            loss = tf.reduce_mean(tf.cast(out, tf.float32) ** 2)
-        grads = tape.gradient(loss, p16)
-        ok = out.dtype == tf.bfloat16 and grads[0].dtype == tf.bfloat16 and bool(
-            tf.reduce_all(tf.math.is_finite(tf.cast(grads[0], tf.float32)))) and close(
-            tf.cast(out, tf.float32).numpy(), EXPECTED, 0.1)
-        return ("yes" if ok else "no"), "forward and GradientTape gradient in bfloat16"
-
-    def onnx():
-        if importlib.util.find_spec("tf2onnx") is None:
-            return "no", "needs tf2onnx"
-        import tf2onnx
-        path = os.path.join(tempfile.mkdtemp(), "probe.onnx")
-        function = tf.function(lambda x: forward(x, *params))
-        tf2onnx.convert.from_function(function, input_signature=[tf.TensorSpec(X.shape, tf.float32, name="x")],
-                                      output_path=path)
-        return onnx_check(path)
-
-    def gpus():
-        devices = tf.config.list_physical_devices("GPU")
-        return len(devices), "tf.config.list_physical_devices('GPU')"
-
-    return [("autodiff", autodiff), ("jit", jit), ("bf16", bf16), ("gpus", gpus), ("onnx", onnx)]
-
-
-# -- Keras 3 ---------------------------------------------------------------------------------------------------------
-
-def keras_probes(backend):
-    os.environ["KERAS_BACKEND"] = backend
-    import keras
-
-    def model(**compile_args):
-        m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(2)])
-        m.set_weights([W1, B1, W2, B2])
-        m.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", **compile_args)
-        return m
-
-    def keras_backend():
-        found = keras.backend.backend()
-        return ("yes" if found == backend else "no"), "keras.backend.backend() is %r (keras %s)" % (
-            found, keras.__version__)
-
-    def autodiff():
-        # One SGD step on mse(w x, 0) with w = 0.5, x = [1, 2]: the gradient is mean(2 w x * x) = 2.5, so w -> 0.25.
-        m = keras.Sequential([keras.Input((1,)), keras.layers.Dense(
-            1, use_bias=False, kernel_initializer=keras.initializers.Constant(0.5))])
-        m.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
-        m.train_on_batch(np.array([[1.0], [2.0]], np.float32), np.zeros((2, 1), np.float32))
-        w = float(np.asarray(m.get_weights()[0]).reshape(-1)[0])
-        ok = abs(w - 0.25) < 1e-5
-        return ("yes" if ok else "no"), "a train_on_batch SGD step through the %s backend's gradients %s" % (
-            backend, "is exact" if ok else "gave w=%r, expected 0.25" % w)
-
-    def jit():
-        m = model(jit_compile=True)
-        resolved = m.jit_compile
-        out = np.asarray(m.predict_on_batch(X))
-        m.train_on_batch(X, np.zeros((3, 2), np.float32))
-        ok = close(out, EXPECTED)
-        if not resolved:
-            return "no", "Keras turned jit_compile=True off on the %s backend" % backend
-        what = {"jax": "jax.jit (XLA)", "tensorflow": "tf.function with XLA", "torch": "torch.compile"}[backend]
-        return ("yes" if ok else "no"), "compile(jit_compile=True): %s; predict and a train step %s" % (
-            what, "match" if ok else "give wrong outputs")
-
-    def bf16():
-        keras.config.set_dtype_policy("mixed_bfloat16")
-        try:
-            m = model()
-            loss = m.train_on_batch(X, np.zeros((3, 2), np.float32))
-            out = m(X)
-            dtype = keras.backend.standardize_dtype(out.dtype)
-        finally:
-            keras.config.set_dtype_policy("float32")
-        ok = dtype == "bfloat16" and np.isfinite(float(np.asarray(loss).reshape(-1)[0]))
-        return ("yes" if ok else "no"), "a train step under the mixed_bfloat16 policy (outputs %s)" % dtype
-
-    def onnx():
-        path = os.path.join(tempfile.mkdtemp(), "probe.onnx")
-        m = model()
-        m(X)  # Keras exports only a model that has been called
-        m.export(path, format="onnx", verbose=False)
-        return onnx_check(path)
-
-    def gpus():
-        if backend == "torch":
-            import torch
-            return torch.cuda.device_count(), "through torch.cuda.device_count()"
-        if backend == "jax":
-            import jax
-            try:
-                return len(jax.devices("gpu")), "through jax.devices('gpu')"
-            except RuntimeError:
-                return 0, "through jax.devices('gpu')"
-        import tensorflow as tf
-        return len(tf.config.list_physical_devices("GPU")), "through tf.config.list_physical_devices('GPU')"
-
-    return [("keras_backend", keras_backend), ("autodiff", autodiff), ("jit", jit), ("bf16", bf16),
-            ("gpus", gpus), ("onnx", onnx)]
-
-
 def probes_for(framework_id):
-    if framework_id.startswith("keras-"):
-        return keras_probes(framework_id[len("keras-"):])
-    return {"torch": torch_probes, "jax": jax_probes, "tensorflow": tensorflow_probes}[framework_id]()
+    """(feature, function) pairs for one framework: its declaration names its probe module (<package>.probe), whose
+    probes(framework) imports the framework."""
+    framework = frameworks.get(framework_id)
+    if framework.probe is None:
+        raise ValueError("%s has no feature probes" % framework_id)
+    return importlib.import_module(framework.probe).probes(framework)
 
 
 def main(argv):

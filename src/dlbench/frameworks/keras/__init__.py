@@ -3,15 +3,37 @@ training backends, imported in a worker only. Imports no framework; Python 3.6-s
 from dlbench.frameworks.declaration import EAGER_OR_JIT, JIT_ONLY, MIXED, Framework
 from dlbench.frameworks.tensorflow import TF
 
+# Its feature rows known from documentation, not probed (dlbench.report.features; as of its DOCUMENTED_AS_OF).
+KERAS = {
+    "language": "Python (the backend's core underneath)",
+    "interfaces": "Python: Keras 3 API (Sequential, functional, subclassing; fit/evaluate/predict)",
+    "pretrained": "keras.applications, KerasHub presets (Kaggle, Hugging Face)",
+    "mixed_precision": "yes: dtype policies mixed_float16, mixed_bfloat16",
+}
+DOCUMENTED = {
+    "keras-jax": {**KERAS, "platforms": "those of JAX",
+                  "multi_gpu": "yes: keras.distribution (DataParallel, ModelParallel)",
+                  "multi_machine": "yes: keras.distribution over jax.distributed"},
+    "keras-tensorflow": {**KERAS, "platforms": "those of TensorFlow",
+                         "multi_gpu": "yes: through tf.distribute strategies",
+                         "multi_machine": "yes: through tf.distribute multi-worker strategies"},
+    "keras-torch": {**KERAS, "platforms": "those of PyTorch",
+                    "multi_gpu": "by hand: the model is a torch.nn.Module, wrap it in DistributedDataParallel",
+                    "multi_machine": "by hand: through torch.distributed"},
+}
+
 FRAMEWORKS = [
     Framework("keras-jax", "Keras 3 on JAX", ["keras", "jax"], ["keras", "jax", "jaxlib"], ["keras", "jax"],
-              __name__, "jax", precisions=MIXED, compile_modes=JIT_ONLY, workload_file="keras"),
+              __name__, "jax", precisions=MIXED, compile_modes=JIT_ONLY, workload_file="keras",
+              probe=__name__ + ".probe", documented=DOCUMENTED["keras-jax"]),
     # Keras's jit_compile="auto" is XLA on a GPU, not on a CPU: its tuned tier asks for what auto gives.
     Framework("keras-tensorflow", "Keras 3 on TensorFlow", ["keras", "tensorflow"], ["keras"] + TF,
               ["keras", "tensorflow"], __name__, "tensorflow", precisions=MIXED, compile_modes=EAGER_OR_JIT,
-              tuned_compile={"gpu": "jit"}, workload_file="keras"),
+              tuned_compile={"gpu": "jit"}, workload_file="keras",
+              probe=__name__ + ".probe", documented=DOCUMENTED["keras-tensorflow"]),
     Framework("keras-torch", "Keras 3 on PyTorch", ["keras", "torch"], ["keras", "torch"], ["keras", "torch"],
-              __name__, "torch", precisions=MIXED, compile_modes=EAGER_OR_JIT, workload_file="keras"),
+              __name__, "torch", precisions=MIXED, compile_modes=EAGER_OR_JIT, workload_file="keras",
+              probe=__name__ + ".probe", documented=DOCUMENTED["keras-torch"]),
     # Inference-only (DESIGN.md), as onnxruntime and openvino: it runs dlbench.inference workloads, in
     # dlbench.worker.inference, never training. fp32 only, as every inference workload.
     Framework("keras-openvino", "Keras 3 on OpenVINO (inference-only backend)", ["keras", "openvino"],

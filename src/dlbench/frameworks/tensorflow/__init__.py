@@ -6,11 +6,24 @@ from dlbench.frameworks.declaration import EAGER_OR_JIT, Framework
 # The distributions whose versions are recorded: either TensorFlow wheel may be there (Keras on TensorFlow too).
 TF = ["tensorflow-cpu", "tensorflow"]
 
+# Its feature rows known from documentation, not probed (dlbench.report.features; as of its DOCUMENTED_AS_OF).
+DOCUMENTED = {
+    "language": "Python; C++ core",
+    "platforms": "Linux, macOS (CPU), Windows (CPU; GPU through WSL2); CUDA, TPU",
+    "interfaces": "Python, C++, Java (deprecated), JavaScript (TF.js), LiteRT (TF Lite), SavedModel",
+    "pretrained": "Kaggle Models (formerly TF Hub), Keras applications",
+    "multi_gpu": "yes: tf.distribute.MirroredStrategy",
+    "multi_machine": "yes: MultiWorkerMirroredStrategy, ParameterServerStrategy",
+    "mixed_precision": "yes: Keras mixed-precision policies",
+    "keras_backend": "yes: as keras-tensorflow",
+}
+
 FRAMEWORKS = [
     Framework("tensorflow", "TensorFlow (tf.Module, GradientTape, tf.function)", ["tensorflow"], TF, ["tensorflow"],
               __name__, precisions=("fp32",), compile_modes=EAGER_OR_JIT,
               tuned_compile={"cpu": "jit", "gpu": "jit"}, workload_file="tensorflow",
               precision_note="native TensorFlow has no autocast outside Keras: its models (tf.Module with float32 "
                              "tf.Variables and float32 constants inside, e.g. an LSTM's zero state) would each need a "
-                             "compute dtype written in; keras-tensorflow runs bf16 and fp16-mixed"),
+                             "compute dtype written in; keras-tensorflow runs bf16 and fp16-mixed",
+              probe=__name__ + ".probe", documented=DOCUMENTED),
 ]
