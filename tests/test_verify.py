@@ -91,7 +91,9 @@ def test_the_cli_prints_a_matrix_per_workload_and_the_report_shows_it(verified, 
 def test_every_workload_declares_its_weights_and_every_converter_maps_them(workload):
     """A workload's declared layers (its model_layers) are its canonical weights: they add up to the spec's parameter
     count, and each native converter maps exactly those names, so no workload drops out of dlbench verify."""
-    from dlbench.verify import jax as jax_map, tensorflow as tf_map, torch as torch_map
+    from dlbench.frameworks.jax import verify as jax_map
+    from dlbench.frameworks.tensorflow import verify as tf_map
+    from dlbench.frameworks.torch import verify as torch_map
     spec = importlib.import_module("dlbench.workloads." + workload).SPEC
     hp = HP[workload]
     if spec.params is None:  # imdb_fasttext: the vocabulary comes from the data's bigrams

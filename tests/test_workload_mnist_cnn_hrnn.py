@@ -177,7 +177,7 @@ def native_logits(framework, workload, weights, images):
     from dlbench.verify import canonical
     hp = SPECS[workload].hp
     module = importlib.import_module("dlbench.workloads.%s.%s" % (workload, framework))
-    convert = importlib.import_module("dlbench.verify." + framework)
+    convert = importlib.import_module("dlbench.frameworks.%s.verify" % framework)
     named = OrderedDict(zip(canonical.shapes(workload, hp), weights))
     layout = "channels_first" if framework == "torch" else "channels_last"
     x = SPLITS[workload](Batch(images), layout)[0].inputs[0]

@@ -107,17 +107,17 @@ def native_weights(workload, framework):
     """The native version as built at full size, its weights in Keras's layouts (verify's converter)."""
     hp, module = HP[workload], native_module(workload, framework)
     if framework == "torch":
-        from dlbench.verify import torch as convert
+        from dlbench.frameworks.torch import verify as convert
         model, _ = module.build(hp)
     elif framework == "jax":
         from flax import nnx
 
-        from dlbench.verify import jax as convert
+        from dlbench.frameworks.jax import verify as convert
         model, _ = module.build(hp, nnx.Rngs(params=0, dropout=1))
     else:
         import tensorflow as tf
 
-        from dlbench.verify import tensorflow as convert
+        from dlbench.frameworks.tensorflow import verify as convert
         model, _ = module.build(hp, tf.random.Generator.from_seed(0))
     return convert.to_canonical(model, workload, hp)
 

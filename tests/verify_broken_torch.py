@@ -5,9 +5,9 @@ swapped (which only inference reads, and the step moves). Both directions are br
 only comparing what the model computes can catch it."""
 import numpy as np
 
-from dlbench.verify import torch as good
+from dlbench.frameworks.torch import verify as good
 
-from dlbench.verify.torch import from_canonical as _from, to_canonical as _to  # noqa: F401
+from dlbench.frameworks.torch.verify import from_canonical as _from, to_canonical as _to  # noqa: F401
 
 
 def _swap_if(a, axis):

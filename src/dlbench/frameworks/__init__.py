@@ -2,9 +2,11 @@
 
 A framework is a folder: dlbench.frameworks.<name> (torch, jax, tensorflow, keras, onnxruntime, openvino; the seed
 articles' frameworks under legacy/) whose __init__.py declares it (declaration.Framework: ids, what it needs
-installed, its settings) and whose modules hold the rest: adapter.py (training), its layers and optimizer rules.
-The flat modules here are shared: adapter.py (the adapters' base), kernels.py, rnn_trace.py, mxcsr.py and
-fault_adapter.py (tests only). Adding a framework is adding a folder and one import below.
+installed, its settings, its documented features) and whose modules hold the rest, each named by the declaration:
+adapter.py (training, with its layers.py and optim.py), probe.py (the feature probes, dlbench.report.probe) and
+verify.py (the weight converter of `dlbench verify`). The flat modules here are shared: adapter.py (the adapters'
+base), kernels.py, rnn_trace.py, mxcsr.py and fault_adapter.py (tests only). Adding a framework is adding a folder
+and one import below.
 
 Nothing here imports a framework: the parent process uses this module to decide what can run, and only a worker
 imports an adapter (and through it the framework). Python 3.6-safe, like the worker.

@@ -19,7 +19,8 @@ LEGACY_PRECISION_NOTE = ("a legacy framework in its own environment: dlbench tra
 class Framework(object):
     def __init__(self, id, title, packages, distributions, extras, package, keras_backend=None, inference_only=False,
                  environment=None, precisions=None, precision_note=None, compile_modes=("none",), tuned_compile=None,
-                 workload_file=None, modules=None, adapter=None, probe=None, documented=None):
+                 workload_file=None, modules=None, adapter=None, probe=None, documented=None,
+                 verify=None):
         self.id = id
         self.title = title
         self.packages = packages          # import names that must be importable (checked without importing)
@@ -43,6 +44,9 @@ class Framework(object):
         # (dlbench.report.features.ROWS keys -> text). Every environment's recipe pins the CPU build (cntk, not
         # cntk-gpu, ...).
         self.probe = probe
+        # The module of its weight converter for `dlbench verify` (dlbench.verify.worker: canonical weights in and out,
+        # its forward pass and layer outputs), None where verify does not run it.
+        self.verify = verify
         self.documented = dict(documented or {})
         if environment is not None:
             self.documented.setdefault("gpus", "no: its environment installs the CPU build")

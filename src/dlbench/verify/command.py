@@ -13,10 +13,9 @@ from dlbench import frameworks as framework_registry
 from dlbench.console import DEFAULT_STORE, EXIT_FAILED, err, fail, names, open_store, out
 from dlbench.verify import canonical
 
-# The modern training frameworks (each has a verify converter, dlbench.verify.<workload file>); the legacy ones run
-# in their own environments, outside verify.
-TRAINING_FRAMEWORKS = tuple(f.id for f in framework_registry.FRAMEWORKS.values()
-                            if f.workload_file and f.environment is None)
+# The frameworks whose declaration names a verify converter (<package>.verify): the modern training frameworks; the
+# legacy ones run in their own environments, outside verify.
+TRAINING_FRAMEWORKS = tuple(f.id for f in framework_registry.FRAMEWORKS.values() if f.verify is not None)
 
 
 def cell_text(rows):

@@ -4,8 +4,9 @@ SEED [--converter MODULE] IN OUT [IN OUT ...]`, one IN/OUT pair per workload.
 IN (written by the parent, dlbench.verify.run) holds the canonical weights (`weights/<name>`), one batch of inputs
 in both image layouts (`inputs/<layout>/<i>`), its targets (`targets/<i>`) and a JSON `meta`. The worker builds the
 workload's model for FRAMEWORK through its training adapter (the same trainer a benchmark runs, every dropout rate
-0, no augmentation), loads the weights with the framework's converter (dlbench.verify.<keras|torch|jax|tensorflow>,
-or MODULE: the tests pass a deliberately broken one), checks that they read back bit for bit, then
+0, no augmentation), loads the weights with the framework's converter (its declaration's verify module,
+dlbench.frameworks.<package>.verify, or MODULE: the tests pass a deliberately broken one), checks that they read
+back bit for bit, then
   1. runs the batch through the model in inference mode (dropout off, BatchNorm frozen): `output`, probabilities
      for Keras, logits for the native versions; and the output of each layer it can show (`layer/<canonical
      layer>`, layer_outputs), so that a failing pair can name the first layer that diverges
@@ -28,38 +29,32 @@ from dlbench.workloads.spec import Hyper, Split
 
 
 def converter_for(framework, override=None):
-    return importlib.import_module(override or "dlbench.verify." + workloads.framework_files()[framework])
+    """The framework's verify module (its declaration's: <package>.verify), or MODULE from --converter."""
+    module = override or frameworks.get(framework).verify
+    if module is None:
+        raise ValueError("%s has no weight converter: dlbench verify does not run it" % framework)
+    return importlib.import_module(module)
 
 
-def forward(framework, trainer, inputs):
-    """The model's output for one batch in inference mode (dropout off, BatchNorm frozen): Keras's model ends in
-    its softmax or sigmoid (probabilities), the native versions return logits (the parent applies the workload's
-    output function to them, in float64)."""
-    model = trainer.model
-    if framework.startswith("keras-"):
-        return _numpy(model.predict_on_batch(inputs[0] if len(inputs) == 1 else list(inputs)))
-    if framework == "torch":
-        import torch
-        model.eval()
-        with torch.no_grad():
-            return _numpy(model(*[torch.from_numpy(np.ascontiguousarray(a)) for a in inputs]))
-    if framework == "jax":
-        model.eval()
-        return _numpy(model(*inputs))
-    import tensorflow as tf
-    return _numpy(model(*[tf.constant(a) for a in inputs], training=False))
+def forward(native, trainer, inputs):
+    """The model's output for one batch in inference mode (dropout off, BatchNorm frozen), from the framework's
+    verify module: probabilities where its LOGITS is False (Keras's model ends in its softmax or sigmoid), else
+    logits (the parent applies the workload's output function to them, in float64)."""
+    return _numpy(native.forward(trainer, inputs))
 
 
-def native_layers(framework, model, workload_id, hp):
+def entry_owners(entries):
+    """The top-level attribute holding each weight of a native converter's entries (name, native path or paths,
+    ...): a native verify module's weight_owners."""
+    return [(entry[1][0] if isinstance(entry[1], tuple) else entry[1]).split(".")[0] for entry in entries]
+
+
+def native_layers(native, model, workload_id, hp):
     """canonical layer -> the model's top-level layer that holds its weights (a torch/Flax/tf.Module attribute, a
     Keras layer's name), for the canonical layers that have one of their own (not a bidirectional nn.LSTM or Keras
     Bidirectional that holds two)."""
     names = list(canonical.shapes(workload_id, hp))
-    if framework.startswith("keras-"):
-        tops = [v.path.split("/")[0] for v in model.weights]
-    else:
-        tops = [(entry[1][0] if isinstance(entry[1], tuple) else entry[1]).split(".")[0]
-                for entry in converter_for(framework).entries(workload_id, hp)]
+    tops = native.weight_owners(model, workload_id, hp)
     found = collections.OrderedDict()
     for name, top in zip(names, tops):
         found.setdefault(canonical.layer_of(name), set()).add(top)
@@ -68,64 +63,50 @@ def native_layers(framework, model, workload_id, hp):
                                    if len(t) == 1 and owners[next(iter(t))] == 1)
 
 
-def _first_array(output):
+def first_array(output):
     while isinstance(output, (list, tuple)):  # nn.LSTM's (output, (h, c)): the output
         output = output[0]
     return np.asarray(output, dtype=np.float32)
 
 
-def layer_outputs(framework, trainer, inputs, workload_id, hp):
-    """canonical layer -> that layer's output for the batch in inference mode, where the framework shows it (a
-    torch forward hook, the Flax or tf.Module layer's __call__ watched for one forward pass, a Keras model of the
-    layers' outputs); a layer it cannot show is left out, and so is everything on any error: the parent compares
-    the layers both frameworks of a pair show, to name the first that diverges."""
-    model = trainer.model
+def watch_calls(trainer, inputs, tops, forward):
+    """canonical layer -> its output for one eager forward pass, each layer's class __call__ wrapped meanwhile (Flax
+    NNX and tf.Module layers: a native verify module's layer_outputs)."""
+    model, found = trainer.model, {}
+    watched = dict((id(getattr(model, top)), layer) for layer, top in tops.items())
+    classes = set(type(getattr(model, top)) for top in tops.values())
+    saved = dict((cls, cls.__dict__.get("__call__")) for cls in classes)
+    for cls in classes:
+        def call(self, *args, _call=cls.__call__, **kwargs):
+            output = _call(self, *args, **kwargs)
+            if id(self) in watched:
+                found[watched[id(self)]] = output
+            return output
+        cls.__call__ = call
     try:
-        tops = native_layers(framework, model, workload_id, hp)
+        forward(trainer, inputs)
+    finally:
+        for cls, call in saved.items():
+            if call is None:
+                del cls.__call__
+            else:
+                cls.__call__ = call
+    return found
+
+
+def layer_outputs(native, trainer, inputs, workload_id, hp):
+    """canonical layer -> that layer's output for the batch in inference mode, where the framework shows it (its
+    verify module's layer_outputs: a torch forward hook, the Flax or tf.Module layer's __call__ watched for one
+    forward pass, a Keras model of the layers' outputs); a layer it cannot show is left out, and so is everything on
+    any error: the parent compares the layers both frameworks of a pair show, to name the first that diverges."""
+    try:
+        tops = native_layers(native, trainer.model, workload_id, hp)
     except Exception:
         return {}
-    found = {}
-    if framework.startswith("keras-"):
-        import keras
-        try:
-            layers = [(layer, model.get_layer(top)) for layer, top in tops.items()]
-            watched = keras.Model(model.inputs, [l.output for _, l in layers])
-            outputs = watched.predict_on_batch(inputs[0] if len(inputs) == 1 else list(inputs))
-            outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-            return dict((layer, _first_array(o)) for (layer, _), o in zip(layers, outputs))
-        except Exception:
-            return {}
-    if framework == "torch":
-        hooks = [getattr(model, top).register_forward_hook(
-            lambda module, args, output, layer=layer: found.__setitem__(layer, output)) for layer, top in tops.items()]
-        try:
-            forward(framework, trainer, inputs)
-        finally:
-            for hook in hooks:
-                hook.remove()
-    else:  # Flax NNX and tf.Module layers: each layer's class __call__, wrapped for one eager forward pass
-        watched = dict((id(getattr(model, top)), layer) for layer, top in tops.items())
-        classes = set(type(getattr(model, top)) for top in tops.values())
-        saved = dict((cls, cls.__dict__.get("__call__")) for cls in classes)
-        for cls in classes:
-            def call(self, *args, _call=cls.__call__, **kwargs):
-                output = _call(self, *args, **kwargs)
-                if id(self) in watched:
-                    found[watched[id(self)]] = output
-                return output
-            cls.__call__ = call
-        try:
-            forward(framework, trainer, inputs)
-        finally:
-            for cls, call in saved.items():
-                if call is None:
-                    del cls.__call__
-                else:
-                    cls.__call__ = call
     layers = {}
-    for layer, output in found.items():
+    for layer, output in native.layer_outputs(trainer, inputs, tops).items():
         try:
-            layers[layer] = _first_array(output)
+            layers[layer] = first_array(output)
         except Exception:  # a traced value (the layer ran under a transform): not shown
             pass
     return layers
@@ -152,21 +133,22 @@ def verify_one(framework, adapter, settings, in_path, out_path, override):
 
     module = workloads.framework_module(workload_id, framework)
     trainer = adapter.trainer(module, workload.SPEC.with_hp(hp), settings, InputPipeline(None, layout))
-    convert = converter_for(framework, override)
+    native = converter_for(framework)  # how the model runs and shows its layers
+    convert = converter_for(framework, override)  # how the weights load (the tests' --converter is broken on purpose)
     convert.from_canonical(trainer.model, workload_id, hp, weights)
     for name, value in convert.to_canonical(trainer.model, workload_id, hp).items():
         if not np.array_equal(value, weights[name]):
             raise ValueError("%s: %s does not read back as it was loaded (the converter's two directions "
                              "disagree)" % (framework, name))
 
-    output = np.asarray(forward(framework, trainer, inputs), dtype=np.float32)
-    layers = layer_outputs(framework, trainer, inputs, workload_id, hp)
+    output = np.asarray(forward(native, trainer, inputs), dtype=np.float32)
+    layers = layer_outputs(native, trainer, inputs, workload_id, hp)
     batch = Split(inputs, targets)
     loss, _ = trainer.train_epoch(batch, batch.n, np.random.RandomState(seed))
     trainer.sync()
     updated = convert.to_canonical(trainer.model, workload_id, hp)
     from dlbench.worker.process import imported_frameworks
-    results = {"output": output, "logits": np.array(not framework.startswith("keras-")),
+    results = {"output": output, "logits": np.array(bool(native.LOGITS)),
                "loss": np.float64(loss), "layout": np.array(layout),
                "versions": np.array(json.dumps(imported_frameworks()))}
     results.update(("updated/" + name, value) for name, value in updated.items())

@@ -18,5 +18,6 @@ DOCUMENTED = {
 FRAMEWORKS = [
     Framework("jax", "JAX (Flax NNX + optax)", ["jax", "flax", "optax"], ["jax", "jaxlib", "flax", "optax"], ["jax"],
               __name__, precisions=MIXED, compile_modes=JIT_ONLY, workload_file="jax",
-              modules=["jax", "jaxlib", "flax", "optax"], probe=__name__ + ".probe", documented=DOCUMENTED),
+              modules=["jax", "jaxlib", "flax", "optax"], probe=__name__ + ".probe", verify=__name__ + ".verify",
+              documented=DOCUMENTED),
 ]

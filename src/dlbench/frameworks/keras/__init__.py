@@ -25,15 +25,18 @@ DOCUMENTED = {
 FRAMEWORKS = [
     Framework("keras-jax", "Keras 3 on JAX", ["keras", "jax"], ["keras", "jax", "jaxlib"], ["keras", "jax"],
               __name__, "jax", precisions=MIXED, compile_modes=JIT_ONLY, workload_file="keras",
-              probe=__name__ + ".probe", documented=DOCUMENTED["keras-jax"]),
+              probe=__name__ + ".probe", verify=__name__ + ".verify",
+              documented=DOCUMENTED["keras-jax"]),
     # Keras's jit_compile="auto" is XLA on a GPU, not on a CPU: its tuned tier asks for what auto gives.
     Framework("keras-tensorflow", "Keras 3 on TensorFlow", ["keras", "tensorflow"], ["keras"] + TF,
               ["keras", "tensorflow"], __name__, "tensorflow", precisions=MIXED, compile_modes=EAGER_OR_JIT,
               tuned_compile={"gpu": "jit"}, workload_file="keras",
-              probe=__name__ + ".probe", documented=DOCUMENTED["keras-tensorflow"]),
+              probe=__name__ + ".probe", verify=__name__ + ".verify",
+              documented=DOCUMENTED["keras-tensorflow"]),
     Framework("keras-torch", "Keras 3 on PyTorch", ["keras", "torch"], ["keras", "torch"], ["keras", "torch"],
               __name__, "torch", precisions=MIXED, compile_modes=EAGER_OR_JIT, workload_file="keras",
-              probe=__name__ + ".probe", documented=DOCUMENTED["keras-torch"]),
+              probe=__name__ + ".probe", verify=__name__ + ".verify",
+              documented=DOCUMENTED["keras-torch"]),
     # Inference-only (DESIGN.md), as onnxruntime and openvino: it runs dlbench.inference workloads, in
     # dlbench.worker.inference, never training. fp32 only, as every inference workload.
     Framework("keras-openvino", "Keras 3 on OpenVINO (inference-only backend)", ["keras", "openvino"],

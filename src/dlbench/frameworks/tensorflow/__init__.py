@@ -25,5 +25,6 @@ FRAMEWORKS = [
               precision_note="native TensorFlow has no autocast outside Keras: its models (tf.Module with float32 "
                              "tf.Variables and float32 constants inside, e.g. an LSTM's zero state) would each need a "
                              "compute dtype written in; keras-tensorflow runs bf16 and fp16-mixed",
-              probe=__name__ + ".probe", documented=DOCUMENTED),
+              probe=__name__ + ".probe", verify=__name__ + ".verify",
+              documented=DOCUMENTED),
 ]

@@ -18,5 +18,6 @@ FRAMEWORKS = [
     # torch.compile's gain is launch overhead, which a GPU has and a CPU hardly does (adapter.py).
     Framework("torch", "PyTorch", ["torch"], ["torch"], ["torch"], __name__, precisions=MIXED,
               compile_modes=EAGER_OR_JIT, tuned_compile={"gpu": "jit"}, workload_file="torch",
-              probe=__name__ + ".probe", documented=DOCUMENTED),
+              probe=__name__ + ".probe", verify=__name__ + ".verify",
+              documented=DOCUMENTED),
 ]

@@ -1,4 +1,4 @@
-"""Native TensorFlow <-> canonical weights: the tf.Modules of dlbench.frameworks.tf_layers keep Keras's layouts
+"""Native TensorFlow <-> canonical weights: the tf.Modules of dlbench.frameworks.tensorflow.layers keep Keras's layouts
 (kernels (in, out) and HWIO, LSTM gates i, f, c, o, NHWC flatten in (H, W, C) order), so a weight is a variable
 found by its attribute path, assigned as it is. A path part that is a number indexes a list of modules (a GPT's blocks, h.0); the attention's
 two kernels are its c_attn and c_proj modules' (nanoGPT's names)."""
@@ -57,3 +57,25 @@ def from_canonical(model, workload, hp, weights):
 def to_canonical(model, workload, hp):
     return collections.OrderedDict((name, np.asarray(_variable(model, path).numpy(), dtype=np.float32))
                                    for name, path in entries(workload, hp))
+
+
+# What dlbench.verify.worker runs beyond the weights: the model's output for a batch and each layer's.
+LOGITS = True  # the native model returns logits (the parent applies the workload's output function, in float64)
+
+
+def weight_owners(model, workload, hp):
+    """The top-level attribute holding each canonical weight, in canonical order."""
+    from dlbench.verify.worker import entry_owners
+    return entry_owners(entries(workload, hp))
+
+
+def forward(trainer, inputs):
+    """The model's output for one batch in inference mode (dropout off, BatchNorm frozen)."""
+    import tensorflow as tf
+    return trainer.model(*[tf.constant(a) for a in inputs], training=False)
+
+
+def layer_outputs(trainer, inputs, tops):
+    """canonical layer -> its output for the batch: each tf.Module layer's class __call__ watched for one pass."""
+    from dlbench.verify.worker import watch_calls
+    return watch_calls(trainer, inputs, tops, forward)

@@ -7,7 +7,7 @@
   CausalSelfAttention  nanoGPT's c_attn.kernel = qkv_kernel, c_proj.kernel = proj_kernel
   A path part that is a number indexes a list of layers (a GPT's blocks, h.0).
   OptimizedLSTMCell  dense_i.kernel (in, 4u) without bias, dense_h.kernel (u, 4u), dense_h.bias (4u); gates i, f, g, o
-  MultiHeadAttention  jax_layers.KerasMultiHeadAttention's nnx.LinearGeneral query, key, value, attention_output:
+  MultiHeadAttention  jax/layers.KerasMultiHeadAttention's nnx.LinearGeneral query, key, value, attention_output:
                  Keras's kernels (dim, heads, key_dim) and (heads, key_dim, dim) and biases as they are
 """
 import collections
@@ -98,3 +98,26 @@ def _read(model, path):
 
 def to_canonical(model, workload, hp):
     return collections.OrderedDict((name, _read(model, path)) for name, path in entries(workload, hp))
+
+
+# What dlbench.verify.worker runs beyond the weights: the model's output for a batch and each layer's.
+LOGITS = True  # the native model returns logits (the parent applies the workload's output function, in float64)
+
+
+def weight_owners(model, workload, hp):
+    """The top-level attribute holding each canonical weight, in canonical order."""
+    from dlbench.verify.worker import entry_owners
+    return entry_owners(entries(workload, hp))
+
+
+def forward(trainer, inputs):
+    """The model's output for one batch in inference mode (dropout off, BatchNorm frozen)."""
+    model = trainer.model
+    model.eval()
+    return model(*inputs)
+
+
+def layer_outputs(trainer, inputs, tops):
+    """canonical layer -> its output for the batch: each Flax NNX layer's class __call__ watched for one pass."""
+    from dlbench.verify.worker import watch_calls
+    return watch_calls(trainer, inputs, tops, forward)

@@ -100,7 +100,7 @@ def dense(name, native, layer):
 
 
 def multi_head_attention(name, native, layer):
-    """Keras's (dim, heads, key_dim) kernels and (heads, key_dim) biases <-> torch_layers.KerasMultiHeadAttention's
+    """Keras's (dim, heads, key_dim) kernels and (heads, key_dim) biases <-> torch/layers.KerasMultiHeadAttention's
     Linears: (heads * key_dim, dim) weights, (heads * key_dim,) biases; the output kernel (heads, key_dim, dim) <->
     (dim, heads * key_dim)."""
     heads, key_dim, dim = layer.heads, layer.key_dim, layer.dim
@@ -180,3 +180,35 @@ def to_canonical(model, workload, hp):
     return collections.OrderedDict(
         (name, np.array(to_canonical(read(key)), dtype=np.float32))
         for name, key, _, to_canonical in entries(workload, hp))
+
+
+# What dlbench.verify.worker runs beyond the weights: the model's output for a batch and each layer's.
+LOGITS = True  # the native model returns logits (the parent applies the workload's output function, in float64)
+
+
+def weight_owners(model, workload, hp):
+    """The top-level module holding each canonical weight, in canonical order."""
+    from dlbench.verify.worker import entry_owners
+    return entry_owners(entries(workload, hp))
+
+
+def forward(trainer, inputs):
+    """The model's output for one batch in inference mode (dropout off, BatchNorm frozen)."""
+    import torch
+    model = trainer.model
+    model.eval()
+    with torch.no_grad():
+        return model(*[torch.from_numpy(np.ascontiguousarray(a)) for a in inputs])
+
+
+def layer_outputs(trainer, inputs, tops):
+    """canonical layer -> its output for the batch, caught by a forward hook on its module."""
+    model, found = trainer.model, {}
+    hooks = [getattr(model, top).register_forward_hook(
+        lambda module, args, output, layer=layer: found.__setitem__(layer, output)) for layer, top in tops.items()]
+    try:
+        forward(trainer, inputs)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return found

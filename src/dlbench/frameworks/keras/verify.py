@@ -43,3 +43,33 @@ def to_canonical(model, workload, hp):
     return _permute(workload, hp, collections.OrderedDict(
         (name, np.asarray(value, dtype=np.float32)) for name, value in zip(names, model.get_weights())),
         to_keras=False)
+
+
+# What dlbench.verify.worker runs beyond the weights: the model's output for a batch and each layer's.
+LOGITS = False  # Keras's model ends in its softmax or sigmoid: probabilities
+
+
+def weight_owners(model, workload, hp):
+    """The Keras layer (its name) holding each canonical weight, in canonical order (Keras's model.weights)."""
+    return [v.path.split("/")[0] for v in model.weights]
+
+
+def forward(trainer, inputs):
+    """The model's output for one batch in inference mode (dropout off, BatchNorm frozen)."""
+    return trainer.model.predict_on_batch(inputs[0] if len(inputs) == 1 else list(inputs))
+
+
+def layer_outputs(trainer, inputs, tops):
+    """canonical layer -> its output for the batch, from a Keras model of the layers' outputs; {} on any error."""
+    import keras
+
+    from dlbench.verify.worker import first_array
+    model = trainer.model
+    try:
+        layers = [(layer, model.get_layer(top)) for layer, top in tops.items()]
+        watched = keras.Model(model.inputs, [l.output for _, l in layers])
+        outputs = watched.predict_on_batch(inputs[0] if len(inputs) == 1 else list(inputs))
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        return dict((layer, first_array(o)) for (layer, _), o in zip(layers, outputs))
+    except Exception:
+        return {}
