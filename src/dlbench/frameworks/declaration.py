@@ -20,7 +20,7 @@ class Framework(object):
     def __init__(self, id, title, packages, distributions, extras, package, keras_backend=None, inference_only=False,
                  environment=None, precisions=None, precision_note=None, compile_modes=("none",), tuned_compile=None,
                  workload_file=None, modules=None, adapter=None, probe=None, documented=None,
-                 verify=None):
+                 verify=None, verify_exceptions=None):
         self.id = id
         self.title = title
         self.packages = packages          # import names that must be importable (checked without importing)
@@ -47,6 +47,9 @@ class Framework(object):
         # The module of its weight converter for `dlbench verify` (dlbench.verify.worker: canonical weights in and out,
         # its forward pass and layer outputs), None where verify does not run it.
         self.verify = verify
+        # canonical weight name suffix -> why that weight's update cannot match another framework's exactly (a
+        # stated exception: dlbench.verify.run.KNOWN_EXCEPTIONS)
+        self.verify_exceptions = dict(verify_exceptions or {})
         self.documented = dict(documented or {})
         if environment is not None:
             self.documented.setdefault("gpus", "no: its environment installs the CPU build")

@@ -47,7 +47,7 @@ import time
 
 import numpy as np
 
-from dlbench import data, workloads
+from dlbench import data, frameworks, workloads
 from dlbench.verify import canonical
 
 TOLERANCES = {"forward": (1e-4, 1e-5), "loss": (1e-5, 1e-6), "update": (1e-3, 1e-3)}
@@ -265,14 +265,10 @@ def compare(reference, other, weights, pair=(), workload=None, hp=None):
     return rows
 
 
-# Exact-match exceptions: (framework, canonical weight name suffix) -> why that weight's update cannot match.
-KNOWN_EXCEPTIONS = {
-    ("keras-tensorflow", "/embeddings"):
-        "Keras on TensorFlow hands an Embedding's gradient to the optimizer as tf.IndexedSlices, one slice per "
-        "occurrence of an id; the rows of ids that occur more than once in the batch take a different Adam step "
-        "(rows of ids that occur once match; measured on imdb_bilstm), consistent with a second moment accumulated "
-        "per occurrence (sum of g_i^2) instead of over the summed gradient ((sum g_i)^2) as the dense rule does",
-}
+# Exact-match exceptions, from the declarations (Framework.verify_exceptions): (framework, canonical weight name
+# suffix) -> why that weight's update cannot match.
+KNOWN_EXCEPTIONS = dict(((f.id, suffix), why) for f in frameworks.FRAMEWORKS.values()
+                        for suffix, why in f.verify_exceptions.items())
 
 
 def known_exception(pair, name):

@@ -22,6 +22,13 @@ DOCUMENTED = {
                     "multi_machine": "by hand: through torch.distributed"},
 }
 
+# Why keras-tensorflow's embedding updates cannot match the other frameworks' exactly (dlbench verify states it).
+INDEXED_SLICES = (
+    "Keras on TensorFlow hands an Embedding's gradient to the optimizer as tf.IndexedSlices, one slice per "
+    "occurrence of an id; the rows of ids that occur more than once in the batch take a different Adam step "
+    "(rows of ids that occur once match; measured on imdb_bilstm), consistent with a second moment accumulated "
+    "per occurrence (sum of g_i^2) instead of over the summed gradient ((sum g_i)^2) as the dense rule does")
+
 FRAMEWORKS = [
     Framework("keras-jax", "Keras 3 on JAX", ["keras", "jax"], ["keras", "jax", "jaxlib"], ["keras", "jax"],
               __name__, "jax", precisions=MIXED, compile_modes=JIT_ONLY, workload_file="keras",
@@ -32,7 +39,7 @@ FRAMEWORKS = [
               ["keras", "tensorflow"], __name__, "tensorflow", precisions=MIXED, compile_modes=EAGER_OR_JIT,
               tuned_compile={"gpu": "jit"}, workload_file="keras",
               probe=__name__ + ".probe", verify=__name__ + ".verify",
-              documented=DOCUMENTED["keras-tensorflow"]),
+              documented=DOCUMENTED["keras-tensorflow"], verify_exceptions={"/embeddings": INDEXED_SLICES}),
     Framework("keras-torch", "Keras 3 on PyTorch", ["keras", "torch"], ["keras", "torch"], ["keras", "torch"],
               __name__, "torch", precisions=MIXED, compile_modes=EAGER_OR_JIT, workload_file="keras",
               probe=__name__ + ".probe", verify=__name__ + ".verify",
