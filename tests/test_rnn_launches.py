@@ -50,8 +50,7 @@ for workload_id in ids:
     spec = workload.SPEC
     dataset = data.dataset_module(spec.dataset).load("synthetic", 64, seed=0)
     train, _ = workload.splits(dataset, adapter.layout)
-    if hasattr(workload, "hyper"):
-        spec = spec.with_hp(workload.hyper(dataset))
+    spec = spec.with_hp(workload.hyper(dataset))
     module = workloads.framework_module(workload_id, framework)
     trainer = adapter.trainer(module, spec, settings, InputPipeline(None, adapter.layout))
     out[workload_id] = recurrent_launches(forward_top_ops(framework, trainer.model, train.take(np.arange(4)).inputs))

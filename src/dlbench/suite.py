@@ -300,7 +300,7 @@ def plan(suite):
         chosen = implemented if "all" in suite.frameworks else list(suite.frameworks)
         for framework_id in chosen:
             if framework_id not in implemented:
-                form = getattr(workloads.get(workload_id), "described", {}).get("form")
+                form = (workloads.get(workload_id).described or {}).get("form")
                 raise SuiteError(f"{workload_id} is {user_file.FORM_NAMES[form]}: it runs on {', '.join(implemented)}, "
                                  f"not {framework_id}" if form else
                                  f"{workload_id} has no {framework_id} version: it has {', '.join(implemented)}")
@@ -324,7 +324,7 @@ def plan(suite):
                     sizes, images = workloads.get(workload_id).sweep(suite.device, suite.batch_size, suite.samples)
                     settings.update(batch_size=suite.batch_size, batch_sizes=sizes, samples=images)
                 timeout = suite.timeouts.get(workload_id, suite.timeout)
-                model = getattr(workloads.get(workload_id), "described", None)  # a user's model file
+                model = workloads.get(workload_id).described  # a user's model file, or None
                 if model is not None and model["form"] == "script":  # its sizes are its own: not settings of it
                     settings.update(data="the script's", batch_size=None, epochs=None, target=None,
                                     model_sha256=model["sha256"], script_args=model["args"])

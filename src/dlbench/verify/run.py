@@ -88,7 +88,7 @@ def prepare(workload_id, path, samples=DEFAULT_SAMPLES, seed=0, threads=1):
         train = workload.splits(dataset, layout)[0].take(np.arange(samples))
         arrays.update(("inputs/%s/%d" % (layout, i), a) for i, a in enumerate(train.inputs))
     # sizes that depend on the data (imdb_fasttext's bigram vocabulary) go to the workers with the batch
-    hp = canonical.without_dropout(workload.hyper(dataset) if hasattr(workload, "hyper") else spec.hp)
+    hp = canonical.without_dropout(workload.hyper(dataset))
     arrays.update(("targets/%d" % i, a) for i, a in enumerate(train.targets))
     weights = canonical.random_weights(workload_id, hp, seed)
     arrays.update(("weights/" + name, a) for name, a in weights.items())

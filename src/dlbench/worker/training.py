@@ -54,14 +54,13 @@ def run_trial(trial, settings, events, memory, load_average=None):
     dataset = workload.load_dataset(settings) if user_model else \
         data.dataset_module(spec.dataset).load(settings.data, settings.samples, seed=settings.seed)
     train, val = workload.splits(dataset, adapter.layout)  # laid out once here, never transposed per batch
-    if hasattr(workload, "hyper"):  # sizes that depend on the data (a vocabulary, fasttext's bigram count)
-        spec = spec.with_hp(workload.hyper(dataset))
+    spec = spec.with_hp(workload.hyper(dataset))  # sizes that depend on the data (a vocabulary, fasttext's bigrams)
     data_seconds = time.perf_counter() - started
 
     if not user_model:
         info, import_seconds = import_framework(adapter, settings)
 
-    pipeline = InputPipeline(getattr(workload, "augment", None), adapter.layout)
+    pipeline = InputPipeline(workload.augment, adapter.layout)
     started = time.perf_counter()
     trainer = adapter.trainer(workloads.framework_module(trial["workload"], trial["framework"]), spec, settings,
                               pipeline)
@@ -75,7 +74,7 @@ def run_trial(trial, settings, events, memory, load_average=None):
         "cpu_model": machine.cpu_model(), "cpu_affinity": cpus, "threads_requested": settings.threads,
         "denormal_policy": "flush", "seed": settings.seed, "load_average": load_average,
         "cpu_count": os.cpu_count(),
-        "augmentation": getattr(workload, "augment", None) is not None, "hyperparameters": spec.hp.as_dict(),
+        "augmentation": workload.augment is not None, "hyperparameters": spec.hp.as_dict(),
         "data_placement": trainer.data_placement, "compile_used": trainer.compile_mode(),
         "tuning": (trainer.tuning or "none: no tuned form for this framework yet, its default loop ran")
         if settings.tier == "tuned" else None,
@@ -166,7 +165,7 @@ def first_batch(train, settings):
 def after_training(workload, spec, dataset, train, trainer, settings, events):
     """Untimed, once the epochs are done: generate text where the workload does (and check that it looks like the
     corpus), then read which recurrent kernel and which attention kernel the framework ran."""
-    if hasattr(workload, "sample_text"):
+    if workload.sample_text is not None:
         started = time.perf_counter()
         text = workload.sample_text(trainer.predict, dataset, np.random.RandomState(settings.seed))
         seconds = time.perf_counter() - started

@@ -38,6 +38,7 @@ class UnknownWorkload(ValueError):
 # A user's own model files of this process (`dlbench run --model`), by workload id (model:<stem>): registered by the
 # parent from the file and by the worker from its trial, each a workload-like object (user_model.UserWorkload).
 USER_MODELS = {}
+_PACKAGES = {}  # workload id -> its PackageWorkload, made once
 
 
 def use_model_file(described):
@@ -48,16 +49,19 @@ def use_model_file(described):
 
 
 def get(workload_id):
-    """The workload's package (SPEC, splits); raises UnknownWorkload naming the valid ids."""
+    """The workload (spec.Workload: its package's SPEC, splits and hooks); raises UnknownWorkload naming the valid
+    ids."""
     if workload_id in USER_MODELS:
         return USER_MODELS[workload_id]
     if workload_id not in WORKLOAD_IDS:
         from dlbench.frameworks import did_you_mean
         raise UnknownWorkload("unknown workload %r%s: choose from %s" % (
             workload_id, did_you_mean(workload_id, WORKLOAD_IDS), ", ".join(WORKLOAD_IDS)))
-    if workload_id in INFERENCE:
-        return importlib.import_module(INFERENCE[workload_id][0])
-    return importlib.import_module("dlbench.workloads." + workload_id)
+    if workload_id not in _PACKAGES:
+        from dlbench.workloads.spec import PackageWorkload
+        name = INFERENCE[workload_id][0] if workload_id in INFERENCE else "dlbench.workloads." + workload_id
+        _PACKAGES[workload_id] = PackageWorkload(importlib.import_module(name))
+    return _PACKAGES[workload_id]
 
 
 def model_layers(workload_id, hp=None):

@@ -80,6 +80,33 @@ class WorkloadSpec(object):
         }
 
 
+class Workload(object):
+    """A workload as the worker and `dlbench verify` use it: the hooks a workload may define, with their defaults,
+    so that callers never ask whether a workload has one. A package defines only the hooks it changes
+    (PackageWorkload); a user's model file is a subclass (user_model.UserWorkload)."""
+    augment = None      # (inputs, rng, layout) -> inputs: each training batch's augmentation (cifar10_cnn), or None
+    sample_text = None  # (predict, dataset, rng) -> text generated after training (char_lstm, the GPTs), or None
+    described = None    # a user's model file as its trial carries it (workloads.user_file.read), or None
+
+    def hyper(self, dataset):
+        """The hyperparameters, with the sizes that depend on the data (a vocabulary, fasttext's bigram count)."""
+        return self.SPEC.hp
+
+
+class PackageWorkload(Workload):
+    """A bundled workload: its package's names (SPEC, splits, model_layers, ...) and the hooks it defines."""
+    HOOKS = ("augment", "sample_text", "hyper")
+
+    def __init__(self, module):
+        self.module = module
+        for hook in self.HOOKS:
+            if hook in vars(module):
+                setattr(self, hook, vars(module)[hook])
+
+    def __getattr__(self, name):
+        return getattr(self.module, name)
+
+
 class Split(object):
     """The arrays of one split as a model consumes them: several inputs and several targets are allowed
     (bAbI has a story and a query; char_embed_lstm has two heads)."""

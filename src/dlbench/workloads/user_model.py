@@ -11,7 +11,7 @@ import types
 
 import numpy as np
 
-from dlbench.workloads.spec import Hyper, Split, WorkloadSpec
+from dlbench.workloads.spec import Hyper, Split, Workload, WorkloadSpec
 from dlbench.workloads.user_file import FORMS, WHAT_BUILD_RETURNS
 
 
@@ -28,7 +28,7 @@ class UserModelError(Exception):
                               traceback.format_stack()[-6:-1] + [message + "\n"])
 
 
-class UserWorkload(object):
+class UserWorkload(Workload):
     def __init__(self, described):
         self.described = described
         self.name = described["name"] + ".py"
