@@ -18,8 +18,10 @@ $(VENV)/.installed: pyproject.toml
 bench: setup
 	$(BIN)/dlbench run
 
+# Two test processes (pytest-xdist), each test file whole in one: the trials under test mostly run one thread, so
+# one process leaves a core of CI's two idle. A module's shared suite fixture still runs once.
 test: setup
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile
 
 test-slow: setup
 	$(BIN)/python -m pytest -m slow

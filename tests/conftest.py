@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # also takes the legacy frameworks in their own environments (tests/test_legacy.py covers those).
 MODERN = ("keras-jax", "keras-tensorflow", "keras-torch", "torch", "jax", "tensorflow")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The command line's output under test is what a pipe gets: pytest-xdist's workers set COLUMNS to the terminal's.
+os.environ.pop("COLUMNS", None)
 
 
 def require_framework(framework_id):

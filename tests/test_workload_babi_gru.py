@@ -47,7 +47,7 @@ def suites(tmp_path_factory):
         if workload not in cache:
             store_path = folder / (workload + ".sqlite")
             result = dlbench("run", "--workloads", workload, "--frameworks", "all", "--data", "synthetic",
-                             "--samples", SAMPLES[workload], "--epochs", EPOCHS, "--repeats", 1, "--threads", 2,
+                             "--samples", SAMPLES[workload], "--epochs", EPOCHS, "--repeats", 1, "--threads", 1,
                              "--store", store_path, timeout=3600)
             store = Store(store_path)
             runs = store.runs()
@@ -378,7 +378,7 @@ def test_generated_babi_stories_are_learned_above_chance(tmp_path, framework):
     require_framework(framework)
     store_path = tmp_path / "store.sqlite"
     result = dlbench("run", "--workloads", "babi_rnn", "--frameworks", framework, "--data", "synthetic",
-                     "--epochs", 8, "--repeats", 1, "--threads", 2, "--store", store_path, timeout=3600)
+                     "--epochs", 8, "--repeats", 1, "--threads", 1, "--store", store_path, timeout=3600)
     assert result.returncode == 0, result.stderr[-3000:]
     store = Store(store_path)
     run = store.runs()[0]

@@ -221,7 +221,7 @@ def test_every_version_computes_the_same_function():
 def suite(tmp_path_factory):
     store_path = tmp_path_factory.mktemp("cifar10") / "dlbench.sqlite"
     result = dlbench("run", "--workloads", "cifar10_cnn,cifar10_vgg", "--frameworks", ",".join(MODERN), "--data", "synthetic",
-                     "--samples", SAMPLES, "--epochs", EPOCHS, "--repeats", 1, "--threads", 2,
+                     "--samples", SAMPLES, "--epochs", EPOCHS, "--repeats", 1, "--threads", 1,
                      "--store", store_path, "--json")
     store = Store(store_path)
     runs = store.runs()

@@ -58,7 +58,7 @@ def expected_params(workload, samples):
 def run_suite(folder, samples, epochs):
     store_path = folder / "imdb.sqlite"
     result = dlbench("run", "--workloads", ",".join(WORKLOADS), "--frameworks", ",".join(MODERN), "--data", "synthetic",
-                     "--samples", samples, "--epochs", epochs, "--repeats", 1, "--threads", 2, "--store", store_path,
+                     "--samples", samples, "--epochs", epochs, "--repeats", 1, "--threads", 1, "--store", store_path,
                      timeout=7200)
     store = Store(store_path)
     runs = store.runs()

@@ -39,7 +39,7 @@ SAMPLES, EPOCHS = 256, 2
 def suite(tmp_path_factory):
     store_path = tmp_path_factory.mktemp("transformer") / "transformer.sqlite"
     result = dlbench("run", "--workloads", "imdb_transformer", "--frameworks", ",".join(MODERN), "--data",
-                     "synthetic", "--samples", SAMPLES, "--epochs", EPOCHS, "--repeats", 1, "--threads", 2,
+                     "synthetic", "--samples", SAMPLES, "--epochs", EPOCHS, "--repeats", 1, "--threads", 1,
                      "--store", store_path, timeout=1800)
     store = Store(store_path)
     runs = store.runs()
@@ -182,7 +182,7 @@ VIT_SAMPLES = 64
 def vit_suite(tmp_path_factory):
     store_path = tmp_path_factory.mktemp("vit") / "vit.sqlite"
     result = dlbench("run", "--workloads", "cifar10_vit", "--frameworks", ",".join(MODERN), "--data", "synthetic",
-                     "--samples", VIT_SAMPLES, "--epochs", 1, "--repeats", 1, "--threads", 2, "--store", store_path,
+                     "--samples", VIT_SAMPLES, "--epochs", 1, "--repeats", 1, "--threads", 1, "--store", store_path,
                      timeout=1800)
     store = Store(store_path)
     runs = store.runs()
