@@ -26,8 +26,6 @@ ALLOWED_FILES = {
     "worker/inference.py": "the inference worker's tables by runtime id (THREAD_FAMILY, THREAD_SETTINGS, "
                            "describe_compile, ...): runtimes, not frameworks (torch-compile, tensorflow-xla), to move "
                            "beside the runtimes (inference/resnet50_features/runtimes.py)",
-    "frameworks/rnn_trace.py": "a test tool (tests/test_rnn_launches.py) dispatching one traced forward pass per "
-                               "framework: each branch belongs in its framework's folder",
 }
 
 

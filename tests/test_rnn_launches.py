@@ -37,7 +37,6 @@ import numpy as np
 from dlbench import data, frameworks, workloads
 from dlbench.frameworks.adapter import InputPipeline
 from dlbench.frameworks.kernels import recurrent_launches
-from dlbench.frameworks.rnn_trace import forward_top_ops
 from dlbench.worker.settings import TrialSettings
 framework, ids = sys.argv[1], sys.argv[2].split(",")
 settings = TrialSettings(threads=1, device="cpu", seed=0, tier="default")
@@ -53,7 +52,7 @@ for workload_id in ids:
     spec = spec.with_hp(workload.hyper(dataset))
     module = workloads.framework_module(workload_id, framework)
     trainer = adapter.trainer(module, spec, settings, InputPipeline(None, adapter.layout))
-    out[workload_id] = recurrent_launches(forward_top_ops(framework, trainer.model, train.take(np.arange(4)).inputs))
+    out[workload_id] = recurrent_launches(trainer.forward_top_ops(train.take(np.arange(4)).inputs))
 print("LAUNCHES " + json.dumps(out))
 """
 

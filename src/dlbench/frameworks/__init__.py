@@ -5,7 +5,7 @@ articles' frameworks under legacy/) whose __init__.py declares it (declaration.F
 installed, its settings, its documented features) and whose modules hold the rest, each named by the declaration:
 adapter.py (training, with its layers.py and optim.py), probe.py (the feature probes, dlbench.report.probe) and
 verify.py (the weight converter of `dlbench verify`). The flat modules here are shared: adapter.py (the adapters'
-base), kernels.py, rnn_trace.py, mxcsr.py and fault_adapter.py (tests only). Adding a framework is adding a folder
+base), kernels.py, mxcsr.py and fault_adapter.py (tests only). Adding a framework is adding a folder
 and one import below.
 
 Nothing here imports a framework: the parent process uses this module to decide what can run, and only a worker

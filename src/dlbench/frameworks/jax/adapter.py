@@ -292,6 +292,15 @@ class JaxTrainer(BaseTrainer):
         self.model.train()
         return jaxpr_ops(self.jax, lambda state, *x: nnx.merge(graphdef, state)(*x), state, *inputs)
 
+    def forward_top_ops(self, inputs):
+        """The top-level primitives of one forward pass in training mode, traced (nothing runs), for
+        kernels.recurrent_launches (tests/test_rnn_launches.py)."""
+        from dlbench.frameworks.kernels import jaxpr_top_ops
+        nnx = self.nnx
+        graphdef, state = nnx.split(self.model)
+        self.model.train()
+        return jaxpr_top_ops(self.jax.make_jaxpr(lambda state, *x: nnx.merge(graphdef, state)(*x))(state, *inputs))
+
     def predict(self, inputs):
         return np.asarray(self.predict_step(inputs))
 

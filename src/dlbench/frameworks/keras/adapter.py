@@ -239,6 +239,31 @@ class KerasTrainer(BaseTrainer):
         from dlbench.frameworks.torch.adapter import profiled_ops
         return profiled_ops(torch, lambda: model(_one_or_list(x), training=True))
 
+    def forward_top_ops(self, inputs):
+        """The top-level ops of one forward pass in training mode, read as its backend shows them (traced on jax
+        and tensorflow, profiled on torch), for kernels.recurrent_launches (tests/test_rnn_launches.py)."""
+        from dlbench.frameworks import kernels
+        model, backend, x = self.model, self.keras.backend.backend(), list(inputs)
+        if backend == "jax":
+            import jax
+
+            return kernels.jaxpr_top_ops(jax.make_jaxpr(lambda trainable, other, x: model.stateless_call(
+                trainable, other, x, training=True)[0])([v.value for v in model.trainable_variables],
+                                                        [v.value for v in model.non_trainable_variables],
+                                                        _one_or_list(x)))
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            from dlbench.frameworks.tensorflow.adapter import top_ops
+            forward = tf.function(lambda *x: model(_one_or_list(list(x)), training=True))
+            return top_ops(forward.get_concrete_function(*[tf.constant(a) for a in x]))
+        import torch
+        from torch.profiler import ProfilerActivity, profile
+
+        with torch.no_grad(), profile(activities=[ProfilerActivity.CPU]) as prof:
+            model(_one_or_list(x), training=True)
+        return kernels.torch_top_ops(prof.events())
+
     def predict(self, inputs):
         # predict_on_batch runs the compiled predict function (a direct model call is eager: 0.8 s a call on jax).
         return np.asarray(self.module.probabilities(self.model.predict_on_batch(_one_or_list(list(inputs)))))

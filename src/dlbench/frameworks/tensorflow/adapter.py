@@ -85,6 +85,13 @@ def graph_ops(concrete_function):
     return sorted({"tf:" + node.op for node in nodes})
 
 
+def top_ops(concrete_function):
+    """A traced tf.function's top-level op types that its outputs depend on (kernels.tf_graph_top_ops)."""
+    from dlbench.frameworks.kernels import tf_graph_top_ops
+    graph = concrete_function.graph
+    return tf_graph_top_ops(graph.as_graph_def(), [t.op.name for t in graph.outputs])
+
+
 class Adapter(BaseAdapter):
     def load(self, settings):
         return setup_tensorflow(settings)
@@ -191,6 +198,13 @@ class TensorFlowTrainer(BaseTrainer):
         tf = self.tf
         return graph_ops(self.train_step.get_concrete_function([tf.constant(a) for a in inputs],
                                                                [tf.constant(a) for a in targets]))
+
+    def forward_top_ops(self, inputs):
+        """The top-level ops of one forward pass in training mode, traced (nothing runs), for
+        kernels.recurrent_launches (tests/test_rnn_launches.py)."""
+        tf, model = self.tf, self.model
+        forward = tf.function(lambda *x: model(*x, training=True))
+        return top_ops(forward.get_concrete_function(*[tf.constant(a) for a in inputs]))
 
     def predict(self, inputs):
         return self.predict_step([self.tf.constant(a) for a in inputs]).numpy()

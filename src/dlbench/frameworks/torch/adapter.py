@@ -234,6 +234,17 @@ class TorchTrainer(BaseTrainer):
         self.optimizer.zero_grad(set_to_none=True)
         return ops
 
+    def forward_top_ops(self, inputs):
+        """The top-level ops of one forward pass in training mode, profiled (it runs once, without gradients), for
+        kernels.recurrent_launches (tests/test_rnn_launches.py)."""
+        from torch.profiler import ProfilerActivity, profile
+
+        from dlbench.frameworks.kernels import torch_top_ops
+        self.model.train()
+        with self.torch.no_grad(), profile(activities=[ProfilerActivity.CPU]) as prof:
+            self.model(*[self.torch.from_numpy(a) for a in inputs])
+        return torch_top_ops(prof.events())
+
     def predict(self, inputs):
         self.model.eval()
         with self.torch.no_grad(), self._autocast():
