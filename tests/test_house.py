@@ -4,7 +4,7 @@ file under src/dlbench/ and fails on a framework id written as a string literal 
 prefix ("keras-", a startswith check) outside the places that may name one:
   - the framework folders (frameworks/<name>/..., frameworks/legacy/<name>/...) and the registry (frameworks/__init__.py)
   - the workload folders (workloads/, inference/: one file per framework or runtime, by design)
-and the ALLOWED literals and ALLOWED_FILES below, each with its reason. A flat shared module of frameworks/
+and the ALLOWED literals below, each with its reason. A flat shared module of frameworks/
 (adapter.py, kernels.py, declaration.py, ...) is checked like any other."""
 import ast
 from pathlib import Path
@@ -21,17 +21,11 @@ ALLOWED = {
                                         "every framework's onnx probe: a package, not the framework id",
     ("suite.py", "torch"): "a user's model file's form (workloads.user_file.FORMS: keras or torch), not a framework id",
 }
-# Whole files, each with its reason: their tables are left for the next step of #21.
-ALLOWED_FILES = {
-    "worker/inference.py": "the inference worker's tables by runtime id (THREAD_FAMILY, THREAD_SETTINGS, "
-                           "describe_compile, ...): runtimes, not frameworks (torch-compile, tensorflow-xla), to move "
-                           "beside the runtimes (inference/resnet50_features/runtimes.py)",
-}
 
 
 def exempt(relative):
     parts = relative.split("/")
-    if parts[0] in ("workloads", "inference") or relative in ALLOWED_FILES:
+    if parts[0] in ("workloads", "inference"):
         return True
     # A framework's own folder, and the registry that imports them all; the flat shared modules are checked.
     return parts[0] == "frameworks" and (len(parts) > 2 or relative == "frameworks/__init__.py")
@@ -65,9 +59,7 @@ def test_no_framework_id_literal_outside_its_folder():
 def test_every_allowed_entry_is_still_needed():
     """An allowed literal that is gone is taken off the list, so that the list stays the exceptions there are."""
     present = set()
-    for relative in set(r for r, _ in ALLOWED) | set(ALLOWED_FILES):
+    for relative in set(r for r, _ in ALLOWED):
         if (SRC / relative).is_file():
-            present |= {(relative, value) for _, value in literals(SRC / relative)} | {(relative, None)}
+            present |= {(relative, value) for _, value in literals(SRC / relative)}
     assert set(ALLOWED) <= present, sorted(set(ALLOWED) - present)
-    assert not [r for r in ALLOWED_FILES if not any(p[0] == r and p[1] is not None for p in present)], \
-        "an allowed file names no framework id any more: take it off ALLOWED_FILES"

@@ -81,7 +81,7 @@ def test_the_gpu_check_runs_in_strict_fp32_through_a_second_predictor_where_prec
     """TensorFlow's traced programs and ONNX Runtime's sessions fix TF32 when built: on a GPU that ran TF32 their
     feature check gets a second predictor built with tf32 = False; torch and jax switch their flags around the same
     predict (check_precision); a CPU, an FP32 run or an unknown precision keep the timed predictor."""
-    from dlbench.worker.inference import check_predictor
+    from dlbench.inference.runtime_settings import check_predictor
 
     built = []
 
