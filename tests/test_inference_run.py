@@ -227,7 +227,9 @@ def test_every_runtime_runs_through_the_cli_with_a_passing_check(tiny_run):
     for label in ("keras-tensorflow (jit)", "torch (jit)", "tensorflow (jit)", "jax (jit)", "keras-torch"):
         assert label in result.stdout
     assert "images/s" in result.stdout and "[95% CI]" in result.stdout
-    assert max(len(line) for line in result.stdout.splitlines()) <= 100  # the table fits, piped
+    # Piped, the table is 100 columns wide unless its figures need more (a loaded machine's wide intervals: 103 seen
+    # under two test processes), and then it widens rather than cut one (test_cli checks the widths themselves).
+    assert "…" not in result.stdout
     assert " ok" in result.stdout and "FAILED" not in result.stdout
 
 
