@@ -258,11 +258,9 @@ class KerasTrainer(BaseTrainer):
             forward = tf.function(lambda *x: model(_one_or_list(list(x)), training=True))
             return top_ops(forward.get_concrete_function(*[tf.constant(a) for a in x]))
         import torch
-        from torch.profiler import ProfilerActivity, profile
 
-        with torch.no_grad(), profile(activities=[ProfilerActivity.CPU]) as prof:
-            model(_one_or_list(x), training=True)
-        return kernels.torch_top_ops(prof.events())
+        from dlbench.frameworks.torch.adapter import profiled_top_ops
+        return profiled_top_ops(torch, lambda: model(_one_or_list(x), training=True))
 
     def predict(self, inputs):
         # predict_on_batch runs the compiled predict function (a direct model call is eager: 0.8 s a call on jax).

@@ -90,6 +90,16 @@ def profiled_ops(torch, run):
     return sorted({event.name for event in prof.events()})
 
 
+def profiled_top_ops(torch, run):
+    """The top-level ops PyTorch ran for run(), without gradients (kernels.torch_top_ops)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    from dlbench.frameworks.kernels import torch_top_ops
+    with torch.no_grad(), profile(activities=[ProfilerActivity.CPU]) as prof:
+        run()
+    return torch_top_ops(prof.events())
+
+
 class Adapter(BaseAdapter):
     layout = "channels_first"  # NCHW: PyTorch's convolutions take it natively
     # channels_last: the same NCHW tensors stored NHWC in memory (torch.channels_last), the form cuDNN's tensor-core
@@ -237,13 +247,8 @@ class TorchTrainer(BaseTrainer):
     def forward_top_ops(self, inputs):
         """The top-level ops of one forward pass in training mode, profiled (it runs once, without gradients), for
         kernels.recurrent_launches (tests/test_rnn_launches.py)."""
-        from torch.profiler import ProfilerActivity, profile
-
-        from dlbench.frameworks.kernels import torch_top_ops
         self.model.train()
-        with self.torch.no_grad(), profile(activities=[ProfilerActivity.CPU]) as prof:
-            self.model(*[self.torch.from_numpy(a) for a in inputs])
-        return torch_top_ops(prof.events())
+        return profiled_top_ops(self.torch, lambda: self.model(*[self.torch.from_numpy(a) for a in inputs]))
 
     def predict(self, inputs):
         self.model.eval()
