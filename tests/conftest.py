@@ -1,7 +1,9 @@
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,21 @@ MODERN = ("keras-jax", "keras-tensorflow", "keras-torch", "torch", "jax", "tenso
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # The command line's output under test is what a pipe gets: pytest-xdist's workers set COLUMNS to the terminal's.
 os.environ.pop("COLUMNS", None)
+
+
+def pytest_configure(config):
+    """JAX's persistent compilation cache, one folder per test run, shared by its processes: the xdist workers
+    inherit the variable from this (the controlling) process, and the trials they start inherit it from them. A
+    program that many tests compile (an initializer, mnist_mlp's step) is compiled once per run; the folder goes when
+    the run ends, so a run's time never depends on an earlier one. A benchmark keeps JAX's default (no cache): its
+    first epoch includes the compilation a user waits for."""
+    if not hasattr(config, "workerinput") and "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+        config.jax_cache = os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="dlbench-tests-jax-")
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "jax_cache", None):
+        shutil.rmtree(config.jax_cache, ignore_errors=True)
 
 
 def require_framework(framework_id):

@@ -1,8 +1,10 @@
 """resnet50_features through `dlbench run`: planning (compile modes as settings, inference-only frameworks), the
 summary's CIs and ratios on stored results, a missing runtime recorded as skipped with its install hint, bad input
 as a one-line error, and one real CLI run of every runtime on a tiny size (2 images, batch size 1, 2 timed passes):
-each trial ends ok with a passing feature check and inference rows with positive images/s and CIs in the store,
-`dlbench results` shows them and `dlbench report` renders the inference section.
+each trial ends ok (parameter counts exactly Keras's, the canonical weights exported back unchanged, features within
+the tolerance of the NumPy float64 reference) and inference rows with positive images/s and CIs in the store,
+`dlbench results` shows them and `dlbench report` renders the inference section. This run is the one per-runtime check
+of ResNet-50 (tests/test_resnet50_features.py checks the spec, the weights and the reference without a runtime).
 About 3-5 minutes on two cores, nearly all of it the real run (12 worker processes; torch.compile compiles ~30 s).
 """
 import json
@@ -204,6 +206,9 @@ def test_every_runtime_runs_through_the_cli_with_a_passing_check(tiny_run):
         assert run["params_total"] == spec.PARAMS and run["params_trainable"] == spec.TRAINABLE_PARAMS
         assert run["peak_host_bytes"] > 100 * 2 ** 20
         env = run["env"]
+        assert env["roundtrip"] is True  # the weights exported back from the model are the canonical arrays
+        if framework in ("onnxruntime", "openvino"):
+            assert "TorchScript" in env["exporter"]
         assert env["threads_requested"] == 2 and len(env["cpu_affinity"]) <= 2 and env["thread_settings"]
         assert env["compile_requested"] == run["settings"]["compile"] and env["compile"]
         # One input rule (the runtime's own array on its device, placed once) and strict FP32 on a CPU.

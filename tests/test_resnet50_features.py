@@ -5,18 +5,15 @@
    and loaded unchanged, rejected when incomplete; the NumPy converters (torch OIHW, Flax names, Keras order) are
    exact inverses; the NumPy reference's convolution and pooling match naive loops; the reference's features stay
    O(1) through the 50 layers (neither explode nor vanish) and differ between images.
-3. Every runtime, each in its own process (python -m dlbench.inference.resnet50_features.runtimes): it builds the
-   model (parameter counts exactly Keras's), loads the canonical weights and exports them back unchanged, and its
-   features for 2 images U[0, 1) (seed 0) are within 1e-4 (max |f - ref| / max |ref|) of the NumPy float64
-   reference. torch.compile's check spends 30-60 s in Inductor's first compilation (less with its cache warm).
+3. ONNX Runtime's IOBinding path computes what session.run computes. Every runtime's own check (parameter counts,
+   the weights exported back unchanged, features within 1e-4 of the NumPy float64 reference) is one real CLI run:
+   tests/test_inference_run.py.
 A missing core framework skips (under CI=true: fails, conftest.require_framework); ONNX Runtime and OpenVINO are
 optional extras: they skip with the pip command that installs them.
-About 4-5 minutes on two cores, most of it building the models (Keras on jax ~25 s) and the float64 reference.
+Under a minute on two cores, most of it the float64 reference and one torch model exported to ONNX.
 """
 import collections
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -27,11 +24,6 @@ from dlbench.inference.resnet50_features import weights as canonical
 
 from conftest import require_framework
 
-# runtime -> the core framework id whose absence is a failure under CI=true (None: an optional extra)
-CORE_FRAMEWORK = {"keras-jax": "keras-jax", "keras-tensorflow": "keras-tensorflow", "keras-torch": "keras-torch",
-                  "torch": "torch", "torch-compile": "torch", "jax": "jax", "tensorflow": "tensorflow",
-                  "tensorflow-xla": "tensorflow", "onnxruntime": "torch", "openvino": "torch",
-                  "keras-openvino": None}
 IMAGES = 2
 
 
@@ -173,37 +165,7 @@ def test_missing_runtime_skips_with_the_install_hint(monkeypatch, capsys):
                    "hint": "pip install 'dlbench[openvino]'"}
 
 
-# -- 3. every runtime, in its own process ---------------------------------------------------------------------------
-
-@pytest.mark.parametrize("runtime", runtimes.RUNTIMES)
-def test_runtime_computes_the_reference_features(runtime, weights_file, reference, tmp_path):
-    if CORE_FRAMEWORK[runtime]:
-        require_framework(CORE_FRAMEWORK[runtime])
-    absent = runtimes.missing(runtime)
-    if absent and runtime in runtimes.OPTIONAL:
-        pytest.skip("%s needs %s: %s" % (runtime, ", ".join(absent), runtimes.OPTIONAL[runtime]))
-    assert not absent, absent
-    out = tmp_path / "features.npy"
-    proc = subprocess.run(
-        [sys.executable, "-m", "dlbench.inference.resnet50_features.runtimes", "--runtime", runtime,
-         "--weights", weights_file, "--images", str(IMAGES), "--threads", "2", "--roundtrip", "--out", str(out)],
-        capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    info = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert info["status"] == "ok" and info["runtime"] == runtime
-    assert info["params"] == [spec.PARAMS, spec.TRAINABLE_PARAMS]
-    assert info["roundtrip"] is True  # the weights exported back from the model are the canonical arrays
-    features = np.load(out)
-    assert features.shape == (IMAGES, spec.FEATURES) and features.dtype == np.float32
-    error = spec.relative_error(features, reference)
-    print("%s: relative error %.2e" % (runtime, error))
-    assert error <= spec.RELATIVE_TOLERANCE, "%s: relative error %.2e" % (runtime, error)
-    if runtime in ("onnxruntime", "openvino"):
-        assert "TorchScript" in info["exporter"]
-    # The images were the runtime's own array on its device, placed once (runtimes.place_inputs), as a timed trial
-    # feeds them.
-    assert info["input_placement"] == "device: resident"
-
+# -- 3. the ONNX Runtime binding -----------------------------------------------------------------------------------
 
 def test_onnxruntime_binds_a_torch_tensor_in_place(weights, tmp_path):
     """A GPU trial gives ONNX Runtime its images as a torch tensor on the device, bound through IOBinding: the same
