@@ -45,10 +45,26 @@ def require_framework(framework_id):
         pytest.skip(message)
 
 
+# A one-thread trial pins itself to the lowest CPU its process may use (worker/process.py), so the one-thread runs of
+# two xdist workers would share CPU 0 while CPU 1 idles: worker gwN's leave out the N lowest CPUs (gw0's keep all).
+CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+ONE_THREAD_CPUS = CPUS[int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:]) % len(CPUS):] if CPUS else []
+
+
+def one_thread(args):
+    """Whether a command line's trials run one thread each (`--threads 1`; verify's workers by default)."""
+    args = [str(a) for a in args]
+    if "--threads" in args:
+        return args[args.index("--threads") + 1] == "1"
+    return args[:1] == ["verify"]
+
+
 def dlbench(*args, cwd=None, timeout=900):
-    """Run the real command line in a subprocess, as a user would."""
+    """Run the real command line in a subprocess, as a user would (its one-thread trials on this test process's
+    CPU: ONE_THREAD_CPUS)."""
+    cpus = ONE_THREAD_CPUS if one_thread(args) and ONE_THREAD_CPUS != CPUS else None
     return subprocess.run([sys.executable, "-m", "dlbench.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=timeout)
+                          cwd=cwd, timeout=timeout, preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
 
 
 # Small real stores, made once per test session by the real CLI and shared: a test that changes one works on a copy
