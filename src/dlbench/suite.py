@@ -368,6 +368,9 @@ def precision_refusal(workload_id, framework_id, precision):
     the registry (dlbench.frameworks: Framework.precisions, and the reason it gives), before any process starts;
     a refusal that depends on the workload's layers comes from the adapter, in the worker, as a skipped trial."""
     framework = frameworks.get(framework_id)
+    mixed = framework.mixed_workloads
+    if precision != "fp32" and mixed is not None and workload_id not in mixed:
+        return f"{framework_id} runs fp32 only, not {precision}, for {workload_id}: {framework.precision_note}"
     if precision in framework.precisions:
         return None
     return (f"{framework_id} runs {', '.join(framework.precisions)} only, not {precision}: "

@@ -18,7 +18,8 @@ LEGACY_PRECISION_NOTE = ("a legacy framework in its own environment: dlbench tra
 
 class Framework(object):
     def __init__(self, id, title, packages, distributions, extras, package, keras_backend=None, inference_only=False,
-                 environment=None, precisions=None, precision_note=None, compile_modes=("none",), tuned_compile=None,
+                 environment=None, precisions=None, precision_note=None, mixed_workloads=None, compile_modes=("none",),
+                 tuned_compile=None,
                  workload_file=None, modules=None, adapter=None, probe=None, documented=None,
                  verify=None, verify_exceptions=None):
         self.id = id
@@ -59,6 +60,9 @@ class Framework(object):
         # The precisions its adapter implements (a trial asking another is recorded skipped with precision_note)
         self.precisions = tuple(precisions) if precisions else ("fp32",)
         self.precision_note = precision_note or (LEGACY_PRECISION_NOTE if environment is not None else None)
+        # The workloads whose code is written for its mixed precisions (None: every workload); the others run fp32
+        # only, refused with precision_note.
+        self.mixed_workloads = tuple(mixed_workloads) if mixed_workloads is not None else None
         # The compile modes its training adapter implements (dlbench.suite.COMPILE_MODES), the first being what a
         # user gets by default; and per device, the mode the tuned tier picks when a suite leaves compile unset.
         self.compile_modes = tuple(compile_modes)

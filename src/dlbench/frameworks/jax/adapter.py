@@ -112,6 +112,21 @@ def jaxpr_ops(jax, function, *args):
 COMPUTE_DTYPES = {"fp32": None, "bf16": "bfloat16", "fp16-mixed": "float16"}
 
 
+def refuse_unlowerable(jax, function, args, who):
+    """Lower function(*args) under jit (nothing runs) and turn XLA's refusal into PrecisionUnsupported. An fp16-mixed
+    trial on a CPU needs it: XLA:CPU has no float16 dot with float32 accumulation, which jax.nn.dot_product_attention
+    asks for float16 inputs (DotAlgorithmPreset.F16_F16_F32; its fallback catches errors while tracing only), and
+    the error would come only as the jitted step is lowered, as a failed trial."""
+    try:
+        jax.jit(function).lower(*args)
+    except ValueError as error:
+        message = str(error).splitlines()[0]
+        if "F16_F16_F32" in message:
+            message = "jax.nn.dot_product_attention asks float16 inputs for F16_F16_F32: '%s'" % message
+        raise PrecisionUnsupported("%s fp16-mixed on a CPU: XLA:CPU cannot lower this model's float16 forward pass "
+                                   "(jax %s; %s)" % (who, jax.__version__, message))
+
+
 class MixedPrecision(object):
     """Compute in a half type with float32 master weights: cast the parameters and floating inputs down on the way
     in, the outputs up to float32 on the way out (the loss is computed in float32)."""
@@ -176,11 +191,15 @@ class Adapter(BaseAdapter):
         if tuned and pipeline.augment is None:
             # The scan on a GPU only. Measured: mnist_cnn's two steps took 25-30 s as a scan on a CPU, 0.7 s as
             # separate steps (XLA:CPU runs convolutions inside a scanned loop far slower).
-            return JaxScanTrainer(workload_module, spec.hp, settings.seed, pipeline, precision,
-                                  scan=settings.device == "gpu")
-        trainer = JaxTrainer(workload_module, spec.hp, settings.seed, pipeline, precision)
-        if tuned:
-            trainer.tuning = "none: the augmentation runs in NumPy on the host, batch by batch"
+            trainer = JaxScanTrainer(workload_module, spec.hp, settings.seed, pipeline, precision,
+                                     scan=settings.device == "gpu")
+        else:
+            trainer = JaxTrainer(workload_module, spec.hp, settings.seed, pipeline, precision)
+            if tuned:
+                trainer.tuning = "none: the augmentation runs in NumPy on the host, batch by batch"
+        if tuned and spec.attention:
+            trainer.tuning += ("; attention: jax.nn.dot_product_attention inside the jitted step, its implementation "
+                               "JAX's pick (XLA's on a CPU; cuDNN's fused kernel on a GPU where it applies)")
         return trainer
 
 
@@ -330,6 +349,8 @@ class JaxTrainer(BaseTrainer):
             return ", ".join(sorted({str(jax.numpy.dtype(leaf.dtype)) for leaf in jax.tree_util.tree_leaves(tree)
                                      if jax.numpy.issubdtype(leaf.dtype, jax.numpy.floating)}))
         compute = dtypes(outputs)
+        if self.precision == "fp16-mixed" and jax.default_backend() == "cpu":
+            refuse_unlowerable(jax, raw, (state,) + tuple(inputs), "jax")
         if self.mixed is not None and compute != self.mixed.name:
             raise PrecisionUnsupported(
                 "jax %s: this model's output is still computed in %s (read back by tracing its forward pass: a value "

@@ -67,7 +67,8 @@ class Adapter(BaseAdapter):
 
     def trainer(self, workload_module, spec, settings, pipeline):
         return KerasTrainer(workload_module, spec.hp, pipeline, tuned=settings.tier == "tuned",
-                            precision=settings.precision, compile=self.framework.compile_for(settings))
+                            precision=settings.precision, compile=self.framework.compile_for(settings),
+                            attention=spec.attention)
 
 
 POLICIES = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16-mixed": "mixed_float16"}
@@ -77,6 +78,21 @@ COMPUTE_DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16-mixed": "float16"
 def output_layers(model):
     """The layers that produce the model's outputs, in output order."""
     return [tensor._keras_history.operation for tensor in model.outputs]
+
+
+def flash_attention(keras, dtype):
+    """Keras's flash attention for the tuned tier, in words: turned on (keras.config.enable_flash_attention(), its
+    default: each attention call checks whether the backend's flash kernel applies), and whether it does here, read
+    back by asking one small call in the compute dtype for it (flash_attention=True raises where it cannot)."""
+    keras.config.enable_flash_attention()
+    q = keras.ops.zeros((1, 64, 2, 32), dtype=dtype)
+    try:
+        keras.ops.dot_product_attention(q, q, q, is_causal=True, flash_attention=True)
+    except Exception as error:  # each backend raises its own kind
+        return ("keras.config.enable_flash_attention(), but Keras's flash kernel does not apply here (%s: %s): the "
+                "backend's attention call runs without it, the kernel it picks recorded"
+                % (keras.backend.backend(), str(error).splitlines()[0]))
+    return "keras.config.enable_flash_attention(): Keras's flash kernel applies here"
 
 
 def _one_or_list(arrays):
@@ -151,7 +167,7 @@ class KerasTrainer(BaseTrainer):
     feeds fit from the host (fit_placement). Its tuned tier changes the executor (steps_per_execution), not the
     data placement."""
 
-    def __init__(self, module, hp, pipeline, tuned=False, precision="fp32", compile="none"):
+    def __init__(self, module, hp, pipeline, tuned=False, precision="fp32", compile="none", attention=False):
         import keras
 
         self.keras, self.module, self.pipeline = keras, module, pipeline
@@ -176,6 +192,8 @@ class KerasTrainer(BaseTrainer):
         elif tuned:
             self.tuning = ("none: Keras's torch backend refuses steps_per_execution > 1, and its fit has no "
                            "device-resident path for arrays")
+        if tuned and attention:
+            self.tuning += "; attention: " + flash_attention(keras, COMPUTE_DTYPES[precision])
         # The accuracy to report: "accuracy", or for a model with several outputs its main head's (e.g.
         # "main_accuracy"), as the workload's keras.py names it.
         self.accuracy = getattr(module, "ACCURACY", "accuracy")
@@ -271,6 +289,15 @@ class KerasTrainer(BaseTrainer):
         of the activation entering the (first) output layer and of the output itself, the variables' dtypes (the
         master weights), and the loss scaling Model.compile set up."""
         keras, model = self.keras, self.model
+        if self.precision == "fp16-mixed" and keras.backend.backend() == "jax":
+            import jax
+
+            from dlbench.frameworks.jax.adapter import refuse_unlowerable
+            if jax.default_backend() == "cpu":  # the probe below runs eagerly, where JAX's attention falls back
+                refuse_unlowerable(jax, lambda trainable, other, x: model.stateless_call(
+                    trainable, other, x, training=False)[0], ([v.value for v in model.trainable_variables],
+                                                              [v.value for v in model.non_trainable_variables],
+                                                              _one_or_list(list(inputs))), "keras-jax")
         out_layer = output_layers(model)[0]
         probe = keras.Model(model.inputs, [out_layer.input, model.outputs[0]])
         hidden, output = probe(_one_or_list(list(inputs)), training=False)

@@ -1,7 +1,7 @@
 """Native TensorFlow's declaration (tf.Module, GradientTape, tf.function); its adapter, Keras-initialised layers and
 Keras's optimizer rules are the modules beside this one, imported in a worker only. Imports no framework; Python
 3.6-safe (dlbench.frameworks reads it)."""
-from dlbench.frameworks.declaration import EAGER_OR_JIT, Framework
+from dlbench.frameworks.declaration import EAGER_OR_JIT, MIXED, Framework
 
 # The distributions whose versions are recorded: either TensorFlow wheel may be there (Keras on TensorFlow too).
 TF = ["tensorflow-cpu", "tensorflow"]
@@ -18,13 +18,17 @@ DOCUMENTED = {
     "keras_backend": "yes: as keras-tensorflow",
 }
 
+# The workloads whose native TensorFlow code is written for a half compute dtype (adapter.py, "Precision").
+MIXED_WORKLOADS = ("imdb_transformer", "char_gpt", "char_gpt_mini", "cifar10_vit")
+
 FRAMEWORKS = [
     Framework("tensorflow", "TensorFlow (tf.Module, GradientTape, tf.function)", ["tensorflow"], TF, ["tensorflow"],
-              __name__, precisions=("fp32",), compile_modes=EAGER_OR_JIT,
+              __name__, precisions=MIXED, mixed_workloads=MIXED_WORKLOADS, compile_modes=EAGER_OR_JIT,
               tuned_compile={"cpu": "jit", "gpu": "jit"}, workload_file="tensorflow",
-              precision_note="native TensorFlow has no autocast outside Keras: its models (tf.Module with float32 "
-                             "tf.Variables and float32 constants inside, e.g. an LSTM's zero state) would each need a "
-                             "compute dtype written in; keras-tensorflow runs bf16 and fp16-mixed",
+              precision_note="native TensorFlow has no autocast outside Keras: dlbench casts a model's float32 "
+                             "variables to the compute dtype in the step, which needs its code free of float32 "
+                             "constants (e.g. an LSTM's zero state); written so for " + ", ".join(MIXED_WORKLOADS)
+                             + " only. keras-tensorflow runs bf16 and fp16-mixed everywhere",
               probe=__name__ + ".probe", verify=__name__ + ".verify",
               documented=DOCUMENTED),
 ]

@@ -1,16 +1,22 @@
 """Native TensorFlow: GradientTape inside a tf.function, the idiom of its custom-training-loop guide.
 
-Precision: fp32 only. TensorFlow's mixed precision is Keras's (dtype policies, AutoCastVariable); outside Keras
-there is no autocast, and TensorFlow refuses to mix dtypes in one op, so each native model (tf.Module with float32
-tf.Variables, and float32 tensors made inside, e.g. an LSTM's zero state) would need its compute dtype written into
-its code. A bf16 or fp16-mixed trial of this framework is recorded skipped with that reason (the registry's
-precision_note, before any process starts; this adapter refuses too if asked directly). keras-tensorflow runs both.
+Precision (the trial's `precision` setting). TensorFlow's mixed precision is Keras's (dtype policies,
+AutoCastVariable); outside Keras there is none, so dlbench writes Keras's autocast out (MixedPrecision below), for
+the workloads whose native code is written for it (the registry's mixed_workloads; TensorFlow refuses to mix dtypes
+in one op, so a float32 constant made inside a model, e.g. an LSTM's zero state, fails under it):
+  fp32        float32 everywhere.
+  bf16        while the step is traced, every float32 variable of the model reads as a bfloat16 copy (tf.cast: the
+              gradients flow back through it to the float32 variables, the master weights), floating inputs are
+              cast to bfloat16, the outputs cast back to float32 before the loss; the optimizer state stays float32.
+              No loss scaling.
+  fp16-mixed  the same with float16, and dynamic loss scaling (Keras's rule, written out: DynamicLossScale).
+The other workloads' bf16 and fp16-mixed trials are recorded skipped with the registry's precision_note, before any
+process starts; this adapter refuses too if asked directly. keras-tensorflow runs both everywhere.
 """
 import os
 
 import numpy as np
 
-from dlbench.frameworks import FRAMEWORKS
 from dlbench.frameworks.adapter import DEVICE_RESIDENT, HOST_PER_BATCH
 from dlbench.frameworks.adapter import Adapter as BaseAdapter
 from dlbench.frameworks.adapter import PrecisionUnsupported
@@ -92,24 +98,83 @@ def top_ops(concrete_function):
     return tf_graph_top_ops(graph.as_graph_def(), [t.op.name for t in graph.outputs])
 
 
+COMPUTE_DTYPES = {"fp32": None, "bf16": "bfloat16", "fp16-mixed": "float16"}
+
+
+class MixedPrecision(object):
+    """Compute in a half type with float32 master weights, for a tf.Module that does not know it (Keras's autocast
+    written out): while forward() runs (inside a traced step) each float32 tf.Variable attribute of the model's
+    modules is swapped for its cast copy, floating inputs are cast down, and the outputs cast up to float32."""
+
+    def __init__(self, tf, dtype_name):
+        self.tf, self.name, self.dtype = tf, dtype_name, getattr(tf, dtype_name)
+
+    def forward(self, model, inputs, training, to_float32=True):
+        tf = self.tf
+        swapped = [(module, name, value) for module in [model] + list(model.submodules)
+                   for name, value in vars(module).items()
+                   if isinstance(value, tf.Variable) and value.dtype == tf.float32]
+        try:  # object.__setattr__: past tf.Module's tracking, which keeps the variables themselves
+            for module, name, variable in swapped:
+                object.__setattr__(module, name, tf.cast(variable, self.dtype))
+            outputs = model(*[tf.cast(x, self.dtype) if x.dtype.is_floating else x for x in inputs],
+                            training=training)
+        finally:
+            for module, name, variable in swapped:
+                object.__setattr__(module, name, variable)
+        return tf.cast(outputs, tf.float32) if to_float32 else outputs
+
+
+class DynamicLossScale(object):
+    """Keras's LossScaleOptimizer rule, written out: initial scale 2**15, halved on a step with inf/NaN gradients
+    (the update is skipped), doubled after `growth_steps` finite steps in a row; its two numbers are variables the
+    compiled step updates."""
+
+    def __init__(self, tf, initial=2.0 ** 15, growth_steps=2000):
+        self.tf, self.initial, self.growth_steps = tf, initial, growth_steps
+        self.scale = tf.Variable(initial, dtype=tf.float32, trainable=False)
+        self.good_steps = tf.Variable(0, dtype=tf.int64, trainable=False)
+
+    def unscale(self, gradients):
+        """(the gradients divided by the scale, whether they are all finite); an embedding's IndexedSlices stay so."""
+        tf = self.tf
+        dense = [g.values if isinstance(g, tf.IndexedSlices) else g for g in gradients]
+        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in dense])
+        return [tf.IndexedSlices(g.values / self.scale, g.indices, g.dense_shape) if isinstance(g, tf.IndexedSlices)
+                else g / self.scale for g in gradients], finite
+
+    def adjust(self, finite):
+        tf = self.tf
+        good = self.good_steps + 1
+        grow = good >= self.growth_steps
+        self.scale.assign(tf.where(finite, tf.where(grow, self.scale * 2.0, self.scale), self.scale / 2.0))
+        self.good_steps.assign(tf.where(finite & ~grow, good, tf.zeros_like(good)))
+
+
 class Adapter(BaseAdapter):
     def load(self, settings):
         return setup_tensorflow(settings)
 
     def trainer(self, workload_module, spec, settings, pipeline):
-        if settings.precision != "fp32":
-            raise PrecisionUnsupported("tensorflow runs fp32 only: " + FRAMEWORKS["tensorflow"].precision_note)
+        mixed = self.framework.mixed_workloads
+        if settings.precision != "fp32" and spec.id not in mixed:
+            raise PrecisionUnsupported("tensorflow runs fp32 only for %s: %s" % (spec.id,
+                                                                                self.framework.precision_note))
         tuned = settings.tier == "tuned"
         trainer = TensorFlowTrainer(workload_module, spec.hp, settings.seed, pipeline,
                                     jit=self.framework.compile_for(settings) == "jit",
                                     resident=tuned and pipeline.augment is None,
-                                    device="/GPU:0" if settings.device == "gpu" else "/CPU:0")
+                                    device="/GPU:0" if settings.device == "gpu" else "/CPU:0",
+                                    precision=settings.precision)
         if tuned:
             trainer.tuning = ("tf.function(jit_compile=True): XLA compiles the training step" if trainer.jit else
                               "no XLA: compile = none was asked, and XLA is TensorFlow's tuned form")
             trainer.tuning += ("; the training set resident on the device, each step gathers its batch there"
                                if trainer.resident else
                                "; batches from the host: the augmentation runs in NumPy, batch by batch")
+            if spec.attention:
+                trainer.tuning += ("; attention written out (TensorFlow has no fused attention op outside Keras)"
+                                   + (", fused by XLA in the compiled step" if trainer.jit else ""))
         return trainer
 
 
@@ -119,7 +184,7 @@ class TensorFlowTrainer(BaseTrainer):
     tuned tier (resident) copies a training set without augmentation to the device once and passes each step the
     batch's indices, which it gathers there (tf.gather inside the compiled step)."""
 
-    def __init__(self, module, hp, seed, pipeline, jit=False, resident=False, device="/CPU:0"):
+    def __init__(self, module, hp, seed, pipeline, jit=False, resident=False, device="/CPU:0", precision="fp32"):
         import tensorflow as tf
 
         self.tf, self.pipeline, self.jit, self.resident, self.device = tf, pipeline, jit, resident, device
@@ -127,6 +192,13 @@ class TensorFlowTrainer(BaseTrainer):
         self.on_device = {}
         self.model, self.optimizer = module.build(hp, tf.random.Generator.from_seed(seed))
         model, optimizer = self.model, self.optimizer
+        self.precision = precision
+        mixed = MixedPrecision(tf, COMPUTE_DTYPES[precision]) if COMPUTE_DTYPES[precision] else None
+        scaler = DynamicLossScale(tf) if precision == "fp16-mixed" else None
+        self.mixed, self.scaler = mixed, scaler
+
+        def forward(inputs, training):
+            return model(*inputs, training=training) if mixed is None else mixed.forward(model, inputs, training)
         # The epoch's sums live in variables that the steps add to inside their graphs: adding them up in eager
         # mode costs two eager ops per batch, which is how a standalone loop and dlbench drifted apart.
         self.loss_sum, self.correct_sum = tf.Variable(0.0, trainable=False), tf.Variable(0.0, trainable=False)
@@ -137,11 +209,22 @@ class TensorFlowTrainer(BaseTrainer):
 
         def train_body(inputs, targets):
             with tf.GradientTape() as tape:
-                outputs = model(*inputs, training=True)
+                outputs = forward(inputs, True)
                 loss = module.loss_fn(outputs, *targets)
+                scaled = loss * scaler.scale if scaler is not None else loss
             variables = model.trainable_variables
-            optimizer.apply(tape.gradient(loss, variables), variables)
+            gradients = tape.gradient(scaled, variables)
+            if scaler is None:
+                optimizer.apply(gradients, variables)
+            else:  # the update only when every gradient is finite
+                gradients, finite = scaler.unscale(gradients)
+                tf.cond(finite, lambda: applied(gradients, variables), lambda: tf.constant(False))
+                scaler.adjust(finite)
             accumulate(loss, module.correct(outputs, *targets), targets)
+
+        def applied(gradients, variables):
+            optimizer.apply(gradients, variables)
+            return tf.constant(True)
 
         @tf.function(jit_compile=jit)
         def train_step(inputs, targets):
@@ -153,12 +236,12 @@ class TensorFlowTrainer(BaseTrainer):
 
         @tf.function
         def eval_step(inputs, targets):
-            outputs = model(*inputs, training=False)
+            outputs = forward(inputs, False)
             accumulate(module.loss_fn(outputs, *targets), module.correct(outputs, *targets), targets)
 
         @tf.function
         def predict_step(inputs):
-            return module.probabilities(model(*inputs, training=False))
+            return module.probabilities(forward(inputs, False))
 
         self.train_step, self.eval_step, self.predict_step = train_step, eval_step, predict_step
         self.gathered_step = gathered_step
@@ -211,6 +294,32 @@ class TensorFlowTrainer(BaseTrainer):
 
     def compile_mode(self):
         return "tf.function(jit_compile=%s)" % self.jit
+
+    def precision_used(self, inputs):
+        """What the trial really computes in, read back from the traced forward pass in inference mode (traced, not
+        run: the dtypes the graph holds): the model's raw output (the logits, before the cast to float32 for the
+        loss), the variables (master weights) and the optimizer's slots, and the loss scaling."""
+        tf, model, mixed = self.tf, self.model, self.mixed
+        x = [tf.constant(a) for a in inputs]
+        raw = tf.function(lambda *x: model(*x, training=False) if mixed is None else
+                          mixed.forward(model, x, False, to_float32=False))
+        try:
+            compute = raw.get_concrete_function(*x).structured_outputs.dtype.name
+        except (TypeError, ValueError, tf.errors.InvalidArgumentError) as error:  # a float32 value mixed in
+            raise PrecisionUnsupported("tensorflow %s: this model's code mixes float32 into the %s compute: %s" % (
+                self.precision, mixed.name, str(error).splitlines()[0]))
+        if compute != (mixed.name if mixed is not None else "float32"):
+            raise PrecisionUnsupported("tensorflow %s: this model's output is computed in %s" % (self.precision,
+                                                                                                 compute))
+
+        def dtypes(variables):
+            return ", ".join(sorted({v.dtype.name for v in variables if v.dtype.is_floating}))
+        return {"requested": self.precision, "compute": compute, "params": dtypes(model.trainable_variables),
+                "optimizer_state": dtypes(self.optimizer.variables),
+                "method": "float32 variables and inputs cast to %s inside the traced step (Keras's autocast written "
+                          "out), outputs cast back to float32" % mixed.name if mixed is not None else "none",
+                "loss_scale": "dynamic: written out (Keras's rule), initial scale %g, growth every %d steps" % (
+                    self.scaler.initial, self.scaler.growth_steps) if self.scaler is not None else None}
 
     def sync(self):
         # TensorFlow has no device-wide barrier in eager mode: reading a value back waits for what produced it.

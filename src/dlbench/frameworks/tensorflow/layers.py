@@ -4,9 +4,25 @@ Native TensorFlow has no layers outside Keras (tf.keras is Keras 3), so these pl
 flax.nnx play in the other versions. Initialisers as Keras's: kernels glorot_uniform, recurrent kernels
 orthogonal, biases zero (an LSTM's forget gate at 1), embeddings U(-0.05, 0.05).
 """
+import math
+
 import tensorflow as tf
 
 from dlbench.frameworks.tensorflow.optim import glorot_uniform, orthogonal
+
+
+def softmax(x, axis=-1):
+    """tf.nn.softmax in float32 whatever x's dtype, returned in x's (a half-precision run's attention weights: the
+    fused attention kernels and Keras's mixed policy take the softmax in float32 too)."""
+    return tf.cast(tf.nn.softmax(tf.cast(x, tf.float32), axis=axis), x.dtype)
+
+
+def normalized(x, epsilon):
+    """(x - mean) / sqrt(variance + epsilon) over the last axis, its statistics in float32 whatever x's dtype (as
+    Keras's and Flax's LayerNorms compute them under a half compute dtype), returned in x's dtype."""
+    y = tf.cast(x, tf.float32)
+    mean, variance = tf.nn.moments(y, axes=[-1], keepdims=True)
+    return tf.cast((y - mean) * tf.math.rsqrt(variance + epsilon), x.dtype)
 
 
 class Dense(tf.Module):
@@ -91,8 +107,7 @@ class LayerNormalization(tf.Module):
         self.beta = tf.Variable(tf.zeros([units]), name="beta")
 
     def __call__(self, x):
-        mean, variance = tf.nn.moments(x, axes=[-1], keepdims=True)
-        return (x - mean) * tf.math.rsqrt(variance + self.epsilon) * self.gamma + self.beta
+        return normalized(x, self.epsilon) * self.gamma + self.beta
 
 
 class MultiHeadAttention(tf.Module):
@@ -120,7 +135,7 @@ class MultiHeadAttention(tf.Module):
         q = tf.einsum("btd,dnh->btnh", x, self.query.kernel) + self.query.bias
         k = tf.einsum("btd,dnh->btnh", x, self.key.kernel) + self.key.bias
         v = tf.einsum("btd,dnh->btnh", x, self.value.kernel) + self.value.bias
-        weights = tf.nn.softmax(tf.einsum("bqnh,bknh->bnqk", q, k) / tf.sqrt(float(self.key_dim)), axis=-1)
+        weights = softmax(tf.einsum("bqnh,bknh->bnqk", q, k) / math.sqrt(self.key_dim), axis=-1)
         weights = tf.nn.dropout(weights, self.dropout) if training and self.dropout > 0 else weights
         out = tf.einsum("bnqk,bknh->bqnh", weights, v)
         return tf.einsum("btnh,nhd->btd", out, self.attention_output.kernel) + self.attention_output.bias

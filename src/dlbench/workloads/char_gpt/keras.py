@@ -26,8 +26,8 @@ class TiedEmbedding(layers.Embedding):
     """An Embedding that, called with reverse=True, is the output head: logits = h @ embeddings^T."""
 
     def call(self, inputs, reverse=False):
-        if reverse:
-            return ops.matmul(inputs, ops.transpose(self.embeddings))
+        if reverse:  # Embedding does not autocast its table: cast it, or a mixed policy's head runs in float32
+            return ops.matmul(inputs, ops.cast(ops.transpose(self.embeddings), self.compute_dtype))
         return super().call(inputs)
 
     def compute_output_spec(self, inputs, reverse=False):

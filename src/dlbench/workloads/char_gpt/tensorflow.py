@@ -6,6 +6,7 @@ import math
 
 import tensorflow as tf
 
+from dlbench.frameworks.tensorflow.layers import normalized, softmax
 from dlbench.frameworks.tensorflow.optim import AdamW
 from dlbench.workloads.gpt_shared import projection_std
 
@@ -37,8 +38,7 @@ class LayerNorm(tf.Module):
         self.epsilon = epsilon
 
     def __call__(self, x):
-        mean, variance = tf.nn.moments(x, axes=[-1], keepdims=True)
-        return (x - mean) * tf.math.rsqrt(variance + self.epsilon) * self.gamma
+        return normalized(x, self.epsilon) * self.gamma  # statistics in float32 (layers.normalized)
 
 
 def dropout(x, rate, training):
@@ -59,8 +59,8 @@ class CausalSelfAttention(tf.Module):
                    for a in (q, k, v))  # (B, nh, T, hs)
         att = tf.matmul(q, k, transpose_b=True) / math.sqrt(c // self.n_head)
         causal = tf.linalg.band_part(tf.ones((t, t), tf.bool), -1, 0)  # lower triangle: each position sees the past
-        att = tf.where(causal, att, tf.fill(tf.shape(att), float("-inf")))
-        y = tf.matmul(dropout(tf.nn.softmax(att, axis=-1), self.dropout, training), v)
+        att = tf.where(causal, att, tf.fill(tf.shape(att), tf.constant(float("-inf"), att.dtype)))
+        y = tf.matmul(dropout(softmax(att, axis=-1), self.dropout, training), v)  # softmax in float32 (layers)
         y = tf.reshape(tf.transpose(y, (0, 2, 1, 3)), (b, t, c))
         return dropout(self.c_proj(y), self.dropout, training)
 

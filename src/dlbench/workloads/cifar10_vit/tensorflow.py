@@ -67,7 +67,8 @@ class Cifar10ViT(tf.Module):
 
     def __call__(self, images, training):
         x = self.normalization(images)
-        x = tf.image.resize(x, (self.image_size, self.image_size), method="bilinear", antialias=False)  # Resizing
+        # Resizing; tf.image.resize returns float32 whatever it is given: back to the compute dtype
+        x = tf.cast(tf.image.resize(x, (self.image_size, self.image_size), method="bilinear", antialias=False), x.dtype)
         encoded_patches = self.patch_encoder(patches(x, self.patch_size))
         for block in self.blocks:
             encoded_patches = block(encoded_patches, training)
