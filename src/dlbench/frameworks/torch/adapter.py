@@ -158,8 +158,7 @@ class TorchTrainer(BaseTrainer):
             self.tuning = self.compile + (": CUDA graphs" if graphs else "")
         elif tuned:
             self.tuning = ("eager (the tuned tier compiles on a GPU only: torch.compile removes launch overhead, "
-                           "which a CPU hardly has, and on a CPU it was slower, the transformers too: char_gpt_mini "
-                           "1.97 s an epoch compiled, 0.87 s eager, at 1 thread)")
+                           "which a CPU hardly has, and on a CPU it was slower, the transformers too: docs/gpu.md)")
         if tuned:
             self.tuning += ("; the training set resident on the device, batches gathered there" if self.resident else
                             "; batches from the host: the augmentation runs in NumPy, batch by batch")
