@@ -275,7 +275,6 @@ def test_store_text_is_never_read_as_markup(tmp_path):
     result = fault_cli("run", "--suite", suite, "--store", store)
     assert result.returncode == 0, result.stderr
     from dlbench.store import Store
-    from dlbench.suite import Trial
     opened = Store(store)
     assert [s["finished_at"] is not None for s in opened.db.execute("SELECT finished_at FROM suites")] == [True]
     (run,) = opened.runs()

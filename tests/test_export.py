@@ -4,7 +4,6 @@ pandas; every measured column filled; the values those of the SQLite file; the l
 import json
 import re
 import sqlite3
-from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet
