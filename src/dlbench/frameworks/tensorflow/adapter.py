@@ -298,13 +298,14 @@ class TensorFlowTrainer(BaseTrainer):
     def precision_used(self, inputs):
         """What the trial really computes in, read back from the traced forward pass in inference mode (traced, not
         run: the dtypes the graph holds): the model's raw output (the logits, before the cast to float32 for the
-        loss), the variables (master weights) and the optimizer's slots, and the loss scaling."""
+        loss; its main head's where it has several), the variables (master weights) and the optimizer's slots, and
+        the loss scaling."""
         tf, model, mixed = self.tf, self.model, self.mixed
         x = [tf.constant(a) for a in inputs]
         raw = tf.function(lambda *x: model(*x, training=False) if mixed is None else
                           mixed.forward(model, x, False, to_float32=False))
         try:
-            compute = raw.get_concrete_function(*x).structured_outputs.dtype.name
+            compute = tf.nest.flatten(raw.get_concrete_function(*x).structured_outputs)[0].dtype.name
         except (TypeError, ValueError, tf.errors.InvalidArgumentError) as error:  # a float32 value mixed in
             raise PrecisionUnsupported("tensorflow %s: this model's code mixes float32 into the %s compute: %s" % (
                 self.precision, mixed.name, str(error).splitlines()[0]))
