@@ -99,11 +99,12 @@ def prepare(workload_id, path, samples=DEFAULT_SAMPLES, seed=0, threads=1):
     return weights, hp
 
 
-def run_worker(framework, pairs, threads, seed, converter=None, timeout=1800):
-    """One framework's worker over every workload's (in, out) files. Returns None when it ran (a workload that
-    failed inside it left OUT.error), else a one-line error."""
+def run_worker(framework, pairs, threads, seed, converter=None, layers=False, timeout=1800):
+    """One framework's worker over every workload's (in, out) files (layers: with each layer's output too). Returns
+    None when it ran (a workload that failed inside it left OUT.error), else a one-line error."""
     command = [sys.executable, "-m", "dlbench.verify.worker", framework, str(threads), str(seed)]
     command += ["--converter", converter] if converter else []
+    command += ["--layers"] if layers else []
     for in_path, out_path in pairs:
         command += [in_path, out_path]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
@@ -295,9 +296,32 @@ def pairs_of(workload_id, framework_ids, results, errors, weights, hp=None):
     return rows
 
 
+def run_workers(workload_ids, framework_ids, folder, threads, seed, converters, progress=None, layers=False):
+    """One worker process per framework over every workload's input file in folder. Returns (results, failed):
+    workload -> framework -> its loaded result, or its one-line error."""
+    results = dict((w, {}) for w in workload_ids)
+    failed = dict((w, {}) for w in workload_ids)
+    for framework in framework_ids:
+        if progress:
+            progress(framework)
+        outs = dict((w, os.path.join(folder, "%s.%s.out.npz" % (w, framework))) for w in workload_ids)
+        error = run_worker(framework, [(os.path.join(folder, w + ".in.npz"), outs[w]) for w in workload_ids],
+                           threads, seed, converters.get(framework), layers)
+        for w in workload_ids:
+            if error is None and os.path.exists(outs[w]):
+                results[w][framework] = load_result(w, outs[w])
+            elif error is None and os.path.exists(outs[w] + ".error"):
+                with open(outs[w] + ".error") as f:
+                    failed[w][framework] = f.readline().strip()
+            else:
+                failed[w][framework] = error or "the worker wrote no result"
+    return results, failed
+
+
 def verify(workload_ids, framework_ids, samples=DEFAULT_SAMPLES, seed=0, threads=1, converters=None, progress=None):
-    """Prepare every workload's inputs, run one worker process per framework over all of them, compare every pair.
-    Returns (rows, versions by framework, errors by (workload, framework))."""
+    """Prepare every workload's inputs, run one worker process per framework over all of them, compare every pair;
+    where a pair's forward outputs differ, run the frameworks of that workload again with their layers' outputs, to
+    name the first layer that diverges. Returns (rows, versions by framework, errors by (workload, framework))."""
     converters = converters or {}
     rows, versions, errors = [], {}, {}
     with tempfile.TemporaryDirectory(prefix="dlbench-verify-") as folder:
@@ -305,26 +329,22 @@ def verify(workload_ids, framework_ids, samples=DEFAULT_SAMPLES, seed=0, threads
         for workload_id in workload_ids:
             weights[workload_id], hps[workload_id] = prepare(workload_id, os.path.join(folder, workload_id + ".in.npz"),
                                            samples=samples, seed=seed, threads=threads)
-        results = dict((w, {}) for w in workload_ids)
-        failed = dict((w, {}) for w in workload_ids)
-        for framework in framework_ids:
-            if progress:
-                progress(framework)
-            outs = dict((w, os.path.join(folder, "%s.%s.out.npz" % (w, framework))) for w in workload_ids)
-            error = run_worker(framework, [(os.path.join(folder, w + ".in.npz"), outs[w]) for w in workload_ids],
-                               threads, seed, converters.get(framework))
-            for w in workload_ids:
-                if error is None and os.path.exists(outs[w]):
-                    results[w][framework] = load_result(w, outs[w])
-                    versions.setdefault(framework, results[w][framework]["versions"])
-                elif error is None and os.path.exists(outs[w] + ".error"):
-                    with open(outs[w] + ".error") as f:
-                        failed[w][framework] = f.readline().strip()
-                else:
-                    failed[w][framework] = error or "the worker wrote no result"
+        results, failed = run_workers(workload_ids, framework_ids, folder, threads, seed, converters, progress)
+        compared = dict((w, pairs_of(w, framework_ids, results[w], failed[w], weights[w], hps[w]))
+                        for w in workload_ids)
+        diverged = [w for w in workload_ids if any(r["phase"] == "forward" and not r["ok"] for r in compared[w])]
+        if diverged:
+            involved = [f for f in framework_ids if any(f in (r["reference"], r["framework"]) for w in diverged
+                                                        for r in compared[w] if r["phase"] == "forward" and not r["ok"])]
+            again, _ = run_workers(diverged, involved, folder, threads, seed, converters, progress, layers=True)
+            for w in diverged:
+                results[w].update(again[w])
+                compared[w] = pairs_of(w, framework_ids, results[w], failed[w], weights[w], hps[w])
         for w in workload_ids:
-            rows.extend(pairs_of(w, framework_ids, results[w], failed[w], weights[w], hps[w]))
+            rows.extend(compared[w])
             errors.update(((w, f), e) for f, e in failed[w].items())
+            for f, result in results[w].items():
+                versions.setdefault(f, result["versions"])
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
     for row in rows:
         row["verified_at"] = stamp

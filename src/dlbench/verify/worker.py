@@ -1,5 +1,5 @@
 """One framework's side of `dlbench verify`, in its own process: `python -m dlbench.verify.worker FRAMEWORK THREADS
-SEED [--converter MODULE] IN OUT [IN OUT ...]`, one IN/OUT pair per workload.
+SEED [--converter MODULE] [--layers] IN OUT [IN OUT ...]`, one IN/OUT pair per workload.
 
 IN (written by the parent, dlbench.verify.run) holds the canonical weights (`weights/<name>`), one batch of inputs
 in both image layouts (`inputs/<layout>/<i>`), its targets (`targets/<i>`) and a JSON `meta`. The worker builds the
@@ -8,8 +8,9 @@ workload's model for FRAMEWORK through its training adapter (the same trainer a 
 dlbench.frameworks.<package>.verify, or MODULE: the tests pass a deliberately broken one), checks that they read
 back bit for bit, then
   1. runs the batch through the model in inference mode (dropout off, BatchNorm frozen): `output`, probabilities
-     for Keras, logits for the native versions; and the output of each layer it can show (`layer/<canonical
-     layer>`, layer_outputs), so that a failing pair can name the first layer that diverges
+     for Keras, logits for the native versions; and with --layers the output of each layer it can show
+     (`layer/<canonical layer>`, layer_outputs), so that a failing pair can name the first layer that diverges (the
+     parent asks for them only then: shown op by op, they cost JAX an XLA compilation per op)
   2. trains one step on the batch (one epoch of one batch): `loss` (the training loss before the step) and the
      updated weights in canonical form (`updated/<name>`)
 and writes them to OUT. The comparison happens in the parent, so no two frameworks share a process.
@@ -119,7 +120,7 @@ def _numpy(outputs):
     return np.asarray(outputs)
 
 
-def verify_one(framework, adapter, settings, in_path, out_path, override):
+def verify_one(framework, adapter, settings, in_path, out_path, override, with_layers):
     with np.load(in_path, allow_pickle=False) as archive:
         arrays = dict((name, archive[name]) for name in archive.files)
     meta = json.loads(str(arrays["meta"]))
@@ -142,7 +143,7 @@ def verify_one(framework, adapter, settings, in_path, out_path, override):
                              "disagree)" % (framework, name))
 
     output = np.asarray(forward(native, trainer, inputs), dtype=np.float32)
-    layers = layer_outputs(native, trainer, inputs, workload_id, hp)
+    layers = layer_outputs(native, trainer, inputs, workload_id, hp) if with_layers else {}
     batch = Split(inputs, targets)
     loss, _ = trainer.train_epoch(batch, batch.n, np.random.RandomState(seed))
     trainer.sync()
@@ -157,14 +158,16 @@ def verify_one(framework, adapter, settings, in_path, out_path, override):
 
 
 def main(argv):
-    """FRAMEWORK THREADS SEED [--converter MODULE] IN OUT [IN OUT ...]: every workload's pair of files in this one
-    process (the framework is imported once). A workload that fails writes OUT + ".error" (one line) and the others
-    go on."""
+    """FRAMEWORK THREADS SEED [--converter MODULE] [--layers] IN OUT [IN OUT ...]: every workload's pair of files in
+    this one process (the framework is imported once). A workload that fails writes OUT + ".error" (one line) and
+    the others go on."""
     framework, threads, seed = argv[0], int(argv[1]), int(argv[2])
     rest = argv[3:]
     override = None
     if rest[:1] == ["--converter"]:
         override, rest = rest[1], rest[2:]
+    with_layers = rest[:1] == ["--layers"]
+    rest = rest[1:] if with_layers else rest
     from dlbench.worker.settings import TrialSettings
     settings = TrialSettings(threads=threads, device="cpu", seed=seed, tier="default")
     from dlbench.worker.process import pin_threads
@@ -174,7 +177,7 @@ def main(argv):
     adapter.load(settings)
     for in_path, out_path in zip(rest[0::2], rest[1::2]):
         try:
-            verify_one(framework, adapter, settings, in_path, out_path, override)
+            verify_one(framework, adapter, settings, in_path, out_path, override, with_layers)
         except Exception as exc:
             message = str(exc).strip().splitlines()
             with open(out_path + ".error", "w") as f:
