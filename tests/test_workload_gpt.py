@@ -9,7 +9,8 @@
 2. Without a framework: the data (windows and their next-character targets, the same for a given seed, 90/10
    split), the learning-rate schedule (nanoGPT's get_lr), the declared layers (parameter count and FLOPs,
    attention's two matmuls included) and the attention-kernel rules.
-A slow check trains char_gpt_mini in torch for its 2000 iterations on the real corpus.
+A slow check trains char_gpt_mini in all six frameworks for its 2000 iterations on the real corpus (about 20
+minutes on one thread): each below the measured threshold, and all within a stated band of each other.
 """
 import math
 
@@ -169,19 +170,42 @@ def test_attention_rules_read_the_kernel_from_op_names():
     assert attention_kernel(["aten::_scaled_dot_product_flash_attention_for_cpu"], False) == (None, [])
 
 
-@pytest.mark.slow
-def test_char_gpt_mini_learns_the_corpus_in_torch(tmp_path):
-    """The full run, 2000 iterations (8 epochs) on the real corpus in torch, 1 thread."""
-    require_framework("torch")
-    store_path = tmp_path / "gpt.sqlite"
-    result = dlbench("run", "--workloads", "char_gpt_mini", "--frameworks", "torch", "--data", "real",
-                     "--repeats", 1, "--threads", 1, "--store", store_path, timeout=3600)
+# After the full run (2000 iterations, 1 thread, seed 0), measured on this corpus: validation loss 1.710 (keras-torch),
+# 1.714 (keras-jax), 1.718 (torch, tensorflow), 1.719 (jax), 1.733 (keras-tensorflow), falling every epoch from
+# 2.42-2.43 after the first; training loss 1.633-1.660. nanoGPT's README reports ~1.88 on Shakespeare for these
+# settings: another text. The frameworks start from their own random weights and dropout masks (the windows are the
+# same), so they agree within a band, not exactly: measured 0.023 wide, stated 0.05.
+LEARNED, BAND = 1.80, 0.05
+
+
+@pytest.fixture(scope="module")
+def full_runs(tmp_path_factory):
+    """The full run in every framework: {framework: its epochs}."""
+    for framework in FRAMEWORKS:
+        require_framework(framework)
+    store_path = tmp_path_factory.mktemp("gpt-full") / "gpt.sqlite"
+    result = dlbench("run", "--workloads", "char_gpt_mini", "--frameworks", ",".join(FRAMEWORKS), "--data", "real",
+                     "--repeats", 1, "--threads", 1, "--store", store_path, timeout=5400)
     assert result.returncode == 0, result.stderr[-3000:]
     store = Store(store_path)
-    run = store.runs()[0]
-    epochs = store.epochs([run["id"]])[run["id"]]
-    assert len(epochs) == 8
-    # Measured: 1.718 after 2000 iterations (1 thread; training loss 1.637), falling every epoch from 2.42 after
-    # the first. nanoGPT's README reports ~1.88 on Shakespeare for these settings: another text.
-    assert epochs[-1]["val_loss"] < 1.80, [e["val_loss"] for e in epochs]
-    assert all(b["val_loss"] < a["val_loss"] for a, b in zip(epochs, epochs[1:])), [e["val_loss"] for e in epochs]
+    runs = store.runs()
+    assert sorted(r["framework"] for r in runs) == sorted(FRAMEWORKS) and all(r["status"] == "ok" for r in runs)
+    epochs = store.epochs([r["id"] for r in runs])
+    return dict((r["framework"], epochs[r["id"]]) for r in runs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_char_gpt_mini_learns_the_corpus(full_runs, framework):
+    """2000 iterations (8 epochs of 250) on the real corpus: the validation loss falls every epoch and ends below
+    the measured threshold."""
+    losses = [e["val_loss"] for e in full_runs[framework]]
+    assert len(losses) == 8
+    assert losses[-1] < LEARNED, losses
+    assert all(b < a for a, b in zip(losses, losses[1:])), losses
+
+
+@pytest.mark.slow
+def test_char_gpt_mini_lands_within_a_band_in_every_framework(full_runs):
+    final = dict((f, epochs[-1]["val_loss"]) for f, epochs in full_runs.items())
+    assert max(final.values()) - min(final.values()) < BAND, final
