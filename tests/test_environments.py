@@ -122,7 +122,7 @@ def test_setup_command_errors_are_one_line(folder):
 def test_a_trial_of_a_framework_not_set_up_is_skipped_with_the_command(folder, tmp_path):
     store = tmp_path / "s.sqlite"
     result = dlbench("run", "--workloads", "mnist_mlp", "--frameworks", "mxnet", "--data", "synthetic",
-                     "--samples", 64, "--epochs", 1, "--repeats", 1, "--store", store, "--json")
+                     "--samples", 64, "--epochs", 1, "--repeats", 1, "--threads", 1, "--store", store, "--json")
     from dlbench.store import Store
     (run,) = Store(store).runs()
     assert run["status"] == "skipped" and "dlbench setup mxnet" in run["error"], (result.stderr, run["error"])

@@ -21,7 +21,7 @@ def suite(tmp_path_factory):
     folder = tmp_path_factory.mktemp("suite")
     store_path = folder / "dlbench.sqlite"
     result = dlbench("run", "--workloads", "mnist_mlp", "--frameworks", ",".join(MODERN), "--data", "small", "--samples", 4000,
-                     "--epochs", EPOCHS, "--repeats", 2, "--threads", 2, "--store", store_path, "--json")
+                     "--epochs", EPOCHS, "--repeats", 2, "--threads", 1, "--store", store_path, "--json")
     store = Store(store_path)
     runs = store.runs()
     return {"result": result, "store": store, "runs": runs, "folder": folder, "store_path": store_path,
@@ -57,9 +57,11 @@ def test_environment_is_read_back_from_the_framework(suite, framework):
     for run in [r for r in suite["runs"] if r["framework"] == framework]:
         env = run["env"]
         assert env["denormals_flushed"] is True, "every framework must flush denormals (WORKLOADS.md rule 10)"
-        assert env["threads_requested"] == 2 and len(env["cpu_affinity"]) <= 2
+        # One thread asked on a machine of two or more (CI's), where each framework's own default is more: reading
+        # 1 back shows the setting took (tests/test_inference_run.py reads back two threads in every runtime).
+        assert env["threads_requested"] == 1 and len(env["cpu_affinity"]) == 1
         if framework in ("torch", "tensorflow", "keras-torch", "keras-tensorflow"):
-            assert env["threads"]["intra_op"] == 2 and env["threads"]["inter_op"] == 2
+            assert env["threads"]["intra_op"] == 1 and env["threads"]["inter_op"] == 1
         assert env["device"]["kind"] == "cpu"
         assert env["import_seconds"] > 0 and env["n_train"] == 4000 and env["n_val"] == 1000
         assert IMPORTS[framework] in env["imported"]

@@ -56,7 +56,7 @@ def set_up(framework_id):
 
 def trials(framework_id, store_path, workload_ids, data, samples):
     result = dlbench("run", "--workloads", ",".join(workload_ids), "--frameworks", framework_id, "--data", data,
-                     "--samples", samples, "--epochs", 2, "--repeats", 1, "--threads", 2, "--store", store_path,
+                     "--samples", samples, "--epochs", 2, "--repeats", 1, "--threads", 1, "--store", store_path,
                      "--json", timeout=2400)
     assert result.returncode == 0, result.stderr[-2000:]
     store = Store(store_path)

@@ -72,36 +72,46 @@ def test_the_test_can_tell_epsilon_inside_from_outside(name):
 
 KERAS_SCRIPT = """
 import json, sys, numpy as np, keras
-name, c, w0, grads = json.loads(sys.argv[1])
-lr = keras.optimizers.schedules.InverseTimeDecay(c["lr"], decay_steps=1, decay_rate=c["decay"])
-if name.startswith("rmsprop"):
-    opt = keras.optimizers.RMSprop(learning_rate=lr, rho=c["rho"], momentum=0.0, epsilon=c["epsilon"], centered=False)
-elif name == "adadelta":
-    opt = keras.optimizers.Adadelta(learning_rate=lr, rho=c["rho"], epsilon=c["epsilon"])
-elif name == "adamw":
-    opt = keras.optimizers.AdamW(learning_rate=lr, weight_decay=c["weight_decay"], beta_1=c["beta_1"],
-                                 beta_2=c["beta_2"], epsilon=c["epsilon"], amsgrad=False)
-elif name.startswith("adam"):
-    opt = keras.optimizers.Adam(learning_rate=lr, beta_1=c["beta_1"], beta_2=c["beta_2"], epsilon=c["epsilon"],
-                                amsgrad=False)
-else:
-    opt = keras.optimizers.SGD(learning_rate=lr, momentum=c["momentum"], nesterov=False)
-w = keras.Variable(np.array(w0, dtype="float32"))
-for g in grads:
-    opt.apply([np.array(g, dtype="float32")], [w])
-print(json.dumps(np.asarray(w.numpy()).tolist()))
+cases, w0, grads = json.loads(sys.argv[1])
+found = {}
+for name, c in cases.items():
+    lr = keras.optimizers.schedules.InverseTimeDecay(c["lr"], decay_steps=1, decay_rate=c["decay"])
+    if name.startswith("rmsprop"):
+        opt = keras.optimizers.RMSprop(learning_rate=lr, rho=c["rho"], momentum=0.0, epsilon=c["epsilon"],
+                                       centered=False)
+    elif name == "adadelta":
+        opt = keras.optimizers.Adadelta(learning_rate=lr, rho=c["rho"], epsilon=c["epsilon"])
+    elif name == "adamw":
+        opt = keras.optimizers.AdamW(learning_rate=lr, weight_decay=c["weight_decay"], beta_1=c["beta_1"],
+                                     beta_2=c["beta_2"], epsilon=c["epsilon"], amsgrad=False)
+    elif name.startswith("adam"):
+        opt = keras.optimizers.Adam(learning_rate=lr, beta_1=c["beta_1"], beta_2=c["beta_2"], epsilon=c["epsilon"],
+                                    amsgrad=False)
+    else:
+        opt = keras.optimizers.SGD(learning_rate=lr, momentum=c["momentum"], nesterov=False)
+    w = keras.Variable(np.array(w0, dtype="float32"))
+    for g in grads:
+        opt.apply([np.array(g, dtype="float32")], [w])
+    found[name] = np.asarray(w.numpy()).tolist()
+print(json.dumps(found))
 """
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_keras_is_the_reference(name):
-    """The NumPy rules are Keras 3's: checked against Keras itself (decay as InverseTimeDecay, decay_steps=1)."""
+@pytest.fixture(scope="module")
+def keras_weights():
+    """Every case's weights after Keras's steps, from one Keras process (on JAX)."""
     require_framework("keras-jax")
-    argument = json.dumps([name, CASES[name], W0.tolist(), [g.tolist() for g in GRADS]])
+    argument = json.dumps([CASES, W0.tolist(), [g.tolist() for g in GRADS]])
     env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
     result = subprocess.run([sys.executable, "-c", KERAS_SCRIPT, argument], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
-    check(name, json.loads(result.stdout.splitlines()[-1]))
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_keras_is_the_reference(keras_weights, name):
+    """The NumPy rules are Keras 3's: checked against Keras itself (decay as InverseTimeDecay, decay_steps=1)."""
+    check(name, keras_weights[name])
 
 
 def run_torch(name, optimizer_class=None):

@@ -57,7 +57,7 @@ def test_frameworks_without_mixed_precision_are_recorded_skipped_with_the_reason
     assert "no autocast outside Keras" in suites.precision_refusal("mnist_mlp", "tensorflow", "fp16-mixed")
     store_path = tmp_path / "s.sqlite"
     result = dlbench("run", "--workloads", "mnist_mlp", "--frameworks", "tensorflow,cntk,keras2-theano", "--precision",
-                     "bf16", "--data", "small", "--repeats", "1", "--store", store_path)
+                     "bf16", "--data", "small", "--repeats", "1", "--threads", "1", "--store", store_path)
     assert result.returncode != 2, result.stderr
     runs = Store(store_path).runs()
     assert sorted((r["framework"], r["status"]) for r in runs) == [
@@ -71,7 +71,7 @@ def test_an_adapter_refusal_ends_the_trial_skipped(tmp_path):
     require_framework("torch")
     store_path = tmp_path / "s.sqlite"
     dlbench("run", "--workloads", "mnist_hrnn", "--frameworks", "torch", "--precision", "fp16-mixed", "--data",
-            "synthetic", "--samples", "64", "--epochs", "1", "--repeats", "1", "--store", store_path)
+            "synthetic", "--samples", "64", "--epochs", "1", "--repeats", "1", "--threads", "1", "--store", store_path)
     (run,) = Store(store_path).runs()
     assert run["status"] == "skipped" and "no float16 LSTM kernel" in run["error"], run["error"]
 
@@ -90,10 +90,11 @@ def test_bf16_trains_mnist_mlp_in_every_framework_that_has_it(tmp_path):
         require_framework(framework_id)
     store_path = tmp_path / "bf16.sqlite"
     result = dlbench("run", "--workloads", "mnist_mlp", "--frameworks", ",".join(BF16), "--precision", "bf16",
-                     "--data", "small", "--samples", "2000", "--epochs", "2", "--repeats", "1", "--store", store_path)
+                     "--data", "small", "--samples", "2000", "--epochs", "2", "--repeats", "1", "--threads", "1",
+                     "--store", store_path)
     # fp32 beside it for the native loops (the cheap ones), to compare accuracy with
     dlbench("run", "--workloads", "mnist_mlp", "--frameworks", "torch,jax", "--precision", "fp32", "--data", "small",
-            "--samples", "2000", "--epochs", "2", "--repeats", "1", "--store", store_path)
+            "--samples", "2000", "--epochs", "2", "--repeats", "1", "--threads", "1", "--store", store_path)
     runs = trained(store_path)
     for framework_id in BF16:
         run, epochs = runs[(framework_id, "bf16")]
@@ -115,7 +116,8 @@ def test_fp16_mixed_trains_with_dynamic_loss_scaling_on_a_cpu(tmp_path):
         require_framework(framework_id)
     store_path = tmp_path / "fp16.sqlite"
     result = dlbench("run", "--workloads", "mnist_mlp", "--frameworks", ",".join(FP16), "--precision", "fp16-mixed",
-                     "--data", "small", "--samples", "1000", "--epochs", "2", "--repeats", "1", "--store", store_path)
+                     "--data", "small", "--samples", "1000", "--epochs", "2", "--repeats", "1", "--threads", "1",
+                     "--store", store_path)
     runs = trained(store_path)
     for framework_id in FP16:
         run, epochs = runs[(framework_id, "fp16-mixed")]

@@ -60,7 +60,7 @@ def report(tmp_path_factory):
     root = tmp_path_factory.mktemp("browser")
     store_path = root / "s.sqlite"
     run = dlbench("run", "--workloads", "mnist_mlp", "--frameworks", "torch,jax", "--data", "small", "--samples",
-                  "1000", "--epochs", "3", "--repeats", "3", "--store", store_path, timeout=600)
+                  "1000", "--epochs", "3", "--repeats", "3", "--threads", "1", "--store", store_path, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     # A failed and a skipped run in the same comparison (same settings), as the executor records them.
     store = Store(store_path)

@@ -101,8 +101,8 @@ def test_run_with_a_budget_end_to_end(tmp_path):
         require_framework(framework)
     store = tmp_path / "s.sqlite"
     result = dlbench("run", "--workloads", "mnist_mlp", "--frameworks", "torch,jax", "--data", "small", "--samples",
-                     "500", "--epochs", "3", "--repeats", "2", "--budget", "45s", "--max-repeats", "3", "--store",
-                     store, "--json", timeout=600)
+                     "500", "--epochs", "3", "--repeats", "2", "--budget", "45s", "--max-repeats", "3",
+                     "--threads", "1", "--store", store, "--json", timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "--budget 0.75 min:" in result.stderr
     rows = json.loads(result.stdout)

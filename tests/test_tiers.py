@@ -166,7 +166,7 @@ def test_the_tuned_tier_and_both_compile_modes_run_and_learn_in_every_framework(
     store_path = tmp_path / "s.sqlite"
     result = dlbench("run", "--workloads", "mnist_mlp", "--frameworks", ",".join(MODERN), "--tier", "tuned",
                      "--compile", "none,jit", "--data", "small", "--samples", 2000, "--epochs", 2, "--repeats", 1,
-                     "--threads", 2, "--store", store_path, "--json")
+                     "--threads", 1, "--store", store_path, "--json")
     assert result.returncode == 0, result.stderr[-2000:]
     from dlbench.store import Store
     runs = Store(store_path).runs()
@@ -202,7 +202,7 @@ def test_layout_is_a_setting_each_framework_honours_or_refuses(tmp_path):
         suites.build({}, {"workloads": ["mnist_cnn"], "layout": "nhwc"})
     store_path = tmp_path / "s.sqlite"
     common = ("--workloads", "mnist_cnn", "--data", "small", "--samples", 600, "--epochs", 1, "--repeats", 1,
-              "--threads", 2, "--store", store_path, "--json")
+              "--threads", 1, "--store", store_path, "--json")
     assert dlbench("run", "--frameworks", "torch,keras-torch", "--layout", "channels_last", *common).returncode == 0
     refused = dlbench("run", "--frameworks", "jax", "--layout", "channels_first", *common)
     from dlbench.store import Store
@@ -223,7 +223,7 @@ def test_the_tuned_tier_runs_cifar10_cnn_with_its_augmentation_in_every_framewor
         require_framework(framework)
     store_path = tmp_path / "s.sqlite"
     result = dlbench("run", "--workloads", "cifar10_cnn", "--frameworks", ",".join(MODERN), "--tier", "tuned",
-                     "--data", "synthetic", "--samples", 256, "--epochs", 2, "--repeats", 1, "--threads", 2,
+                     "--data", "synthetic", "--samples", 256, "--epochs", 2, "--repeats", 1, "--threads", 1,
                      "--store", store_path)
     assert result.returncode == 0, result.stderr[-2000:]
     from dlbench.store import Store

@@ -44,7 +44,7 @@ def corpus():
 
 # --- end to end ----------------------------------------------------------------------------------------------------
 
-def run_suite(folder, workload, data, samples, epochs, threads=2):
+def run_suite(folder, workload, data, samples, epochs, threads=1):
     store_path = folder / ("%s-%s.sqlite" % (workload, data))
     result = dlbench("run", "--workloads", workload, "--frameworks", "all", "--data", data, "--samples", samples,
                      "--epochs", epochs, "--repeats", 1, "--threads", threads, "--store", store_path, timeout=7200)

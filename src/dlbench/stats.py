@@ -28,7 +28,6 @@ import statistics
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 CONFIDENCE = 0.95
 MARGIN = 0.05        # "equivalent": a ratio interval inside [1 / 1.05, 1.05]
@@ -77,9 +76,17 @@ def _alpha(confidence):
     return 1.0 - confidence
 
 
+def _t_quantile(confidence, df):
+    """Student's t quantile that a two-sided interval at `confidence` spans, df degrees of freedom. scipy.stats is
+    imported here, not with the module: it is most of the CLI's start-up time (0.8 of 1.0 s), and most commands
+    never compute an interval."""
+    from scipy import stats as scipy_stats
+    return float(scipy_stats.t.ppf(1.0 - _alpha(confidence) / 2.0, df))
+
+
 def t_factor(k, confidence=CONFIDENCE):
     """The multiple of the standard error that a fixed-k t interval (k - 1 df) spans on each side."""
-    return float(scipy_stats.t.ppf(1.0 - _alpha(confidence) / 2.0, k - 1))
+    return _t_quantile(confidence, k - 1)
 
 
 def sequence_factor(k, confidence=CONFIDENCE, g=MIXTURE_G):
@@ -147,7 +154,7 @@ def ratio_interval(groups_a, groups_b, *, confidence=CONFIDENCE, anytime=False) 
         if xa.size < 2 or xb.size < 2:
             return Interval(math.exp(estimate), None, None, "none: one value on a side", n, 1, False)
         se, df = _welch(xa, xb)
-        return _symmetric(estimate, se, float(scipy_stats.t.ppf(1 - _alpha(confidence) / 2, df)),
+        return _symmetric(estimate, se, _t_quantile(confidence, df),
                           "within-process only: Welch's t over epochs (a side has 1 repeat)", n, 1, False)
     la = np.log([g.mean() for g in ga])
     lb = np.log([g.mean() for g in gb])
@@ -157,7 +164,7 @@ def ratio_interval(groups_a, groups_b, *, confidence=CONFIDENCE, anytime=False) 
         return _symmetric(float(d.mean()), d.std(ddof=1) / math.sqrt(pairs), sequence_factor(pairs, confidence),
                           f"anytime-valid t over {pairs} paired repeats", n, pairs)
     se, df = _welch(la, lb)
-    return _symmetric(float(la.mean() - lb.mean()), se, float(scipy_stats.t.ppf(1 - _alpha(confidence) / 2, df)),
+    return _symmetric(float(la.mean() - lb.mean()), se, _t_quantile(confidence, df),
                       f"Welch's t over {ka} and {kb} repeats", n, min(ka, kb))
 
 
