@@ -332,10 +332,10 @@ def verify(workload_ids, framework_ids, samples=DEFAULT_SAMPLES, seed=0, threads
         results, failed = run_workers(workload_ids, framework_ids, folder, threads, seed, converters, progress)
         compared = dict((w, pairs_of(w, framework_ids, results[w], failed[w], weights[w], hps[w]))
                         for w in workload_ids)
-        diverged = [w for w in workload_ids if any(r["phase"] == "forward" and not r["ok"] for r in compared[w])]
-        if diverged:
-            involved = [f for f in framework_ids if any(f in (r["reference"], r["framework"]) for w in diverged
-                                                        for r in compared[w] if r["phase"] == "forward" and not r["ok"])]
+        failing = [r for w in workload_ids for r in compared[w] if r["phase"] == "forward" and not r["ok"]]
+        if failing:
+            diverged = [w for w in workload_ids if any(r["workload"] == w for r in failing)]
+            involved = [f for f in framework_ids if any(f in (r["reference"], r["framework"]) for r in failing)]
             again, _ = run_workers(diverged, involved, folder, threads, seed, converters, progress, layers=True)
             for w in diverged:
                 results[w].update(again[w])
