@@ -206,21 +206,52 @@ def difference(a, b, rtol, atol, extra=0.0):
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if a.shape != b.shape:
         return float("inf"), float("inf"), False
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-        return float("nan"), float("nan"), False
     gap = np.abs(a - b)
-    big = np.abs(b) >= max(atol, 1e-30)
-    max_rel = float(np.max(gap[big] / np.abs(b[big]))) if big.any() else 0.0
-    return float(gap.max()) if gap.size else 0.0, max_rel, bool(np.all(gap <= atol + extra + rtol * np.abs(b)))
+    if not np.isfinite(gap).all():  # a NaN or an infinity on either side
+        return float("nan"), float("nan"), False
+    size = np.abs(b)
+    big = size >= max(atol, 1e-30)
+    max_rel = float(np.max(gap / np.where(big, size, 1.0), where=big, initial=0.0))
+    return float(gap.max()) if gap.size else 0.0, max_rel, bool(np.all(gap <= atol + extra + rtol * size))
 
 
-def compare(reference, other, weights, pair=(), workload=None, hp=None):
+class Updates(object):
+    """Each framework's weight changes in float64 (updated - before), and the allowance of each as a reference
+    (update_allowance), computed once per workload for all the pairs it is in (the largest models' weights are
+    tens of millions of numbers: computed per pair they were most of verify's own time)."""
+
+    def __init__(self, weights, workload=None, hp=None):
+        self.weights, self.workload, self.hp = weights, workload, hp
+        self.changes, self.allowances = {}, {}
+
+    def change(self, result, name):
+        key = (id(result), name)
+        if key not in self.changes:
+            self.changes[key] = result["updated"][name].astype(np.float64) - self.weights[name]
+        return self.changes[key]
+
+    def allowance(self, result, name):
+        key = (id(result), name)
+        if key not in self.allowances:
+            self.allowances[key] = update_allowance(self.workload, self.hp, self.change(result, name))
+        return self.allowances[key]
+
+    def forget(self, result):
+        """Drop what was kept for result (a reference whose pairs are all compared)."""
+        for kept in (self.changes, self.allowances):
+            for key in [k for k in kept if k[0] == id(result)]:
+                del kept[key]
+
+
+def compare(reference, other, weights, pair=(), workload=None, hp=None, updates=None):
     """Rows (phase, max_abs, max_rel, ok, divergent, note) of one framework against the reference framework's
     results; pair names the two frameworks (for the known exceptions), workload and hp give the update's
-    optimizer-specific allowance (update_allowance). A failing update names the first layer, in the model's order,
-    with a weight out of tolerance ("layer dense2 (dense2/kernel)") and its note lists every such layer: a layer
-    computed wrongly moves the updates of the others too (its wrong outputs feed the later layers, its wrong
-    backward pass the earlier ones), so the list is the whole of what diverged."""
+    optimizer-specific allowance (update_allowance); updates: the workload's Updates, shared by its pairs. A
+    failing update names the first layer, in the model's order, with a weight out of tolerance ("layer dense2
+    (dense2/kernel)") and its note lists every such layer: a layer computed wrongly moves the updates of the others
+    too (its wrong outputs feed the later layers, its wrong backward pass the earlier ones), so the list is the
+    whole of what diverged."""
+    updates = updates or Updates(weights, workload, hp)
     rows = []
     rtol, atol = TOLERANCES["forward"]
     max_abs, max_rel, ok = difference(other["output"], reference["output"], rtol, atol)
@@ -241,13 +272,11 @@ def compare(reference, other, weights, pair=(), workload=None, hp=None):
                      note=None))
     rtol, scale = TOLERANCES["update"]
     worst_abs, worst_rel, first, notes, layers = 0.0, 0.0, None, [], []
-    for name, before in weights.items():
+    for name in weights:
         known = known_exception(pair, name)
-        expected = reference["updated"][name].astype(np.float64) - before
-        found = other["updated"][name].astype(np.float64) - before
+        expected, found = updates.change(reference, name), updates.change(other, name)
         atol = scale * float(np.max(np.abs(expected))) if expected.size else 0.0
-        max_abs, max_rel, ok = difference(found, expected, rtol, max(atol, 1e-12),
-                                          update_allowance(workload, hp, expected))
+        max_abs, max_rel, ok = difference(found, expected, rtol, max(atol, 1e-12), updates.allowance(reference, name))
         if known:  # stated, measured, and left out of the pass decision (not a looser tolerance for everyone)
             notes.append("%s: max abs %.1e, not compared: %s" % (name, max_abs, known))
             continue
@@ -281,7 +310,7 @@ def known_exception(pair, name):
 
 def pairs_of(workload_id, framework_ids, results, errors, weights, hp=None):
     """Rows comparing every pair of frameworks on one workload (the earlier framework is the pair's reference)."""
-    rows = []
+    rows, updates = [], Updates(weights, workload_id, hp)
     for i, reference in enumerate(framework_ids):
         for framework in framework_ids[i + 1:]:
             base = dict(workload=workload_id, framework=framework, reference=reference)
@@ -291,8 +320,10 @@ def pairs_of(workload_id, framework_ids, results, errors, weights, hp=None):
                                  divergent=None, note="; ".join("%s: %s" % (f, errors[f]) for f in failed)))
                 continue
             for row in compare(results[reference], results[framework], weights, (reference, framework),
-                               workload_id, hp):
+                               workload_id, hp, updates):
                 rows.append(dict(base, tolerance=tolerance_text(row["phase"], workload_id), **row))
+        if reference in results:
+            updates.forget(results[reference])
     return rows
 
 
