@@ -20,13 +20,16 @@ os.environ.pop("COLUMNS", None)
 
 
 def pytest_configure(config):
-    """JAX's persistent compilation cache, one folder per test run, shared by its processes: the xdist workers
-    inherit the variable from this (the controlling) process, and the trials they start inherit it from them. A
+    """The frameworks' compilation caches, one folder per test run, shared by its processes: the xdist workers
+    inherit the variables from this (the controlling) process, and the trials they start inherit them from them. A
     program that many tests compile (an initializer, mnist_mlp's step) is compiled once per run; the folder goes when
-    the run ends, so a run's time never depends on an earlier one. A benchmark keeps JAX's default (no cache): its
-    first epoch includes the compilation a user waits for."""
+    the run ends, so a run's time never depends on an earlier one (torch.compile's own default, a folder in /tmp
+    kept between runs, would make it so). A benchmark keeps JAX's default (no cache): its first epoch includes the
+    compilation a user waits for."""
     if not hasattr(config, "workerinput") and "JAX_COMPILATION_CACHE_DIR" not in os.environ:
-        config.jax_cache = os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="dlbench-tests-jax-")
+        config.caches = tempfile.mkdtemp(prefix="dlbench-tests-caches-")
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = os.path.join(config.caches, "jax")
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(config.caches, "torchinductor")
         # Every program, not only those that took a second to compile (JAX's default): most of a short trial's
         # compilations are small (initializers, a scan's step), and a second run of mnist_hrnn's two JAX trials
         # took 16 s of CPU with them cached against 24 s without.
@@ -34,9 +37,11 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
-    if getattr(config, "jax_cache", None):
-        shutil.rmtree(config.jax_cache, ignore_errors=True)
-        os.environ.pop("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", None)
+    if getattr(config, "caches", None):
+        shutil.rmtree(config.caches, ignore_errors=True)
+        for name in ("JAX_COMPILATION_CACHE_DIR", "TORCHINDUCTOR_CACHE_DIR",
+                     "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"):
+            os.environ.pop(name, None)
 
 
 def require_framework(framework_id):

@@ -182,7 +182,7 @@ def tiny_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("r50")
     store = folder / "r50.sqlite"
     result = dlbench("run", "--workloads", "resnet50_features", "--frameworks", "all", "--device", "cpu",
-                     "--samples", "2", "--batch-size", "1", "--epochs", "2", "--threads", "2", "--repeats", "1",
+                     "--samples", "2", "--batch-size", "1", "--epochs", "2", "--threads", "1", "--repeats", "1",
                      "--store", store, timeout=1500)
     return result, store, folder
 
@@ -209,7 +209,8 @@ def test_every_runtime_runs_through_the_cli_with_a_passing_check(tiny_run):
         assert env["roundtrip"] is True  # the weights exported back from the model are the canonical arrays
         if framework in ("onnxruntime", "openvino"):
             assert "TorchScript" in env["exporter"]
-        assert env["threads_requested"] == 2 and len(env["cpu_affinity"]) <= 2 and env["thread_settings"]
+        # One thread (on CI's two cores each runtime's default is two, so a setting that did not take shows)
+        assert env["threads_requested"] == 1 and len(env["cpu_affinity"]) == 1 and env["thread_settings"]
         assert env["compile_requested"] == run["settings"]["compile"] and env["compile"]
         # One input rule (the runtime's own array on its device, placed once) and strict FP32 on a CPU.
         assert env["input_placement"] == "device: resident" and env["matmul_precision"] == "fp32"
@@ -247,7 +248,7 @@ def test_results_and_report_show_the_inference_rows(tiny_run):
     ok = [r for r in rows if r["items_per_second"]]
     assert ok and all(r["items_per_second"]["estimate"] > 0 and r["check_ok"] for r in ok)
     text = dlbench("results", "--store", store_path)
-    assert text.returncode == 0 and "resnet50_features  (cpu, 2 images, batch sizes 1, 2 threads" in text.stdout
+    assert text.returncode == 0 and "resnet50_features  (cpu, 2 images, batch sizes 1, 1 thread" in text.stdout
     report = dlbench("report", "--store", store_path, "--out", folder / "report", "--no-features")
     assert report.returncode == 0, report.stderr
     markdown = (folder / "report" / "report.md").read_text()

@@ -92,6 +92,10 @@ def status(row):
     return ", ".join(f"{count} {name}" for name, count in sorted(row.statuses.items()))
 
 
+def threads_label(threads):
+    return "1 thread" if threads == 1 else f"{threads} threads"
+
+
 def settings_label(settings):
     samples = f", {settings['samples']} samples" if settings.get("samples") else ""
     # Asked-for settings only: a compile mode other than the tier's own, and the GPU and layout settings a suite set.
@@ -99,7 +103,7 @@ def settings_label(settings):
     asked += [f"{key} {settings[key]}" for key in ("tf32", "cudnn_autotune", "layout") if settings.get(key) is not None]
     batch = settings["batch_size"] or "the script's"  # None: a user's script sets its own
     return (f"{settings['device']}, data {settings['data']}{samples}, batch {batch}, "
-            f"{settings['threads']} threads, {settings['precision']}, {settings['tier']} tier"
+            f"{threads_label(settings['threads'])}, {settings['precision']}, {settings['tier']} tier"
             + "".join(f", {a}" for a in asked))
 
 
@@ -214,7 +218,8 @@ def problems(rows):
 
 def inference_label(settings):
     sizes = ", ".join(str(b) for b in settings.get("batch_sizes") or [])
-    return (f"{settings['device']}, {settings['samples']} images, batch sizes {sizes}, {settings['threads']} threads, "
+    return (f"{settings['device']}, {settings['samples']} images, batch sizes {sizes}, "
+            f"{threads_label(settings['threads'])}, "
             f"{settings['epochs']} timed passes, {settings['precision']}")
 
 
