@@ -19,9 +19,10 @@ bench: setup
 	$(BIN)/dlbench run
 
 # Two test processes (pytest-xdist), each test file whole in one: the trials under test mostly run one thread, so
-# one process leaves a core of CI's two idle. A module's shared suite fixture still runs once.
+# one process leaves a core of CI's two idle. A module's shared suite fixture still runs once. The files go out
+# longest first (tests/conftest.py LONGEST_FIRST), not by their number of tests (xdist's default order).
 test: setup
-	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile
+	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile --no-loadscope-reorder
 
 test-slow: setup
 	$(BIN)/python -m pytest -m slow
