@@ -214,8 +214,8 @@ def setup(framework, python=None, force=False, say=print):
     try:
         with open(log_path, "w") as log:
             _step(log, [python, "-m", "venv", where], "making the venv")
-            # --no-compile: pip would byte-compile every file it installs (scipy's thousands); Python compiles the
-            # modules a trial imports on first import instead (a third of a setup's time: paddle 15 s -> 8 s)
+            # --no-compile: pip would byte-compile every file it installs (scipy's thousands); the import step below
+            # compiles the modules a trial imports instead (a third off a setup's time: paddle 15 s -> 8 s)
             pip = [os.path.join(where, "bin", "python"), "-m", "pip", "install", "--disable-pip-version-check",
                    "--no-compile"]
             for arguments in env.steps:
@@ -226,6 +226,7 @@ def setup(framework, python=None, force=False, say=print):
                 for wanted, found in links:
                     os.symlink(found, os.path.join(where, "lib-links", wanted))
             variables = dict(os.environ, **worker_variables(framework))
+            variables.pop("PYTHONDONTWRITEBYTECODE", None)  # this import writes the bytecode the trials will read
             _step(log, [interpreter(framework.id), "-c", "; ".join("import " + m for m in env.imports)],
                   "importing %s" % ", ".join(env.imports), variables)
             freeze = subprocess.run([interpreter(framework.id), "-m", "pip", "freeze", "--all"],
