@@ -58,7 +58,7 @@ def test_environment_is_read_back_from_the_framework(suite, framework):
         env = run["env"]
         assert env["denormals_flushed"] is True, "every framework must flush denormals (WORKLOADS.md rule 10)"
         # One thread asked on a machine of two or more (CI's), where each framework's own default is more: reading
-        # 1 back shows the setting took (tests/test_inference_run.py reads back two threads in every runtime).
+        # 1 back shows the setting took (tests/test_inference_run.py asks every inference runtime for one too).
         assert env["threads_requested"] == 1 and len(env["cpu_affinity"]) == 1
         if framework in ("torch", "tensorflow", "keras-torch", "keras-tensorflow"):
             assert env["threads"]["intra_op"] == 1 and env["threads"]["inter_op"] == 1
