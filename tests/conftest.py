@@ -1,4 +1,5 @@
 import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
@@ -92,29 +93,50 @@ def dlbench(*args, cwd=None, timeout=900):
                           cwd=cwd, timeout=timeout, preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
 
 
-# Small real stores, made once per test session by the real CLI and shared: a test that changes one works on a copy
-# (copy_store). Training: torch on synthetic mnist_mlp, 2 repeats of 2 epochs (~15 s); inference: resnet50_features
-# in torch and ONNX Runtime (exported from torch), 2 images at batch size 1, 2 repeats (~30 s).
+def made_once(tmp_path_factory, name, make):
+    """A folder made once per test run, not once per xdist process: the first process to ask calls make(folder)
+    under a lock in the run's shared temporary folder, the others wait for it and reuse what it made. A make that
+    failed leaves nothing to reuse: the next process to ask makes it again (and fails with its own message)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # each xdist process has its own folder inside the run's
+    folder = root / name
+    with open(root / (name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released as the file closes
+        if not (folder / ".made").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            (folder / ".made").touch()
+    return folder
+
+
+def made_store(tmp_path_factory, name, *arguments):
+    """A store made once per test run by `dlbench run ARGUMENTS --store` (made_once); tests read it, and a test that
+    changes one works on a copy (copy_store)."""
+    def make(folder):
+        result = dlbench("run", *arguments, "--store", folder / "store.sqlite", timeout=1500)
+        assert result.returncode == 0, result.stderr[-3000:]
+    return made_once(tmp_path_factory, name, make) / "store.sqlite"
+
+
+# Small real stores, made once per test run by the real CLI and shared. Training: torch on synthetic mnist_mlp, 2
+# repeats of 2 epochs (~15 s); inference: resnet50_features in torch and ONNX Runtime (exported from torch), 2 images
+# at batch size 1, 2 repeats (~30 s).
 @pytest.fixture(scope="session")
 def training_store(tmp_path_factory):
     require_framework("torch")
-    path = tmp_path_factory.mktemp("training-store") / "train.sqlite"
-    result = dlbench("run", "--frameworks", "torch", "--workloads", "mnist_mlp", "--data", "synthetic", "--samples",
-                     512, "--epochs", 2, "--repeats", 2, "--threads", 1, "--store", path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return path
+    return made_store(tmp_path_factory, "training-store", "--frameworks", "torch", "--workloads", "mnist_mlp",
+                      "--data", "synthetic", "--samples", 512, "--epochs", 2, "--repeats", 2, "--threads", 1)
 
 
 @pytest.fixture(scope="session")
 def inference_store(tmp_path_factory):
     require_framework("torch")
     require_framework("onnxruntime")
-    path = tmp_path_factory.mktemp("inference-store") / "infer.sqlite"
-    result = dlbench("run", "--workloads", "resnet50_features", "--frameworks", "torch,onnxruntime", "--compile",
-                     "none", "--device", "cpu", "--samples", 2, "--batch-size", 1, "--epochs", 2, "--threads", 1,
-                     "--repeats", 2, "--store", path, timeout=1500)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return path
+    return made_store(tmp_path_factory, "inference-store", "--workloads", "resnet50_features", "--frameworks",
+                      "torch,onnxruntime", "--compile", "none", "--device", "cpu", "--samples", 2, "--batch-size", 1,
+                      "--epochs", 2, "--threads", 1, "--repeats", 2)
 
 
 def copy_store(path, folder):

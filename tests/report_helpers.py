@@ -9,6 +9,8 @@ import sys
 from dlbench.store import Store
 from dlbench.suite import Trial
 
+from conftest import made_once
+
 NODE = {"host": "benchhost", "device": "cpu: Test CPU 9000"}
 SETTINGS = {"device": "cpu", "precision": "fp32", "compile": "none", "tier": "default", "batch_size": 128,
             "data": "small", "samples": None, "epochs": 5, "threads": 2, "target": 0.9}
@@ -82,20 +84,17 @@ def steady_from_sqlite(path, workload, framework):
     return out
 
 
-_PROBED = {}
-
-
 PROBED_FRAMEWORKS = ("torch", "jax", "tensorflow", "keras-jax")
 
 
-def probed_cache(tmp_root, frameworks=PROBED_FRAMEWORKS):
-    """Run `dlbench frameworks --json` once per test session into a cache folder; later calls reuse it."""
-    key = tuple(frameworks)
-    if key not in _PROBED:
-        cache = tmp_root / "feature-cache"
+def probed_cache(tmp_path_factory, frameworks=PROBED_FRAMEWORKS):
+    """(cache folder, its JSON): `dlbench frameworks --json` run once per test run into a cache folder (made_once);
+    later calls, in any test process, reuse it."""
+    def probe(cache):
         env = {**os.environ, "DLBENCH_CACHE_DIR": str(cache)}
         result = subprocess.run([sys.executable, "-m", "dlbench.cli", "frameworks", "--json", "--frameworks",
                                  ",".join(frameworks)], capture_output=True, text=True, env=env, timeout=900)
         assert result.returncode == 0, result.stderr
-        _PROBED[key] = (cache, json.loads(result.stdout))
-    return _PROBED[key]
+        (cache / "probed.json").write_text(result.stdout)
+    cache = made_once(tmp_path_factory, "feature-cache-" + "-".join(frameworks), probe)
+    return cache, json.loads((cache / "probed.json").read_text())

@@ -72,7 +72,7 @@ def report(tmp_path_factory):
     add_run(store, suite, "mnist_mlp", "keras-jax", 0, [], status="skipped", error=KERAS_JAX_SKIPPED,
             settings=settings, node=node)
     store.close()
-    cache, _ = probed_cache(tmp_path_factory.getbasetemp())  # the probes run once per session
+    cache, _ = probed_cache(tmp_path_factory)  # the probes run once per test run
     env_cache = {**os.environ, "DLBENCH_CACHE_DIR": str(cache)}
     result = subprocess.run([sys.executable, "-m", "dlbench.cli", "report", "--store", str(store_path), "--out",
                              str(root / "out")], capture_output=True, text=True, env=env_cache, timeout=600)

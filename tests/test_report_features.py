@@ -18,7 +18,7 @@ PROBED = PROBED_FRAMEWORKS  # the same set as the browser test's, so the session
 def matrix(tmp_path_factory):
     for framework_id in PROBED:
         require_framework(framework_id)
-    _, found = probed_cache(tmp_path_factory.getbasetemp(), PROBED)
+    _, found = probed_cache(tmp_path_factory, PROBED)
     return {row["key"]: row for row in found["rows"]}
 
 
@@ -46,7 +46,7 @@ def test_rows_say_how_they_are_known(matrix):
 
 
 def test_the_cache_is_used_and_keyed_by_versions(tmp_path_factory, tmp_path, monkeypatch):
-    cache, _ = probed_cache(tmp_path_factory.getbasetemp(), PROBED)
+    cache, _ = probed_cache(tmp_path_factory, PROBED)
     copy = tmp_path / "features.json"
     shutil.copy(cache / "features.json", copy)  # the shared cache stays as it is for the browser test
     calls = []
@@ -88,7 +88,7 @@ def test_the_parent_process_never_imports_a_framework(tmp_path_factory, tmp_path
     import subprocess
 
     from report_helpers import fixture_store
-    cache, _ = probed_cache(tmp_path_factory.getbasetemp(), PROBED)
+    cache, _ = probed_cache(tmp_path_factory, PROBED)
     store = fixture_store(tmp_path / "s.sqlite")
     script = (
         "import sys, json\n"
