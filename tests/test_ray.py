@@ -287,6 +287,12 @@ def test_a_suite_on_ray_gives_the_local_executors_trials_and_statuses(tmp_path, 
                 assert a["env"]["cpu_affinity"] != b["env"]["cpu_affinity"]
 
 
+# Long enough that a fault trial (0.5 s an epoch, asleep) outlasts a torch trial's start on the other node on a
+# loaded machine: with 8 epochs (4 s) CI once saw none in flight together (torch reported its environment, 5 s after
+# it started, as the fault trial ended).
+LOST_EPOCHS = 30
+
+
 def test_a_trial_lost_with_its_node_is_retried_on_the_other_node(tmp_path, two_nodes):
     """A real torch trial and fault trials (each epoch 0.5 s longer, so one is surely in flight); the worker node is
     killed while a trial runs there: that trial is recorded as interrupted and run again on the head node."""
@@ -294,7 +300,7 @@ def test_a_trial_lost_with_its_node_is_retried_on_the_other_node(tmp_path, two_n
     store_path = tmp_path / "s.sqlite"
     worker = two_nodes.workers[0]
     started = time.monotonic()
-    suite = subprocess.Popen(run_args(store_path, "torch,fault", 2, 8, "--json", *ray_args(two_nodes)),
+    suite = subprocess.Popen(run_args(store_path, "torch,fault", 2, LOST_EPOCHS, "--json", *ray_args(two_nodes)),
                              stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env=driver_env(DLBENCH_FAULT="slow"))
     try:
@@ -318,12 +324,12 @@ def test_a_trial_lost_with_its_node_is_retried_on_the_other_node(tmp_path, two_n
     # what it had reported before the node died is kept
     assert first["env"]["ray"] == {"node_id": worker.node_id, "node_ip": LOOPBACK, "attempt": 1}
     assert retry["status"] == "ok" and retry["env"]["ray"]["node_id"] == two_nodes.head_id
-    assert retry["env"]["ray"]["attempt"] == 2 and len(epochs[retry["id"]]) == 8
+    assert retry["env"]["ray"]["attempt"] == 2 and len(epochs[retry["id"]]) == LOST_EPOCHS
     for run in runs:
         assert run["node_host"] == socket.gethostname() and run["node_device"] == f"cpu: {machine.cpu_model()}"
         if run["id"] != lost_run:
             assert run["status"] == "ok", (run["framework"], run["error"])
-            assert len(epochs[run["id"]]) == 8
+            assert len(epochs[run["id"]]) == LOST_EPOCHS
     torch_runs = [r for r in runs if r["framework"] == "torch" and r["status"] == "ok"]
     assert len(torch_runs) == 2 and all(r["params_total"] == 669706 for r in torch_runs)
     assert all(epochs[r["id"]][-1]["val_accuracy"] > 0.5 for r in torch_runs)  # a real model learnt on the nodes
