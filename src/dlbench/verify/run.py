@@ -217,8 +217,8 @@ def difference(a, b, rtol, atol, extra=0.0):
 
 class Updates(object):
     """Each framework's weight changes in float64 (updated - before), and the allowance of each as a reference
-    (update_allowance), computed once per workload for all the pairs it is in (the largest models' weights are
-    tens of millions of numbers: computed per pair they were most of verify's own time)."""
+    (update_allowance), computed once per workload for all the pairs it is in, not again for each pair (the largest
+    models have tens of millions of weights)."""
 
     def __init__(self, weights, workload=None, hp=None):
         self.weights, self.workload, self.hp = weights, workload, hp
