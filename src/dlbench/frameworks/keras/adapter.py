@@ -59,7 +59,7 @@ class Adapter(BaseAdapter):
 
         if keras.backend.backend() != backend:
             raise RuntimeError("Keras loaded the %r backend, not %r" % (keras.backend.backend(), backend))
-        keras.utils.set_random_seed(settings.seed)
+        set_random_seed(keras, settings.seed, backend)
         keras.config.set_image_data_format(self.layout)
         info["keras_backend"] = keras.backend.backend()
         info["layout"] = keras.config.image_data_format()
@@ -161,6 +161,24 @@ def fit_placement(keras):
         return HOST_PREFETCHED if jax.default_backend() != "cpu" else HOST_PER_BATCH
     return HOST_PREFETCHED if hasattr(JAXEpochIterator, "_prefetch_numpy_iterator") else HOST_PER_BATCH
 
+
+
+def set_random_seed(keras, seed, backend):
+    """keras.utils.set_random_seed(seed), without importing TensorFlow on the other backends: Keras imports it
+    wherever it is installed, only to seed it (4-5 s of a trial's start and ~0.5 GB of its peak memory on JAX or
+    torch, which never use it). Seeded as if TensorFlow were absent, which changes no number a JAX or torch trial
+    computes; TensorFlow's trials, and a Keras without this lazy module, seed exactly as Keras does."""
+    try:
+        from keras.src.utils.module_utils import tensorflow as lazy
+    except ImportError:
+        lazy = None
+    if backend == "tensorflow" or getattr(lazy, "module", True) is not None or not hasattr(lazy, "_available"):
+        return keras.utils.set_random_seed(seed)
+    available, lazy._available = lazy._available, False
+    try:
+        keras.utils.set_random_seed(seed)
+    finally:
+        lazy._available = available
 
 class KerasTrainer(BaseTrainer):
     """model.fit on NumPy arrays (a PyDataset for an augmented set), as a Keras user trains, in both tiers: Keras
