@@ -1,5 +1,6 @@
 import contextlib
 import fcntl
+import functools
 import os
 import shutil
 import subprocess
@@ -44,6 +45,23 @@ def pytest_unconfigure(config):
                      "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"):
             os.environ.pop(name, None)
 
+
+
+@functools.lru_cache(maxsize=None)
+def one_torch_thread():
+    """The test process's own torch work (reference models, text sampling, short native training) runs one thread,
+    as the trials it starts do: at torch's default, a thread per core, its OpenMP threads spin beside the other test
+    process's trial (test_an_untrained_model_generates_garbage[char_lstm]: 37 s in CI, 2.4 s alone). The trials are
+    processes of their own, with their own thread settings: this changes none of them."""
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(1)
+
+
+def pytest_runtest_setup(item):
+    one_torch_thread()
 
 # The test files that take longest, longest first (seconds of CI's last run): xdist hands each process a file at a
 # time in this order (--no-loadscope-reorder in the Makefile), so that no long file starts when the other process
