@@ -66,11 +66,11 @@ def pytest_runtest_setup(item):
 # The test files that take longest, longest first (seconds of CI's last run): xdist hands each process a file at a
 # time in this order (--no-loadscope-reorder in the Makefile), so that no long file starts when the other process
 # is about to run out of work. Unlisted files follow in their usual order.
-LONGEST_FIRST = ["test_verify", "test_legacy", "test_tiers", "test_workload_mnist_cnn_hrnn", "test_workload_babi_gru",
-                 "test_workload_char", "test_workload_cifar10", "test_workload_gpt", "test_inference_run",
-                 "test_workload_imdb", "test_transformer_precision", "test_user_model", "test_integration",
-                 "test_precision", "test_ray", "test_workload_transformer", "test_reliability", "test_report_browser",
-                 "test_rnn_launches", "test_cli", "test_resnet50_features", "test_report_features"]
+LONGEST_FIRST = ["test_verify", "test_legacy", "test_workload_mnist_cnn_hrnn", "test_tiers", "test_workload_babi_gru",
+                 "test_workload_cifar10", "test_workload_gpt", "test_workload_char", "test_inference_run",
+                 "test_workload_imdb", "test_transformer_precision", "test_ray", "test_integration",
+                 "test_user_model", "test_precision", "test_reliability", "test_workload_transformer",
+                 "test_report_browser", "test_rnn_launches", "test_cli", "test_resnet50_features", "test_stats"]
 
 
 def pytest_collection_modifyitems(items):
