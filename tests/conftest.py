@@ -46,7 +46,6 @@ def pytest_unconfigure(config):
             os.environ.pop(name, None)
 
 
-
 @functools.lru_cache(maxsize=None)
 def one_torch_thread():
     """The test process's own torch work (reference models, text sampling, short native training) runs one thread,
@@ -62,6 +61,7 @@ def one_torch_thread():
 
 def pytest_runtest_setup(item):
     one_torch_thread()
+
 
 # The test files that take longest, longest first (seconds of CI's last run): xdist hands each process a file at a
 # time in this order (--no-loadscope-reorder in the Makefile), so that no long file starts when the other process

@@ -162,12 +162,12 @@ def fit_placement(keras):
     return HOST_PREFETCHED if hasattr(JAXEpochIterator, "_prefetch_numpy_iterator") else HOST_PER_BATCH
 
 
-
 def set_random_seed(keras, seed, backend):
     """keras.utils.set_random_seed(seed), without importing TensorFlow on the other backends: Keras imports it
-    wherever it is installed, only to seed it (4-5 s of a trial's start and ~0.5 GB of its peak memory on JAX or
-    torch, which never use it). Seeded as if TensorFlow were absent, which changes no number a JAX or torch trial
-    computes; TensorFlow's trials, and a Keras without this lazy module, seed exactly as Keras does."""
+    wherever it is installed, only to seed it (2-4 s of a trial's start and 0.45 GB of its peak memory on JAX
+    or torch, which never use it). Seeded as if TensorFlow were absent, which changes no number a JAX or torch trial
+    computes. TensorFlow's trials, a process that has imported TensorFlow already, and a Keras without this lazy module
+    (its private part) seed exactly as Keras does."""
     try:
         from keras.src.utils.module_utils import tensorflow as lazy
     except ImportError:
@@ -179,6 +179,7 @@ def set_random_seed(keras, seed, backend):
         keras.utils.set_random_seed(seed)
     finally:
         lazy._available = available
+
 
 class KerasTrainer(BaseTrainer):
     """model.fit on NumPy arrays (a PyDataset for an augmented set), as a Keras user trains, in both tiers: Keras
